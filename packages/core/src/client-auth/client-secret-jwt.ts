@@ -1,0 +1,35 @@
+import { ConfigurationError } from '../errors.js'
+import { addClientAssertion } from './assertion.js'
+import { assertSecretSource, resolveSecret } from './secret-source.js'
+import type { AssertionOptions, ClientAuthStrategy, SecretSource } from './types.js'
+
+/** Options of {@link clientSecretJwt}. */
+export interface ClientSecretJwtOptions extends AssertionOptions {
+  /** HMAC algorithm. Default `HS256`. */
+  alg?: 'HS256' | 'HS384' | 'HS512'
+}
+
+const HMAC_ALGS = new Set(['HS256', 'HS384', 'HS512'])
+
+/**
+ * `client_secret_jwt` (RFC 7523 §2.2, OIDC Core §9): a fresh HMAC-signed assertion per request,
+ * keyed with the client secret.
+ *
+ * @param secret The client secret, or a function returning the current one.
+ */
+export function clientSecretJwt(
+  secret: SecretSource,
+  options: ClientSecretJwtOptions = {},
+): ClientAuthStrategy {
+  assertSecretSource(secret, 'clientSecretJwt')
+  const alg = options.alg ?? 'HS256'
+  if (!HMAC_ALGS.has(alg)) throw new ConfigurationError(`clientSecretJwt: unsupported alg ${String(alg)}`)
+  const encoder = new TextEncoder()
+  return {
+    method: 'client_secret_jwt',
+    async apply(request, context) {
+      const key = encoder.encode(await resolveSecret(secret))
+      await addClientAssertion(request, context, key, { alg }, options)
+    },
+  }
+}

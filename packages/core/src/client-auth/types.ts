@@ -1,0 +1,62 @@
+/**
+ * The contract every client authentication strategy fulfils.
+ *
+ * @module client-auth/types
+ */
+
+/** RFC 7591 `token_endpoint_auth_method` values this toolkit knows. */
+export type ClientAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'client_secret_jwt'
+  | 'private_key_jwt'
+  | 'tls_client_auth'
+  | 'none'
+
+/** Where the authenticated request goes; strategies use it for the assertion `aud`. */
+export interface ClientAuthContext {
+  /** The client's `client_id`. */
+  clientId: string
+  /** URL of the endpoint this request is sent to (token, introspection, revocation). */
+  endpoint: string
+  /** The authorization server's token endpoint, when known. */
+  tokenEndpoint?: string | undefined
+  /** The authorization server's issuer identifier, when known. */
+  issuer?: string | undefined
+}
+
+/** The mutable parts of an outgoing form POST that a strategy may add to. */
+export interface ClientAuthRequest {
+  /** Request headers (lower-case names). */
+  headers: Record<string, string>
+  /** The form body. */
+  body: URLSearchParams
+}
+
+/**
+ * Adds client credentials to one request. Strategies are stateless between requests, except
+ * for cached key material: each call produces fresh credentials (a new assertion every time).
+ */
+export interface ClientAuthStrategy {
+  /** The RFC 7591 method name, as advertised in `token_endpoint_auth_methods_supported`. */
+  readonly method: ClientAuthMethod
+  /** Adds this client's credentials to `request`. */
+  apply(request: ClientAuthRequest, context: ClientAuthContext): Promise<void>
+}
+
+/**
+ * A client secret, or a function returning the current one. A function is called for every
+ * request, so a rotated secret is picked up without a restart.
+ */
+export type SecretSource = string | (() => string | Promise<string>)
+
+/** Options shared by the JWT assertion strategies (RFC 7523). */
+export interface AssertionOptions {
+  /**
+   * The assertion's `aud`. Default: the token endpoint when known, else the issuer, else the
+   * endpoint the request is sent to.
+   */
+  audience?: string
+  /** Seconds from `iat` to `exp`. Default 60. */
+  lifetimeSec?: number
+}

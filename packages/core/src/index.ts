@@ -1,0 +1,17 @@
+/**
+ * `@oauth-m2m/core`: what the client, the verifier and the server share.
+ *
+ * @packageDocumentation
+ */
+export * from './basic-credentials.js'
+export * from './client-auth/assertion.js'
+export * from './client-auth/client-secret-basic.js'
+export * from './client-auth/client-secret-jwt.js'
+export * from './client-auth/client-secret-post.js'
+export * from './client-auth/private-key-jwt.js'
+export { resolveSecret } from './client-auth/secret-source.js'
+export * from './client-auth/types.js'
+export * from './errors.js'
+export * from './form-encoding.js'
+export * from './json-request.js'
+export * from './retry-after.js'
