@@ -27,7 +27,7 @@ function newRequest(): ClientAuthRequest {
 describe('clientSecretBasic', () => {
   it('sends form-urlencoded id and secret in the Authorization header only', async () => {
     const req = newRequest()
-    await clientSecretBasic("p@ss word:+%").apply(req, context)
+    await clientSecretBasic('p@ss word:+%').apply(req, context)
     expect(decodeBasicCredentials(req.headers.authorization!)).toEqual({
       ok: true,
       clientId: 'svc a',
@@ -50,7 +50,9 @@ describe('clientSecretBasic', () => {
 
   it('refuses an empty secret at construction and an empty rotated secret at use', async () => {
     expect(() => clientSecretBasic('')).toThrow(ConfigurationError)
-    await expect(clientSecretBasic(async () => '').apply(newRequest(), context)).rejects.toThrow(ConfigurationError)
+    await expect(clientSecretBasic(async () => '').apply(newRequest(), context)).rejects.toThrow(
+      ConfigurationError,
+    )
   })
 })
 
@@ -89,27 +91,39 @@ describe('clientSecretJwt (RFC 7523)', () => {
   it('uses the issuer as aud when no token endpoint is known, or an explicit audience', async () => {
     const req = newRequest()
     await clientSecretJwt('x'.repeat(32)).apply(req, { ...context, tokenEndpoint: undefined })
-    const { payload } = await jwtVerify(req.body.get('client_assertion')!, new TextEncoder().encode('x'.repeat(32)))
+    const { payload } = await jwtVerify(
+      req.body.get('client_assertion')!,
+      new TextEncoder().encode('x'.repeat(32)),
+    )
     expect(payload.aud).toBe('https://as.example')
     const explicit = newRequest()
     await clientSecretJwt('x'.repeat(32), { audience: 'urn:as', lifetimeSec: 30 }).apply(explicit, context)
-    const got = await jwtVerify(explicit.body.get('client_assertion')!, new TextEncoder().encode('x'.repeat(32)))
+    const got = await jwtVerify(
+      explicit.body.get('client_assertion')!,
+      new TextEncoder().encode('x'.repeat(32)),
+    )
     expect(got.payload.aud).toBe('urn:as')
     expect(got.payload.exp! - got.payload.iat!).toBe(30)
   })
 })
 
 describe('privateKeyJwt (RFC 7523)', () => {
-  it.each(['ES256', 'RS256', 'PS256', 'EdDSA'] as const)('signs with a %s private JWK, taking kid and alg from it', async (alg) => {
-    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
-    const jwk = { ...(await exportJWK(privateKey)), kid: 'k1', alg }
-    const req = newRequest()
-    await privateKeyJwt(jwk).apply(req, context)
-    const assertion = req.body.get('client_assertion')!
-    expect(decodeProtectedHeader(assertion)).toEqual({ alg, kid: 'k1' })
-    const { payload } = await jwtVerify(assertion, publicKey, { audience: context.tokenEndpoint, issuer: 'svc a' })
-    expect(payload.sub).toBe('svc a')
-  })
+  it.each(['ES256', 'RS256', 'PS256', 'EdDSA'] as const)(
+    'signs with a %s private JWK, taking kid and alg from it',
+    async (alg) => {
+      const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
+      const jwk = { ...(await exportJWK(privateKey)), kid: 'k1', alg }
+      const req = newRequest()
+      await privateKeyJwt(jwk).apply(req, context)
+      const assertion = req.body.get('client_assertion')!
+      expect(decodeProtectedHeader(assertion)).toEqual({ alg, kid: 'k1' })
+      const { payload } = await jwtVerify(assertion, publicKey, {
+        audience: context.tokenEndpoint,
+        issuer: 'svc a',
+      })
+      expect(payload.sub).toBe('svc a')
+    },
+  )
 
   it('derives the alg from a KeyObject, a CryptoKey and a PEM string', async () => {
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
@@ -132,7 +146,9 @@ describe('privateKeyJwt (RFC 7523)', () => {
   it('refuses public keys, symmetric JWKs and PEM strings that are not private keys', async () => {
     const { publicKey } = await generateKeyPair('ES256', { extractable: true })
     expect(() => privateKeyJwt(publicKey)).toThrow(ConfigurationError)
-    expect(() => privateKeyJwt(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey)).toThrow(ConfigurationError)
+    expect(() => privateKeyJwt(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey)).toThrow(
+      ConfigurationError,
+    )
     expect(() => privateKeyJwt({ kty: 'oct', k: 'AAAA' })).toThrow(ConfigurationError)
     const publicJwk = await exportJWK(publicKey)
     expect(() => privateKeyJwt(publicJwk)).toThrow(ConfigurationError)
