@@ -1,0 +1,51 @@
+/**
+ * The shapes every entry point of the verifier shares: what `verify()` returns and accepts.
+ *
+ * @module types
+ */
+
+/** Who called: the outcome of a successful verification, whichever way the token was checked. */
+export interface Principal {
+  /** The OAuth client the token was issued to (`client_id`). */
+  clientId: string
+  /** The token's `sub`, when present. For client-credentials tokens it usually equals `clientId`. */
+  subject: string | undefined
+  /** Granted scopes, parsed from the space-separated `scope` claim; empty when none. */
+  scopes: string[]
+  /** Every audience the token names (`aud`, always as a list). */
+  audience: string[]
+  /** The issuer that vouched for the token (`iss`). */
+  issuer: string
+  /** When the token expires, epoch milliseconds. */
+  expiresAt: number
+  /** The token's `jti`, when present. */
+  jti: string | undefined
+  /** All claims of the token, or all members of the introspection answer. */
+  claims: Record<string, unknown>
+  /** How the token was checked: a local JWT signature check or an RFC 7662 introspection call. */
+  source: 'jwt' | 'introspection'
+}
+
+/** Per-call options of {@link Verifier.verify}. */
+export interface VerifyOptions {
+  /** Scopes the request needs; every one must be granted, else `InsufficientScopeError`. */
+  scopes?: readonly string[]
+  /** Cancels a network lookup (JWKS, introspection) this call would wait for. */
+  signal?: AbortSignal
+}
+
+/** Checks access tokens for one resource server. Create with `createVerifier()`. */
+export interface Verifier {
+  /**
+   * Verifies `token` and returns its {@link Principal}.
+   *
+   * @throws {InvalidTokenError} the token is malformed, forged, expired, revoked or not for this
+   *   resource server (answer 401).
+   * @throws {InsufficientScopeError} the token is valid but lacks a scope in `options.scopes` (403).
+   * @throws {TemporarilyUnavailableError} keys or the introspection endpoint are unreachable, so
+   *   the token cannot be judged right now (503).
+   */
+  verify(token: string, options?: VerifyOptions): Promise<Principal>
+  /** Releases caches and timers. Verifying after `close()` is an error. */
+  close(): Promise<void>
+}
