@@ -1,0 +1,114 @@
+/**
+ * Bearer-token plugin for Fastify 5, with the verified {@link Principal} on `request.auth` and a
+ * per-route option in the route's `config.bearerAuth`.
+ *
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { bearerAuth } from '@oauth-m2m/verifier/fastify'
+ *
+ * const app = Fastify()
+ * await app.register(bearerAuth, { verifier, realm: 'things-api' })
+ * app.get('/things', { config: { bearerAuth: { scopes: ['read:things'] } } }, (request) => ({
+ *   caller: request.auth?.clientId,
+ * }))
+ * app.get('/health', { config: { bearerAuth: false } }, () => 'ok')
+ * ```
+ *
+ * @module fastify
+ */
+import type { FastifyPluginCallback, onRequestAsyncHookHandler, RouteOptions } from 'fastify'
+import { authenticate } from './middleware/authenticate.js'
+import { Challenge } from './middleware/challenge.js'
+import { nodeCredentials } from './middleware/node-http.js'
+import {
+  type BearerAuthOptions,
+  type BearerAuthSettings,
+  resolveBearerAuthOptions,
+  verifyOptionsFor,
+} from './middleware/options.js'
+import type { Principal, VerifyOptions } from './types.js'
+
+export type { BearerAuthOptions } from './middleware/options.js'
+export type { Principal } from './types.js'
+
+/** What a route says about bearer authentication in `config.bearerAuth`. */
+export interface RouteBearerAuthConfig {
+  /** Scopes this route needs in addition to the plugin's `scopes`. */
+  scopes?: readonly string[]
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who called, set by the `@oauth-m2m/verifier/fastify` plugin; `null` on unprotected routes. */
+    auth: Principal | null
+  }
+  interface FastifyContextConfig {
+    /**
+     * Bearer authentication of this route: `false` leaves it open, an object protects it (adding
+     * `scopes`). Default: protected when the plugin's `global` is true (its default).
+     */
+    bearerAuth?: RouteBearerAuthConfig | false
+  }
+}
+
+/** Options of the {@link bearerAuth} plugin. */
+export interface FastifyBearerAuthOptions extends BearerAuthOptions {
+  /**
+   * Whether every route of the registering context (and its children) needs a token. With
+   * `false`, only routes whose `config.bearerAuth` is an object do. Default `true`.
+   */
+  global?: boolean
+}
+
+function onRequestHook(
+  settings: BearerAuthSettings,
+  verifyOptions: VerifyOptions | undefined,
+): onRequestAsyncHookHandler {
+  return async function bearerAuthOnRequest(request, reply) {
+    const outcome = await authenticate(settings, nodeCredentials(request.raw), verifyOptions)
+    if (outcome instanceof Challenge)
+      return reply.code(outcome.status).headers(outcome.headers).send(outcome.body)
+    request.auth = outcome
+  }
+}
+
+function routeVerifyOptions(
+  settings: BearerAuthSettings,
+  route: RouteOptions,
+  routeConfig: RouteBearerAuthConfig | undefined,
+): VerifyOptions | undefined {
+  if (routeConfig?.scopes === undefined) return settings.verifyOptions
+  const pluginScopes = settings.verifyOptions?.scopes ?? []
+  const where = `bearerAuth of route ${String(route.method)} ${route.url}`
+  return verifyOptionsFor([...new Set([...pluginScopes, ...routeConfig.scopes])], where)
+}
+
+const plugin: FastifyPluginCallback<FastifyBearerAuthOptions> = (fastify, options, done) => {
+  const settings = resolveBearerAuthOptions(options)
+  const global = options.global ?? true
+  fastify.decorateRequest('auth', null)
+  // Each protected route gets its own hook when it is declared, so a route's scopes are checked
+  // at start-up and no request pays for reading route config.
+  fastify.addHook('onRoute', (route) => {
+    const routeConfig = route.config?.bearerAuth
+    if (routeConfig === false || (routeConfig === undefined && !global)) return
+    const hook = onRequestHook(settings, routeVerifyOptions(settings, route, routeConfig))
+    const existing = route.onRequest === undefined ? [] : [route.onRequest].flat()
+    route.onRequest = [hook, ...existing]
+  })
+  done()
+}
+
+/**
+ * The Fastify plugin. Register it before the routes it protects; like `fastify-plugin` it is not
+ * encapsulated, so it protects the routes of the context that registers it and of its children.
+ * A refused request is answered 400/401/403/503 from an `onRequest` hook, before any body is read;
+ * an unexpected (non-`BearerError`) failure goes to Fastify's error handler.
+ *
+ * @throws {ConfigurationError} invalid plugin options or route `config.bearerAuth.scopes`.
+ */
+export const bearerAuth: FastifyPluginCallback<FastifyBearerAuthOptions> = Object.assign(plugin, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: '@oauth-m2m/verifier/fastify',
+  [Symbol.for('plugin-meta')]: { name: '@oauth-m2m/verifier/fastify', fastify: '5.x' },
+})

@@ -1,0 +1,64 @@
+/**
+ * Bearer-token check for web-standard handlers (`Request` in, `Response` out): Next.js route
+ * handlers, Cloudflare Workers, Bun, Deno, undici-based servers.
+ *
+ * ```ts
+ * import { bearerAuth } from '@oauth-m2m/verifier/fetch'
+ *
+ * const auth = bearerAuth({ verifier, scopes: ['read:things'], realm: 'things-api' })
+ * export async function GET(request: Request) {
+ *   const principal = await auth(request)
+ *   if (principal instanceof Response) return principal // 400/401/403/503, ready to send
+ *   return Response.json({ caller: principal.clientId })
+ * }
+ * ```
+ *
+ * @module fetch
+ */
+import { authenticate, withSignal } from './middleware/authenticate.js'
+import { Challenge } from './middleware/challenge.js'
+import { type BearerAuthOptions, resolveBearerAuthOptions, verifyOptionsFor } from './middleware/options.js'
+import { challengeResponse, webCredentials } from './middleware/web-request.js'
+import type { Principal } from './types.js'
+
+export type { BearerAuthOptions } from './middleware/options.js'
+export type { Principal } from './types.js'
+
+/** Per-call options of a {@link FetchBearerAuth} check. */
+export interface FetchAuthenticateOptions {
+  /** Scopes this request needs, instead of the ones given to {@link bearerAuth}. */
+  scopes?: readonly string[]
+}
+
+/**
+ * Checks one request: resolves to the caller's Principal, or to the `Response` to return
+ * (400/401/403/503 with RFC 6750 headers). Rejects only on an unexpected (non-`BearerError`)
+ * failure, which the platform then reports as its own 500.
+ */
+export type FetchBearerAuth = (
+  request: Request,
+  options?: FetchAuthenticateOptions,
+) => Promise<Principal | Response>
+
+/**
+ * Creates the check. It reads only `Authorization: Bearer <token>` (RFC 6750 §2.1); a token in
+ * the query string is refused with 400 `invalid_request`. The body is never read. The request's
+ * `signal` is passed to `verify()`, so an aborted request stops waiting for key or introspection
+ * lookups.
+ *
+ * @throws {ConfigurationError} invalid options.
+ */
+export function bearerAuth(options: BearerAuthOptions): FetchBearerAuth {
+  const settings = resolveBearerAuthOptions(options)
+  return async (request, callOptions) => {
+    const scopes = callOptions?.scopes
+    const verifyOptions =
+      scopes === undefined ? settings.verifyOptions : verifyOptionsFor(scopes, 'bearer auth')
+    const outcome = await authenticate(
+      settings,
+      webCredentials(request),
+      withSignal(verifyOptions, request.signal),
+    )
+    return outcome instanceof Challenge ? challengeResponse(outcome) : outcome
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Bearer-token middleware for Hono 4, with the verified {@link Principal} in the context variable
+ * `auth` (`c.get('auth')`, typed through {@link BearerAuthEnv}).
+ *
+ * ```ts
+ * import { Hono } from 'hono'
+ * import { bearerAuth, type BearerAuthEnv } from '@oauth-m2m/verifier/hono'
+ *
+ * const app = new Hono<BearerAuthEnv>()
+ * app.use('/things/*', bearerAuth({ verifier, realm: 'things-api' }))
+ * app.get('/things', bearerAuth({ verifier, scopes: ['read:things'] }), (c) =>
+ *   c.json({ caller: c.get('auth').clientId }),
+ * )
+ * ```
+ *
+ * @module hono
+ */
+import type { MiddlewareHandler } from 'hono'
+import { authenticate, withSignal } from './middleware/authenticate.js'
+import { Challenge } from './middleware/challenge.js'
+import { type BearerAuthOptions, resolveBearerAuthOptions } from './middleware/options.js'
+import { challengeResponse, webCredentials } from './middleware/web-request.js'
+import type { Principal } from './types.js'
+
+export type { BearerAuthOptions } from './middleware/options.js'
+export type { Principal } from './types.js'
+
+/** The Hono environment the middleware provides: `c.get('auth')` is the caller's Principal. */
+export type BearerAuthEnv = { Variables: { auth: Principal } }
+
+/**
+ * Creates Hono middleware that lets a request through only with a valid
+ * `Authorization: Bearer <token>` (RFC 6750 §2.1) carrying the configured scopes. A refused
+ * request gets the 400/401/403/503 `Response` directly (not an `HTTPException`, so an app's
+ * `onError` cannot turn it into a 500 by accident); an unexpected (non-`BearerError`) failure is
+ * thrown to `app.onError`. The raw request's `signal` is passed to `verify()`.
+ *
+ * @throws {ConfigurationError} invalid options.
+ */
+export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<BearerAuthEnv> {
+  const settings = resolveBearerAuthOptions(options)
+  return async (c, next) => {
+    const request = c.req.raw
+    const outcome = await authenticate(
+      settings,
+      webCredentials(request),
+      withSignal(settings.verifyOptions, request.signal),
+    )
+    if (outcome instanceof Challenge) return challengeResponse(outcome)
+    c.set('auth', outcome)
+    await next()
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Bearer-token middleware for plain `node:http` (and anything connect-style):
+ * `(req, res, next?)`, with the verified {@link Principal} on `req.auth`.
+ *
+ * ```ts
+ * import { createServer } from 'node:http'
+ * import { bearerAuth, type AuthenticatedRequest } from '@oauth-m2m/verifier/node'
+ *
+ * const auth = bearerAuth({ verifier, scopes: ['read:things'], realm: 'things-api' })
+ * createServer((req, res) =>
+ *   auth(req, res, () => res.end(`hello ${(req as AuthenticatedRequest).auth.clientId}`)),
+ * ).listen(8080)
+ * ```
+ *
+ * @module node
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { authenticate } from './middleware/authenticate.js'
+import { Challenge } from './middleware/challenge.js'
+import { nodeCredentials, writeChallenge, writeServerError } from './middleware/node-http.js'
+import { type BearerAuthOptions, resolveBearerAuthOptions, verifyOptionsFor } from './middleware/options.js'
+import type { Principal, VerifyOptions } from './types.js'
+
+export type { BearerAuthOptions } from './middleware/options.js'
+export type { Principal } from './types.js'
+
+/** A request that passed the middleware: `auth` holds who called. */
+export type AuthenticatedRequest<R extends IncomingMessage = IncomingMessage> = R & { auth: Principal }
+
+/** Per-call options of {@link NodeBearerAuth.authenticate}. */
+export interface AuthenticateOptions {
+  /** Scopes this request needs, instead of the middleware's `scopes`. */
+  scopes?: readonly string[]
+}
+
+/** The middleware returned by {@link bearerAuth}. */
+export interface NodeBearerAuth {
+  /**
+   * Checks the request. When it passes, sets `req.auth` and calls `next()`; otherwise answers
+   * 400/401/403/503 itself and does not call `next`. An unexpected (non-`BearerError`) failure goes
+   * to `next(error)`, or, without `next`, is answered with a bare 500 `server_error`. The promise
+   * never rejects.
+   */
+  (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): Promise<void>
+  /**
+   * The same check for `async` handlers: resolves to the Principal (also set on `req.auth`), or to
+   * `undefined` once the refusal has been sent. Rejects only on an unexpected failure.
+   */
+  authenticate(
+    req: IncomingMessage,
+    res: ServerResponse,
+    options?: AuthenticateOptions,
+  ): Promise<Principal | undefined>
+}
+
+/**
+ * Creates node:http middleware that accepts a request only with a valid
+ * `Authorization: Bearer <token>` (RFC 6750 §2.1) that carries the configured scopes.
+ *
+ * @throws {ConfigurationError} invalid options.
+ */
+export function bearerAuth(options: BearerAuthOptions): NodeBearerAuth {
+  const settings = resolveBearerAuthOptions(options)
+
+  async function check(req: IncomingMessage, res: ServerResponse, verifyOptions: VerifyOptions | undefined) {
+    const outcome = await authenticate(settings, nodeCredentials(req), verifyOptions)
+    if (outcome instanceof Challenge) {
+      writeChallenge(res, outcome)
+      return undefined
+    }
+    ;(req as AuthenticatedRequest).auth = outcome
+    return outcome
+  }
+
+  const middleware = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) =>
+    check(req, res, settings.verifyOptions).then(
+      (principal) => {
+        if (principal !== undefined) next?.()
+      },
+      (error: unknown) => {
+        if (next) next(error)
+        else writeServerError(res)
+      },
+    )
+
+  return Object.assign(middleware, {
+    async authenticate(req: IncomingMessage, res: ServerResponse, callOptions?: AuthenticateOptions) {
+      const scopes = callOptions?.scopes
+      return check(
+        req,
+        res,
+        scopes === undefined ? settings.verifyOptions : verifyOptionsFor(scopes, 'authenticate'),
+      )
+    },
+  })
+}
