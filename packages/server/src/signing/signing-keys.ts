@@ -4,7 +4,15 @@
  *
  * @module signing-keys
  */
-import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto'
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  type KeyObject,
+  randomBytes,
+  sign,
+  verify,
+} from 'node:crypto'
 import { promisify } from 'node:util'
 import { ConfigurationError } from '@oauth-m2m/core'
 import { calculateJwkThumbprint, type JWK } from 'jose'
@@ -165,7 +173,33 @@ async function importConfiguredKey(
   if (privateKey.asymmetricKeyType === 'rsa' && (modulusLength ?? 0) < MIN_RSA_MODULUS_BITS) {
     throw new ConfigurationError(`${where}: RSA keys must have at least ${MIN_RSA_MODULUS_BITS} bits`)
   }
-  return toSigningKey(alg, privateKey, createPublicKey(privateKey), candidate.kid)
+  return toSigningKey(alg, privateKey, declaredPublicKey(candidate, privateKey, where), candidate.kid)
+}
+
+/**
+ * The public key the JWK declares, after checking that its private part belongs to it: node
+ * imports an EC JWK whose `d` does not match `x`/`y` without complaint, and such a key would
+ * sign tokens that fail verification against the published key.
+ */
+function declaredPublicKey(jwk: JWK, privateKey: KeyObject, where: string): KeyObject {
+  const members =
+    jwk.kty === 'RSA'
+      ? { kty: jwk.kty, n: jwk.n, e: jwk.e }
+      : { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }
+  let publicKey: KeyObject
+  try {
+    // biome-ignore lint/suspicious/noExplicitAny: node's JsonWebKeyInput is structurally a JWK
+    publicKey = createPublicKey({ key: JSON.parse(JSON.stringify(members)) as any, format: 'jwk' })
+  } catch (cause) {
+    throw new ConfigurationError(`${where} has invalid public members`, { cause })
+  }
+  // A pairwise consistency test (as FIPS 140 does at key import), not a JWS operation.
+  const probe = randomBytes(32)
+  const digest = privateKey.asymmetricKeyType === 'ed25519' ? null : 'sha256'
+  if (!verify(digest, probe, publicKey, sign(digest, probe, privateKey))) {
+    throw new ConfigurationError(`${where}: the private key does not belong to the public key it declares`)
+  }
+  return publicKey
 }
 
 /**
