@@ -62,6 +62,15 @@ function isJsonContentType(contentType: string | undefined): boolean {
 }
 
 /**
+ * Stops reading a body we will not use. undici's body emits `RequestAbortedError` when destroyed
+ * before its end; without a listener that error would crash the process.
+ */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {})
+  body.destroy()
+}
+
+/**
  * Sends one request and parses the answer as JSON, whatever its status.
  *
  * @throws {TimeoutError} when `timeoutMs` passes first.
@@ -108,7 +117,7 @@ export async function requestJson(
   const status = res.statusCode
   const declared = Number(headerValue(res.headers, 'content-length'))
   if (!isJsonContentType(contentType) || declared > maxBodyBytes) {
-    res.body.destroy()
+    discard(res.body)
     const why = isJsonContentType(contentType)
       ? `a body larger than ${maxBodyBytes} bytes`
       : `content type ${contentType ?? '(none)'}, not JSON`
@@ -121,7 +130,7 @@ export async function requestJson(
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
       size += chunk.length
       if (size > maxBodyBytes) {
-        res.body.destroy()
+        discard(res.body)
         throw new HttpError(`${purpose} answered ${status} with a body larger than ${maxBodyBytes} bytes`, {
           status,
           retryAfterMs,
