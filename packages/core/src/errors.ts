@@ -187,3 +187,28 @@ export class TemporarilyUnavailableError extends BearerError {
     super('ERR_TEMPORARILY_UNAVAILABLE', message, options)
   }
 }
+
+/** Base of the errors the JWKS cache throws. Switch on the subclass or its `code`. */
+export abstract class JwksError extends OAuthM2MError {}
+
+/**
+ * The key set was fetched and is valid, but holds no key that matches the token's `kid` and
+ * `alg` (or, without a `kid`, no single compatible key). A resource server answers
+ * `invalid_token`: the token was not signed by a key this issuer publishes.
+ */
+export class JwksNoMatchingKeyError extends JwksError {
+  constructor(message: string, options?: OAuthM2MErrorOptions) {
+    super('ERR_JWKS_NO_MATCHING_KEY', message, options)
+  }
+}
+
+/**
+ * No usable key set: the JWKS endpoint failed (its error is the `cause`) and no earlier key set
+ * may still be served. A resource server answers `temporarily_unavailable`: the token may be
+ * valid.
+ */
+export class JwksUnavailableError extends JwksError {
+  constructor(message: string, options?: OAuthM2MErrorOptions) {
+    super('ERR_JWKS_UNAVAILABLE', message, options)
+  }
+}
