@@ -1,0 +1,155 @@
+/**
+ * `createAuthorizationServer`: wires the configuration, clients, keys and store into a server
+ * that answers web `Request`s and listens on node:http.
+ *
+ * @module authorization-server
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { ConfigurationError } from '@oauth-m2m/core'
+import type { JWK } from 'jose'
+import { ClientRegistry } from './client-registry.js'
+import { type AuthorizationServerConfig, resolveConfig } from './config.js'
+import type { ServerMetadata } from './metadata.js'
+import { nodeRequestListener } from './node-adapter.js'
+import { FailedAuthLimiter } from './rate-limit.js'
+import { SecretHasher } from './secret-hash.js'
+import { ServerCore, type ServerState } from './server-core.js'
+import { MemoryServerStore } from './server-store.js'
+import { type SigningAlg, SigningKeySet } from './signing/signing-keys.js'
+import { handleWebRequest } from './web-adapter.js'
+
+/** Options of {@link AuthorizationServer.listen}. */
+export interface ListenOptions {
+  /** TCP port; 0 picks a free one. Default 0. */
+  port?: number
+  /** Address to bind. Default `127.0.0.1`. */
+  host?: string
+}
+
+/** A running node:http listener of the server. */
+export interface ListeningServer {
+  /** Base URL of the listener, with the real port, e.g. `http://127.0.0.1:43121`. */
+  readonly url: string
+  /** Stops accepting connections and resolves once open ones have finished. */
+  close(): Promise<void>
+}
+
+/** A reference OAuth 2.0 authorization server for the client_credentials grant. */
+export interface AuthorizationServer {
+  /** The issuer identifier. Throws until known when none was configured (see `config.issuer`). */
+  readonly issuer: string
+  /** The RFC 8414 metadata document. Throws until the issuer is known. */
+  readonly metadata: ServerMetadata
+  /** Answers a web-standard `Request` (msw, edge runtimes, fetch-style frameworks). */
+  handle(request: Request): Promise<Response>
+  /** Serves over node:http; the first listener fixes the issuer when none was configured. */
+  listen(options?: ListenOptions): Promise<ListeningServer>
+  /** Closes every listener. */
+  close(): Promise<void>
+  /**
+   * Makes a new signing key current. The previous key stays published on `/jwks` until the last
+   * token it signed has expired. Resolves to the new public JWK.
+   */
+  rotateSigningKey(alg?: SigningAlg): Promise<JWK>
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host
+}
+
+class NodeAuthorizationServer implements AuthorizationServer {
+  readonly #state: ServerState
+  readonly #servers = new Set<Server>()
+  #core: ServerCore | undefined
+
+  constructor(state: ServerState) {
+    this.#state = state
+    if (state.config.issuer !== undefined) this.#core = new ServerCore(state.config.issuer, state)
+  }
+
+  get issuer(): string {
+    return this.#bound().locations.issuer
+  }
+
+  get metadata(): ServerMetadata {
+    return structuredClone(this.#bound().metadata)
+  }
+
+  #bound(): ServerCore {
+    if (this.#core === undefined) {
+      throw new ConfigurationError('the issuer is not known yet: configure `issuer`, or call listen() first')
+    }
+    return this.#core
+  }
+
+  #bind(issuer: string): ServerCore {
+    this.#core ??= new ServerCore(issuer, this.#state)
+    return this.#core
+  }
+
+  handle(request: Request): Promise<Response> {
+    const core = this.#core ?? this.#bind(new URL(request.url).origin)
+    return handleWebRequest(core, request, this.#state.config.maxBodyBytes)
+  }
+
+  async listen(options: ListenOptions = {}): Promise<ListeningServer> {
+    const host = options.host ?? '127.0.0.1'
+    const server = createServer(nodeRequestListener(() => this.#bound(), this.#state.config.maxBodyBytes))
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    const { port } = server.address() as AddressInfo
+    const url = `http://${urlHost(host)}:${port}`
+    this.#bind(url)
+    this.#servers.add(server)
+    return { url, close: () => this.#closeServer(server) }
+  }
+
+  #closeServer(server: Server): Promise<void> {
+    if (!this.#servers.delete(server)) return Promise.resolve()
+    return new Promise((resolve) => {
+      server.close(() => resolve())
+      server.closeIdleConnections()
+    })
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#servers].map((server) => this.#closeServer(server)))
+  }
+
+  async rotateSigningKey(alg?: SigningAlg): Promise<JWK> {
+    const key = await this.#state.keys.rotate(alg)
+    this.#core?.invalidateJwks()
+    return { ...key.publicJwk }
+  }
+}
+
+/**
+ * Creates an authorization server from a configuration object (the same shape as the CLI's JSON
+ * config file).
+ *
+ * @throws {ConfigurationError} naming the first invalid field.
+ */
+export async function createAuthorizationServer(
+  config: AuthorizationServerConfig,
+): Promise<AuthorizationServer> {
+  const resolved = resolveConfig(config)
+  const hasher = new SecretHasher()
+  const keys = await SigningKeySet.create({
+    ...(resolved.signing.alg ? { alg: resolved.signing.alg } : {}),
+    ...(resolved.signing.keys ? { keys: resolved.signing.keys } : {}),
+  })
+  return new NodeAuthorizationServer({
+    config: resolved,
+    registry: new ClientRegistry(resolved.clients, { hasher, jwksUriTimeoutMs: resolved.jwksUriTimeoutMs }),
+    hasher,
+    limiter: resolved.rateLimit ? new FailedAuthLimiter(resolved.rateLimit) : undefined,
+    store: resolved.store ?? new MemoryServerStore(),
+    keys,
+  })
+}

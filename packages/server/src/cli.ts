@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+/**
+ * `m2m-server`: runs the reference authorization server from the command line.
+ *
+ * @module cli
+ */
+import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import { type AuthorizationServer, createAuthorizationServer } from './authorization-server.js'
+import type { AuthorizationServerConfig } from './config.js'
+
+const USAGE = `Usage: m2m-server [options]
+
+Runs an OAuth 2.0 authorization server for the client_credentials grant.
+
+Options:
+  --config FILE   JSON configuration file (see the README); without it, a demo client is generated
+                  and its client_id and client_secret are printed once
+  --port N        TCP port, 0 for any free port (default 0)
+  --host HOST     address to bind (default 127.0.0.1)
+  --issuer URL    issuer identifier (default: the config's issuer, else the listening URL)
+  -h, --help      show this help
+
+Prints "listening on <url>" once ready; SIGINT or SIGTERM stops it.
+`
+
+/** A failure to report on stderr with a non-zero exit, without a stack trace. */
+class CliError extends Error {}
+
+async function loadConfig(file: string): Promise<AuthorizationServerConfig> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    throw new CliError(`cannot read config file ${file}${typeof code === 'string' ? ` (${code})` : ''}`)
+  }
+  try {
+    return JSON.parse(text) as AuthorizationServerConfig
+  } catch {
+    throw new CliError(`config file ${file} is not valid JSON`)
+  }
+}
+
+function demoConfig(): { config: AuthorizationServerConfig; banner: string } {
+  const clientId = 'demo-client'
+  const clientSecret = randomBytes(32).toString('base64url')
+  return {
+    config: {
+      clients: [{ client_id: clientId, client_secret: clientSecret, scope: 'demo:read demo:write' }],
+    },
+    banner: `demo client_id: ${clientId}\ndemo client_secret: ${clientSecret}\n`,
+  }
+}
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined) return 0
+  const port = Number(value)
+  if (!/^\d+$/.test(value) || port > 65_535) throw new CliError(`--port must be an integer from 0 to 65535`)
+  return port
+}
+
+async function main(argv: string[]): Promise<void> {
+  let values: { config?: string; port?: string; host?: string; issuer?: string; help?: boolean }
+  try {
+    ;({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        issuer: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }))
+  } catch (error) {
+    throw new CliError(`${(error as Error).message}\n\n${USAGE}`)
+  }
+  if (values.help) {
+    process.stdout.write(USAGE)
+    return
+  }
+  const port = parsePort(values.port)
+  let config: AuthorizationServerConfig
+  let banner = ''
+  if (values.config === undefined) ({ config, banner } = demoConfig())
+  else config = await loadConfig(values.config)
+  if (values.issuer !== undefined) config = { ...config, issuer: values.issuer }
+
+  const server: AuthorizationServer = await createAuthorizationServer(config)
+  const { url } = await server.listen({ port, host: values.host ?? '127.0.0.1' })
+  process.stdout.write(`${banner}listening on ${url}\n`)
+  const stop = (): void => {
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  // Configuration errors name the field; nothing here carries a secret.
+  const message = error instanceof Error ? error.message : String(error)
+  process.stderr.write(`m2m-server: ${message}\n`)
+  process.exitCode = error instanceof CliError && message.includes('Usage:') ? 2 : 1
+})

@@ -1,0 +1,105 @@
+/**
+ * JWT client assertions (RFC 7523 §3, used by `client_secret_jwt` and `private_key_jwt`): signature
+ * with the client's registered key under its algorithm allowlist, iss = sub = client_id, `aud` the
+ * issuer or an endpoint URL, `exp` required and short, `jti` required and never seen twice.
+ *
+ * @module client-assertion
+ */
+import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose'
+import type { RegisteredClient } from './client-registry.js'
+import type { ServerStore } from './server-store.js'
+
+/** Settings of {@link verifyClientAssertion}. */
+export interface AssertionPolicy {
+  /** Accepted `aud` values: the issuer, the token endpoint, the endpoint being called. */
+  audiences: string[]
+  /** Longest accepted `exp` − now, in seconds. */
+  maxLifetimeSec: number
+  /** Clock tolerance, in seconds. */
+  clockSkewSec: number
+  /** Where used `jti`s are remembered. */
+  store: ServerStore
+}
+
+/** Outcome of {@link verifyClientAssertion}: `undefined` when valid, else why not (safe to send). */
+export type AssertionFailure = string | undefined
+
+const NAMED_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti'])
+
+function describe(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'the client assertion has expired'
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    const claim = NAMED_CLAIMS.has(error.claim) ? `${error.claim} claim` : 'claims'
+    return error.reason === 'missing'
+      ? `the client assertion ${claim} is missing`
+      : `the client assertion ${claim} is not acceptable`
+  }
+  if (error instanceof joseErrors.JOSEAlgNotAllowed)
+    return 'the client assertion alg is not allowed for this client'
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed)
+    return 'the client assertion signature is invalid'
+  const code = (error as { code?: unknown } | null)?.code
+  if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') {
+    return 'no registered key of the client matches the client assertion'
+  }
+  if (code === 'ERR_JWKS_UNAVAILABLE' || code === 'ERR_TIMEOUT' || code === 'ERR_NETWORK') {
+    return 'the client jwks_uri could not be fetched'
+  }
+  if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid) {
+    return 'the client assertion is not a valid JWT'
+  }
+  return 'the client assertion is invalid'
+}
+
+async function verifySignatureAndClaims(
+  assertion: string,
+  client: RegisteredClient,
+  policy: AssertionPolicy,
+): Promise<JWTPayload> {
+  const options = {
+    algorithms: [...client.assertionAlgs],
+    issuer: client.id,
+    subject: client.id,
+    audience: policy.audiences,
+    requiredClaims: ['exp', 'jti'],
+    clockTolerance: policy.clockSkewSec,
+  }
+  if (client.assertionKeys) return (await jwtVerify(assertion, client.assertionKeys, options)).payload
+  let lastError: unknown = new joseErrors.JWSSignatureVerificationFailed()
+  // Several secrets may be active during a rotation: any of them may have signed.
+  for (const key of client.hmacKeys) {
+    try {
+      return (await jwtVerify(assertion, key, options)).payload
+    } catch (error) {
+      lastError = error
+      if (!(error instanceof joseErrors.JWSSignatureVerificationFailed)) break
+    }
+  }
+  throw lastError
+}
+
+/** Verifies a client assertion for `client`; on success its `jti` is spent. */
+export async function verifyClientAssertion(
+  assertion: string,
+  client: RegisteredClient,
+  policy: AssertionPolicy,
+): Promise<AssertionFailure> {
+  let payload: JWTPayload
+  try {
+    payload = await verifySignatureAndClaims(assertion, client, policy)
+  } catch (error) {
+    return describe(error)
+  }
+  const expiresAtMs = (payload.exp as number) * 1000
+  if (expiresAtMs - Date.now() > (policy.maxLifetimeSec + policy.clockSkewSec) * 1000) {
+    return 'the client assertion expires too far in the future'
+  }
+  if (typeof payload.jti !== 'string' || payload.jti === '')
+    return 'the client assertion jti claim is not acceptable'
+  const fresh = await policy.store.useAssertionJti(
+    client.id,
+    payload.jti,
+    expiresAtMs + policy.clockSkewSec * 1000,
+  )
+  return fresh ? undefined : 'the client assertion was already used (jti replay)'
+}

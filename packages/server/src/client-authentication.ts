@@ -1,0 +1,187 @@
+/**
+ * Client authentication at the token, introspection and revocation endpoints: exactly one method
+ * per request (RFC 6749 §2.3, §5.2), and the method must be the one the client registered.
+ * Secret methods stay synchronous (the hot path); assertion methods are asynchronous.
+ *
+ * @module client-authentication
+ */
+import { decodeBasicCredentials, JWT_BEARER_ASSERTION_TYPE } from '@oauth-m2m/core'
+import { decodeJwt } from 'jose'
+import { type AssertionPolicy, verifyClientAssertion } from './client-assertion.js'
+import type { ClientRegistry, RegisteredClient } from './client-registry.js'
+import { type EndpointResponse, oauthError } from './http-response.js'
+import type { FailedAuthLimiter } from './rate-limit.js'
+import { type FormParams, single } from './request-form.js'
+import type { SecretHasher } from './secret-hash.js'
+import type { ServerStore } from './server-store.js'
+
+/** Outcome of client authentication: the client, or the error answer. */
+export type AuthResult =
+  | { client: RegisteredClient; error?: undefined }
+  | { client?: undefined; error: EndpointResponse }
+
+/** What {@link ClientAuthenticator} needs. */
+export interface ClientAuthenticatorOptions {
+  registry: ClientRegistry
+  hasher: SecretHasher
+  /** Brute-force protection; `undefined` turns it off. */
+  limiter: FailedAuthLimiter | undefined
+  store: ServerStore
+  /** The issuer and the token endpoint, both accepted as an assertion's `aud`. */
+  issuer: string
+  tokenEndpoint: string
+  realm: string
+  assertionMaxLifetimeSec: number
+  clockSkewSec: number
+}
+
+/** Authenticates the client of a request to a form endpoint. */
+export class ClientAuthenticator {
+  readonly #options: ClientAuthenticatorOptions
+  readonly #challenge: Record<string, string>
+
+  constructor(options: ClientAuthenticatorOptions) {
+    this.#options = options
+    this.#challenge = { 'www-authenticate': `Basic realm="${options.realm}", charset="UTF-8"` }
+  }
+
+  /**
+   * Authenticates the request's client.
+   *
+   * @param authorization The `Authorization` header, if any.
+   * @param params The parsed form body.
+   * @param endpointUrl URL of the endpoint being called, also accepted as an assertion's `aud`.
+   */
+  authenticate(
+    authorization: string | undefined,
+    params: FormParams,
+    endpointUrl: string,
+  ): AuthResult | Promise<AuthResult> {
+    const secret = single(params, 'client_secret')
+    const usesAssertion = params.has('client_assertion') || params.has('client_assertion_type')
+    const methods =
+      (authorization !== undefined ? 1 : 0) + (secret !== undefined ? 1 : 0) + (usesAssertion ? 1 : 0)
+    if (methods > 1) {
+      return this.#fail(400, 'invalid_request', 'use exactly one client authentication method per request')
+    }
+    const bodyClientId = single(params, 'client_id')
+    if (authorization !== undefined) {
+      const basic = decodeBasicCredentials(authorization)
+      if (!basic.ok) return this.#fail(401, 'invalid_client', basic.reason, true)
+      if (bodyClientId !== undefined && bodyClientId !== basic.clientId) {
+        return this.#fail(
+          400,
+          'invalid_request',
+          'client_id in the body differs from the Authorization header',
+        )
+      }
+      return this.#checkSecret(basic.clientId, basic.clientSecret, 'client_secret_basic', true)
+    }
+    if (secret !== undefined) {
+      if (bodyClientId === undefined)
+        return this.#fail(401, 'invalid_client', 'client_secret was sent without client_id')
+      return this.#checkSecret(bodyClientId, secret, 'client_secret_post', false)
+    }
+    if (usesAssertion) return this.#checkAssertion(params, bodyClientId, endpointUrl)
+    if (bodyClientId !== undefined) {
+      const client = this.#options.registry.get(bodyClientId)
+      // A public client identifies itself without credentials; callers decide what it may do.
+      if (client?.method === 'none') return { client }
+    }
+    return this.#fail(401, 'invalid_client', 'client authentication is required')
+  }
+
+  #fail(
+    status: number,
+    error: 'invalid_request' | 'invalid_client',
+    description: string,
+    challenge = false,
+  ): AuthResult {
+    return { error: oauthError(status, error, description, challenge ? this.#challenge : undefined) }
+  }
+
+  /** 429 when `clientId` has failed too often, else `undefined`. */
+  #throttled(clientId: string, challenge: boolean): AuthResult | undefined {
+    const retryAfterSec = this.#options.limiter?.retryAfterSec(clientId) ?? 0
+    if (retryAfterSec === 0) return undefined
+    const headers = { 'retry-after': String(retryAfterSec), ...(challenge ? this.#challenge : {}) }
+    return {
+      error: oauthError(
+        429,
+        'invalid_client',
+        'too many failed authentication attempts; retry later',
+        headers,
+      ),
+    }
+  }
+
+  #authFailed(clientId: string, description: string, challenge: boolean): AuthResult {
+    this.#options.limiter?.recordFailure(clientId)
+    return this.#fail(401, 'invalid_client', description, challenge)
+  }
+
+  #checkSecret(
+    clientId: string,
+    secret: string,
+    method: 'client_secret_basic' | 'client_secret_post',
+    challenge: boolean,
+  ): AuthResult {
+    const throttled = this.#throttled(clientId, challenge)
+    if (throttled) return throttled
+    const client = this.#options.registry.get(clientId)
+    // An unknown client, or one without secrets, is compared against a dummy hash: same cost.
+    const stored = client && client.secretHashes.length > 0 ? client.secretHashes : undefined
+    if (!this.#options.hasher.matches(secret, stored) || client === undefined) {
+      return this.#authFailed(clientId, 'client authentication failed', challenge)
+    }
+    if (client.method !== method) {
+      return this.#fail(
+        401,
+        'invalid_client',
+        `this client must authenticate with ${client.method}`,
+        challenge,
+      )
+    }
+    return { client }
+  }
+
+  async #checkAssertion(
+    params: FormParams,
+    bodyClientId: string | undefined,
+    endpointUrl: string,
+  ): Promise<AuthResult> {
+    if (single(params, 'client_assertion_type') !== JWT_BEARER_ASSERTION_TYPE) {
+      return this.#fail(400, 'invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION_TYPE}`)
+    }
+    const assertion = single(params, 'client_assertion')
+    if (assertion === undefined) return this.#fail(400, 'invalid_request', 'client_assertion is missing')
+    let issuer: unknown
+    try {
+      issuer = decodeJwt(assertion).iss
+    } catch {
+      return this.#fail(401, 'invalid_client', 'the client assertion is not a valid JWT')
+    }
+    const clientId = bodyClientId ?? issuer
+    if (typeof clientId !== 'string' || clientId === '') {
+      return this.#fail(401, 'invalid_client', 'the client assertion iss claim is missing')
+    }
+    const throttled = this.#throttled(clientId, false)
+    if (throttled) return throttled
+    const client = this.#options.registry.get(clientId)
+    if (
+      client === undefined ||
+      (client.method !== 'client_secret_jwt' && client.method !== 'private_key_jwt')
+    ) {
+      return this.#authFailed(clientId, 'client authentication failed', false)
+    }
+    const o = this.#options
+    const policy: AssertionPolicy = {
+      audiences: [...new Set([o.issuer, o.tokenEndpoint, endpointUrl])],
+      maxLifetimeSec: o.assertionMaxLifetimeSec,
+      clockSkewSec: o.clockSkewSec,
+      store: o.store,
+    }
+    const failure = await verifyClientAssertion(assertion, client, policy)
+    return failure === undefined ? { client } : this.#authFailed(clientId, failure, false)
+  }
+}

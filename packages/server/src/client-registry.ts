@@ -1,0 +1,133 @@
+/**
+ * The registered clients, prepared once at start for the hot path: secrets hashed, scopes split,
+ * assertion keys and algorithm allowlists resolved.
+ *
+ * @module client-registry
+ */
+import { JwksCache } from '@oauth-m2m/core'
+import { createLocalJWKSet, importJWK, type JWK, type JWTVerifyGetKey } from 'jose'
+import { ASSERTION_ALGS, type ClientMetadata, type TokenEndpointAuthMethod } from './config.js'
+import type { SecretHasher } from './secret-hash.js'
+
+/** A client as the endpoints use it. */
+export interface RegisteredClient {
+  /** The `client_id`. */
+  readonly id: string
+  /** The one authentication method this client may use. */
+  readonly method: TokenEndpointAuthMethod
+  /** Keyed hashes of every active secret (basic/post); empty for other methods. */
+  readonly secretHashes: readonly Buffer[]
+  /** Every active clear secret as an HMAC key, for `client_secret_jwt` assertions. */
+  readonly hmacKeys: readonly Uint8Array[]
+  /** JWS algorithms accepted on this client's assertions. */
+  readonly assertionAlgs: readonly string[]
+  /** Resolves the public key of a `private_key_jwt` assertion (registered `jwks` or `jwks_uri`). */
+  readonly assertionKeys: JWTVerifyGetKey | undefined
+  /** Whether `client_credentials` is among the client's `grant_types`. */
+  readonly mayUseClientCredentials: boolean
+  /** The scopes the client may request. */
+  readonly scopes: ReadonlySet<string>
+  /** What the client gets when it asks for no scope: all of its registered scope. */
+  readonly defaultScope: string
+  /** Resources the client may name; `undefined` means every configured resource. */
+  readonly allowedResources: ReadonlySet<string> | undefined
+  /** Whether one token may name several resources. */
+  readonly allowMultipleResources: boolean
+}
+
+/** Options of {@link ClientRegistry}. */
+export interface ClientRegistryOptions {
+  /** Hashes the clients' secrets. */
+  hasher: SecretHasher
+  /** Time-out for fetching a client's `jwks_uri`, in milliseconds. */
+  jwksUriTimeoutMs: number
+}
+
+function toList(value: string | string[] | undefined): string[] {
+  if (value === undefined) return []
+  return typeof value === 'string' ? [value] : value
+}
+
+/** A key resolver over the core JWKS cache, importing each JWK once per algorithm. */
+function remoteKeys(jwksUri: string, timeoutMs: number): JWTVerifyGetKey {
+  const cache = new JwksCache(jwksUri, { timeoutMs })
+  const imported = new WeakMap<JWK, Map<string, ReturnType<typeof importJWK>>>()
+  return async (header) => {
+    const jwk = await cache.getKey({ kid: header.kid, alg: header.alg })
+    let byAlg = imported.get(jwk)
+    if (byAlg === undefined) {
+      byAlg = new Map()
+      imported.set(jwk, byAlg)
+    }
+    let key = byAlg.get(header.alg)
+    if (key === undefined) {
+      key = importJWK(jwk, header.alg)
+      byAlg.set(header.alg, key)
+    }
+    return key
+  }
+}
+
+function prepare(metadata: ClientMetadata, options: ClientRegistryOptions): RegisteredClient {
+  const method = metadata.token_endpoint_auth_method ?? 'client_secret_basic'
+  const clearSecrets = [...toList(metadata.client_secret), ...toList(metadata.client_secrets)]
+  const usesSecretHash = method === 'client_secret_basic' || method === 'client_secret_post'
+  const secretHashes = usesSecretHash
+    ? [
+        ...clearSecrets.map((s) => options.hasher.hashSecret(s)),
+        ...toList(metadata.client_secret_hash).map((h) =>
+          options.hasher.hashDigest(Buffer.from(h, 'base64url')),
+        ),
+      ]
+    : []
+  const encoder = new TextEncoder()
+  const hmacKeys = method === 'client_secret_jwt' ? clearSecrets.map((s) => encoder.encode(s)) : []
+  let assertionAlgs: readonly string[] = []
+  if (method === 'client_secret_jwt' || method === 'private_key_jwt') {
+    assertionAlgs = metadata.token_endpoint_auth_signing_alg
+      ? [metadata.token_endpoint_auth_signing_alg]
+      : ASSERTION_ALGS[method]
+  }
+  let assertionKeys: JWTVerifyGetKey | undefined
+  if (method === 'private_key_jwt') {
+    assertionKeys = metadata.jwks
+      ? createLocalJWKSet(metadata.jwks)
+      : remoteKeys(metadata.jwks_uri as string, options.jwksUriTimeoutMs)
+  }
+  const scopes = new Set((metadata.scope ?? '').split(' ').filter(Boolean))
+  return {
+    id: metadata.client_id,
+    method,
+    secretHashes,
+    hmacKeys,
+    assertionAlgs,
+    assertionKeys,
+    mayUseClientCredentials: (metadata.grant_types ?? ['client_credentials']).includes('client_credentials'),
+    scopes,
+    defaultScope: [...scopes].join(' '),
+    allowedResources: metadata.resources ? new Set(metadata.resources) : undefined,
+    allowMultipleResources: metadata.allow_multiple_resources ?? false,
+  }
+}
+
+/** The registered clients by `client_id`. */
+export class ClientRegistry {
+  readonly #clients = new Map<string, RegisteredClient>()
+
+  /** @param clients Validated client metadata (see `resolveConfig`). */
+  constructor(clients: readonly ClientMetadata[], options: ClientRegistryOptions) {
+    for (const metadata of clients) this.#clients.set(metadata.client_id, prepare(metadata, options))
+  }
+
+  /** The client registered as `clientId`. */
+  get(clientId: string): RegisteredClient | undefined {
+    return this.#clients.get(clientId)
+  }
+
+  /** Every registered scope, for `scopes_supported`. */
+  allScopes(): string[] {
+    const all = new Set<string>()
+    for (const client of this.#clients.values()) for (const scope of client.scopes) all.add(scope)
+    return [...all].sort()
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The transport-neutral answer of the server core, and the RFC 6749 §5.2 error object.
+ *
+ * @module http-response
+ */
+
+/** What an endpoint answers, before an adapter writes it to node:http or a web `Response`. */
+export interface EndpointResponse {
+  /** HTTP status code. */
+  status: number
+  /** Response headers, lower-case names. */
+  headers: Record<string, string>
+  /** The body, already serialized (JSON for every endpoint). */
+  body: string
+}
+
+/** RFC 6749 §5.2, RFC 7009 and RFC 8707 error codes this server answers with, plus its own `not_found`. */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'server_error'
+  | 'not_found'
+
+const JSON_NO_STORE: Readonly<Record<string, string>> = {
+  'content-type': 'application/json',
+  'cache-control': 'no-store',
+  pragma: 'no-cache',
+}
+
+/** A JSON answer that no cache may keep (tokens, introspection results, errors). */
+export function noStoreJson(
+  status: number,
+  body: string,
+  extraHeaders?: Record<string, string>,
+): EndpointResponse {
+  return {
+    status,
+    headers: extraHeaders ? { ...JSON_NO_STORE, ...extraHeaders } : { ...JSON_NO_STORE },
+    body,
+  }
+}
+
+/** A cacheable public JSON document (metadata, JWKS). */
+export function publicJson(body: string, maxAgeSec: number): EndpointResponse {
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json', 'cache-control': `public, max-age=${maxAgeSec}` },
+    body,
+  }
+}
+
+/**
+ * RFC 6749 §5.2 limits `error_description` to %x20-21 / %x23-5B / %x5D-7E: printable ASCII without
+ * `"` and `\`. Descriptions are written by this package, never copied from a request, so this only
+ * guards against a future slip.
+ */
+export function toAllowedDescription(description: string): string {
+  return description.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '?')
+}
+
+/** An RFC 6749 §5.2 error answer: `{error, error_description}`, never stored by caches. */
+export function oauthError(
+  status: number,
+  error: OAuthErrorCode,
+  description: string,
+  extraHeaders?: Record<string, string>,
+): EndpointResponse {
+  const body = JSON.stringify({ error, error_description: toAllowedDescription(description) })
+  return noStoreJson(status, body, extraHeaders)
+}
+
+/** 413 for a body over the limit; the connection is closed, as the rest of the body is not read. */
+export function payloadTooLarge(maxBodyBytes: number): EndpointResponse {
+  return oauthError(413, 'invalid_request', `the request body exceeds ${maxBodyBytes} bytes`, {
+    connection: 'close',
+  })
+}

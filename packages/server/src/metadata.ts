@@ -1,0 +1,77 @@
+/**
+ * Where the endpoints live for an issuer, and the RFC 8414 metadata document that says so.
+ *
+ * @module metadata
+ */
+import { ASSERTION_ALGS } from './config.js'
+
+/** Absolute URLs and request paths of the server's endpoints. */
+export interface EndpointLocations {
+  issuer: string
+  tokenEndpoint: string
+  jwksUri: string
+  introspectionEndpoint: string
+  revocationEndpoint: string
+  /** Request paths (no query) the router matches. */
+  paths: { token: string; jwks: string; introspect: string; revoke: string; metadata: string }
+}
+
+/** The endpoint URLs under `issuer`; the metadata path follows RFC 8414 §3 for issuers with a path. */
+export function endpointLocations(issuer: string): EndpointLocations {
+  const base = issuer.replace(/\/+$/, '')
+  const basePath = new URL(`${base}/`).pathname.replace(/\/$/, '')
+  return {
+    issuer,
+    tokenEndpoint: `${base}/token`,
+    jwksUri: `${base}/jwks`,
+    introspectionEndpoint: `${base}/introspect`,
+    revocationEndpoint: `${base}/revoke`,
+    paths: {
+      token: `${basePath}/token`,
+      jwks: `${basePath}/jwks`,
+      introspect: `${basePath}/introspect`,
+      revoke: `${basePath}/revoke`,
+      metadata: `/.well-known/oauth-authorization-server${basePath}`,
+    },
+  }
+}
+
+/** The RFC 8414 authorization server metadata this server publishes. */
+export interface ServerMetadata {
+  issuer: string
+  token_endpoint: string
+  jwks_uri: string
+  introspection_endpoint: string
+  revocation_endpoint: string
+  grant_types_supported: string[]
+  token_endpoint_auth_methods_supported: string[]
+  token_endpoint_auth_signing_alg_values_supported: string[]
+  introspection_endpoint_auth_methods_supported: string[]
+  introspection_endpoint_auth_signing_alg_values_supported: string[]
+  revocation_endpoint_auth_methods_supported: string[]
+  revocation_endpoint_auth_signing_alg_values_supported: string[]
+  scopes_supported?: string[]
+}
+
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt']
+const AUTH_ALGS = [...ASSERTION_ALGS.client_secret_jwt, ...ASSERTION_ALGS.private_key_jwt]
+
+/** Builds the metadata document; arrays that would be empty are left out (RFC 8414 §2). */
+export function buildMetadata(locations: EndpointLocations, scopes: readonly string[]): ServerMetadata {
+  const metadata: ServerMetadata = {
+    issuer: locations.issuer,
+    token_endpoint: locations.tokenEndpoint,
+    jwks_uri: locations.jwksUri,
+    introspection_endpoint: locations.introspectionEndpoint,
+    revocation_endpoint: locations.revocationEndpoint,
+    grant_types_supported: ['client_credentials'],
+    token_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    token_endpoint_auth_signing_alg_values_supported: [...AUTH_ALGS],
+    introspection_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    introspection_endpoint_auth_signing_alg_values_supported: [...AUTH_ALGS],
+    revocation_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    revocation_endpoint_auth_signing_alg_values_supported: [...AUTH_ALGS],
+  }
+  if (scopes.length > 0) metadata.scopes_supported = [...scopes]
+  return metadata
+}

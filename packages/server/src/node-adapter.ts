@@ -1,0 +1,65 @@
+/**
+ * The node:http adapter, the fast path used by `listen()` and the CLI: no web `Request` objects,
+ * the body read in chunks up to the limit, synchronous endpoints answered without an async hop.
+ *
+ * @module node-adapter
+ */
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import { type EndpointResponse, payloadTooLarge } from './http-response.js'
+import { FormRoute, type ServerCore } from './server-core.js'
+
+function send(res: ServerResponse, response: EndpointResponse): void {
+  if (res.destroyed) return
+  res.writeHead(response.status, response.headers)
+  res.end(response.body)
+}
+
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): void {
+  // Stop reading: the rest of the body is never buffered; `connection: close` ends the exchange.
+  req.pause()
+  send(res, payloadTooLarge(maxBodyBytes))
+}
+
+/**
+ * A node:http request listener serving `core()`.
+ *
+ * @param core The bound server (looked up per request, as the issuer may be fixed after start).
+ * @param maxBodyBytes Largest accepted request body, in bytes.
+ */
+export function nodeRequestListener(core: () => ServerCore, maxBodyBytes: number): RequestListener {
+  return (req, res) => {
+    req.on('error', () => {
+      // The client went away mid-body; there is nobody left to answer.
+    })
+    const route = core().route(req.method ?? 'GET', req.url ?? '/')
+    if (!(route instanceof FormRoute)) {
+      send(res, route)
+      return
+    }
+    const declared = req.headers['content-length']
+    if (declared !== undefined && Number(declared) > maxBodyBytes) {
+      refuseTooLarge(req, res, maxBodyBytes)
+      return
+    }
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length
+      if (size > maxBodyBytes) {
+        req.off('data', onData)
+        req.off('end', onEnd)
+        refuseTooLarge(req, res, maxBodyBytes)
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = (): void => {
+      const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')
+      const result = route.handle(req.headers.authorization, req.headers['content-type'], body)
+      if (result instanceof Promise) result.then((response) => send(res, response))
+      else send(res, result)
+    }
+    req.on('data', onData)
+    req.on('end', onEnd)
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Resource indicators (RFC 8707): which audience, format and lifetime a token gets, from the
+ * request's `resource` values, the client's allowance and each resource's settings.
+ *
+ * @module resource
+ */
+import type { RegisteredClient } from './client-registry.js'
+import { isAbsoluteUriWithoutFragment, type ResourceConfig, type TokenFormat } from './config.js'
+import { type EndpointResponse, oauthError } from './http-response.js'
+
+/** What a token is for and how it is made. */
+export interface TokenTarget {
+  /** The `aud` claim: one audience, or several when the client combined resources. */
+  readonly audience: string | string[]
+  readonly format: TokenFormat
+  readonly lifetimeSec: number
+}
+
+/** Outcome of {@link ResourceResolver.resolve}. */
+export type TargetResult =
+  | { target: TokenTarget; error?: undefined }
+  | { target?: undefined; error: EndpointResponse }
+
+function invalidTarget(description: string): TargetResult {
+  return { error: oauthError(400, 'invalid_target', description) }
+}
+
+/** Resolves the requested resources of a token request. */
+export class ResourceResolver {
+  readonly #resources: ReadonlyMap<string, TokenTarget>
+  readonly #default: TokenTarget
+
+  /**
+   * @param resources The configured resources.
+   * @param defaultTarget Audience, format and lifetime of a token requested without `resource`.
+   */
+  constructor(resources: readonly Required<ResourceConfig>[], defaultTarget: TokenTarget) {
+    this.#resources = new Map(
+      resources.map((r) => [
+        r.resource,
+        { audience: r.audience, format: r.tokenFormat, lifetimeSec: r.accessTokenLifetimeSec },
+      ]),
+    )
+    this.#default = defaultTarget
+  }
+
+  /** The target of a token for `client` asking for `requested` resources (none: the default). */
+  resolve(requested: readonly string[] | undefined, client: RegisteredClient): TargetResult {
+    if (requested === undefined) return { target: this.#default }
+    const targets: TokenTarget[] = []
+    for (const resource of new Set(requested)) {
+      if (!isAbsoluteUriWithoutFragment(resource)) {
+        return invalidTarget('resource must be an absolute URI without a fragment (RFC 8707 section 2)')
+      }
+      const target = this.#resources.get(resource)
+      if (target === undefined || (client.allowedResources && !client.allowedResources.has(resource))) {
+        return invalidTarget('a requested resource is not available to this client')
+      }
+      targets.push(target)
+    }
+    const [first, ...others] = targets as [TokenTarget, ...TokenTarget[]]
+    if (others.length === 0) return { target: first }
+    if (!client.allowMultipleResources)
+      return invalidTarget('this client may name only one resource per token')
+    if (others.some((t) => t.format !== first.format)) {
+      return invalidTarget('the requested resources use different token formats and cannot share a token')
+    }
+    return {
+      target: {
+        audience: [...new Set(targets.map((t) => t.audience as string))],
+        format: first.format,
+        lifetimeSec: Math.min(...targets.map((t) => t.lifetimeSec)),
+      },
+    }
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The transport-neutral server: routes (method, path) to an endpoint and turns a request's
+ * `Authorization` header, content type and body into an {@link EndpointResponse}. The node:http and
+ * web adapters only move bytes in and out.
+ *
+ * @module server-core
+ */
+import { ClientAuthenticator } from './client-authentication.js'
+import type { ClientRegistry } from './client-registry.js'
+import type { ResolvedConfig } from './config.js'
+import { type EndpointResponse, oauthError, publicJson } from './http-response.js'
+import { IntrospectionEndpoint } from './introspection-endpoint.js'
+import { buildMetadata, type EndpointLocations, endpointLocations, type ServerMetadata } from './metadata.js'
+import type { FailedAuthLimiter } from './rate-limit.js'
+import { type FormParams, readForm } from './request-form.js'
+import { ResourceResolver } from './resource.js'
+import { RevocationEndpoint } from './revocation-endpoint.js'
+import type { SecretHasher } from './secret-hash.js'
+import type { ServerStore } from './server-store.js'
+import type { SigningKeySet } from './signing/signing-keys.js'
+import { TokenEndpoint } from './token-endpoint.js'
+import { AccessTokenIssuer } from './token-issuer.js'
+import { TokenLookup } from './token-lookup.js'
+
+/** The state shared by every issuer binding of one server. */
+export interface ServerState {
+  config: ResolvedConfig
+  registry: ClientRegistry
+  hasher: SecretHasher
+  limiter: FailedAuthLimiter | undefined
+  store: ServerStore
+  keys: SigningKeySet
+}
+
+/** A POST endpoint: the adapter reads the body (bounded), then calls {@link FormRoute.handle}. */
+export class FormRoute {
+  readonly #handle: (
+    authorization: string | undefined,
+    params: FormParams,
+  ) => EndpointResponse | Promise<EndpointResponse>
+  readonly #onInternalError: (error: unknown) => void
+
+  constructor(
+    handle: (
+      authorization: string | undefined,
+      params: FormParams,
+    ) => EndpointResponse | Promise<EndpointResponse>,
+    onInternalError: (error: unknown) => void,
+  ) {
+    this.#handle = handle
+    this.#onInternalError = onInternalError
+  }
+
+  /** Answers the request; never throws and never rejects (an internal fault becomes a 500). */
+  handle(
+    authorization: string | undefined,
+    contentType: string | undefined,
+    body: string,
+  ): EndpointResponse | Promise<EndpointResponse> {
+    try {
+      const form = readForm(contentType, body)
+      if (form.error) return form.error
+      const result = this.#handle(authorization, form.params)
+      return result instanceof Promise ? result.catch((error: unknown) => this.#fault(error)) : result
+    } catch (error) {
+      return this.#fault(error)
+    }
+  }
+
+  #fault(error: unknown): EndpointResponse {
+    try {
+      this.#onInternalError(error)
+    } catch {
+      // A failing logger must not turn a 500 into an unhandled rejection.
+    }
+    return oauthError(500, 'server_error', 'internal error')
+  }
+}
+
+/** What a (method, path) pair leads to: an answer at once, or a form route that needs the body. */
+export type Route = EndpointResponse | FormRoute
+
+const JWKS_REFRESH_MS = 5000
+const POST_ONLY = { allow: 'POST' }
+const GET_ONLY = { allow: 'GET, HEAD' }
+
+/** The server bound to one issuer. */
+export class ServerCore {
+  /** Endpoint URLs and paths. */
+  readonly locations: EndpointLocations
+  /** The RFC 8414 metadata document. */
+  readonly metadata: ServerMetadata
+  readonly #state: ServerState
+  readonly #metadataBody: string
+  readonly #routes: Map<string, FormRoute>
+  #jwksBody: string | undefined
+  #jwksBuiltAtMs = 0
+
+  constructor(issuer: string, state: ServerState) {
+    this.#state = state
+    const { config, registry, hasher, limiter, store, keys } = state
+    const locations = endpointLocations(issuer)
+    this.locations = locations
+    this.metadata = buildMetadata(locations, registry.allScopes())
+    this.#metadataBody = JSON.stringify(this.metadata)
+    const authenticator = new ClientAuthenticator({
+      registry,
+      hasher,
+      limiter,
+      store,
+      issuer,
+      tokenEndpoint: locations.tokenEndpoint,
+      realm: config.realm,
+      assertionMaxLifetimeSec: config.assertionMaxLifetimeSec,
+      clockSkewSec: config.clockSkewSec,
+    })
+    const defaultAudience = config.defaultAudience ?? issuer
+    const defaultResource = config.resources.find((r) => r.resource === defaultAudience)
+    const resources = new ResourceResolver(config.resources, {
+      audience: defaultResource?.audience ?? defaultAudience,
+      format: defaultResource?.tokenFormat ?? config.tokenFormat,
+      lifetimeSec: defaultResource?.accessTokenLifetimeSec ?? config.accessTokenLifetimeSec,
+    })
+    const token = new TokenEndpoint({
+      url: locations.tokenEndpoint,
+      authenticator,
+      resources,
+      issuer: new AccessTokenIssuer(issuer, keys, store),
+    })
+    const lookup = new TokenLookup(issuer, keys, store)
+    const introspection = new IntrospectionEndpoint(locations.introspectionEndpoint, authenticator, lookup)
+    const revocation = new RevocationEndpoint(locations.revocationEndpoint, authenticator, lookup)
+    const onError = config.onInternalError
+    this.#routes = new Map([
+      [locations.paths.token, new FormRoute((a, p) => token.handle(a, p), onError)],
+      [locations.paths.introspect, new FormRoute((a, p) => introspection.handle(a, p), onError)],
+      [locations.paths.revoke, new FormRoute((a, p) => revocation.handle(a, p), onError)],
+    ])
+  }
+
+  /** Forgets the cached JWKS document, so that the next `GET /jwks` shows a rotation at once. */
+  invalidateJwks(): void {
+    this.#jwksBody = undefined
+  }
+
+  /**
+   * Routes a request.
+   *
+   * @param method The HTTP method, upper case.
+   * @param url The request target: a path with an optional query.
+   */
+  route(method: string, url: string): Route {
+    const query = url.indexOf('?')
+    const path = query === -1 ? url : url.slice(0, query)
+    const formRoute = this.#routes.get(path)
+    if (formRoute !== undefined) {
+      if (method === 'POST') return formRoute
+      return oauthError(405, 'invalid_request', 'this endpoint accepts POST only', POST_ONLY)
+    }
+    const paths = this.locations.paths
+    if (path === paths.metadata || path === paths.jwks) {
+      if (method !== 'GET' && method !== 'HEAD') {
+        return oauthError(405, 'invalid_request', 'this endpoint accepts GET only', GET_ONLY)
+      }
+      return path === paths.jwks ? publicJson(this.#jwks(), 60) : publicJson(this.#metadataBody, 3600)
+    }
+    return oauthError(404, 'not_found', 'no such endpoint')
+  }
+
+  #jwks(): string {
+    const now = Date.now()
+    // Retired keys drop out of the set as time passes, so the cached document also ages out.
+    if (this.#jwksBody === undefined || now - this.#jwksBuiltAtMs > JWKS_REFRESH_MS) {
+      this.#jwksBody = JSON.stringify(this.#state.keys.publicJwks(now))
+      this.#jwksBuiltAtMs = now
+    }
+    return this.#jwksBody
+  }
+}

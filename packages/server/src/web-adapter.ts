@@ -1,0 +1,60 @@
+/**
+ * The web-standard adapter: `Request` in, `Response` out, for msw handlers, edge runtimes and
+ * frameworks that speak fetch (Hono, Next.js route handlers).
+ *
+ * @module web-adapter
+ */
+import { type EndpointResponse, oauthError, payloadTooLarge } from './http-response.js'
+import { FormRoute, type ServerCore } from './server-core.js'
+
+function toResponse(response: EndpointResponse, isHead: boolean): Response {
+  const body = isHead || response.body === '' ? null : response.body
+  return new Response(body, { status: response.status, headers: response.headers })
+}
+
+/** The body as text, or `undefined` once it grows past `maxBodyBytes` (reading stops there). */
+async function readBounded(request: Request, maxBodyBytes: number): Promise<string | undefined> {
+  if (request.body === null) return ''
+  const reader = request.body.getReader()
+  const decoder = new TextDecoder()
+  let size = 0
+  let text = ''
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return text + decoder.decode()
+    size += value.byteLength
+    if (size > maxBodyBytes) {
+      await reader.cancel().catch(() => undefined)
+      return undefined
+    }
+    text += decoder.decode(value, { stream: true })
+  }
+}
+
+/** Answers a web `Request` with `core`. Never rejects for anything the request holds. */
+export async function handleWebRequest(
+  core: ServerCore,
+  request: Request,
+  maxBodyBytes: number,
+): Promise<Response> {
+  const isHead = request.method === 'HEAD'
+  const url = new URL(request.url)
+  const route = core.route(request.method, url.pathname + url.search)
+  if (!(route instanceof FormRoute)) return toResponse(route, isHead)
+  const declared = request.headers.get('content-length')
+  if (declared !== null && Number(declared) > maxBodyBytes)
+    return toResponse(payloadTooLarge(maxBodyBytes), isHead)
+  let body: string | undefined
+  try {
+    body = await readBounded(request, maxBodyBytes)
+  } catch {
+    return toResponse(oauthError(400, 'invalid_request', 'the request body could not be read'), isHead)
+  }
+  if (body === undefined) return toResponse(payloadTooLarge(maxBodyBytes), isHead)
+  const response = await route.handle(
+    request.headers.get('authorization') ?? undefined,
+    request.headers.get('content-type') ?? undefined,
+    body,
+  )
+  return toResponse(response, isHead)
+}
