@@ -10,6 +10,8 @@ import { FormRoute, type ServerCore } from './server-core.js'
 
 function send(res: ServerResponse, response: EndpointResponse): void {
   if (res.destroyed) return
+  // A known length avoids chunked encoding for these small bodies.
+  res.setHeader('content-length', Buffer.byteLength(response.body))
   res.writeHead(response.status, response.headers)
   res.end(response.body)
 }
