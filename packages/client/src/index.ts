@@ -1,1 +1,43 @@
-export {}
+/**
+ * `@oauth-m2m/client`: OAuth 2.0 client_credentials tokens for service-to-service calls, with a
+ * cache that refreshes early, one request per key at a time, retries, and a `fetch` and undici
+ * interceptor that attach the token for the right origins only.
+ *
+ * The client authentication strategies and the error classes of `@oauth-m2m/core` are
+ * re-exported, so that most users need only this package.
+ *
+ * @packageDocumentation
+ */
+export {
+  type ClientAuthStrategy,
+  ConfigurationError,
+  clientSecretBasic,
+  clientSecretJwt,
+  clientSecretPost,
+  DiscoveryError,
+  HttpError,
+  NetworkError,
+  OAuthM2MError,
+  OAuthResponseError,
+  privateKeyJwt,
+  TimeoutError,
+} from '@oauth-m2m/core'
+export type { TokenParams } from './cache-key.js'
+export {
+  type BackoffMessage,
+  type CacheMessage,
+  CLIENT_CHANNELS,
+  type FetchEndMessage,
+  type FetchErrorMessage,
+  type FetchRetryMessage,
+  type FetchStartMessage,
+  type KeyMessage,
+  type RefreshFailedMessage,
+  type RefreshScheduledMessage,
+  type StoreErrorMessage,
+} from './diagnostics.js'
+export * from './errors.js'
+export type { RetryOptions, TokenClientOptions } from './options.js'
+export { createTokenClient, type InterceptorOptions, type TokenClient } from './token-client.js'
+export type { TokenSet } from './token-set.js'
+export { MemoryTokenStore, type MemoryTokenStoreOptions, type TokenStore } from './token-store.js'

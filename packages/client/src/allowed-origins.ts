@@ -1,0 +1,40 @@
+/**
+ * Where a token may be sent. The rule, for `client.fetch` and `client.interceptor()` alike:
+ *
+ * 1. an explicit `origins` list, when given, is the whole answer;
+ * 2. else the origins of the `resource` indicators (RFC 8707) the token is requested for;
+ * 3. else nowhere: a `ConfigurationError` is thrown, because guessing (every origin, or the
+ *    authorization server's) would leak the token.
+ *
+ * A request to any other origin is passed through untouched, without a token.
+ *
+ * @module allowed-origins
+ */
+import { ConfigurationError } from '@oauth-m2m/core'
+
+/**
+ * The set of origins a token may be attached to.
+ *
+ * @param origins Explicit origins (already normalised), if any.
+ * @param resources Resource indicators the token is requested for.
+ * @param where Who asks, for the error message.
+ * @throws {ConfigurationError} when the set would be empty.
+ */
+export function allowedOrigins(
+  origins: readonly string[] | undefined,
+  resources: readonly string[],
+  where: string,
+): ReadonlySet<string> {
+  if (origins !== undefined && origins.length > 0) return new Set(origins)
+  const out = new Set<string>()
+  for (const resource of resources) {
+    const url = new URL(resource)
+    if (url.protocol === 'https:' || url.protocol === 'http:') out.add(url.origin)
+  }
+  if (out.size === 0) {
+    throw new ConfigurationError(
+      `${where}: no origin to send the token to; set \`origins\`, or an http(s) \`resource\` whose origin receives it`,
+    )
+  }
+  return out
+}

@@ -1,0 +1,129 @@
+/**
+ * Which cached token a call means. A token is cached per token endpoint, client id, sorted
+ * scopes, sorted resources and extra parameters; two calls asking for the same thing in a
+ * different order share one token.
+ *
+ * @module cache-key
+ */
+import { LRUCache } from 'lru-cache'
+import { normalizeExtraParams, normalizeResources, normalizeScopes } from './options.js'
+
+/** What one `getToken` call asks for; anything left out falls back to the client's options. */
+export interface TokenParams {
+  /** Scopes to request instead of the client's `scope` (string with spaces, or a list). */
+  scope?: string | readonly string[]
+  /** RFC 8707 resource indicators to request instead of the client's `resource`. */
+  resource?: string | readonly string[]
+  /** Extra token-request parameters, merged over the client's `extraParams`. */
+  extraParams?: Readonly<Record<string, string>>
+  /** Stops waiting for the token. A request shared with other callers goes on for them. */
+  signal?: AbortSignal
+}
+
+/** A normalised token request and the cache key it lives under. */
+export interface TokenGrant {
+  /** Cache and store key. Holds no secret. */
+  readonly key: string
+  /** Sorted, distinct scopes. */
+  readonly scopes: readonly string[]
+  /** Sorted, distinct resource indicators. */
+  readonly resources: readonly string[]
+  /** Extra parameters, sorted by name. */
+  readonly extraParams: readonly (readonly [string, string])[]
+}
+
+const GETTOKEN = 'getToken'
+
+/** Turns call parameters into {@link TokenGrant}s, remembering recent answers so repeated calls cost a lookup. */
+export class TokenGrants {
+  /** The grant of a call without parameters, computed once. */
+  readonly defaultGrant: TokenGrant
+  readonly #prefix: string
+  readonly #defaults: {
+    scopes: readonly string[]
+    resources: readonly string[]
+    extraParams: Readonly<Record<string, string>>
+  }
+  readonly #recent = new LRUCache<string, TokenGrant>({ max: 256 })
+
+  /**
+   * @param endpointId Identifies the authorization server: the token endpoint, or the issuer when
+   *   the endpoint is discovered.
+   */
+  constructor(
+    endpointId: string,
+    clientId: string,
+    defaults: {
+      scopes: readonly string[]
+      resources: readonly string[]
+      extraParams: Readonly<Record<string, string>>
+    },
+  ) {
+    this.#prefix = JSON.stringify([endpointId, clientId]).slice(0, -1)
+    this.#defaults = defaults
+    this.defaultGrant = this.#build(defaults.scopes, defaults.resources, defaults.extraParams)
+  }
+
+  /**
+   * The grant for `params`.
+   *
+   * @throws {ConfigurationError} when a scope, resource or extra parameter is invalid.
+   */
+  grantFor(params: TokenParams): TokenGrant {
+    const { scope, resource, extraParams } = params
+    if (scope === undefined && resource === undefined && extraParams === undefined) return this.defaultGrant
+    // Strings and arrays of strings without the separators render distinctly; others are not memoised.
+    const fingerprint =
+      extraParams === undefined && isSimple(scope) && isSimple(resource)
+        ? `${fingerprintOf(scope)}\u0000${fingerprintOf(resource)}`
+        : undefined
+    if (fingerprint !== undefined) {
+      const known = this.#recent.get(fingerprint)
+      if (known !== undefined) return known
+    }
+    const grant = this.#build(
+      scope === undefined ? this.#defaults.scopes : normalizeScopes(`${GETTOKEN}: scope`, scope),
+      resource === undefined
+        ? this.#defaults.resources
+        : normalizeResources(`${GETTOKEN}: resource`, resource),
+      extraParams === undefined
+        ? this.#defaults.extraParams
+        : { ...this.#defaults.extraParams, ...normalizeExtraParams(`${GETTOKEN}: extraParams`, extraParams) },
+    )
+    if (fingerprint !== undefined) this.#recent.set(fingerprint, grant)
+    return grant
+  }
+
+  #build(
+    scopes: readonly string[],
+    resources: readonly string[],
+    extraParams: Readonly<Record<string, string>>,
+  ): TokenGrant {
+    const sortedScopes = [...new Set(scopes)].sort()
+    const sortedResources = [...new Set(resources)].sort()
+    const sortedExtra = Object.entries(extraParams).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    const key = `${this.#prefix},${JSON.stringify([sortedScopes, sortedResources, sortedExtra])}]`
+    return Object.freeze({
+      key,
+      scopes: Object.freeze(sortedScopes),
+      resources: Object.freeze(sortedResources),
+      extraParams: Object.freeze(sortedExtra),
+    })
+  }
+}
+
+/** A value whose fingerprint cannot collide with another's: strings without the separators. */
+function isSimple(value: unknown): boolean {
+  if (value === undefined) return true
+  if (typeof value === 'string') return !hasSeparator(value)
+  return Array.isArray(value) && value.every((v) => typeof v === 'string' && !hasSeparator(v))
+}
+
+function hasSeparator(value: string): boolean {
+  return value.includes('\u0000') || value.includes('\u0001')
+}
+
+function fingerprintOf(value: string | readonly string[] | undefined): string {
+  if (value === undefined) return 'u'
+  return typeof value === 'string' ? `s${value}` : `a${value.join('\u0001')}`
+}

@@ -1,0 +1,182 @@
+/**
+ * `client.interceptor()`: an undici interceptor for `Dispatcher.compose`, so that any undici-based
+ * code gets tokens: `new Agent().compose(client.interceptor())`. Same rules as `client.fetch`:
+ * only allowed origins get the token, a request that should carry one is never sent without it,
+ * and a 401 `invalid_token` answer drops the token and replays the request once when its body
+ * can be sent again (none, string, bytes, FormData, Blob; not a stream).
+ *
+ * @module interceptor
+ */
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Dispatcher } from 'undici'
+import { FormData as UndiciFormData } from 'undici'
+import { type BearerSource, bearerToken } from './authorized-fetch.js'
+import { isInvalidTokenChallenge } from './bearer-challenge.js'
+
+type Headers = Record<string, string | string[] | undefined>
+
+/** The dispatch headers as a plain record, whatever form undici was given them in. */
+function headerRecord(headers: Dispatcher.DispatchOptions['headers']): Headers {
+  if (headers === null || headers === undefined) return {}
+  const out: Headers = {}
+  if (Array.isArray(headers)) {
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const name = String(headers[i])
+      const value = String(headers[i + 1])
+      const prior = out[name]
+      out[name] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [prior, value]
+    }
+    return out
+  }
+  if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function') {
+    for (const [name, value] of headers as Iterable<[string, string | string[] | undefined]>)
+      out[name] = value
+    return out
+  }
+  return { ...(headers as Headers) }
+}
+
+function hasAuthorization(headers: Headers): boolean {
+  for (const name of Object.keys(headers)) {
+    if (name.toLowerCase() === 'authorization' && headers[name] !== undefined) return true
+  }
+  return false
+}
+
+function isReplayableBody(body: unknown): boolean {
+  return (
+    body === undefined ||
+    body === null ||
+    typeof body === 'string' ||
+    ArrayBuffer.isView(body) ||
+    body instanceof Blob ||
+    body instanceof FormData ||
+    body instanceof UndiciFormData
+  )
+}
+
+function originOf(origin: Dispatcher.DispatchOptions['origin']): string | undefined {
+  if (origin === undefined) return undefined
+  if (origin instanceof URL) return origin.origin
+  return URL.canParse(origin) ? new URL(origin).origin : undefined
+}
+
+/**
+ * Passes a response through, except a 401 `invalid_token` one: that token is reported, and when
+ * the request can be replayed (once), the response is swallowed and the request sent again with
+ * a new token.
+ */
+class BearerHandler implements Dispatcher.DispatchHandler {
+  readonly #handler: Dispatcher.DispatchHandler
+  readonly #send: (token: string, handler: Dispatcher.DispatchHandler) => void
+  readonly #source: BearerSource
+  readonly #origin: string
+  #token: string
+  #canReplay: boolean
+  #swallowing = false
+
+  constructor(
+    handler: Dispatcher.DispatchHandler,
+    send: (token: string, handler: Dispatcher.DispatchHandler) => void,
+    source: BearerSource,
+    origin: string,
+    token: string,
+    canReplay: boolean,
+  ) {
+    this.#handler = handler
+    this.#send = send
+    this.#source = source
+    this.#origin = origin
+    this.#token = token
+    this.#canReplay = canReplay
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
+    this.#handler.onRequestStart?.(controller, context)
+  }
+
+  onRequestUpgrade(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+    socket: import('node:stream').Duplex,
+  ): void {
+    this.#handler.onRequestUpgrade?.(controller, statusCode, headers, socket)
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+    statusMessage?: string,
+  ): void {
+    if (statusCode === 401 && isInvalidTokenChallenge(headers['www-authenticate'])) {
+      this.#source.rejected(this.#token)
+      if (this.#canReplay) {
+        this.#canReplay = false
+        this.#swallowing = true
+        return
+      }
+    }
+    this.#handler.onResponseStart?.(controller, statusCode, headers, statusMessage)
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.#swallowing) this.#handler.onResponseData?.(controller, chunk)
+  }
+
+  onResponseEnd(controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+    if (!this.#swallowing) {
+      this.#handler.onResponseEnd?.(controller, trailers)
+      return
+    }
+    this.#swallowing = false
+    bearerToken(this.#source, this.#origin, undefined).then(
+      (token) => {
+        this.#token = token
+        this.#send(token, this)
+      },
+      (error: Error) => this.#handler.onResponseError?.(controller, error),
+    )
+  }
+
+  onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
+    this.#handler.onResponseError?.(controller, error)
+  }
+}
+
+/**
+ * Builds the interceptor.
+ *
+ * @param source Where tokens come from.
+ * @param allowed Origins that get the token.
+ */
+export function createBearerInterceptor(
+  source: BearerSource,
+  allowed: ReadonlySet<string>,
+): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) =>
+    function bearerInterceptor(options, handler) {
+      const origin = originOf(options.origin)
+      if (origin === undefined || !allowed.has(origin)) return dispatch(options, handler)
+      const headers = headerRecord(options.headers)
+      if (hasAuthorization(headers)) return dispatch(options, handler)
+      const send = (token: string, target: Dispatcher.DispatchHandler) => {
+        try {
+          dispatch({ ...options, headers: { ...headers, authorization: `Bearer ${token}` } }, target)
+        } catch (error) {
+          handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, error as Error)
+        }
+      }
+      bearerToken(source, origin, undefined).then(
+        (token) =>
+          send(
+            token,
+            new BearerHandler(handler, send, source, origin, token, isReplayableBody(options.body)),
+          ),
+        // No controller exists yet: undici's own interceptors (dns) report early failures the same way.
+        (error: Error) => handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, error),
+      )
+      return true
+    }
+}

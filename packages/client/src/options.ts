@@ -1,0 +1,320 @@
+/**
+ * The options of `createTokenClient`, their documented defaults, and their validation: bad
+ * options throw a {@link ConfigurationError} when the client is created, never later.
+ *
+ * @module options
+ */
+import { type ClientAuthStrategy, ConfigurationError } from '@oauth-m2m/core'
+import type { Dispatcher } from 'undici'
+import type { TokenStore } from './token-store.js'
+
+/** How failed token requests are retried. */
+export interface RetryOptions {
+  /** Retries after the first attempt. Default 3. */
+  retries?: number
+  /** Backoff before the first retry, before jitter, in ms; it doubles per retry. Default 250. */
+  minDelayMs?: number
+  /** Largest backoff between two attempts, before jitter, in ms. Default 5 000. */
+  maxDelayMs?: number
+  /**
+   * Longest `Retry-After` the client waits for, in ms. A longer one ends retrying at once with
+   * the server's error (and the key is held back until then, see {@link TokenClientOptions}).
+   * Default 20 000.
+   */
+  maxRetryAfterMs?: number
+  /** Total time for all attempts and waits of one token request, in ms. Default 30 000. */
+  deadlineMs?: number
+}
+
+/** Options of `createTokenClient`. */
+export interface TokenClientOptions {
+  /**
+   * Issuer identifier of the authorization server; its token endpoint is found with RFC 8414
+   * discovery on first use. Give this or `tokenEndpoint` (with both, `tokenEndpoint` is used and
+   * `issuer` is only passed to the authentication strategy).
+   */
+  issuer?: string
+  /** URL of the token endpoint, when discovery is not wanted. */
+  tokenEndpoint?: string
+  /** The client's `client_id`. */
+  clientId: string
+  /** How the client authenticates: `clientSecretBasic(…)`, `privateKeyJwt(…)`, … from `@oauth-m2m/core`. */
+  auth: ClientAuthStrategy
+  /** Scopes requested when a call names none (string with spaces, or a list). Default: none. */
+  scope?: string | readonly string[]
+  /**
+   * RFC 8707 resource indicators requested when a call names none. Their origins are also where
+   * `fetch` and `interceptor` send the token, unless `origins` is given. Default: none.
+   */
+  resource?: string | readonly string[]
+  /**
+   * Extra token-request parameters sent with every request (e.g. `audience` for servers that
+   * use it). Names the client sets itself (`grant_type`, `scope`, `resource`, `client_id`,
+   * `client_secret`, `client_assertion`, `client_assertion_type`) are refused. Default: none.
+   */
+  extraParams?: Readonly<Record<string, string>>
+  /**
+   * Origins (`https://api.example.com`) that `fetch` and `interceptor` attach the token to.
+   * Default: the origins of `resource`. With neither, `fetch` and `interceptor` throw a
+   * `ConfigurationError`: the client never guesses where a token may go.
+   */
+  origins?: readonly string[]
+  /** undici dispatcher for token, discovery and `fetch` requests. Default: undici's global dispatcher. */
+  dispatcher?: Dispatcher
+  /** Time limit of one token request attempt, in ms. Default 10 000. */
+  timeoutMs?: number
+  /** Largest token response accepted, in bytes. Default 262 144 (256 KiB). */
+  maxResponseBytes?: number
+  /** Retry policy, or `false` for a single attempt. Defaults: see {@link RetryOptions}. */
+  retry?: RetryOptions | false
+  /**
+   * Share of the token lifetime after which it is refreshed in the background. Default 0.8.
+   * `refreshAt` = min(`expiresAt − refreshMargin`, `issuedAt + refreshRatio × lifetime`) − jitter.
+   */
+  refreshRatio?: number
+  /** Refresh at least this long before expiry, in s; capped at half the lifetime. Default 60. */
+  refreshMarginSec?: number
+  /** Random jitter subtracted from `refreshAt`, at most this share of the lifetime. Default 0.1. */
+  refreshJitterRatio?: number
+  /**
+   * A token is treated as expired this long before its `expiresAt`, in s, to allow for clock
+   * differences and time on the wire; capped at half the lifetime. Default 30.
+   */
+  clockSkewSec?: number
+  /** Lifetime assumed when the server sends no `expires_in` and the token is not a JWT, in s. Default 300. */
+  defaultExpiresInSec?: number
+  /**
+   * Shared token store. Tokens are always also kept in memory, so a cached token costs no store
+   * round trip. Default: memory only.
+   */
+  store?: TokenStore
+  /** Longest wait for the store, in ms, before it is bypassed. Default 1 000. */
+  storeTimeoutMs?: number
+  /** Most cache keys kept in memory (LRU). Default 1 000. */
+  maxCacheEntries?: number
+  /**
+   * Allow `http:` URLs for the issuer and token endpoint on hosts other than loopback
+   * (`localhost`, `127.0.0.1`, `[::1]`). Default `false`: credentials only travel over TLS.
+   */
+  allowInsecureHttp?: boolean
+  /** Clock, epoch ms. Default `Date.now`. Tests inject one to move through a token's lifetime. */
+  now?: () => number
+}
+
+/** The retry policy with every default applied. */
+export interface RetryPolicy {
+  retries: number
+  minDelayMs: number
+  maxDelayMs: number
+  maxRetryAfterMs: number
+  deadlineMs: number
+}
+
+/** Lifecycle timings with every default applied, in ms or ratios. */
+export interface LifecycleTimings {
+  refreshRatio: number
+  refreshMarginMs: number
+  refreshJitterRatio: number
+  clockSkewMs: number
+  defaultExpiresInMs: number
+}
+
+/** Options with every default applied and every value checked. */
+export interface ResolvedOptions {
+  issuer: string | undefined
+  tokenEndpoint: string | undefined
+  clientId: string
+  auth: ClientAuthStrategy
+  scopes: readonly string[]
+  resources: readonly string[]
+  extraParams: Readonly<Record<string, string>>
+  origins: readonly string[] | undefined
+  dispatcher: Dispatcher | undefined
+  timeoutMs: number
+  maxResponseBytes: number
+  retry: RetryPolicy
+  timings: LifecycleTimings
+  store: TokenStore | undefined
+  storeTimeoutMs: number
+  maxCacheEntries: number
+  now: () => number
+}
+
+/** Token-request parameter names the client sets itself. */
+export const RESERVED_PARAMS: ReadonlySet<string> = new Set([
+  'grant_type',
+  'scope',
+  'resource',
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+])
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+function fail(message: string): never {
+  throw new ConfigurationError(message)
+}
+
+const OWNER = 'createTokenClient'
+
+function number(name: string, value: unknown, fallback: number, min: number, max = Infinity): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    fail(`${OWNER}: ${name} must be a number from ${min} to ${max}`)
+  }
+  return value
+}
+
+function serverUrl(name: string, value: unknown, allowInsecureHttp: boolean): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !URL.canParse(value)) fail(`${OWNER}: ${name} must be an absolute URL`)
+  const url = new URL(value)
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(`${OWNER}: ${name} must be an http(s) URL`)
+  if (url.protocol === 'http:' && !allowInsecureHttp && !LOOPBACK_HOSTS.has(url.hostname)) {
+    fail(`${OWNER}: ${name} uses http: on a non-loopback host; use https: or set allowInsecureHttp`)
+  }
+  if (url.hash !== '') fail(`${OWNER}: ${name} must not have a fragment`)
+  return value
+}
+
+/** Splits a scope option into distinct scope tokens (RFC 6749 §3.3), refusing invalid characters. */
+export function normalizeScopes(name: string, value: unknown): string[] {
+  if (value === undefined) return []
+  const list = typeof value === 'string' ? value.split(' ') : value
+  if (!Array.isArray(list)) fail(`${name} must be a string or an array of strings`)
+  const out = new Set<string>()
+  for (const item of list as unknown[]) {
+    if (typeof item !== 'string') fail(`${name} must be a string or an array of strings`)
+    for (const scope of item.split(' ')) {
+      if (scope === '') continue
+      // RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E
+      if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope)) fail(`${name} has a scope with invalid characters`)
+      out.add(scope)
+    }
+  }
+  return [...out]
+}
+
+/** Checks resource indicators: absolute URIs without a fragment (RFC 8707 §2). */
+export function normalizeResources(name: string, value: unknown): string[] {
+  if (value === undefined) return []
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list)) fail(`${name} must be a string or an array of strings`)
+  const out = new Set<string>()
+  for (const item of list as unknown[]) {
+    if (typeof item !== 'string' || !URL.canParse(item)) fail(`${name} must hold absolute URIs`)
+    if (new URL(item).hash !== '') fail(`${name} must not hold a URI with a fragment`)
+    out.add(item)
+  }
+  return [...out]
+}
+
+/** Checks extra token-request parameters: string values, no name the client sets itself. */
+export function normalizeExtraParams(name: string, value: unknown): Record<string, string> {
+  if (value === undefined) return {}
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`${name} must be an object`)
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(value)) {
+    if (RESERVED_PARAMS.has(k)) fail(`${name} must not set ${k}; the client sets it`)
+    if (typeof v !== 'string') fail(`${name}.${k} must be a string`)
+    out[k] = v
+  }
+  return out
+}
+
+/** Checks a list of bare http(s) origins and returns them normalised (`https://api.example.com`). */
+export function normalizeOrigins(name: string, value: unknown): string[] {
+  if (!Array.isArray(value)) fail(`${name} must be an array of origins`)
+  return (value as unknown[]).map((item) => {
+    if (typeof item !== 'string' || !URL.canParse(item)) fail(`${name} must hold absolute http(s) origins`)
+    const url = new URL(item)
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(`${name} must hold http(s) origins`)
+    if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '') {
+      fail(`${name} must hold bare origins such as https://api.example.com, without a path`)
+    }
+    return url.origin
+  })
+}
+
+function retryPolicy(value: unknown): RetryPolicy {
+  if (value === false)
+    return { retries: 0, minDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0, deadlineMs: 30_000 }
+  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+    fail(`${OWNER}: retry must be an object or false`)
+  }
+  const r = (value ?? {}) as RetryOptions
+  const minDelayMs = number('retry.minDelayMs', r.minDelayMs, 250, 0)
+  return {
+    retries: number('retry.retries', r.retries, 3, 0, 100),
+    minDelayMs,
+    maxDelayMs: number('retry.maxDelayMs', r.maxDelayMs, 5000, minDelayMs),
+    maxRetryAfterMs: number('retry.maxRetryAfterMs', r.maxRetryAfterMs, 20_000, 0),
+    deadlineMs: number('retry.deadlineMs', r.deadlineMs, 30_000, 1),
+  }
+}
+
+function isStore(value: unknown): value is TokenStore {
+  const s = value as TokenStore
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.get === 'function' &&
+    typeof s.set === 'function' &&
+    typeof s.delete === 'function'
+  )
+}
+
+/**
+ * Applies the documented defaults and checks every option.
+ *
+ * @throws {ConfigurationError} naming the first bad option.
+ */
+export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) fail(`${OWNER}: options must be an object`)
+  const allowInsecureHttp = options.allowInsecureHttp === true
+  const issuer = serverUrl('issuer', options.issuer, allowInsecureHttp)
+  const tokenEndpoint = serverUrl('tokenEndpoint', options.tokenEndpoint, allowInsecureHttp)
+  if (issuer === undefined && tokenEndpoint === undefined) fail(`${OWNER}: give issuer or tokenEndpoint`)
+  if (typeof options.clientId !== 'string' || options.clientId === '') {
+    fail(`${OWNER}: clientId must be a non-empty string`)
+  }
+  const auth = options.auth
+  if (typeof auth !== 'object' || auth === null || typeof auth.apply !== 'function') {
+    fail(`${OWNER}: auth must be a client authentication strategy such as clientSecretBasic(secret)`)
+  }
+  if (options.store !== undefined && !isStore(options.store)) {
+    fail(`${OWNER}: store must have get, set and delete methods`)
+  }
+  if (options.dispatcher !== undefined && typeof options.dispatcher?.dispatch !== 'function') {
+    fail(`${OWNER}: dispatcher must be an undici Dispatcher`)
+  }
+  if (options.now !== undefined && typeof options.now !== 'function') fail(`${OWNER}: now must be a function`)
+  return {
+    issuer,
+    tokenEndpoint,
+    clientId: options.clientId,
+    auth,
+    scopes: normalizeScopes(`${OWNER}: scope`, options.scope),
+    resources: normalizeResources(`${OWNER}: resource`, options.resource),
+    extraParams: normalizeExtraParams(`${OWNER}: extraParams`, options.extraParams),
+    origins:
+      options.origins === undefined ? undefined : normalizeOrigins(`${OWNER}: origins`, options.origins),
+    dispatcher: options.dispatcher,
+    timeoutMs: number('timeoutMs', options.timeoutMs, 10_000, 1),
+    maxResponseBytes: number('maxResponseBytes', options.maxResponseBytes, 256 * 1024, 1024),
+    retry: retryPolicy(options.retry),
+    timings: {
+      refreshRatio: number('refreshRatio', options.refreshRatio, 0.8, 0.05, 1),
+      refreshMarginMs: number('refreshMarginSec', options.refreshMarginSec, 60, 0) * 1000,
+      refreshJitterRatio: number('refreshJitterRatio', options.refreshJitterRatio, 0.1, 0, 0.5),
+      clockSkewMs: number('clockSkewSec', options.clockSkewSec, 30, 0) * 1000,
+      defaultExpiresInMs: number('defaultExpiresInSec', options.defaultExpiresInSec, 300, 1) * 1000,
+    },
+    store: options.store,
+    storeTimeoutMs: number('storeTimeoutMs', options.storeTimeoutMs, 1000, 1),
+    maxCacheEntries: number('maxCacheEntries', options.maxCacheEntries, 1000, 1),
+    now: options.now ?? Date.now,
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Retrying a token request with p-retry: exponential backoff with full jitter on network
+ * errors, timeouts, 408, 429 and 5xx; `Retry-After` honoured up to a cap; all of it within a
+ * total deadline and cancelled by an `AbortSignal`. OAuth errors such as `invalid_client` or
+ * `invalid_scope` and every other 4xx answer are final.
+ *
+ * @module retry
+ */
+import { HttpError, NetworkError, OAuthResponseError, TimeoutError } from '@oauth-m2m/core'
+import pRetry, { AbortError } from 'p-retry'
+import type { RetryPolicy } from './options.js'
+
+/** Whether another attempt may succeed where `error` failed. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof NetworkError || error instanceof TimeoutError) return true
+  if (error instanceof HttpError || error instanceof OAuthResponseError) {
+    const status = error.status
+    return status !== undefined && (status >= 500 || status === 429 || status === 408)
+  }
+  return false
+}
+
+/** Called before each retry. */
+export type OnRetry = (info: { attempt: number; delayMs: number; error: Error }) => void
+
+/**
+ * Full-jitter backoff (a uniform draw below the exponential ceiling) for the retry after
+ * `attempt`, or the server's `Retry-After` when it gave one. `undefined` when the server asked for
+ * longer than `maxRetryAfterMs`: waiting less would hammer it, waiting more is not allowed.
+ */
+export function retryDelayMs(
+  error: unknown,
+  attempt: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number | undefined {
+  const retryAfterMs = (error as { retryAfterMs?: unknown }).retryAfterMs
+  if (typeof retryAfterMs === 'number') {
+    return retryAfterMs <= policy.maxRetryAfterMs ? retryAfterMs : undefined
+  }
+  const ceiling = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** (attempt - 1))
+  return random() * ceiling
+}
+
+/** Waits `ms` on an unref'ed timer, rejecting with the signal's reason when it aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason)
+      return
+    }
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    timer.unref()
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails with an error that is not retryable, the retries are
+ * used up, or the deadline passes. `attempt` receives its number (from 1) and the time left
+ * before the deadline in ms, to bound its own timeout. The last error is thrown as is.
+ */
+export function withRetry<T>(
+  attempt: (attemptNumber: number, remainingMs: number) => Promise<T>,
+  policy: RetryPolicy,
+  options: { signal?: AbortSignal | undefined; onRetry?: OnRetry | undefined } = {},
+): Promise<T> {
+  const deadline = performance.now() + policy.deadlineMs
+  const remaining = () => deadline - performance.now()
+  return pRetry(
+    async (n) => {
+      try {
+        return await attempt(n, Math.max(1, remaining()))
+      } catch (error) {
+        // p-retry rethrows AbortError's originalError without further attempts.
+        if (!isRetryable(error))
+          throw new AbortError(error instanceof Error ? error : new Error(String(error)))
+        throw error
+      }
+    },
+    {
+      retries: policy.retries,
+      // p-retry's own delay is off: onFailedAttempt waits the full-jitter or Retry-After delay.
+      minTimeout: 0,
+      maxRetryTime: policy.deadlineMs,
+      signal: options.signal,
+      unref: true,
+      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+        if (retriesLeft === 0) return
+        const delayMs = retryDelayMs(error, attemptNumber, policy)
+        if (delayMs === undefined || delayMs >= remaining()) throw error
+        options.onRetry?.({ attempt: attemptNumber, delayMs, error })
+        await sleep(delayMs, options.signal)
+      },
+    },
+  )
+}

@@ -1,0 +1,61 @@
+/**
+ * When a cached token stops being fresh and when it stops being usable.
+ *
+ * - **fresh** until `refreshAt`: served as is;
+ * - **stale** until `expiredAt`: still served at once, while one background refresh runs;
+ * - **expired** from `expiredAt` (`expiresAt` minus clock skew): callers wait for a new token.
+ *
+ * @module token-lifecycle
+ */
+import type { LifecycleTimings } from './options.js'
+import type { TokenSet } from './token-set.js'
+
+/** The two instants that divide a token's life, epoch ms. */
+export interface TokenSchedule {
+  /** Start of the stale period: the token is refreshed on its next use from then on. */
+  refreshAt: number
+  /** Start of the expired period: the token is no longer served. */
+  expiredAt: number
+}
+
+/** Where a token stands at an instant. */
+export type TokenState = 'fresh' | 'stale' | 'expired'
+
+/**
+ * Computes the schedule of `token`:
+ * `refreshAt = min(expiresAt − margin, issuedAt + ratio × lifetime) − random jitter`, where the
+ * margin and the clock skew are each capped at half the lifetime and the jitter is at most
+ * `refreshJitterRatio × lifetime`, so that a fleet of clients does not refresh in lock-step.
+ * `refreshAt` never falls before `issuedAt` nor after `expiredAt`.
+ *
+ * @param random Source of the jitter, uniform in [0, 1).
+ */
+export function scheduleToken(
+  token: Pick<TokenSet, 'issuedAt' | 'expiresAt'>,
+  timings: LifecycleTimings,
+  random: () => number = Math.random,
+): TokenSchedule {
+  const lifetime = Math.max(0, token.expiresAt - token.issuedAt)
+  const expiredAt = token.expiresAt - Math.min(timings.clockSkewMs, lifetime / 2)
+  const margin = Math.min(timings.refreshMarginMs, lifetime / 2)
+  const planned = Math.min(token.expiresAt - margin, token.issuedAt + timings.refreshRatio * lifetime)
+  const jitter = random() * timings.refreshJitterRatio * lifetime
+  const refreshAt = Math.max(token.issuedAt, Math.min(planned - jitter, expiredAt))
+  return { refreshAt, expiredAt }
+}
+
+/** Where a token with `schedule` stands at `nowMs`. */
+export function tokenState(schedule: TokenSchedule, nowMs: number): TokenState {
+  if (nowMs < schedule.refreshAt) return 'fresh'
+  if (nowMs < schedule.expiredAt) return 'stale'
+  return 'expired'
+}
+
+/**
+ * Delay before the next background refresh after `failures` failed ones in a row: exponential
+ * from 1 s, doubling, up to 60 s, with jitter over its upper half so that a fleet spreads out.
+ */
+export function refreshRetryDelayMs(failures: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(60_000, 1000 * 2 ** Math.max(0, failures - 1))
+  return ceiling / 2 + random() * (ceiling / 2)
+}

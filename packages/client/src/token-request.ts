@@ -1,0 +1,179 @@
+/**
+ * One client_credentials token request (RFC 6749 §4.4): builds the form, lets the client
+ * authentication strategy add its credentials, sends it over undici with a time limit, and
+ * validates the answer into a {@link TokenSet}. Retrying is not its job.
+ *
+ * @module token-request
+ */
+import {
+  type ClientAuthStrategy,
+  HttpError,
+  type OAuthM2MError,
+  OAuthResponseError,
+  requestJson,
+} from '@oauth-m2m/core'
+import { decodeJwt } from 'jose'
+import type { Dispatcher } from 'undici'
+import type { TokenGrant } from './cache-key.js'
+import type { TokenSet } from './token-set.js'
+
+/** Where and as whom a token request is sent. */
+export interface TokenEndpointTarget {
+  tokenEndpoint: string
+  issuer: string | undefined
+  clientId: string
+  auth: ClientAuthStrategy
+  dispatcher: Dispatcher | undefined
+}
+
+/** Limits and clock of one attempt. */
+export interface TokenRequestOptions {
+  /** Time limit of the exchange, in ms. */
+  timeoutMs: number
+  /** Largest accepted body, in bytes. */
+  maxResponseBytes: number
+  /** Lifetime assumed when neither `expires_in` nor a JWT `exp` says it, in ms. */
+  defaultExpiresInMs: number
+  /** Clock, epoch ms. */
+  now: () => number
+  signal?: AbortSignal | undefined
+}
+
+const PURPOSE = 'token endpoint'
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function optionalString(body: Record<string, unknown>, name: string): string | undefined {
+  const value = body[name]
+  return typeof value === 'string' ? value : undefined
+}
+
+/** Turns a non-200 answer into an {@link OAuthResponseError} when it is one, else an {@link HttpError}. */
+function errorAnswer(status: number, body: unknown, retryAfterMs: number | undefined): OAuthM2MError {
+  if (isObject(body) && typeof body.error === 'string' && body.error !== '') {
+    return new OAuthResponseError({
+      error: body.error,
+      errorDescription: optionalString(body, 'error_description'),
+      errorUri: optionalString(body, 'error_uri'),
+      status,
+      retryAfterMs,
+    })
+  }
+  return new HttpError(`${PURPOSE} answered ${status} without an OAuth error object`, {
+    status,
+    retryAfterMs,
+  })
+}
+
+function invalid(what: string): HttpError {
+  return new HttpError(`${PURPOSE} answered 200 with ${what}`, { status: 200 })
+}
+
+/** The token's lifetime end, epoch ms, from `expires_in`, else the JWT `exp`, else the default. */
+function expiryOf(
+  body: Record<string, unknown>,
+  accessToken: string,
+  issuedAt: number,
+  defaultExpiresInMs: number,
+): number {
+  const expiresIn = body.expires_in
+  if (expiresIn !== undefined) {
+    if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
+      throw invalid('an expires_in that is not a positive number')
+    }
+    const expiresAt = issuedAt + expiresIn * 1000
+    if (!Number.isSafeInteger(Math.round(expiresAt))) throw invalid('an expires_in that is out of range')
+    return expiresAt
+  }
+  let exp: unknown
+  try {
+    exp = decodeJwt(accessToken).exp
+  } catch {
+    // Not a JWT: an opaque token without expires_in gets the documented default lifetime.
+    return issuedAt + defaultExpiresInMs
+  }
+  if (exp === undefined) return issuedAt + defaultExpiresInMs
+  if (typeof exp !== 'number' || !Number.isFinite(exp))
+    throw invalid('a JWT access token whose exp is not a number')
+  if (exp * 1000 <= issuedAt) throw invalid('a JWT access token that has already expired')
+  return exp * 1000
+}
+
+/**
+ * Validates a 200 answer (RFC 6749 §5.1): a JSON object, `access_token` a non-empty string,
+ * `token_type` Bearer (any case), `expires_in` a positive number when present, `scope` a string
+ * when present.
+ */
+export function parseTokenResponse(
+  body: unknown,
+  issuedAt: number,
+  requestedScopes: readonly string[],
+  defaultExpiresInMs: number,
+): TokenSet {
+  if (!isObject(body)) throw invalid('a JSON value that is not an object')
+  const accessToken = body.access_token
+  if (typeof accessToken !== 'string' || accessToken === '') {
+    if (typeof body.error === 'string') throw errorAnswer(200, body, undefined)
+    throw invalid('no access_token string')
+  }
+  if (typeof body.token_type !== 'string' || body.token_type.toLowerCase() !== 'bearer') {
+    throw invalid('a token_type other than Bearer')
+  }
+  if (body.scope !== undefined && typeof body.scope !== 'string')
+    throw invalid('a scope that is not a string')
+  const expiresAt = expiryOf(body, accessToken, issuedAt, defaultExpiresInMs)
+  const scope = typeof body.scope === 'string' ? body.scope : requestedScopes.join(' ') || undefined
+  return { accessToken, tokenType: 'Bearer', issuedAt, expiresAt, scope, response: body }
+}
+
+/** Builds the form body of a client_credentials request for `grant`, before client authentication. */
+export function tokenRequestForm(grant: TokenGrant): URLSearchParams {
+  const form = new URLSearchParams()
+  for (const [name, value] of grant.extraParams) form.set(name, value)
+  form.set('grant_type', 'client_credentials')
+  if (grant.scopes.length > 0) form.set('scope', grant.scopes.join(' '))
+  for (const resource of grant.resources) form.append('resource', resource)
+  return form
+}
+
+/**
+ * Sends one token request and returns the validated token.
+ *
+ * @throws {OAuthResponseError} when the server answered with an RFC 6749 §5.2 error.
+ * @throws {HttpError} for any other unexpected answer (status, content type, size, JSON shape).
+ * @throws {NetworkError} / {TimeoutError} from the exchange, or the signal's reason.
+ */
+export async function requestToken(
+  target: TokenEndpointTarget,
+  grant: TokenGrant,
+  options: TokenRequestOptions,
+): Promise<TokenSet> {
+  const body = tokenRequestForm(grant)
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
+  await target.auth.apply(
+    { headers, body },
+    {
+      clientId: target.clientId,
+      endpoint: target.tokenEndpoint,
+      tokenEndpoint: target.tokenEndpoint,
+      issuer: target.issuer,
+    },
+  )
+  options.signal?.throwIfAborted()
+  // Taken before sending: the server's clock starts expires_in no earlier than this.
+  const issuedAt = options.now()
+  const res = await requestJson(target.tokenEndpoint, {
+    method: 'POST',
+    headers,
+    body: body.toString(),
+    timeoutMs: options.timeoutMs,
+    maxBodyBytes: options.maxResponseBytes,
+    purpose: PURPOSE,
+    ...(target.dispatcher ? { dispatcher: target.dispatcher } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  })
+  if (res.status !== 200) throw errorAnswer(res.status, res.body, res.retryAfterMs)
+  return parseTokenResponse(res.body, issuedAt, grant.scopes, options.defaultExpiresInMs)
+}

@@ -1,0 +1,28 @@
+/**
+ * What a successful token request yields.
+ *
+ * @module token-set
+ */
+
+/**
+ * An access token and what is known about it. Times are epoch milliseconds on this machine's
+ * clock. A `TokenSet` is a plain, JSON-serialisable object so that shared stores can keep it; it
+ * holds the access token, so never log it.
+ */
+export interface TokenSet {
+  /** The access token to send as `Authorization: Bearer <accessToken>`. */
+  accessToken: string
+  /** Always `Bearer`: other token types are refused. */
+  tokenType: 'Bearer'
+  /** When the request that obtained the token was sent (taken before sending), epoch ms. */
+  issuedAt: number
+  /**
+   * When the token expires, epoch ms: `issuedAt + expires_in`, else the JWT's `exp`, else
+   * `issuedAt + defaultExpiresInSec`.
+   */
+  expiresAt: number
+  /** Granted scope (space-separated): the server's `scope`, or the requested one when it sent none. */
+  scope: string | undefined
+  /** The token endpoint's whole JSON answer, for extension fields. */
+  response: Readonly<Record<string, unknown>>
+}
