@@ -66,8 +66,10 @@ function onRequestHook(
 ): onRequestAsyncHookHandler {
   return async function bearerAuthOnRequest(request, reply) {
     const outcome = await authenticate(settings, nodeCredentials(request.raw), verifyOptions)
-    if (outcome instanceof Challenge)
-      return reply.code(outcome.status).headers(outcome.headers).send(outcome.body)
+    if (outcome instanceof Challenge) {
+      // A Buffer, because Fastify appends `; charset=utf-8` to the content type of string payloads.
+      return reply.code(outcome.status).headers(outcome.headers).send(Buffer.from(outcome.body))
+    }
     request.auth = outcome
   }
 }

@@ -16,10 +16,11 @@
  * @module hono
  */
 import type { MiddlewareHandler } from 'hono'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { authenticate, withSignal } from './middleware/authenticate.js'
 import { Challenge } from './middleware/challenge.js'
 import { type BearerAuthOptions, resolveBearerAuthOptions } from './middleware/options.js'
-import { challengeResponse, webCredentials } from './middleware/web-request.js'
+import { webCredentials } from './middleware/web-request.js'
 import type { Principal } from './types.js'
 
 export type { BearerAuthOptions } from './middleware/options.js'
@@ -31,7 +32,7 @@ export type BearerAuthEnv = { Variables: { auth: Principal } }
 /**
  * Creates Hono middleware that lets a request through only with a valid
  * `Authorization: Bearer <token>` (RFC 6750 §2.1) carrying the configured scopes. A refused
- * request gets the 400/401/403/503 `Response` directly (not an `HTTPException`, so an app's
+ * request gets the 400/401/403/503 answer directly (not an `HTTPException`, so an app's
  * `onError` cannot turn it into a 500 by accident); an unexpected (non-`BearerError`) failure is
  * thrown to `app.onError`. The raw request's `signal` is passed to `verify()`.
  *
@@ -46,7 +47,10 @@ export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<Bearer
       webCredentials(request),
       withSignal(settings.verifyOptions, request.signal),
     )
-    if (outcome instanceof Challenge) return challengeResponse(outcome)
+    if (outcome instanceof Challenge) {
+      // c.body() keeps headers that earlier middleware set with c.header() (CORS, request ids).
+      return c.body(outcome.body, outcome.status as ContentfulStatusCode, { ...outcome.headers })
+    }
     c.set('auth', outcome)
     await next()
   }

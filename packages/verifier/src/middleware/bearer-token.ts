@@ -77,7 +77,7 @@ export function readBearerToken(credentials: BearerCredentials): string | undefi
   const token = header.slice(start, end)
   if (!B64TOKEN.test(token)) {
     throw new InvalidRequestError(
-      'the Authorization header does not hold exactly one bearer token (RFC 6750 §2.1)',
+      'the Authorization header does not hold exactly one bearer token (RFC 6750 section 2.1)',
     )
   }
   return token

@@ -1,0 +1,61 @@
+import { bearerAuth } from '@oauth-m2m/verifier/fetch'
+import { describe, expect, it } from 'vitest'
+import type { BearerAuthOptions } from '../../src/middleware/options.js'
+import { type AppUnderTest, bearerAuthConformance, principalSummary } from './conformance.js'
+import { fakeVerifier } from './fake-verifier.js'
+import { serveFetch } from './serve-fetch.js'
+
+// A route handler in the style of Next.js / workers / Bun / Deno, served over real HTTP.
+function startFetchApp(options: BearerAuthOptions): Promise<AppUnderTest> {
+  const auth = bearerAuth(options)
+  return serveFetch(async (request) => {
+    const admin = new URL(request.url).pathname === '/admin'
+    const principal = await auth(request, admin ? { scopes: ['read', 'admin'] } : undefined)
+    if (principal instanceof Response) return principal
+    return Response.json(principalSummary(principal))
+  })
+}
+
+describe('fetch handler check', () => {
+  bearerAuthConformance(startFetchApp)
+
+  it('resolves to the Principal itself for a valid token', async () => {
+    const auth = bearerAuth({ verifier: fakeVerifier(), scopes: ['read'] })
+    const principal = await auth(
+      new Request('http://127.0.0.1/things', { headers: { authorization: 'Bearer good.token' } }),
+    )
+    expect(principal).toMatchObject({ clientId: 'service-a', scopes: ['read'], source: 'jwt' })
+  })
+
+  it('refuses two Authorization headers, which Headers joins into one value', async () => {
+    const headers = new Headers()
+    headers.append('authorization', 'Bearer good.token')
+    headers.append('authorization', 'Bearer admin.token')
+    const verifier = fakeVerifier()
+    const outcome = await bearerAuth({ verifier })(new Request('http://127.0.0.1/things', { headers }))
+    expect(outcome).toBeInstanceOf(Response)
+    const response = outcome as Response
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({ error: 'invalid_request' })
+    expect(verifier.calls).toEqual([])
+  })
+
+  it("passes the request's signal and the per-call scopes to verify()", async () => {
+    const verifier = fakeVerifier()
+    const controller = new AbortController()
+    const request = new Request('http://127.0.0.1/things', {
+      headers: { authorization: 'Bearer admin.token' },
+      signal: controller.signal,
+    })
+    await bearerAuth({ verifier, scopes: ['read'] })(request, { scopes: ['admin'] })
+    expect(verifier.calls).toHaveLength(1)
+    expect(verifier.calls[0]?.scopes).toEqual(['admin'])
+    expect(verifier.calls[0]?.signal).toBe(request.signal)
+  })
+
+  it('rejects on an unexpected verifier failure instead of inventing an answer', async () => {
+    const auth = bearerAuth({ verifier: fakeVerifier() })
+    const request = new Request('http://127.0.0.1/', { headers: { authorization: 'Bearer broken.token' } })
+    await expect(auth(request)).rejects.toThrow('internal detail that must not reach the caller')
+  })
+})

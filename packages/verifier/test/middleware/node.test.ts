@@ -1,0 +1,141 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { type AuthenticatedRequest, bearerAuth } from '@oauth-m2m/verifier/node'
+import { describe, expect, it } from 'vitest'
+import type { BearerAuthOptions } from '../../src/middleware/options.js'
+import { type AppUnderTest, bearerAuthConformance, principalSummary } from './conformance.js'
+import { fakeVerifier } from './fake-verifier.js'
+import { httpCall } from './http-call.js'
+
+function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<AppUnderTest> {
+  const server = createServer(handler)
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        close: () => new Promise<void>((done) => server.close(() => done())),
+      })
+    })
+  })
+}
+
+function sendSummary(req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(200, { 'Content-Type': 'application/json' })
+  res.end(JSON.stringify(principalSummary((req as AuthenticatedRequest).auth)))
+}
+
+async function startNodeApp(options: BearerAuthOptions): Promise<AppUnderTest> {
+  const auth = bearerAuth(options)
+  return listen((req, res) => {
+    if (req.url?.startsWith('/admin')) {
+      void auth.authenticate(req, res, { scopes: ['read', 'admin'] }).then((principal) => {
+        if (principal) sendSummary(req, res)
+      })
+      return
+    }
+    void auth(req, res, () => sendSummary(req, res))
+  })
+}
+
+describe('node:http middleware', () => {
+  bearerAuthConformance(startNodeApp)
+
+  it('names two Authorization headers as several credentials (node keeps only the first)', async () => {
+    const app = await startNodeApp({ verifier: fakeVerifier() })
+    try {
+      const answer = await httpCall(`${app.url}/things`, {
+        headers: { authorization: ['Bearer good.token', 'Bearer good.token'] },
+      })
+      expect(answer.status).toBe(400)
+      expect(JSON.parse(answer.body)).toEqual({
+        error: 'invalid_request',
+        error_description: 'the request carries more than one Authorization header',
+      })
+      expect(answer.headers['www-authenticate']).toBe(
+        'Bearer error="invalid_request", error_description="the request carries more than one Authorization header"',
+      )
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('sends an unexpected verifier failure to next(error) untouched', async () => {
+    const auth = bearerAuth({ verifier: fakeVerifier() })
+    let passed: unknown
+    const app = await listen((req, res) => {
+      void auth(req, res, (error) => {
+        passed = error
+        res.writeHead(599).end()
+      })
+    })
+    try {
+      const answer = await httpCall(`${app.url}/things`, {
+        headers: { authorization: 'Bearer broken.token' },
+      })
+      expect(answer.status).toBe(599)
+      expect(passed).toBeInstanceOf(Error)
+      expect((passed as Error).message).toBe('internal detail that must not reach the caller')
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('answers an unexpected verifier failure with a bare 500 server_error when there is no next', async () => {
+    const auth = bearerAuth({ verifier: fakeVerifier() })
+    const app = await listen((req, res) => void auth(req, res))
+    try {
+      const answer = await httpCall(`${app.url}/things`, {
+        headers: { authorization: 'Bearer broken.token' },
+      })
+      expect(answer.status).toBe(500)
+      expect(answer.body).toBe('{"error":"server_error"}')
+      expect(answer.headers['cache-control']).toBe('no-store')
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('rejects authenticate() on an unexpected failure and leaves the answer to the caller', async () => {
+    const auth = bearerAuth({ verifier: fakeVerifier() })
+    const outcomes: unknown[] = []
+    const app = await listen((req, res) => {
+      auth.authenticate(req, res).then(
+        () => res.writeHead(200).end(),
+        (error: unknown) => {
+          outcomes.push(error)
+          res.writeHead(502).end()
+        },
+      )
+    })
+    try {
+      const answer = await httpCall(`${app.url}/x`, { headers: { authorization: 'Bearer broken.token' } })
+      expect(answer.status).toBe(502)
+      expect(outcomes).toHaveLength(1)
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('leaves Retry-After out of the 503 when retryAfterSec is 0', async () => {
+    const app = await startNodeApp({ verifier: fakeVerifier(), retryAfterSec: 0 })
+    try {
+      const answer = await httpCall(`${app.url}/things`, {
+        headers: { authorization: 'Bearer unavailable.token' },
+      })
+      expect(answer.status).toBe(503)
+      expect(answer.headers['retry-after']).toBeUndefined()
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('refuses invalid options when it is created, not on a request', () => {
+    const verifier = fakeVerifier()
+    expect(() => bearerAuth({} as BearerAuthOptions)).toThrow(/options.verifier must be a Verifier/)
+    expect(() => bearerAuth({ verifier, scopes: ['read write'] })).toThrow(/scope-token/)
+    expect(() => bearerAuth({ verifier, scopes: [''] })).toThrow(/scope-token/)
+    expect(() => bearerAuth({ verifier, retryAfterSec: -1 })).toThrow(/retryAfterSec/)
+    expect(() => bearerAuth({ verifier, retryAfterSec: 1.5 })).toThrow(/retryAfterSec/)
+  })
+})
