@@ -5,6 +5,7 @@
  * @module jwks-document
  */
 import type { JWK } from 'jose'
+import { deepFreeze } from './deep-freeze.js'
 
 /**
  * Members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4.1, RFC 8037 §2).
@@ -34,12 +35,4 @@ export function parseJwksDocument(document: unknown): readonly JWK[] | undefined
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const member of Object.values(value)) deepFreeze(member)
-    Object.freeze(value)
-  }
-  return value
 }
