@@ -1,0 +1,321 @@
+/**
+ * Server bench (issue 2): token-endpoint throughput and server CPU per token of the oauth-m2m
+ * reference server, with `client_secret_basic` and ES256 JWT access tokens, beside — in the same
+ * run — a bare node:http server answering a fixed JSON, oidc-provider 9 issuing the same kind of
+ * token, and the raw ES256 signing rate of `signJwt` and of jose.
+ *
+ * Each server runs in its own child process (`server-fixtures/`), so its CPU time is read from
+ * inside it with `process.cpuUsage()` and does not include the load generator's. Load: autocannon,
+ * 16 connections over loopback, a short warm-up, then `BENCH_DURATION_SEC` (default 10) measured
+ * seconds. Any non-2xx answer or connection error fails the bench.
+ *
+ * `BENCH_CPU_PROF_DIR=DIR` runs the oauth-m2m fixture with `node --cpu-prof` and writes its
+ * profile there.
+ */
+import { type ChildProcess, fork } from 'node:child_process'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { encodeBasicCredentials } from '@oauth-m2m/core'
+import autocannon from 'autocannon'
+import { createLocalJWKSet, decodeProtectedHeader, importJWK, type JWK, jwtVerify, SignJWT } from 'jose'
+import { request } from 'undici'
+import { signJwt } from '../../packages/server/src/signing/jwt-signer.js'
+import { SigningKeySet } from '../../packages/server/src/signing/signing-keys.js'
+import { type BenchRow, opsPerSecond } from './harness.js'
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  REQUESTED_SCOPE,
+  RESOURCE,
+  TOKEN_LIFETIME_SEC,
+} from './server-fixtures/bench-client.js'
+import type { FixtureMessage, ParentMessage } from './server-fixtures/fixture-protocol.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const repoRoot = resolve(here, '../..')
+const fixtures = join(here, 'server-fixtures')
+
+const CONNECTIONS = 16
+const DURATION_SEC = positiveNumber(process.env.BENCH_DURATION_SEC, 10)
+const WARMUP_SEC = Math.min(3, Math.max(1, Math.round(DURATION_SEC / 3)))
+const START_TIMEOUT_MS = 30_000
+const TARGET_RATIO_VS_OIDC = 3
+const TARGET_CPU_US_PER_TOKEN = 100
+
+const tokenRequest = {
+  method: 'POST' as const,
+  headers: {
+    authorization: encodeBasicCredentials(CLIENT_ID, CLIENT_SECRET),
+    'content-type': 'application/x-www-form-urlencoded',
+  },
+  body: new URLSearchParams({
+    grant_type: 'client_credentials',
+    scope: REQUESTED_SCOPE,
+    resource: RESOURCE,
+  }).toString(),
+}
+
+function positiveNumber(text: string | undefined, fallback: number): number {
+  const value = Number(text)
+  return text !== undefined && Number.isFinite(value) && value > 0 ? value : fallback
+}
+
+/** A fixture server running in its own process. */
+interface Fixture {
+  readonly name: string
+  readonly url: string
+  /** CPU time the fixture process has used so far, user + system, in microseconds. */
+  cpuMicros(): Promise<number>
+  stop(): Promise<void>
+}
+
+const running = new Set<ChildProcess>()
+
+function killAll(): void {
+  for (const child of running) child.kill('SIGKILL')
+}
+
+async function startFixture(name: string, file: string, execArgv: string[] = []): Promise<Fixture> {
+  const child = fork(join(fixtures, file), [], {
+    cwd: repoRoot,
+    execArgv: ['--import', 'tsx', ...execArgv],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  })
+  running.add(child)
+  child.once('exit', () => running.delete(child))
+  let stderr = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000)
+  })
+
+  const waitFor = <T extends FixtureMessage['type']>(type: T, timeoutMs: number) =>
+    new Promise<Extract<FixtureMessage, { type: T }>>((resolvePromise, reject) => {
+      const onMessage = (message: FixtureMessage) => {
+        if (message.type !== type) return
+        cleanup()
+        resolvePromise(message as Extract<FixtureMessage, { type: T }>)
+      }
+      const onExit = (code: number | null) => {
+        cleanup()
+        reject(new Error(`${name} fixture exited (code ${code}) before answering:\n${stderr}`))
+      }
+      const timer = setTimeout(() => {
+        cleanup()
+        reject(new Error(`${name} fixture did not answer within ${timeoutMs} ms:\n${stderr}`))
+      }, timeoutMs)
+      const cleanup = () => {
+        clearTimeout(timer)
+        child.off('message', onMessage)
+        child.off('exit', onExit)
+      }
+      child.on('message', onMessage)
+      child.once('exit', onExit)
+    })
+  const tell = (message: ParentMessage) => child.send(message)
+
+  try {
+    const { url } = await waitFor('ready', START_TIMEOUT_MS)
+    return {
+      name,
+      url,
+      async cpuMicros() {
+        const answer = waitFor('cpu', 5000)
+        tell({ type: 'cpu' })
+        const { usage } = await answer
+        return usage.user + usage.system
+      },
+      async stop() {
+        if (child.exitCode !== null || child.signalCode !== null) return
+        const exited = new Promise<void>((resolvePromise) => child.once('exit', () => resolvePromise()))
+        tell({ type: 'stop' })
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+        await exited
+        clearTimeout(timer)
+      },
+    }
+  } catch (error) {
+    child.kill('SIGKILL')
+    throw error
+  }
+}
+
+/** Requests one token and checks it is what the bench claims to measure: an ES256 at+jwt for the resource. */
+async function checkTokenEndpoint(fixture: Fixture): Promise<void> {
+  const response = await request(`${fixture.url}/token`, tokenRequest)
+  const text = await response.body.text()
+  if (response.statusCode !== 200) {
+    throw new Error(`${fixture.name}: POST /token answered ${response.statusCode}: ${text.slice(0, 300)}`)
+  }
+  const body = JSON.parse(text) as { access_token?: unknown; token_type?: unknown; scope?: unknown }
+  if (typeof body.access_token !== 'string' || String(body.token_type).toLowerCase() !== 'bearer') {
+    throw new Error(`${fixture.name}: the token response is not a Bearer token response`)
+  }
+  const header = decodeProtectedHeader(body.access_token)
+  if (header.alg !== 'ES256' || header.typ !== 'at+jwt') {
+    throw new Error(`${fixture.name}: expected an ES256 at+jwt token, got ${JSON.stringify(header)}`)
+  }
+  const jwksResponse = await request(`${fixture.url}/jwks`)
+  const jwks = (await jwksResponse.body.json()) as { keys: JWK[] }
+  const { payload } = await jwtVerify(body.access_token, createLocalJWKSet(jwks), {
+    typ: 'at+jwt',
+    audience: RESOURCE,
+  })
+  if (payload.client_id !== CLIENT_ID || payload.scope !== REQUESTED_SCOPE) {
+    throw new Error(
+      `${fixture.name}: unexpected claims client_id=${payload.client_id} scope=${payload.scope}`,
+    )
+  }
+}
+
+async function checkBareServer(fixture: Fixture): Promise<void> {
+  const response = await request(`${fixture.url}/token`, tokenRequest)
+  await response.body.dump()
+  if (response.statusCode !== 200) throw new Error(`${fixture.name}: answered ${response.statusCode}`)
+}
+
+function load(url: string, durationSec: number): Promise<autocannon.Result> {
+  return autocannon({
+    url: `${url}/token`,
+    connections: CONNECTIONS,
+    duration: durationSec,
+    ...tokenRequest,
+  })
+}
+
+function assertAllSucceeded(name: string, result: autocannon.Result): void {
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0 || result['2xx'] === 0) {
+    throw new Error(
+      `${name}: ${result.non2xx} non-2xx answers (4xx ${result['4xx']}, 5xx ${result['5xx']}), ` +
+        `${result.errors} errors, ${result.timeouts} timeouts, ${result['2xx']} 2xx during the load phase`,
+    )
+  }
+}
+
+/** Throughput and CPU per request of one fixture under the bench load. */
+interface Measured {
+  reqPerSec: number
+  cpuMicrosPerReq: number
+}
+
+async function measure(fixture: Fixture): Promise<Measured> {
+  console.error(
+    `  ${fixture.name}: warm-up ${WARMUP_SEC} s, then ${DURATION_SEC} s at ${CONNECTIONS} connections`,
+  )
+  assertAllSucceeded(fixture.name, await load(fixture.url, WARMUP_SEC))
+  const cpuBefore = await fixture.cpuMicros()
+  const result = await load(fixture.url, DURATION_SEC)
+  const cpuAfter = await fixture.cpuMicros()
+  assertAllSucceeded(fixture.name, result)
+  const answered = result['2xx']
+  return { reqPerSec: answered / result.duration, cpuMicrosPerReq: (cpuAfter - cpuBefore) / answered }
+}
+
+async function measureFixture(
+  name: string,
+  file: string,
+  check: (fixture: Fixture) => Promise<void>,
+  execArgv: string[] = [],
+): Promise<Measured> {
+  const fixture = await startFixture(name, file, execArgv)
+  try {
+    await check(fixture)
+    return await measure(fixture)
+  } finally {
+    await fixture.stop()
+  }
+}
+
+/** ES256 signing rate in this process: oauth-m2m's `signJwt` and jose's `SignJWT` with the same key. */
+async function signRates(): Promise<{ signJwt: number; jose: number }> {
+  const keys = await SigningKeySet.create({ alg: 'ES256' })
+  const key = keys.current
+  const joseKey = await importJWK(key.privateKey.export({ format: 'jwk' }) as JWK, 'ES256')
+  const nowSec = Math.floor(Date.now() / 1000)
+  let serial = 0
+  const claims = () => ({
+    iss: 'http://127.0.0.1:8080',
+    sub: CLIENT_ID,
+    aud: RESOURCE,
+    exp: nowSec + TOKEN_LIFETIME_SEC,
+    iat: nowSec,
+    jti: `bench-${serial++}`,
+    client_id: CLIENT_ID,
+    scope: REQUESTED_SCOPE,
+  })
+  const signJwtRate = await opsPerSecond(() => signJwt(key, claims()), { durationMs: 2000, batch: 200 })
+  const joseRate = await opsPerSecond(
+    () =>
+      new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: key.kid }).sign(joseKey),
+    { durationMs: 2000, batch: 200 },
+  )
+  return { signJwt: signJwtRate, jose: joseRate }
+}
+
+/** Runs the server bench and returns its rows. */
+export async function run(): Promise<BenchRow[]> {
+  process.once('exit', killAll)
+  try {
+    const profileDir = process.env.BENCH_CPU_PROF_DIR
+    const m2mArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : []
+    const bare = await measureFixture('bare node:http', 'bare-http.ts', checkBareServer)
+    const m2m = await measureFixture('oauth-m2m', 'oauth-m2m.ts', checkTokenEndpoint, m2mArgv)
+    const oidc = await measureFixture('oidc-provider', 'oidc-provider.ts', checkTokenEndpoint)
+    console.error('  ES256 sign rates in-process')
+    const sign = await signRates()
+
+    const ratio = m2m.reqPerSec / oidc.reqPerSec
+    const cpuRatio = oidc.cpuMicrosPerReq / m2m.cpuMicrosPerReq
+    return [
+      {
+        group: 'server',
+        name: 'oauth-m2m /token, ES256 JWT, client_secret_basic',
+        value: m2m.reqPerSec,
+        unit: 'req/s',
+        baseline: { name: 'oidc-provider 9', value: oidc.reqPerSec },
+        higherIsBetter: true,
+        target: `≥ ${TARGET_RATIO_VS_OIDC}× oidc-provider`,
+        met: ratio >= TARGET_RATIO_VS_OIDC,
+      },
+      {
+        group: 'server',
+        name: 'oauth-m2m /token vs bare node:http',
+        value: m2m.reqPerSec,
+        unit: 'req/s',
+        baseline: { name: 'bare node:http fixed JSON', value: bare.reqPerSec },
+        higherIsBetter: true,
+      },
+      {
+        group: 'server',
+        name: 'oauth-m2m server CPU per token',
+        value: m2m.cpuMicrosPerReq,
+        unit: 'µs CPU/req',
+        baseline: { name: 'bare node:http', value: bare.cpuMicrosPerReq },
+        higherIsBetter: false,
+        target: `≤ ${TARGET_CPU_US_PER_TOKEN} µs`,
+        met: m2m.cpuMicrosPerReq <= TARGET_CPU_US_PER_TOKEN,
+      },
+      {
+        group: 'server',
+        name: 'oidc-provider server CPU per token',
+        value: oidc.cpuMicrosPerReq,
+        unit: 'µs CPU/req',
+        baseline: { name: 'oauth-m2m', value: m2m.cpuMicrosPerReq },
+        higherIsBetter: false,
+        target: `≥ ${TARGET_RATIO_VS_OIDC}× oauth-m2m`,
+        met: cpuRatio >= TARGET_RATIO_VS_OIDC,
+      },
+      {
+        group: 'server',
+        name: 'ES256 signJwt (node:crypto), in-process',
+        value: sign.signJwt,
+        unit: 'ops/s',
+        baseline: { name: 'jose SignJWT', value: sign.jose },
+        higherIsBetter: true,
+        target: '≈ 3× jose (issue 2)',
+      },
+    ]
+  } finally {
+    killAll()
+    process.off('exit', killAll)
+  }
+}
