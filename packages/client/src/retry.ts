@@ -77,7 +77,7 @@ export function withRetry<T>(
   return pRetry(
     async (n) => {
       try {
-        return await attempt(n, Math.max(1, remaining()))
+        return await attempt(n, Math.max(1, Math.floor(remaining())))
       } catch (error) {
         // p-retry rethrows AbortError's originalError without further attempts.
         if (!isRetryable(error))

@@ -277,7 +277,7 @@ class DefaultTokenClient implements TokenClient {
           attempts = attempt
           try {
             return await requestToken(target, grant, {
-              timeoutMs: Math.min(this.#options.timeoutMs, remainingMs),
+              timeoutMs: Math.ceil(Math.min(this.#options.timeoutMs, remainingMs)),
               maxResponseBytes: this.#options.maxResponseBytes,
               defaultExpiresInMs: this.#options.timings.defaultExpiresInMs,
               now: this.#now,

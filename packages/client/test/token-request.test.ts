@@ -1,0 +1,357 @@
+import {
+  clientSecretBasic,
+  decodeBasicCredentials,
+  HttpError,
+  NetworkError,
+  OAuthResponseError,
+  TimeoutError,
+} from '@oauth-m2m/core'
+import { SignJWT } from 'jose'
+import { delay, HttpResponse } from 'msw'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  createTokenClient,
+  RetryLaterError,
+  type TokenClient,
+  type TokenClientOptions,
+} from '../src/index.js'
+import {
+  type Answer,
+  oauthErrorAnswer,
+  type ScriptedTokenServer,
+  scriptedTokenServer,
+  TOKEN_ENDPOINT,
+  tokenAnswer,
+} from './msw-token-server.js'
+
+const clients: TokenClient[] = []
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()))
+})
+
+function setup(answer: Answer, options: Partial<TokenClientOptions> = {}) {
+  const server: ScriptedTokenServer = scriptedTokenServer(answer)
+  const client = createTokenClient({
+    tokenEndpoint: TOKEN_ENDPOINT,
+    clientId: 'service-a',
+    auth: clientSecretBasic('s3cret'),
+    dispatcher: server.dispatcher,
+    retry: { minDelayMs: 1, maxDelayMs: 5 },
+    ...options,
+  })
+  clients.push(client)
+  return { server, client }
+}
+
+describe('the token request', () => {
+  it('is a client_credentials form POST with the scopes, every resource and the extra parameters', async () => {
+    const { server, client } = setup(() => tokenAnswer(), {
+      scope: ['write', 'read'],
+      resource: ['https://b.example.test', 'https://a.example.test'],
+      extraParams: { audience: 'legacy' },
+    })
+    await client.getToken()
+    const [req] = server.requests
+    expect(req!.form.get('grant_type')).toBe('client_credentials')
+    expect(req!.form.get('scope')).toBe('read write')
+    expect(req!.form.getAll('resource')).toEqual(['https://a.example.test', 'https://b.example.test'])
+    expect(req!.form.get('audience')).toBe('legacy')
+    expect(req!.headers.get('content-type')).toBe('application/x-www-form-urlencoded')
+    const basic = decodeBasicCredentials(req!.headers.get('authorization')!)
+    expect(basic).toEqual({ ok: true, clientId: 'service-a', clientSecret: 's3cret' })
+  })
+
+  it('yields a TokenSet whose expiry counts from before the request was sent', async () => {
+    let clock = 1_000_000
+    const { client } = setup(
+      () => {
+        clock += 5000 // time passes while the server works
+        return tokenAnswer({ expires_in: 60, scope: 'read' })
+      },
+      { now: () => clock },
+    )
+    const token = await client.getToken()
+    expect(token.tokenType).toBe('Bearer')
+    expect(token.issuedAt).toBe(1_000_000)
+    expect(token.expiresAt).toBe(1_060_000)
+    expect(token.scope).toBe('read')
+  })
+
+  it('accepts token_type in any case and reports the requested scope when the server names none', async () => {
+    const { client } = setup(() => tokenAnswer({ token_type: 'bEaReR' }), { scope: 'read' })
+    const token = await client.getToken()
+    expect(token.tokenType).toBe('Bearer')
+    expect(token.scope).toBe('read')
+  })
+})
+
+describe('retries', () => {
+  it('retries a 500 and returns the token of the 200 that follows', async () => {
+    const { server, client } = setup((n) =>
+      n === 1 ? new HttpResponse('oops', { status: 500 }) : tokenAnswer(),
+    )
+    const token = await client.getToken()
+    expect(token.accessToken).toMatch(/^opaque-token-/)
+    expect(server.requests).toHaveLength(2)
+  })
+
+  it('retries a connection reset', async () => {
+    const { server, client } = setup((n) => (n === 1 ? HttpResponse.error() : tokenAnswer()))
+    await expect(client.getToken()).resolves.toMatchObject({ tokenType: 'Bearer' })
+    expect(server.requests).toHaveLength(2)
+  })
+
+  it('gives up after the configured retries with the last error', async () => {
+    const { server, client } = setup(() => HttpResponse.error(), { retry: { retries: 2, minDelayMs: 1 } })
+    await expect(client.getToken()).rejects.toBeInstanceOf(NetworkError)
+    expect(server.requests).toHaveLength(3)
+  })
+
+  it('waits for Retry-After on a 429 before retrying', async () => {
+    const times: number[] = []
+    const { server, client } = setup((n) => {
+      times.push(performance.now())
+      return n === 1
+        ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '1' } })
+        : tokenAnswer()
+    })
+    await client.getToken()
+    expect(server.requests).toHaveLength(2)
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(950)
+  })
+
+  it('does not wait for a Retry-After beyond the cap: it fails at once and later calls fail fast', async () => {
+    const { server, client } = setup(
+      () => oauthErrorAnswer(503, 'temporarily_unavailable', { 'retry-after': '3600' }),
+      { retry: { maxRetryAfterMs: 5000, minDelayMs: 1 } },
+    )
+    const error = await client.getToken().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(OAuthResponseError)
+    expect(error).toMatchObject({ status: 503, error: 'temporarily_unavailable', retryAfterMs: 3_600_000 })
+    expect(server.requests).toHaveLength(1)
+
+    const again = await client.getToken().catch((e: unknown) => e)
+    expect(again).toBeInstanceOf(RetryLaterError)
+    expect((again as RetryLaterError).retryAfterMs).toBeGreaterThan(3_500_000)
+    expect((again as RetryLaterError).cause).toBe(error)
+    expect(server.requests).toHaveLength(1)
+  })
+
+  it('calls the server again once the Retry-After pause has passed', async () => {
+    let clock = 1_000_000
+    const { server, client } = setup(
+      (n) =>
+        n === 1 ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '60' } }) : tokenAnswer(),
+      { retry: { maxRetryAfterMs: 1000 }, now: () => clock },
+    )
+    await expect(client.getToken()).rejects.toBeInstanceOf(HttpError)
+    await expect(client.getToken()).rejects.toBeInstanceOf(RetryLaterError)
+    clock += 60_000
+    await expect(client.getToken()).resolves.toMatchObject({ tokenType: 'Bearer' })
+    expect(server.requests).toHaveLength(2)
+  })
+
+  it.each([
+    [400, 'invalid_client'],
+    [401, 'invalid_client'],
+    [400, 'invalid_scope'],
+    [400, 'unauthorized_client'],
+  ])('never retries a %i %s', async (status, code) => {
+    const { server, client } = setup(() => oauthErrorAnswer(status, code))
+    const error = await client.getToken().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(OAuthResponseError)
+    expect(error).toMatchObject({
+      code: 'ERR_OAUTH_RESPONSE',
+      error: code,
+      status,
+      errorDescription: `${code} (test)`,
+    })
+    expect(server.requests).toHaveLength(1)
+  })
+
+  it('does not cache a failure: the next call asks again', async () => {
+    const { server, client } = setup((n) =>
+      n === 1 ? oauthErrorAnswer(400, 'invalid_client') : tokenAnswer(),
+    )
+    await expect(client.getToken()).rejects.toBeInstanceOf(OAuthResponseError)
+    await expect(client.getToken()).resolves.toMatchObject({ tokenType: 'Bearer' })
+    expect(server.requests).toHaveLength(2)
+  })
+
+  it('times out a silent server per attempt and retries it', async () => {
+    const { server, client } = setup(
+      async (n) => {
+        if (n === 1) await delay('infinite')
+        return tokenAnswer()
+      },
+      { timeoutMs: 100 },
+    )
+    await expect(client.getToken()).resolves.toMatchObject({ tokenType: 'Bearer' })
+    expect(server.requests).toHaveLength(2)
+  })
+
+  it('reports a TimeoutError when every attempt times out', async () => {
+    const { server, client } = setup(
+      async () => {
+        await delay('infinite')
+        return tokenAnswer()
+      },
+      { timeoutMs: 50, retry: { retries: 1, minDelayMs: 1 } },
+    )
+    const error = await client.getToken().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TimeoutError)
+    expect(error).toMatchObject({ code: 'ERR_TIMEOUT', timeoutMs: 50 })
+    expect(server.requests).toHaveLength(2)
+  })
+
+  it('stops at the total deadline however many retries are left', async () => {
+    const { server, client } = setup(() => new HttpResponse(null, { status: 502 }), {
+      retry: { retries: 100, minDelayMs: 40, maxDelayMs: 40, deadlineMs: 150 },
+    })
+    await expect(client.getToken()).rejects.toMatchObject({ status: 502 })
+    expect(server.requests.length).toBeGreaterThanOrEqual(1)
+    expect(server.requests.length).toBeLessThan(100)
+  })
+
+  it('makes a single attempt with retry: false', async () => {
+    const { server, client } = setup(() => new HttpResponse(null, { status: 500 }), { retry: false })
+    await expect(client.getToken()).rejects.toMatchObject({ status: 500 })
+    expect(server.requests).toHaveLength(1)
+  })
+
+  it('lets a caller stop waiting with an AbortSignal', async () => {
+    const { client } = setup(async () => {
+      await delay(200)
+      return tokenAnswer()
+    })
+    const controller = new AbortController()
+    const waiting = client.getToken({ signal: controller.signal })
+    const other = client.getToken()
+    controller.abort(new Error('caller gave up'))
+    await expect(waiting).rejects.toThrow('caller gave up')
+    // The shared request goes on for the others.
+    await expect(other).resolves.toMatchObject({ tokenType: 'Bearer' })
+  })
+})
+
+describe('answers that are refused', () => {
+  const refusals: [string, Answer, RegExp][] = [
+    [
+      'an HTML body',
+      () => new HttpResponse('<html>maintenance</html>', { headers: { 'content-type': 'text/html' } }),
+      /content type text\/html/,
+    ],
+    [
+      'truncated JSON',
+      () =>
+        new HttpResponse('{"access_token":"abc","token_ty', {
+          headers: { 'content-type': 'application/json' },
+        }),
+      /malformed JSON/,
+    ],
+    ['a JSON array', () => HttpResponse.json([1, 2]), /not an object/],
+    ['no access_token', () => HttpResponse.json({ token_type: 'Bearer', expires_in: 60 }), /no access_token/],
+    ['an empty access_token', () => tokenAnswer({ access_token: '' }), /no access_token/],
+    ['token_type mac', () => tokenAnswer({ token_type: 'mac' }), /token_type other than Bearer/],
+    ['token_type DPoP', () => tokenAnswer({ token_type: 'DPoP' }), /token_type other than Bearer/],
+    ['no token_type', () => tokenAnswer({ token_type: null }), /token_type other than Bearer/],
+    ['expires_in 0', () => tokenAnswer({ expires_in: 0 }), /expires_in that is not a positive number/],
+    [
+      'a negative expires_in',
+      () => tokenAnswer({ expires_in: -5 }),
+      /expires_in that is not a positive number/,
+    ],
+    [
+      'a string expires_in',
+      () => tokenAnswer({ expires_in: '3600' }),
+      /expires_in that is not a positive number/,
+    ],
+    ['a huge expires_in', () => tokenAnswer({ expires_in: 1e300 }), /expires_in that is out of range/],
+    ['a non-string scope', () => tokenAnswer({ scope: ['read'] }), /scope that is not a string/],
+    [
+      'a body over maxResponseBytes',
+      () => tokenAnswer({ padding: 'x'.repeat(300 * 1024) }),
+      /larger than 262144 bytes/,
+    ],
+    ['a 204', () => new HttpResponse(null, { status: 204 }), /answered 204/],
+  ]
+
+  it.each(refusals)('refuses %s with an HttpError and does not retry it', async (_, answer, message) => {
+    const { server, client } = setup(answer)
+    const error = await client.getToken().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(HttpError)
+    expect((error as Error).message).toMatch(message)
+    expect(server.requests).toHaveLength(1)
+  })
+
+  it('retries a 500 with an HTML body', async () => {
+    const { server, client } = setup((n) =>
+      n === 1
+        ? new HttpResponse('<html>down</html>', { status: 500, headers: { 'content-type': 'text/html' } })
+        : tokenAnswer(),
+    )
+    await expect(client.getToken()).resolves.toMatchObject({ tokenType: 'Bearer' })
+    expect(server.requests).toHaveLength(2)
+  })
+
+  it('turns an OAuth error object into an OAuthResponseError with its fields', async () => {
+    const { client } = setup(() =>
+      HttpResponse.json(
+        {
+          error: 'invalid_scope',
+          error_description: 'no such scope',
+          error_uri: 'https://as.example.test/e',
+        },
+        { status: 400 },
+      ),
+    )
+    await expect(client.getToken()).rejects.toMatchObject({
+      name: 'OAuthResponseError',
+      error: 'invalid_scope',
+      errorDescription: 'no such scope',
+      errorUri: 'https://as.example.test/e',
+      status: 400,
+    })
+  })
+
+  it('turns a 4xx without an OAuth error object into an HttpError', async () => {
+    const { client } = setup(() => HttpResponse.json({ message: 'nope' }, { status: 403 }))
+    await expect(client.getToken()).rejects.toMatchObject({ name: 'HttpError', status: 403 })
+  })
+})
+
+describe('the token lifetime when expires_in is absent', () => {
+  it('is the JWT exp when the access token is a JWT', async () => {
+    const clock = Date.now()
+    const exp = Math.floor(clock / 1000) + 900
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime(exp)
+      .sign(new Uint8Array(32))
+    const { client } = setup(() => HttpResponse.json({ access_token: jwt, token_type: 'Bearer' }), {
+      now: () => clock,
+    })
+    await expect(client.getToken()).resolves.toMatchObject({ expiresAt: exp * 1000 })
+  })
+
+  it('refuses a JWT that has already expired', async () => {
+    const exp = Math.floor(Date.now() / 1000) - 10
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime(exp)
+      .sign(new Uint8Array(32))
+    const { client } = setup(() => HttpResponse.json({ access_token: jwt, token_type: 'Bearer' }))
+    await expect(client.getToken()).rejects.toThrow(/already expired/)
+  })
+
+  it('is defaultExpiresInSec (300 s unless set) for an opaque token', async () => {
+    const clock = 5_000_000
+    const { client } = setup(() => tokenAnswer({ expires_in: undefined }), { now: () => clock })
+    await expect(client.getToken()).resolves.toMatchObject({ expiresAt: clock + 300_000 })
+    const other = setup(() => tokenAnswer({ expires_in: undefined }), {
+      now: () => clock,
+      defaultExpiresInSec: 42,
+    })
+    await expect(other.client.getToken()).resolves.toMatchObject({ expiresAt: clock + 42_000 })
+  })
+})
