@@ -12,5 +12,31 @@ export {
   InvalidTokenError,
   TemporarilyUnavailableError,
 } from '@oauth-m2m/core'
+export { type JwsAlgorithm, SUPPORTED_ALGORITHMS } from './algorithms.js'
+export { createVerifier } from './create-verifier.js'
+export {
+  INTROSPECTION_CHANNEL,
+  type IntrospectionEvent,
+  REJECTION_CHANNEL,
+  type RejectionEvent,
+} from './diagnostics.js'
+export {
+  DEFAULT_INTROSPECTION_INACTIVE_TTL_MS,
+  DEFAULT_INTROSPECTION_MAX_ENTRIES,
+  DEFAULT_INTROSPECTION_MAX_TTL_MS,
+  type IntrospectionOptions,
+} from './introspection.js'
+export type { TypPolicy } from './jwt-header.js'
+export { DEFAULT_MAX_TOKEN_LENGTH } from './token-syntax.js'
 export type { Principal, Verifier, VerifyOptions } from './types.js'
+export {
+  DEFAULT_TOKEN_CACHE_MAX_ENTRIES,
+  DEFAULT_TOKEN_CACHE_MAX_TTL_MS,
+  type TokenCacheOptions,
+} from './verified-token-cache.js'
+export {
+  DEFAULT_CLOCK_TOLERANCE_SEC,
+  DEFAULT_VERIFIER_TIMEOUT_MS,
+  type VerifierOptions,
+} from './verifier-options.js'
 export { toWWWAuthenticate, type WWWAuthenticateOptions } from './www-authenticate.js'

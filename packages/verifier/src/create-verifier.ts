@@ -1,0 +1,136 @@
+/**
+ * `createVerifier`: wires options, key sources, caches and introspection into a {@link Verifier}.
+ *
+ * @module create-verifier
+ */
+import { BearerError, InvalidTokenError, JwksCache, TemporarilyUnavailableError } from '@oauth-m2m/core'
+import type { ClaimRules } from './access-token-claims.js'
+import { type RejectionEvent, rejectionChannel } from './diagnostics.js'
+import { Introspector } from './introspection.js'
+import { IssuerKeys } from './issuer-keys.js'
+import { IssuerMetadata } from './issuer-metadata.js'
+import { type JwtPolicy, verifyJwt } from './jwt-verification.js'
+import { requireScopes } from './scopes.js'
+import { hashToken } from './token-hash.js'
+import { classifyToken } from './token-syntax.js'
+import type { Principal, Verifier, VerifyOptions } from './types.js'
+import { VerifiedTokenCache } from './verified-token-cache.js'
+import { resolveVerifierOptions, type VerifierOptions } from './verifier-options.js'
+
+function publishRejection(err: unknown): void {
+  if (err instanceof BearerError && rejectionChannel.hasSubscribers) {
+    rejectionChannel.publish({
+      code: err.code,
+      error: err.error,
+      message: err.message,
+    } satisfies RejectionEvent)
+  }
+}
+
+/**
+ * Creates a verifier for one resource server.
+ *
+ * ```ts
+ * const verifier = createVerifier({ issuer: 'https://as.example.com', audience: 'https://api.example.com' })
+ * const principal = await verifier.verify(token, { scopes: ['read:things'] })
+ * ```
+ *
+ * Nothing is fetched until the first verification: discovery, the JWKS and the introspection
+ * endpoint are looked up lazily, and a failure there is retried on the next call.
+ *
+ * @throws {ConfigurationError} for invalid options.
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const config = resolveVerifierOptions(options)
+  const firstIssuer = config.issuers[0]!
+  const metadataByIssuer = new Map(
+    config.issuers.map((issuer) => [
+      issuer,
+      new IssuerMetadata(issuer, { dispatcher: config.dispatcher, timeoutMs: config.timeoutMs }),
+    ]),
+  )
+  const sharedJwks = config.jwksUri === undefined ? undefined : new JwksCache(config.jwksUri, config.jwks)
+  const keysByIssuer = new Map(
+    [...metadataByIssuer].map(([issuer, metadata]) => [
+      issuer,
+      new IssuerKeys(metadata, { jwks: sharedJwks, jwksOptions: config.jwks, algorithms: config.algorithms }),
+    ]),
+  )
+  const rules: ClaimRules = {
+    issuers: config.issuers,
+    audiences: config.audiences,
+    clockToleranceSec: config.clockToleranceSec,
+    requiredClaims: config.requiredClaims,
+  }
+  const jwtPolicy: JwtPolicy = {
+    keysByIssuer,
+    sharedKeys:
+      sharedJwks !== undefined || config.issuers.length === 1 ? keysByIssuer.get(firstIssuer) : undefined,
+    rules,
+    typ: config.typ,
+  }
+  const introspector =
+    config.introspection &&
+    new Introspector({
+      ...config.introspection,
+      timeoutMs: config.timeoutMs,
+      dispatcher: config.dispatcher,
+      rules,
+      metadata: metadataByIssuer.get(firstIssuer)!,
+    })
+  const introspectJwts = config.introspection?.mode === 'all'
+  // JWTs that are introspected too must not outlive the introspection cache bound here.
+  const tokenCache =
+    config.tokenCache && !introspectJwts
+      ? new VerifiedTokenCache(config.tokenCache, config.clockToleranceSec)
+      : undefined
+  let closed = false
+
+  async function check(token: string, signal: AbortSignal | undefined): Promise<Principal> {
+    if (closed) throw new TemporarilyUnavailableError('the verifier is closed')
+    if (typeof token === 'string' && token.length <= config.maxTokenLength && tokenCache) {
+      const tokenHash = hashToken(token)
+      const cached = tokenCache.get(tokenHash, Date.now())
+      if (cached) return cached
+      const principal = await checkUncached(token, tokenHash, signal)
+      if (principal.source === 'jwt') tokenCache.set(tokenHash, principal, Date.now())
+      return principal
+    }
+    return checkUncached(token, undefined, signal)
+  }
+
+  async function checkUncached(
+    token: string,
+    tokenHash: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Principal> {
+    const kind = classifyToken(token, config.maxTokenLength)
+    if (kind === 'jwt') {
+      const principal = await verifyJwt(token, jwtPolicy, signal)
+      if (!introspectJwts || !introspector) return principal
+      return introspector.introspect(token, tokenHash ?? hashToken(token), signal)
+    }
+    if (!introspector) {
+      throw new InvalidTokenError('the token is not a JWT and no introspection endpoint is configured')
+    }
+    return introspector.introspect(token, tokenHash ?? hashToken(token), signal)
+  }
+
+  return {
+    async verify(token: string, verifyOptions: VerifyOptions = {}): Promise<Principal> {
+      try {
+        const principal = await check(token, verifyOptions.signal)
+        requireScopes(principal, verifyOptions.scopes)
+        return principal
+      } catch (err) {
+        publishRejection(err)
+        throw err
+      }
+    },
+    async close(): Promise<void> {
+      closed = true
+      tokenCache?.clear()
+      introspector?.clear()
+    },
+  }
+}

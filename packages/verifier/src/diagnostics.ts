@@ -1,0 +1,52 @@
+/**
+ * Names and payloads of the `node:diagnostics_channel` channels the verifier publishes on.
+ * Nothing is published, and nothing costs, while no one subscribes. Payloads never hold a token.
+ * JWKS fetches and failures are published by core (`oauth-m2m:jwks:fetch`, `oauth-m2m:jwks:error`).
+ *
+ * @module diagnostics
+ */
+import { channel } from 'node:diagnostics_channel'
+
+/** Published after every introspection call, with an {@link IntrospectionEvent}. */
+export const INTROSPECTION_CHANNEL = 'oauth-m2m:verifier:introspection'
+
+/** Published for every refused token, with a {@link RejectionEvent}. */
+export const REJECTION_CHANNEL = 'oauth-m2m:verifier:rejection'
+
+/** Payload of {@link INTROSPECTION_CHANNEL}. */
+export interface IntrospectionEvent {
+  /** The introspection endpoint called. */
+  endpoint: string
+  /** `active` / `inactive` per the answer, or `error` when there was no usable answer. */
+  outcome: 'active' | 'inactive' | 'error'
+  /** HTTP status of the answer, when one arrived. */
+  status: number | undefined
+  /** Duration of the call, in milliseconds. */
+  durationMs: number
+  /** What went wrong, when `outcome` is `error`. */
+  error?: { name: string; code: string | undefined; message: string }
+}
+
+/** Payload of {@link REJECTION_CHANNEL}. */
+export interface RejectionEvent {
+  /** The error's stable code, e.g. `ERR_INVALID_TOKEN`. */
+  code: string
+  /** The RFC 6750 error, e.g. `invalid_token`. */
+  error: string
+  /** The error's message (which never contains the token). */
+  message: string
+}
+
+/** @internal */
+export const introspectionChannel = channel(INTROSPECTION_CHANNEL)
+/** @internal */
+export const rejectionChannel = channel(REJECTION_CHANNEL)
+
+/** @internal Plain data describing an error, for a diagnostics payload. */
+export function describeError(err: unknown): { name: string; code: string | undefined; message: string } {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code
+    return { name: err.name, code: typeof code === 'string' ? code : undefined, message: err.message }
+  }
+  return { name: 'Error', code: undefined, message: String(err) }
+}

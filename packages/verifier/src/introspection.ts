@@ -1,0 +1,189 @@
+/**
+ * RFC 7662 token introspection: asks the authorization server whether a token is active, caches
+ * the answer by the token's SHA-256 (never the token), and lets concurrent lookups of one token
+ * share one call.
+ *
+ * @module introspection
+ */
+import { performance } from 'node:perf_hooks'
+import {
+  type ClientAuthStrategy,
+  InvalidTokenError,
+  requestJson,
+  TemporarilyUnavailableError,
+} from '@oauth-m2m/core'
+import { LRUCache } from 'lru-cache'
+import type { Dispatcher } from 'undici'
+import { abortable } from './abortable.js'
+import { type ClaimRules, principalFromClaims } from './access-token-claims.js'
+import { describeError, type IntrospectionEvent, introspectionChannel } from './diagnostics.js'
+import type { IssuerMetadata } from './issuer-metadata.js'
+import type { Principal } from './types.js'
+
+/** Options of introspection (`createVerifier({ introspection })`). */
+export interface IntrospectionOptions {
+  /** The introspection endpoint. Default: `introspection_endpoint` from the (first) issuer's metadata. */
+  endpoint?: string | URL
+  /** This resource server's client id at the authorization server. */
+  clientId: string
+  /** How this resource server authenticates, e.g. `clientSecretBasic(secret)` from `@oauth-m2m/core`. */
+  auth: ClientAuthStrategy
+  /**
+   * Which tokens are introspected.
+   * - `opaque` (default): tokens that are not JWTs; JWTs are verified locally only.
+   * - `all`: JWTs too, after they pass the local check, so that a revoked JWT is refused within
+   *   `maxTtlMs`. The principal then comes from the introspection answer.
+   */
+  mode?: 'opaque' | 'all'
+  /** Longest time an active answer is reused, in milliseconds (never past the token's `exp`). Default 60 000. */
+  maxTtlMs?: number
+  /** How long a negative answer (inactive, or not acceptable here) is reused, in milliseconds. Default 5 000. */
+  inactiveTtlMs?: number
+  /** Most answers cached; the least recently used is dropped first. Default 10 000. */
+  maxEntries?: number
+}
+
+/** Default of {@link IntrospectionOptions.maxTtlMs}. */
+export const DEFAULT_INTROSPECTION_MAX_TTL_MS = 60_000
+/** Default of {@link IntrospectionOptions.inactiveTtlMs}. */
+export const DEFAULT_INTROSPECTION_INACTIVE_TTL_MS = 5_000
+/** Default of {@link IntrospectionOptions.maxEntries}. */
+export const DEFAULT_INTROSPECTION_MAX_ENTRIES = 10_000
+
+/** Introspection settings with every default filled in. */
+export interface IntrospectorSettings {
+  endpoint: string | undefined
+  clientId: string
+  auth: ClientAuthStrategy
+  maxTtlMs: number
+  inactiveTtlMs: number
+  maxEntries: number
+  /** Time limit of one call, in milliseconds. */
+  timeoutMs: number
+  dispatcher: Dispatcher | undefined
+  rules: ClaimRules
+  /** The issuer whose endpoint is called: the default `iss` and the client-auth context. */
+  metadata: IssuerMetadata
+}
+
+type Answer = { principal: Principal } | { rejection: string }
+
+/** Asks the authorization server about tokens, with a bounded cache of its answers. */
+export class Introspector {
+  readonly #settings: IntrospectorSettings
+  readonly #answers: LRUCache<string, Answer, string>
+
+  constructor(settings: IntrospectorSettings) {
+    this.#settings = settings
+    this.#answers = new LRUCache<string, Answer, string>({
+      max: settings.maxEntries,
+      ttl: settings.maxTtlMs,
+      fetchMethod: (_hash, _stale, { context, options, signal }) => this.#lookUp(context, options, signal),
+    })
+  }
+
+  /**
+   * The principal of an active token.
+   *
+   * @param tokenHash - `hashToken(token)`, the cache key.
+   * @throws {InvalidTokenError} when the token is inactive or its answer is not acceptable here.
+   * @throws {TemporarilyUnavailableError} when the endpoint cannot be asked.
+   */
+  async introspect(token: string, tokenHash: string, signal?: AbortSignal): Promise<Principal> {
+    // The caller's signal only stops this caller waiting; the shared call runs on for the others.
+    const answer = await abortable(this.#answers.fetch(tokenHash, { context: token }), signal)
+    if (answer === undefined) throw new TemporarilyUnavailableError('the verifier was closed')
+    if ('rejection' in answer) throw new InvalidTokenError(answer.rejection)
+    if (answer.principal.expiresAt + this.#settings.rules.clockToleranceSec * 1000 <= Date.now()) {
+      throw new InvalidTokenError('the token has expired')
+    }
+    return answer.principal
+  }
+
+  /** Forgets every answer and abandons calls in flight. */
+  clear(): void {
+    this.#answers.clear()
+  }
+
+  async #lookUp(
+    token: string,
+    options: LRUCache.FetcherFetchOptions<string, Answer, string>,
+    signal: AbortSignal,
+  ): Promise<Answer> {
+    const settings = this.#settings
+    const body = await this.#call(token, signal)
+    if (body.active !== true) {
+      options.ttl = settings.inactiveTtlMs
+      return { rejection: 'the token is not active' }
+    }
+    try {
+      const principal = principalFromClaims(body, settings.rules, {
+        source: 'introspection',
+        defaultIssuer: settings.metadata.issuer,
+      })
+      const untilExpiry = principal.expiresAt + settings.rules.clockToleranceSec * 1000 - Date.now()
+      options.ttl = Math.max(1, Math.min(settings.maxTtlMs, untilExpiry))
+      return { principal }
+    } catch (err) {
+      if (!(err instanceof InvalidTokenError)) throw err
+      options.ttl = settings.inactiveTtlMs
+      return { rejection: err.message }
+    }
+  }
+
+  /** One RFC 7662 call; any failure to get a well-formed answer is a 503, never a 401. */
+  async #call(token: string, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const settings = this.#settings
+    const started = performance.now()
+    let endpoint = settings.endpoint ?? '(from discovery)'
+    let status: number | undefined
+    const report = (event: Omit<IntrospectionEvent, 'endpoint' | 'durationMs' | 'status'>) => {
+      if (introspectionChannel.hasSubscribers) {
+        introspectionChannel.publish({
+          endpoint,
+          status,
+          durationMs: performance.now() - started,
+          ...event,
+        } satisfies IntrospectionEvent)
+      }
+    }
+    try {
+      endpoint = settings.endpoint ?? (await settings.metadata.endpoint('introspection_endpoint'))
+      const form = new URLSearchParams({ token, token_type_hint: 'access_token' })
+      const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
+      await settings.auth.apply(
+        { headers, body: form },
+        { clientId: settings.clientId, endpoint, issuer: settings.metadata.issuer },
+      )
+      const res = await requestJson(endpoint, {
+        method: 'POST',
+        headers,
+        body: form.toString(),
+        timeoutMs: settings.timeoutMs,
+        signal,
+        purpose: 'introspection endpoint',
+        ...(settings.dispatcher ? { dispatcher: settings.dispatcher } : {}),
+      })
+      status = res.status
+      if (res.status !== 200) {
+        throw new TemporarilyUnavailableError(`the introspection endpoint answered ${res.status}`)
+      }
+      const body = res.body
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw new TemporarilyUnavailableError(
+          'the introspection endpoint answered something other than a JSON object',
+        )
+      }
+      const { active } = body as Record<string, unknown>
+      if (typeof active !== 'boolean') {
+        throw new TemporarilyUnavailableError('the introspection answer has no boolean "active" member')
+      }
+      report({ outcome: active ? 'active' : 'inactive' })
+      return body as Record<string, unknown>
+    } catch (err) {
+      report({ outcome: 'error', error: describeError(err) })
+      if (err instanceof TemporarilyUnavailableError) throw err
+      throw new TemporarilyUnavailableError('the introspection endpoint could not be reached', { cause: err })
+    }
+  }
+}

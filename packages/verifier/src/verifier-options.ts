@@ -1,0 +1,205 @@
+/**
+ * The options of `createVerifier`, their defaults, and the validation that refuses a bad
+ * configuration when the verifier is created rather than on the first request.
+ *
+ * @module verifier-options
+ */
+import { ConfigurationError, type JwksCacheOptions } from '@oauth-m2m/core'
+import type { Dispatcher } from 'undici'
+import { checkAlgorithmsOption, type JwsAlgorithm } from './algorithms.js'
+import {
+  DEFAULT_INTROSPECTION_INACTIVE_TTL_MS,
+  DEFAULT_INTROSPECTION_MAX_ENTRIES,
+  DEFAULT_INTROSPECTION_MAX_TTL_MS,
+  type IntrospectionOptions,
+} from './introspection.js'
+import type { TypPolicy } from './jwt-header.js'
+import { DEFAULT_MAX_TOKEN_LENGTH } from './token-syntax.js'
+import {
+  DEFAULT_TOKEN_CACHE_MAX_ENTRIES,
+  DEFAULT_TOKEN_CACHE_MAX_TTL_MS,
+  type TokenCacheOptions,
+} from './verified-token-cache.js'
+
+/** Options of `createVerifier`. Only `issuer` and `audience` are required. */
+export interface VerifierOptions {
+  /** The issuer identifier(s) accepted in `iss`, compared exactly. With several, `iss` picks the key set. */
+  issuer: string | readonly string[]
+  /** This resource server's identifier(s); a token's `aud` must contain one of them. */
+  audience: string | readonly string[]
+  /**
+   * The JWK Set URL. Default: `jwks_uri` from each issuer's metadata (RFC 8414 discovery). When
+   * given, it serves every configured issuer and no discovery is needed for JWTs.
+   */
+  jwksUri?: string | URL
+  /**
+   * JWS algorithms accepted. Default: the asymmetric algorithms the issuer's metadata advertises
+   * (`access_token_signing_alg_values_supported`, `id_token_signing_alg_values_supported`) plus
+   * RS256 (RFC 9068 §4); every supported asymmetric algorithm when none is advertised or
+   * `jwksUri` is given. `none` and HMAC algorithms are refused with a `ConfigurationError`.
+   */
+  algorithms?: readonly JwsAlgorithm[]
+  /** Allowed clock difference when judging `exp`, `nbf` and `iat`, in seconds. Default 5. */
+  clockToleranceSec?: number
+  /** How strictly the JWT `typ` header is checked; see {@link TypPolicy}. Default `strict` (`at+jwt` only). */
+  typ?: TypPolicy
+  /**
+   * Longest token accepted, in characters. Longer ones are refused before any parsing, so an
+   * oversized header costs nothing. Default 16 384 (16 KiB).
+   */
+  maxTokenLength?: number
+  /** Claims that must be present besides `iss`, `aud`, `exp` and `client_id`, e.g. `['sub', 'jti']`. */
+  requiredClaims?: readonly string[]
+  /** RFC 7662 introspection for opaque tokens (and JWTs, with `mode: 'all'`). Default: none. */
+  introspection?: IntrospectionOptions
+  /** Bounds of the cache of verified JWTs, or `false` to check every token in full. */
+  tokenCache?: TokenCacheOptions | false
+  /** undici dispatcher for discovery, JWKS and introspection requests. Default: undici's global one. */
+  dispatcher?: Dispatcher
+  /** Time limit of one discovery or introspection request, in milliseconds. Default 5 000. */
+  timeoutMs?: number
+  /** Options of the JWKS cache (`maxAgeMs`, `cooldownMs`, `maxStaleMs`, `timeoutMs`). */
+  jwks?: Omit<JwksCacheOptions, 'dispatcher'>
+}
+
+/** Default of {@link VerifierOptions.clockToleranceSec}. */
+export const DEFAULT_CLOCK_TOLERANCE_SEC = 5
+/** Default of {@link VerifierOptions.timeoutMs}. */
+export const DEFAULT_VERIFIER_TIMEOUT_MS = 5_000
+
+/** Options with every default filled in and every value checked. */
+export interface ResolvedVerifierOptions {
+  issuers: readonly string[]
+  audiences: readonly string[]
+  jwksUri: string | URL | undefined
+  algorithms: ReadonlySet<JwsAlgorithm> | undefined
+  clockToleranceSec: number
+  typ: TypPolicy
+  maxTokenLength: number
+  requiredClaims: readonly string[]
+  introspection:
+    | (Required<Omit<IntrospectionOptions, 'endpoint'>> & { endpoint: string | undefined })
+    | undefined
+  tokenCache: Required<TokenCacheOptions> | false
+  dispatcher: Dispatcher | undefined
+  timeoutMs: number
+  jwks: JwksCacheOptions
+}
+
+function invalid(message: string): never {
+  throw new ConfigurationError(`createVerifier: ${message}`)
+}
+
+function nonEmptyStrings(value: unknown, name: string): string[] {
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.length === 0)
+    invalid(`${name} must be a non-empty string or array of strings`)
+  for (const item of list) {
+    if (typeof item !== 'string' || item === '') invalid(`${name} must hold non-empty strings only`)
+  }
+  return [...(list as string[])]
+}
+
+function positive(value: number | undefined, name: string, fallback: number, integer = true): number {
+  if (value === undefined) return fallback
+  if (
+    typeof value !== 'number' ||
+    !(value > 0) ||
+    !Number.isFinite(value) ||
+    (integer && !Number.isInteger(value))
+  ) {
+    invalid(`${name} must be a positive ${integer ? 'integer' : 'number'}`)
+  }
+  return value
+}
+
+function url(value: string | URL | undefined, name: string): string | undefined {
+  if (value === undefined) return undefined
+  let parsed: URL
+  try {
+    parsed = new URL(value)
+  } catch {
+    invalid(`${name} is not an absolute URL`)
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') invalid(`${name} must be an http(s) URL`)
+  return parsed.href
+}
+
+/**
+ * Checks `options` and fills in the defaults.
+ *
+ * @throws {ConfigurationError} naming the first invalid option.
+ */
+export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifierOptions {
+  if (typeof options !== 'object' || options === null) invalid('options are required')
+  const issuers = nonEmptyStrings(options.issuer, 'issuer')
+  const audiences = nonEmptyStrings(options.audience, 'audience')
+  const tolerance = options.clockToleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC
+  if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) {
+    invalid('clockToleranceSec must be a non-negative number')
+  }
+  const typ = options.typ ?? 'strict'
+  if (typ !== 'strict' && typ !== 'lenient') invalid('typ must be "strict" or "lenient"')
+  const requiredClaims = options.requiredClaims ?? []
+  if (!Array.isArray(requiredClaims) || requiredClaims.some((c) => typeof c !== 'string' || c === '')) {
+    invalid('requiredClaims must be an array of claim names')
+  }
+  let algorithms: ReadonlySet<JwsAlgorithm> | undefined
+  if (options.algorithms !== undefined) {
+    try {
+      algorithms = checkAlgorithmsOption(options.algorithms)
+    } catch (err) {
+      invalid((err as Error).message)
+    }
+  }
+
+  const dispatcher = options.dispatcher
+  const intro = options.introspection
+  let introspection: ResolvedVerifierOptions['introspection']
+  if (intro !== undefined) {
+    if (typeof intro.clientId !== 'string' || intro.clientId === '')
+      invalid('introspection.clientId is required')
+    if (typeof intro.auth?.apply !== 'function')
+      invalid('introspection.auth must be a client authentication strategy')
+    const mode = intro.mode ?? 'opaque'
+    if (mode !== 'opaque' && mode !== 'all') invalid('introspection.mode must be "opaque" or "all"')
+    introspection = {
+      endpoint: url(intro.endpoint, 'introspection.endpoint'),
+      clientId: intro.clientId,
+      auth: intro.auth,
+      mode,
+      maxTtlMs: positive(intro.maxTtlMs, 'introspection.maxTtlMs', DEFAULT_INTROSPECTION_MAX_TTL_MS),
+      inactiveTtlMs: positive(
+        intro.inactiveTtlMs,
+        'introspection.inactiveTtlMs',
+        DEFAULT_INTROSPECTION_INACTIVE_TTL_MS,
+      ),
+      maxEntries: positive(intro.maxEntries, 'introspection.maxEntries', DEFAULT_INTROSPECTION_MAX_ENTRIES),
+    }
+  }
+
+  const cache = options.tokenCache
+  const tokenCache: ResolvedVerifierOptions['tokenCache'] =
+    cache === false
+      ? false
+      : {
+          maxEntries: positive(cache?.maxEntries, 'tokenCache.maxEntries', DEFAULT_TOKEN_CACHE_MAX_ENTRIES),
+          maxTtlMs: positive(cache?.maxTtlMs, 'tokenCache.maxTtlMs', DEFAULT_TOKEN_CACHE_MAX_TTL_MS),
+        }
+
+  return {
+    issuers,
+    audiences,
+    jwksUri: url(options.jwksUri, 'jwksUri'),
+    algorithms,
+    clockToleranceSec: tolerance,
+    typ,
+    maxTokenLength: positive(options.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH),
+    requiredClaims: [...requiredClaims],
+    introspection,
+    tokenCache,
+    dispatcher,
+    timeoutMs: positive(options.timeoutMs, 'timeoutMs', DEFAULT_VERIFIER_TIMEOUT_MS),
+    jwks: { ...options.jwks, ...(dispatcher ? { dispatcher } : {}) },
+  }
+}

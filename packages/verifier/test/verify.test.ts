@@ -1,0 +1,311 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { ConfigurationError } from '@oauth-m2m/core'
+import {
+  createVerifier,
+  InsufficientScopeError,
+  InvalidTokenError,
+  REJECTION_CHANNEL,
+  type RejectionEvent,
+  TemporarilyUnavailableError,
+  type VerifierOptions,
+} from '@oauth-m2m/verifier'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { AUDIENCE, accessTokenClaims, ISSUER, makeKey, mintToken, type TestKey } from './support/keys.js'
+import { startTestIssuer, type TestIssuer } from './support/test-issuer.js'
+
+let as: TestIssuer
+const keys: Record<string, TestKey> = {}
+
+beforeAll(async () => {
+  for (const alg of [
+    'ES256',
+    'ES384',
+    'ES512',
+    'RS256',
+    'RS384',
+    'RS512',
+    'PS256',
+    'PS384',
+    'PS512',
+    'EdDSA',
+  ]) {
+    keys[alg] = await makeKey(alg, `key-${alg}`)
+  }
+  as = await startTestIssuer(Object.values(keys).map((k) => k.publicJwk))
+})
+afterAll(() => as.close())
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+function verifierFor(overrides: Partial<VerifierOptions> = {}) {
+  return createVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUri: as.jwksUri, ...overrides })
+}
+
+describe('a valid RFC 9068 access token', () => {
+  it.each(
+    Object.keys({
+      ES256: 1,
+      ES384: 1,
+      ES512: 1,
+      RS256: 1,
+      RS384: 1,
+      RS512: 1,
+      PS256: 1,
+      PS384: 1,
+      PS512: 1,
+      EdDSA: 1,
+    }),
+  )('signed with %s verifies', async (alg) => {
+    const verifier = verifierFor({ tokenCache: false })
+    const principal = await verifier.verify(await mintToken(keys[alg]!))
+    expect(principal.clientId).toBe('service-a')
+    await verifier.close()
+  })
+
+  it('yields the principal of the token', async () => {
+    const verifier = verifierFor()
+    const claims = accessTokenClaims({ jti: 'id-1', sub: 'user-1', aud: [AUDIENCE, 'https://other.example'] })
+    const principal = await verifier.verify(await mintToken(keys.ES256!, claims))
+    expect(principal).toEqual({
+      clientId: 'service-a',
+      subject: 'user-1',
+      scopes: ['read:things', 'write:things'],
+      audience: [AUDIENCE, 'https://other.example'],
+      issuer: ISSUER,
+      expiresAt: (claims.exp as number) * 1000,
+      jti: 'id-1',
+      claims,
+      source: 'jwt',
+    })
+    expect(Object.isFrozen(principal) && Object.isFrozen(principal.scopes)).toBe(true)
+  })
+
+  it('has an empty scope list without a scope claim and no subject without sub', async () => {
+    const verifier = verifierFor()
+    const principal = await verifier.verify(
+      await mintToken(keys.ES256!, accessTokenClaims({ scope: undefined, sub: undefined })),
+    )
+    expect(principal.scopes).toEqual([])
+    expect(principal.subject).toBeUndefined()
+  })
+
+  it('is accepted with typ application/at+jwt in any letter case', async () => {
+    const verifier = verifierFor({ tokenCache: false })
+    for (const typ of ['application/at+jwt', 'AT+JWT', 'Application/At+Jwt']) {
+      await expect(verifier.verify(await mintToken(keys.ES256!, undefined, { typ }))).resolves.toMatchObject({
+        clientId: 'service-a',
+      })
+    }
+  })
+
+  it('is accepted for any of several configured audiences and issuers', async () => {
+    const verifier = verifierFor({
+      audience: ['https://x.example', AUDIENCE],
+      issuer: ['https://y.example', ISSUER],
+    })
+    await expect(verifier.verify(await mintToken(keys.ES256!))).resolves.toMatchObject({ issuer: ISSUER })
+  })
+
+  it('is accepted within the clock tolerance', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const verifier = verifierFor({ clockToleranceSec: 30, tokenCache: false })
+    const claims = accessTokenClaims({ exp: now - 10, nbf: now + 10, iat: now + 10 })
+    await expect(verifier.verify(await mintToken(keys.ES256!, claims))).resolves.toBeDefined()
+    const strict = verifierFor({ clockToleranceSec: 0, tokenCache: false })
+    await expect(strict.verify(await mintToken(keys.ES256!, claims))).rejects.toThrow(InvalidTokenError)
+  })
+})
+
+describe('the typ policy', () => {
+  it('refuses a missing typ and typ JWT by default', async () => {
+    const verifier = verifierFor()
+    await expect(
+      verifier.verify(await mintToken(keys.ES256!, undefined, { typ: undefined })),
+    ).rejects.toThrow(/no "typ"/)
+    await expect(verifier.verify(await mintToken(keys.ES256!, undefined, { typ: 'JWT' }))).rejects.toThrow(
+      InvalidTokenError,
+    )
+  })
+
+  it('accepts a missing typ and typ JWT when lenient, but never other types', async () => {
+    const verifier = verifierFor({ typ: 'lenient' })
+    await expect(
+      verifier.verify(await mintToken(keys.ES256!, undefined, { typ: undefined })),
+    ).resolves.toBeDefined()
+    await expect(
+      verifier.verify(await mintToken(keys.ES256!, undefined, { typ: 'JWT' })),
+    ).resolves.toBeDefined()
+    await expect(
+      verifier.verify(await mintToken(keys.ES256!, undefined, { typ: 'dpop+jwt' })),
+    ).rejects.toThrow(InvalidTokenError)
+  })
+})
+
+describe('scopes', () => {
+  it('passes when every required scope is granted', async () => {
+    const verifier = verifierFor()
+    const token = await mintToken(keys.ES256!)
+    await expect(verifier.verify(token, { scopes: ['read:things'] })).resolves.toBeDefined()
+    await expect(verifier.verify(token, { scopes: ['read:things', 'write:things'] })).resolves.toBeDefined()
+  })
+
+  it('fails with InsufficientScopeError listing every required scope', async () => {
+    const verifier = verifierFor()
+    const token = await mintToken(keys.ES256!)
+    const err = await verifier.verify(token, { scopes: ['read:things', 'admin'] }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(InsufficientScopeError)
+    expect((err as InsufficientScopeError).requiredScopes).toEqual(['read:things', 'admin'])
+    expect((err as InsufficientScopeError).status).toBe(403)
+  })
+
+  it('is checked on every call, also when the token comes from the cache', async () => {
+    const verifier = verifierFor()
+    const token = await mintToken(keys.ES256!)
+    await verifier.verify(token)
+    await expect(verifier.verify(token, { scopes: ['admin'] })).rejects.toThrow(InsufficientScopeError)
+  })
+})
+
+describe('the claims rules', () => {
+  it('requires the claims named in requiredClaims', async () => {
+    const verifier = verifierFor({ requiredClaims: ['jti', 'sub'] })
+    await expect(
+      verifier.verify(await mintToken(keys.ES256!, accessTokenClaims({ sub: undefined }))),
+    ).rejects.toThrow(/"sub"/)
+  })
+
+  it.each([
+    ['no client_id', { client_id: undefined }, /client_id/],
+    ['an empty client_id', { client_id: '' }, /client_id/],
+    ['a scope that is not a string', { scope: ['a', 'b'] }, /scope/],
+    ['exp that is not a number', { exp: '9999999999' }, /exp/],
+    ['an aud of another resource', { aud: ['https://other.example'] }, /audience/],
+  ])('refuses a token with %s', async (_name, overrides, message) => {
+    const verifier = verifierFor()
+    await expect(verifier.verify(await mintToken(keys.ES256!, accessTokenClaims(overrides)))).rejects.toThrow(
+      message,
+    )
+  })
+})
+
+describe('the verified-token cache', () => {
+  it('answers a token seen before without checking it again', async () => {
+    const verifier = verifierFor()
+    const token = await mintToken(keys.ES256!)
+    const first = await verifier.verify(token)
+    expect(await verifier.verify(token)).toBe(first)
+  })
+
+  it('checks every token in full when turned off', async () => {
+    const verifier = verifierFor({ tokenCache: false })
+    const token = await mintToken(keys.ES256!)
+    const first = await verifier.verify(token)
+    const second = await verifier.verify(token)
+    expect(second).toEqual(first)
+    expect(second).not.toBe(first)
+  })
+
+  it('never answers with a token past its exp plus tolerance', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const verifier = verifierFor({ clockToleranceSec: 5 })
+    const now = Math.floor(Date.now() / 1000)
+    const token = await mintToken(keys.ES256!, accessTokenClaims({ iat: now, exp: now + 10 }))
+    await verifier.verify(token)
+    vi.setSystemTime((now + 14) * 1000)
+    await expect(verifier.verify(token)).resolves.toBeDefined()
+    vi.setSystemTime((now + 15) * 1000)
+    await expect(verifier.verify(token)).rejects.toThrow(/expired/)
+  })
+
+  it('stops reusing a verification after maxTtlMs', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const verifier = verifierFor({ tokenCache: { maxTtlMs: 1000 } })
+    const token = await mintToken(keys.ES256!)
+    const first = await verifier.verify(token)
+    vi.setSystemTime(Date.now() + 999)
+    expect(await verifier.verify(token)).toBe(first)
+    vi.setSystemTime(Date.now() + 2)
+    expect(await verifier.verify(token)).not.toBe(first)
+  })
+
+  it('is bounded by maxEntries', async () => {
+    const verifier = verifierFor({ tokenCache: { maxEntries: 2 } })
+    const tokens = await Promise.all([1, 2, 3].map(() => mintToken(keys.ES256!)))
+    const first = await verifier.verify(tokens[0]!)
+    await verifier.verify(tokens[1]!)
+    await verifier.verify(tokens[2]!)
+    expect(await verifier.verify(tokens[0]!)).not.toBe(first)
+  })
+})
+
+describe('opaque tokens without introspection', () => {
+  it('are refused as invalid_token', async () => {
+    const verifier = verifierFor()
+    await expect(verifier.verify('2YotnFZFEjr1zCsicMWpAA')).rejects.toThrow(
+      /not a JWT and no introspection endpoint is configured/,
+    )
+  })
+})
+
+describe('cancellation', () => {
+  it('rejects with the signal’s reason while the keys are being fetched', async () => {
+    const slow = await startTestIssuer([keys.ES256!.publicJwk])
+    slow.setJwksDelay(2000)
+    try {
+      const verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUri: slow.jwksUri })
+      const controller = new AbortController()
+      const pending = verifier.verify(await mintToken(keys.ES256!), { signal: controller.signal })
+      const reason = new Error('client went away')
+      controller.abort(reason)
+      await expect(pending).rejects.toBe(reason)
+    } finally {
+      await slow.close()
+    }
+  })
+})
+
+describe('close()', () => {
+  it('makes every later verification a 503-class failure', async () => {
+    const verifier = verifierFor()
+    const token = await mintToken(keys.ES256!)
+    await verifier.verify(token)
+    await verifier.close()
+    await expect(verifier.verify(token)).rejects.toThrow(TemporarilyUnavailableError)
+  })
+})
+
+describe('diagnostics', () => {
+  it('publishes every rejection without the token', async () => {
+    const events: RejectionEvent[] = []
+    const listener = (event: unknown) => events.push(event as RejectionEvent)
+    subscribe(REJECTION_CHANNEL, listener)
+    try {
+      const verifier = verifierFor()
+      const token = await mintToken(keys.ES256!, accessTokenClaims({ aud: 'https://elsewhere.example' }))
+      await expect(verifier.verify(token)).rejects.toThrow(InvalidTokenError)
+      expect(events).toEqual([
+        { code: 'ERR_INVALID_TOKEN', error: 'invalid_token', message: expect.any(String) },
+      ])
+      expect(JSON.stringify(events)).not.toContain(token.split('.')[2])
+    } finally {
+      unsubscribe(REJECTION_CHANNEL, listener)
+    }
+  })
+})
+
+describe('configuration', () => {
+  it.each([
+    ['no issuer', { issuer: '' }],
+    ['no audience', { audience: [] }],
+    ['alg none', { algorithms: ['none'] }],
+    ['an HMAC algorithm', { algorithms: ['HS256'] }],
+    ['a negative clock tolerance', { clockToleranceSec: -1 }],
+    ['an unknown typ policy', { typ: 'loose' }],
+    ['a jwksUri that is not a URL', { jwksUri: 'jwks.json' }],
+    ['introspection without auth', { introspection: { clientId: 'api' } }],
+    ['a zero token cache size', { tokenCache: { maxEntries: 0 } }],
+  ])('refuses %s with a ConfigurationError', (_name, overrides) => {
+    expect(() => verifierFor(overrides as Partial<VerifierOptions>)).toThrow(ConfigurationError)
+  })
+})
