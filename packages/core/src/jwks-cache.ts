@@ -194,8 +194,8 @@ export class JwksCache {
   }
 
   #mayFetch(): boolean {
-    // The cooldown only holds back fetches right after a failure or for unknown kids; a set
-    // that expired after a success is refetched at once, its max age is never below the cooldown.
+    // A set's freshness is never shorter than the cooldown (unless maxAgeMs < cooldownMs), so in
+    // practice this only holds back retries after a failure and refetches for unknown kids.
     return this.#now() - this.#lastFetchStartedAt >= this.#cooldownMs
   }
 
