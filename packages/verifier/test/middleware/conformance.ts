@@ -6,8 +6,9 @@
  * - `GET /things`, protected with the options given (realm `things-api`, scope `read`);
  * - `GET /admin`, protected the framework's own way for a route that needs `read` and `admin`.
  */
+
+import type { BearerAuthOptions } from '@oauth-m2m/verifier/node'
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest'
-import type { BearerAuthOptions } from '../../src/middleware/options.js'
 import { type FakeVerifier, fakeVerifier } from './fake-verifier.js'
 import { type HttpAnswer, httpCall } from './http-call.js'
 
@@ -188,11 +189,4 @@ export function bearerAuthConformance(startApp: StartApp): void {
       expect(JSON.stringify(answer.headers) + answer.body).not.toContain('secret')
     }
   })
-}
-
-/** The answer a test route sends: the parts of the Principal the specification checks. */
-export function principalSummary(principal: { clientId: string; scopes: string[] } | null | undefined) {
-  return principal
-    ? { clientId: principal.clientId, scopes: principal.scopes }
-    : { clientId: null, scopes: null }
 }

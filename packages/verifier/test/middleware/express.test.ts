@@ -1,42 +1,8 @@
-import type { AddressInfo } from 'node:net'
-import { bearerAuth } from '@oauth-m2m/verifier/express'
-import express, { type ErrorRequestHandler } from 'express'
 import { describe, expect, it } from 'vitest'
-import type { BearerAuthOptions } from '../../src/middleware/options.js'
-import { type AppUnderTest, bearerAuthConformance, principalSummary } from './conformance.js'
+import { startExpressApp } from './apps.js'
+import { bearerAuthConformance } from './conformance.js'
 import { fakeVerifier } from './fake-verifier.js'
 import { httpCall } from './http-call.js'
-
-function listen(app: express.Express): Promise<AppUnderTest> {
-  return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        close: () => new Promise<void>((done) => server.close(() => done())),
-      })
-    })
-  })
-}
-
-function startExpressApp(options: BearerAuthOptions): Promise<AppUnderTest> {
-  const app = express()
-  app.use(express.urlencoded({ extended: false }))
-  app.get('/things', bearerAuth(options), (req, res) => {
-    res.json(principalSummary(req.auth))
-  })
-  app.get('/admin', bearerAuth({ ...options, scopes: ['read', 'admin'] }), (req, res) => {
-    res.json(principalSummary(req.auth))
-  })
-  app.post('/things', bearerAuth(options), (req, res) => {
-    res.json(principalSummary(req.auth))
-  })
-  const onError: ErrorRequestHandler = (error: Error, _req, res, _next) => {
-    res.status(500).json({ handledByApp: error.message })
-  }
-  app.use(onError)
-  return listen(app)
-}
 
 describe('Express middleware', () => {
   bearerAuthConformance(startExpressApp)

@@ -1,29 +1,10 @@
 import { bearerAuth } from '@oauth-m2m/verifier/fastify'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify from 'fastify'
 import { describe, expect, it } from 'vitest'
-import type { BearerAuthOptions } from '../../src/middleware/options.js'
-import { type AppUnderTest, bearerAuthConformance, principalSummary } from './conformance.js'
+import { listenFastify as listen, principalSummary, startFastifyApp } from './apps.js'
+import { bearerAuthConformance } from './conformance.js'
 import { fakeVerifier } from './fake-verifier.js'
 import { httpCall } from './http-call.js'
-
-async function listen(app: FastifyInstance): Promise<AppUnderTest> {
-  const url = await app.listen({ port: 0, host: '127.0.0.1' })
-  return { url, close: () => app.close() }
-}
-
-async function startFastifyApp(options: BearerAuthOptions & { global?: boolean }): Promise<AppUnderTest> {
-  const app = Fastify()
-  await app.register(bearerAuth, options)
-  app.get('/things', async (request) => principalSummary(request.auth))
-  app.get('/admin', { config: { bearerAuth: { scopes: ['admin'] } } }, async (request) =>
-    principalSummary(request.auth),
-  )
-  app.get('/health', { config: { bearerAuth: false } }, async (request) => ({
-    open: true,
-    auth: request.auth,
-  }))
-  return listen(app)
-}
 
 describe('Fastify plugin', () => {
   bearerAuthConformance(startFastifyApp)

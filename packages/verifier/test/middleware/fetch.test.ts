@@ -1,20 +1,8 @@
 import { bearerAuth } from '@oauth-m2m/verifier/fetch'
 import { describe, expect, it } from 'vitest'
-import type { BearerAuthOptions } from '../../src/middleware/options.js'
-import { type AppUnderTest, bearerAuthConformance, principalSummary } from './conformance.js'
+import { startFetchApp } from './apps.js'
+import { bearerAuthConformance } from './conformance.js'
 import { fakeVerifier } from './fake-verifier.js'
-import { serveFetch } from './serve-fetch.js'
-
-// A route handler in the style of Next.js / workers / Bun / Deno, served over real HTTP.
-function startFetchApp(options: BearerAuthOptions): Promise<AppUnderTest> {
-  const auth = bearerAuth(options)
-  return serveFetch(async (request) => {
-    const admin = new URL(request.url).pathname === '/admin'
-    const principal = await auth(request, admin ? { scopes: ['read', 'admin'] } : undefined)
-    if (principal instanceof Response) return principal
-    return Response.json(principalSummary(principal))
-  })
-}
 
 describe('fetch handler check', () => {
   bearerAuthConformance(startFetchApp)

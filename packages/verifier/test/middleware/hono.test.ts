@@ -1,21 +1,10 @@
 import { type BearerAuthEnv, bearerAuth } from '@oauth-m2m/verifier/hono'
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
-import type { BearerAuthOptions } from '../../src/middleware/options.js'
-import { type AppUnderTest, bearerAuthConformance, principalSummary } from './conformance.js'
+import { startHonoApp } from './apps.js'
+import { bearerAuthConformance } from './conformance.js'
 import { fakeVerifier } from './fake-verifier.js'
 import { httpCall } from './http-call.js'
-import { serveFetch } from './serve-fetch.js'
-
-function startHonoApp(options: BearerAuthOptions): Promise<AppUnderTest> {
-  const app = new Hono<BearerAuthEnv>()
-  app.get('/things', bearerAuth(options), (c) => c.json(principalSummary(c.get('auth'))))
-  app.get('/admin', bearerAuth({ ...options, scopes: ['read', 'admin'] }), (c) =>
-    c.json(principalSummary(c.get('auth'))),
-  )
-  app.onError((error, c) => c.json({ handledByApp: error.message }, 500))
-  return serveFetch(app.fetch)
-}
 
 describe('Hono middleware', () => {
   bearerAuthConformance(startHonoApp)

@@ -1,42 +1,9 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { type AuthenticatedRequest, bearerAuth } from '@oauth-m2m/verifier/node'
+import { type BearerAuthOptions, bearerAuth } from '@oauth-m2m/verifier/node'
 import { describe, expect, it } from 'vitest'
-import type { BearerAuthOptions } from '../../src/middleware/options.js'
-import { type AppUnderTest, bearerAuthConformance, principalSummary } from './conformance.js'
+import { listenNode as listen, startNodeApp } from './apps.js'
+import { bearerAuthConformance } from './conformance.js'
 import { fakeVerifier } from './fake-verifier.js'
 import { httpCall } from './http-call.js'
-
-function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<AppUnderTest> {
-  const server = createServer(handler)
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        close: () => new Promise<void>((done) => server.close(() => done())),
-      })
-    })
-  })
-}
-
-function sendSummary(req: IncomingMessage, res: ServerResponse): void {
-  res.writeHead(200, { 'Content-Type': 'application/json' })
-  res.end(JSON.stringify(principalSummary((req as AuthenticatedRequest).auth)))
-}
-
-async function startNodeApp(options: BearerAuthOptions): Promise<AppUnderTest> {
-  const auth = bearerAuth(options)
-  return listen((req, res) => {
-    if (req.url?.startsWith('/admin')) {
-      void auth.authenticate(req, res, { scopes: ['read', 'admin'] }).then((principal) => {
-        if (principal) sendSummary(req, res)
-      })
-      return
-    }
-    void auth(req, res, () => sendSummary(req, res))
-  })
-}
 
 describe('node:http middleware', () => {
   bearerAuthConformance(startNodeApp)
