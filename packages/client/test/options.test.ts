@@ -1,0 +1,89 @@
+import { ConfigurationError, clientSecretBasic } from '@oauth-m2m/core'
+import { describe, expect, it } from 'vitest'
+import { createTokenClient, type TokenClientOptions } from '../src/index.js'
+import { resolveOptions } from '../src/options.js'
+
+const base: TokenClientOptions = {
+  tokenEndpoint: 'https://as.example.test/token',
+  clientId: 'service-a',
+  auth: clientSecretBasic('s3cret'),
+}
+
+describe('options', () => {
+  it('applies the documented defaults', () => {
+    const o = resolveOptions(base)
+    expect(o.timeoutMs).toBe(10_000)
+    expect(o.maxResponseBytes).toBe(256 * 1024)
+    expect(o.retry).toEqual({
+      retries: 3,
+      minDelayMs: 250,
+      maxDelayMs: 5000,
+      maxRetryAfterMs: 20_000,
+      deadlineMs: 30_000,
+    })
+    expect(o.timings).toEqual({
+      refreshRatio: 0.8,
+      refreshMarginMs: 60_000,
+      refreshJitterRatio: 0.1,
+      clockSkewMs: 30_000,
+      defaultExpiresInMs: 300_000,
+    })
+    expect(o.storeTimeoutMs).toBe(1000)
+    expect(o.maxCacheEntries).toBe(1000)
+    expect(o.origins).toBeUndefined()
+  })
+
+  it('normalises scopes and origins', () => {
+    const o = resolveOptions({
+      ...base,
+      scope: ' read  write read',
+      origins: ['https://API.example.test:443/'],
+    })
+    expect(o.scopes).toEqual(['read', 'write'])
+    expect(o.origins).toEqual(['https://api.example.test'])
+  })
+
+  const bad: [string, Partial<TokenClientOptions> | Record<string, unknown>, RegExp][] = [
+    ['no endpoint', { tokenEndpoint: undefined }, /give issuer or tokenEndpoint/],
+    ['a relative endpoint', { tokenEndpoint: '/token' }, /absolute URL/],
+    [
+      'http on a public host',
+      { tokenEndpoint: 'http://as.example.test/token' },
+      /http: on a non-loopback host/,
+    ],
+    ['an empty clientId', { clientId: '' }, /clientId/],
+    ['no auth', { auth: undefined }, /auth must be/],
+    ['a scope with a quote', { scope: 'read"x' }, /invalid characters/],
+    ['a relative resource', { resource: '/api' }, /absolute URIs/],
+    ['a resource with a fragment', { resource: 'https://api.example.test/#x' }, /fragment/],
+    ['a reserved extra parameter', { extraParams: { client_secret: 'x' } }, /must not set client_secret/],
+    ['an origin with a path', { origins: ['https://api.example.test/v1'] }, /bare origins/],
+    ['a negative timeout', { timeoutMs: -1 }, /timeoutMs/],
+    ['a refreshRatio above 1', { refreshRatio: 1.5 }, /refreshRatio/],
+    ['a NaN clock skew', { clockSkewSec: Number.NaN }, /clockSkewSec/],
+    ['a store without delete', { store: { get() {}, set() {} } }, /store must have/],
+  ]
+
+  it.each(bad)('refuses %s with a ConfigurationError', (_, patch, message) => {
+    const attempt = () => createTokenClient({ ...base, ...patch } as TokenClientOptions)
+    expect(attempt).toThrow(ConfigurationError)
+    expect(attempt).toThrow(message)
+  })
+
+  it('allows http on loopback hosts, and elsewhere only with allowInsecureHttp', () => {
+    expect(() => resolveOptions({ ...base, tokenEndpoint: 'http://127.0.0.1:8080/token' })).not.toThrow()
+    expect(() => resolveOptions({ ...base, tokenEndpoint: 'http://localhost/token' })).not.toThrow()
+    expect(() =>
+      resolveOptions({ ...base, tokenEndpoint: 'http://as.internal/token', allowInsecureHttp: true }),
+    ).not.toThrow()
+  })
+
+  it('refuses bad per-call parameters as a rejected promise, not a throw', async () => {
+    const client = createTokenClient(base)
+    await expect(client.getToken({ scope: 'a\u0000b' })).rejects.toBeInstanceOf(ConfigurationError)
+    await expect(client.getToken({ extraParams: { grant_type: 'password' } })).rejects.toThrow(
+      /getToken: extraParams must not set grant_type/,
+    )
+    await client.close()
+  })
+})
