@@ -15,7 +15,12 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })))
 })
 
-function run(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
+function run(args: string[]): {
+  child: ChildProcess
+  stdout: () => string
+  stderr: () => string
+  exit: Promise<number | null>
+} {
   const child = spawn(process.execPath, ['--conditions=@oauth-m2m/source', '--import', 'tsx', CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -70,26 +75,37 @@ describe('m2m-server CLI', () => {
       body: 'grant_type=client_credentials',
     })
     expect(res.status).toBe(200)
-    const meta = (await (await fetch(`${url![1]}/.well-known/oauth-authorization-server`)).json()) as { issuer: string }
+    const meta = (await (await fetch(`${url![1]}/.well-known/oauth-authorization-server`)).json()) as {
+      issuer: string
+    }
     expect(meta.issuer).toBe(url![1])
     proc.child.kill('SIGTERM')
     expect(await proc.exit).toBe(0)
   })
 
   it('serves the clients of a config file, with --issuer', async () => {
-    const file = await tempConfig({ clients: [{ client_id: 'cfg', client_secret: 'cfg-secret', scope: 'a' }] })
+    const file = await tempConfig({
+      clients: [{ client_id: 'cfg', client_secret: 'cfg-secret', scope: 'a' }],
+    })
     const proc = run(['--config', file, '--issuer', 'https://as.example.com'])
     const out = await listening(proc)
     expect(out).not.toContain('demo client')
     const url = /listening on (\S+)/.exec(out)![1]!
-    const meta = (await (await fetch(`${url}/.well-known/oauth-authorization-server`)).json()) as { issuer: string }
+    const meta = (await (await fetch(`${url}/.well-known/oauth-authorization-server`)).json()) as {
+      issuer: string
+    }
     expect(meta.issuer).toBe('https://as.example.com')
     proc.child.kill('SIGINT')
     expect(await proc.exit).toBe(0)
   })
 
   it('refuses a bad config file with a non-zero exit naming the field', async () => {
-    const file = await tempConfig({ clients: [{ client_id: 'a', client_secret: 's' }, { client_id: 'b', token_endpoint_auth_method: 'magic' }] })
+    const file = await tempConfig({
+      clients: [
+        { client_id: 'a', client_secret: 's' },
+        { client_id: 'b', token_endpoint_auth_method: 'magic' },
+      ],
+    })
     const proc = run(['--config', file])
     expect(await proc.exit).not.toBe(0)
     expect(proc.stderr()).toContain('clients[1].token_endpoint_auth_method')

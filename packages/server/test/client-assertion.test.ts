@@ -2,14 +2,22 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { clientSecretJwt, JWT_BEARER_ASSERTION_TYPE, privateKeyJwt } from '@oauth-m2m/core'
-import { exportJWK, exportSPKI, generateKeyPair, type JWTPayload, SignJWT } from 'jose'
+import {
+  type CryptoKey,
+  exportJWK,
+  exportSPKI,
+  type GenerateKeyPairResult,
+  generateKeyPair,
+  type JWTPayload,
+  SignJWT,
+} from 'jose'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { expectOAuthError, postForm, startServer } from './test-server.js'
 
 const HMAC_SECRET = 'an-hmac-secret-that-is-long-enough-for-hs512-0123456789abcdef'
-let ecKeys: CryptoKeyPair
-let rsaKeys: CryptoKeyPair
-let otherEcKeys: CryptoKeyPair
+let ecKeys: GenerateKeyPairResult
+let rsaKeys: GenerateKeyPairResult
+let otherEcKeys: GenerateKeyPairResult
 const jwksServers: Server[] = []
 
 beforeAll(async () => {
@@ -47,8 +55,18 @@ async function assertionServer(extraClients: object[] = []) {
         token_endpoint_auth_signing_alg: 'HS256',
         scope: 'read',
       },
-      { client_id: 'pk-client', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [ecJwk] }, scope: 'read' },
-      { client_id: 'rsa-client', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [rsaJwk] }, scope: 'read' },
+      {
+        client_id: 'pk-client',
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [ecJwk] },
+        scope: 'read',
+      },
+      {
+        client_id: 'rsa-client',
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [rsaJwk] },
+        scope: 'read',
+      },
       { client_id: 'basic-client', client_secret: 'basic-secret', scope: 'read' },
       ...extraClients,
     ] as never,
@@ -56,9 +74,20 @@ async function assertionServer(extraClients: object[] = []) {
   return { url, token: `${url}/token` }
 }
 
-function claims(clientId: string, aud: string, overrides: Partial<Record<keyof JWTPayload, unknown>> = {}): JWTPayload {
+function claims(
+  clientId: string,
+  aud: string,
+  overrides: Partial<Record<keyof JWTPayload, unknown>> = {},
+): JWTPayload {
   const now = Math.floor(Date.now() / 1000)
-  const payload: Record<string, unknown> = { iss: clientId, sub: clientId, aud, jti: randomUUID(), iat: now, exp: now + 60 }
+  const payload: Record<string, unknown> = {
+    iss: clientId,
+    sub: clientId,
+    aud,
+    jti: randomUUID(),
+    iat: now,
+    exp: now + 60,
+  }
   for (const [name, value] of Object.entries(overrides)) {
     if (value === undefined) delete payload[name]
     else payload[name] = value
@@ -83,7 +112,10 @@ describe('client_secret_jwt and private_key_jwt (RFC 7523 §3)', () => {
   it('accepts a client_secret_jwt assertion made by the core strategy', async () => {
     const { token, url } = await assertionServer()
     const body = new URLSearchParams({ grant_type: 'client_credentials' })
-    await clientSecretJwt(HMAC_SECRET).apply({ headers: {}, body }, { clientId: 'hs-client', endpoint: token, issuer: url })
+    await clientSecretJwt(HMAC_SECRET).apply(
+      { headers: {}, body },
+      { clientId: 'hs-client', endpoint: token, issuer: url },
+    )
     const answer = await postForm(token, body.toString())
     expect(answer.status).toBe(200)
   })
@@ -92,7 +124,10 @@ describe('client_secret_jwt and private_key_jwt (RFC 7523 §3)', () => {
     const { token } = await assertionServer()
     const body = new URLSearchParams({ grant_type: 'client_credentials' })
     const strategy = privateKeyJwt(ecKeys.privateKey, { kid: 'ec-1' })
-    await strategy.apply({ headers: {}, body }, { clientId: 'pk-client', endpoint: token, tokenEndpoint: token })
+    await strategy.apply(
+      { headers: {}, body },
+      { clientId: 'pk-client', endpoint: token, tokenEndpoint: token },
+    )
     expect((await postForm(token, body.toString())).status).toBe(200)
   })
 
@@ -103,14 +138,25 @@ describe('client_secret_jwt and private_key_jwt (RFC 7523 §3)', () => {
   })
 
   it('accepts private_key_jwt with keys from the client jwks_uri', async () => {
-    const remote = await serveJwks([{ ...(await exportJWK(otherEcKeys.publicKey)), kid: 'remote-1', alg: 'ES256' }])
+    const remote = await serveJwks([
+      { ...(await exportJWK(otherEcKeys.publicKey)), kid: 'remote-1', alg: 'ES256' },
+    ])
     const { token } = await assertionServer([
-      { client_id: 'remote-client', token_endpoint_auth_method: 'private_key_jwt', jwks_uri: remote.uri, scope: 'read' },
+      {
+        client_id: 'remote-client',
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks_uri: remote.uri,
+        scope: 'read',
+      },
     ])
     const sign = (payload: JWTPayload) =>
       new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid: 'remote-1' }).sign(otherEcKeys.privateKey)
-    expect((await postForm(token, assertionForm(await sign(claims('remote-client', token))))).status).toBe(200)
-    expect((await postForm(token, assertionForm(await sign(claims('remote-client', token))))).status).toBe(200)
+    expect((await postForm(token, assertionForm(await sign(claims('remote-client', token))))).status).toBe(
+      200,
+    )
+    expect((await postForm(token, assertionForm(await sign(claims('remote-client', token))))).status).toBe(
+      200,
+    )
     expect(remote.hits()).toBe(1)
     // A key the client did not publish is refused.
     const forged = await new SignJWT(claims('remote-client', token))
@@ -124,7 +170,12 @@ describe('client_secret_jwt and private_key_jwt (RFC 7523 §3)', () => {
     const closed = remote.uri
     await Promise.all(jwksServers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))))
     const { token } = await assertionServer([
-      { client_id: 'down-client', token_endpoint_auth_method: 'private_key_jwt', jwks_uri: closed, scope: 'read' },
+      {
+        client_id: 'down-client',
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks_uri: closed,
+        scope: 'read',
+      },
     ])
     const answer = await postForm(token, assertionForm(await signEs256(claims('down-client', token))))
     expectOAuthError(answer, 401, 'invalid_client')
@@ -132,13 +183,18 @@ describe('client_secret_jwt and private_key_jwt (RFC 7523 §3)', () => {
 
   it('refuses a wrong client_assertion_type with invalid_request', async () => {
     const { token } = await assertionServer()
-    const form = assertionForm(await signEs256(claims('pk-client', token)), { client_assertion_type: 'urn:wrong' })
+    const form = assertionForm(await signEs256(claims('pk-client', token)), {
+      client_assertion_type: 'urn:wrong',
+    })
     expectOAuthError(await postForm(token, form), 400, 'invalid_request')
   })
 
   it('refuses client_assertion_type without client_assertion with invalid_request', async () => {
     const { token } = await assertionServer()
-    const answer = await postForm(token, { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION_TYPE })
+    const answer = await postForm(token, {
+      grant_type: 'client_credentials',
+      client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
+    })
     expectOAuthError(answer, 400, 'invalid_request')
   })
 
@@ -149,7 +205,9 @@ describe('client_secret_jwt and private_key_jwt (RFC 7523 §3)', () => {
 
   it.each(['exp', 'jti', 'iss', 'sub', 'aud'])('refuses an assertion without %s', async (claim) => {
     const { token } = await assertionServer()
-    const form = assertionForm(await signEs256(claims('pk-client', token, { [claim]: undefined })), { client_id: 'pk-client' })
+    const form = assertionForm(await signEs256(claims('pk-client', token, { [claim]: undefined })), {
+      client_id: 'pk-client',
+    })
     const answer = expectOAuthError(await postForm(token, form), 401, 'invalid_client')
     expect(answer.json.error_description).toContain(claim)
   })
@@ -179,7 +237,9 @@ describe('client_secret_jwt and private_key_jwt (RFC 7523 §3)', () => {
   it('refuses an expired assertion', async () => {
     const { token } = await assertionServer()
     const now = Math.floor(Date.now() / 1000)
-    const form = assertionForm(await signEs256(claims('pk-client', token, { iat: now - 600, exp: now - 300 })))
+    const form = assertionForm(
+      await signEs256(claims('pk-client', token, { iat: now - 600, exp: now - 300 })),
+    )
     const answer = expectOAuthError(await postForm(token, form), 401, 'invalid_client')
     expect(answer.json.error_description).toContain('expired')
   })
@@ -210,7 +270,9 @@ describe('client_secret_jwt and private_key_jwt (RFC 7523 §3)', () => {
 
   it('refuses an asymmetric algorithm for client_secret_jwt', async () => {
     const { token } = await assertionServer()
-    const assertion = await new SignJWT(claims('hs-client', token)).setProtectedHeader({ alg: 'ES256' }).sign(ecKeys.privateKey)
+    const assertion = await new SignJWT(claims('hs-client', token))
+      .setProtectedHeader({ alg: 'ES256' })
+      .sign(ecKeys.privateKey)
     expectOAuthError(await postForm(token, assertionForm(assertion)), 401, 'invalid_client')
   })
 
@@ -250,7 +312,9 @@ describe('client_secret_jwt and private_key_jwt (RFC 7523 §3)', () => {
   it('refuses an assertion together with Basic credentials', async () => {
     const { token } = await assertionServer()
     const form = assertionForm(await signEs256(claims('pk-client', token)))
-    const answer = await postForm(token, form, { authorization: `Basic ${Buffer.from('pk-client:x').toString('base64')}` })
+    const answer = await postForm(token, form, {
+      authorization: `Basic ${Buffer.from('pk-client:x').toString('base64')}`,
+    })
     expectOAuthError(answer, 400, 'invalid_request')
   })
 })

@@ -28,11 +28,21 @@ describe('configuration validation', () => {
     [
       'client_secret_jwt with only a hash',
       {
-        clients: [{ client_id: 'b', token_endpoint_auth_method: 'client_secret_jwt', client_secret_hash: 'A'.repeat(43) }],
+        clients: [
+          {
+            client_id: 'b',
+            token_endpoint_auth_method: 'client_secret_jwt',
+            client_secret_hash: 'A'.repeat(43),
+          },
+        ],
       },
       'clients[0].client_secret',
     ],
-    ['a malformed secret hash', { clients: [{ client_id: 'b', client_secret_hash: 'abc' }] }, 'clients[0].client_secret_hash'],
+    [
+      'a malformed secret hash',
+      { clients: [{ client_id: 'b', client_secret_hash: 'abc' }] },
+      'clients[0].client_secret_hash',
+    ],
     [
       'private_key_jwt without keys',
       { clients: [{ client_id: 'b', token_endpoint_auth_method: 'private_key_jwt' }] },
@@ -42,7 +52,11 @@ describe('configuration validation', () => {
       'a private key in jwks',
       {
         clients: [
-          { client_id: 'b', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'EC', d: 'x' }] } },
+          {
+            client_id: 'b',
+            token_endpoint_auth_method: 'private_key_jwt',
+            jwks: { keys: [{ kty: 'EC', d: 'x' }] },
+          },
         ],
       },
       'clients[0].jwks.keys[0]',
@@ -62,13 +76,25 @@ describe('configuration validation', () => {
       'clients[0].token_endpoint_auth_signing_alg',
     ],
     ['a scope outside the grammar', { clients: [{ ...ok, scope: 'read "write"' }] }, 'clients[0].scope'],
-    ['an unconfigured client resource', { clients: [{ ...ok, resources: ['https://x.example.com/'] }] }, 'clients[0].resources[0]'],
+    [
+      'an unconfigured client resource',
+      { clients: [{ ...ok, resources: ['https://x.example.com/'] }] },
+      'clients[0].resources[0]',
+    ],
     ['a relative resource', { clients: [], resources: [{ resource: '/api' }] }, 'resources[0].resource'],
-    ['a bad token format', { clients: [], resources: [{ resource: 'https://a/', tokenFormat: 'paseto' }] }, 'resources[0].tokenFormat'],
+    [
+      'a bad token format',
+      { clients: [], resources: [{ resource: 'https://a/', tokenFormat: 'paseto' }] },
+      'resources[0].tokenFormat',
+    ],
     ['a zero lifetime', { clients: [], accessTokenLifetimeSec: 0 }, 'accessTokenLifetimeSec'],
     ['an issuer with a query', { clients: [], issuer: 'https://as.example.com/?x=1' }, 'issuer'],
     ['an unsupported signing alg', { clients: [], signing: { alg: 'HS256' } }, 'signing.alg'],
-    ['a public signing key', { clients: [], signing: { keys: [{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b' }] } }, 'signing.keys[0]'],
+    [
+      'a public signing key',
+      { clients: [], signing: { keys: [{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b' }] } },
+      'signing.keys[0]',
+    ],
     ['a bad rate limit', { clients: [], rateLimit: { maxFailures: -1 } }, 'rateLimit.maxFailures'],
   ])('refuses %s, naming the field', async (_name, config, field) => {
     const message = await refusal(config)
@@ -76,7 +102,9 @@ describe('configuration validation', () => {
   })
 
   it('never puts a secret into the message', async () => {
-    const message = await refusal({ clients: [{ client_id: 'b', client_secret: 'top-secret-value', scope: 'a\nb' }] })
+    const message = await refusal({
+      clients: [{ client_id: 'b', client_secret: 'top-secret-value', scope: 'a\nb' }],
+    })
     expect(message).not.toContain('top-secret-value')
   })
 })

@@ -24,7 +24,11 @@ async function server(options: { accessTokenLifetimeSec?: number } = {}) {
     ...options,
   })
   const issue = async (clientId = 'svc', secret = 'svc-secret', extra: Record<string, string> = {}) => {
-    const answer = await postForm(`${url}/token`, { grant_type: 'client_credentials', ...extra }, basic(clientId, secret))
+    const answer = await postForm(
+      `${url}/token`,
+      { grant_type: 'client_credentials', ...extra },
+      basic(clientId, secret),
+    )
     expect(answer.status).toBe(200)
     return answer.json.access_token as string
   }
@@ -61,7 +65,13 @@ describe('POST /introspect (RFC 7662)', () => {
     const { issue, introspect } = await server()
     const token = await issue('svc', 'svc-secret', { resource: OPAQUE_API, scope: 'read' })
     const answer = await introspect(token)
-    expect(answer.json).toMatchObject({ active: true, client_id: 'svc', scope: 'read', aud: OPAQUE_API, token_type: 'Bearer' })
+    expect(answer.json).toMatchObject({
+      active: true,
+      client_id: 'svc',
+      scope: 'read',
+      aud: OPAQUE_API,
+      token_type: 'Bearer',
+    })
   })
 
   it('accepts a caller authenticating with private_key_jwt, aud = the introspection endpoint', async () => {
@@ -99,7 +109,11 @@ describe('POST /introspect (RFC 7662)', () => {
 
   it('refuses a request without token with invalid_request', async () => {
     const { url } = await server()
-    expectOAuthError(await postForm(`${url}/introspect`, { token_type_hint: 'access_token' }, basic('rs', 'rs-secret')), 400, 'invalid_request')
+    expectOAuthError(
+      await postForm(`${url}/introspect`, { token_type_hint: 'access_token' }, basic('rs', 'rs-secret')),
+      400,
+      'invalid_request',
+    )
   })
 
   it.each([
@@ -116,7 +130,9 @@ describe('POST /introspect (RFC 7662)', () => {
   it('answers exactly {"active":false} for a JWT with a changed payload', async () => {
     const { issue, introspect } = await server()
     const [header, , signature] = (await issue()).split('.')
-    const payload = Buffer.from(JSON.stringify({ client_id: 'svc', scope: 'admin', exp: 9999999999 })).toString('base64url')
+    const payload = Buffer.from(
+      JSON.stringify({ client_id: 'svc', scope: 'admin', exp: 9999999999 }),
+    ).toString('base64url')
     expect((await introspect(`${header}.${payload}.${signature}`)).text).toBe('{"active":false}')
   })
 

@@ -26,7 +26,16 @@ describe('JWT access tokens (RFC 9068)', () => {
         algorithms: [alg],
       })
       expect(protectedHeader).toEqual({ alg, typ: 'at+jwt', kid: expect.any(String) })
-      expect(Object.keys(payload).sort()).toEqual(['aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'scope', 'sub'])
+      expect(Object.keys(payload).sort()).toEqual([
+        'aud',
+        'client_id',
+        'exp',
+        'iat',
+        'iss',
+        'jti',
+        'scope',
+        'sub',
+      ])
       expect(payload).toMatchObject({ iss: url, sub: 'svc', client_id: 'svc', aud: url, scope: 'read' })
       expect(payload.exp! - payload.iat!).toBe(3600)
       expect(Math.abs(payload.iat! - Date.now() / 1000)).toBeLessThan(60)
@@ -95,7 +104,8 @@ describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
       )
       expect(answer.json[`${prefix}_endpoint_auth_signing_alg_values_supported`]).not.toContain('none')
     }
-    for (const value of Object.values(answer.json)) if (Array.isArray(value)) expect(value.length).toBeGreaterThan(0)
+    for (const value of Object.values(answer.json))
+      if (Array.isArray(value)) expect(value.length).toBeGreaterThan(0)
     expect(server.metadata).toEqual(answer.json)
     expect(server.issuer).toBe(url)
   })
@@ -111,7 +121,11 @@ describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
     const answer = await send(`${url}/.well-known/oauth-authorization-server/tenant-a`)
     expect(answer.json.issuer).toBe('http://127.0.0.1/tenant-a')
     expect(answer.json.token_endpoint).toBe('http://127.0.0.1/tenant-a/token')
-    const token = await postForm(`${url}/tenant-a/token`, { grant_type: 'client_credentials' }, basic('svc', 'svc-secret'))
+    const token = await postForm(
+      `${url}/tenant-a/token`,
+      { grant_type: 'client_credentials' },
+      basic('svc', 'svc-secret'),
+    )
     expect(token.status).toBe(200)
   })
 

@@ -1,7 +1,7 @@
 import { encodeBasicCredentials, JWT_BEARER_ASSERTION_TYPE } from '@oauth-m2m/core'
+import { type AuthorizationServer, createAuthorizationServer } from '@oauth-m2m/server'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createAuthorizationServer, type AuthorizationServer } from '@oauth-m2m/server'
 
 let server: AuthorizationServer
 let url: string
@@ -15,10 +15,17 @@ beforeAll(async () => {
   server = await createAuthorizationServer({
     clients: [
       { client_id: 'svc', client_secret: 'svc-secret', scope: 'read write' },
-      { client_id: 'hs', client_secret: 'hs-secret-hs-secret-hs-secret-hs', token_endpoint_auth_method: 'client_secret_jwt' },
+      {
+        client_id: 'hs',
+        client_secret: 'hs-secret-hs-secret-hs-secret-hs',
+        token_endpoint_auth_method: 'client_secret_jwt',
+      },
       { client_id: 'pub', token_endpoint_auth_method: 'none' },
     ],
-    resources: [{ resource: 'https://api.example.com/' }, { resource: 'https://o.example.com/', tokenFormat: 'opaque' }],
+    resources: [
+      { resource: 'https://api.example.com/' },
+      { resource: 'https://o.example.com/', tokenFormat: 'opaque' },
+    ],
   })
   ;({ url } = await server.listen({ port: 0, host: '127.0.0.1' }))
 })

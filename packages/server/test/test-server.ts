@@ -2,8 +2,12 @@
  * Shared set-up of the server tests: a real server on 127.0.0.1:0 and small HTTP helpers.
  */
 import { encodeBasicCredentials } from '@oauth-m2m/core'
+import {
+  type AuthorizationServer,
+  type AuthorizationServerConfig,
+  createAuthorizationServer,
+} from '@oauth-m2m/server'
 import { afterEach } from 'vitest'
-import { type AuthorizationServer, type AuthorizationServerConfig, createAuthorizationServer } from '@oauth-m2m/server'
 
 export const FORM = 'application/x-www-form-urlencoded'
 
@@ -76,7 +80,8 @@ export function expectOAuthError(answer: Answer, status: number, error: string):
   if (answer.status !== status || answer.json?.error !== error) {
     throw new Error(`expected ${status} ${error}, got ${answer.status} ${answer.text}`)
   }
-  if (answer.headers.get('cache-control') !== 'no-store') throw new Error('error answer lacks Cache-Control: no-store')
+  if (answer.headers.get('cache-control') !== 'no-store')
+    throw new Error('error answer lacks Cache-Control: no-store')
   if (answer.headers.get('content-type') !== 'application/json') throw new Error('error answer is not JSON')
   const description: unknown = answer.json.error_description
   if (typeof description !== 'string' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(description)) {

@@ -7,10 +7,20 @@ const API = 'https://api.example.com/'
 const OTHER_API = 'https://other.example.com/'
 const clients = [
   { client_id: 'svc', client_secret: 'svc-secret', scope: 'read write' },
-  { client_id: 'poster', client_secret: 'post-secret', token_endpoint_auth_method: 'client_secret_post', scope: 'read' },
+  {
+    client_id: 'poster',
+    client_secret: 'post-secret',
+    token_endpoint_auth_method: 'client_secret_post',
+    scope: 'read',
+  },
   { client_id: 'public-app', token_endpoint_auth_method: 'none', scope: 'read' },
-  { client_id: 'code-only', client_secret: 'code-secret', grant_types: ['authorization_code'], scope: 'read' },
-  { client_id: "we ird%&+:id", client_secret: "s3 cr%&+:et", scope: 'read' },
+  {
+    client_id: 'code-only',
+    client_secret: 'code-secret',
+    grant_types: ['authorization_code'],
+    scope: 'read',
+  },
+  { client_id: 'we ird%&+:id', client_secret: 's3 cr%&+:et', scope: 'read' },
   { client_id: 'rotating', client_secret: 'old-secret', client_secrets: ['new-secret'], scope: 'read' },
   { client_id: 'hashed', client_secret_hash: secretDigest('hashed-secret'), scope: 'read' },
   { client_id: 'one-api', client_secret: 'one-secret', scope: 'read', resources: [API] },
@@ -20,7 +30,11 @@ const clients = [
 async function tokenServer() {
   const { url, server } = await startServer({
     clients: clients.map((c) => ({ ...c })) as never,
-    resources: [{ resource: API }, { resource: OTHER_API }, { resource: 'https://opaque.example.com/', tokenFormat: 'opaque' }],
+    resources: [
+      { resource: API },
+      { resource: OTHER_API },
+      { resource: 'https://opaque.example.com/', tokenFormat: 'opaque' },
+    ],
     rateLimit: { maxFailures: 3, windowMs: 60_000 },
   })
   return { url, server, token: `${url}/token` }
@@ -110,7 +124,11 @@ describe('POST /token: malformed requests', () => {
 
   it('refuses a body that is not valid form-urlencoding', async () => {
     const { token } = await tokenServer()
-    expectOAuthError(await postForm(token, 'grant_type=%zz', basic('svc', 'svc-secret')), 400, 'invalid_request')
+    expectOAuthError(
+      await postForm(token, 'grant_type=%zz', basic('svc', 'svc-secret')),
+      400,
+      'invalid_request',
+    )
   })
 
   it('refuses a grant_type other than client_credentials with unsupported_grant_type', async () => {
@@ -121,7 +139,11 @@ describe('POST /token: malformed requests', () => {
 
   it('refuses a request without grant_type', async () => {
     const { token } = await tokenServer()
-    expectOAuthError(await postForm(token, { scope: 'read' }, basic('svc', 'svc-secret')), 400, 'invalid_request')
+    expectOAuthError(
+      await postForm(token, { scope: 'read' }, basic('svc', 'svc-secret')),
+      400,
+      'invalid_request',
+    )
   })
 
   it('refuses a repeated parameter (RFC 6749 §3.2)', async () => {
@@ -185,7 +207,11 @@ describe('POST /token: client authentication (RFC 6749 §2.3, §5.2)', () => {
 
   it('answers a wrong secret via Basic with 401 and WWW-Authenticate', async () => {
     const { token } = await tokenServer()
-    const answer = expectOAuthError(await postForm(token, grant, basic('svc', 'wrong')), 401, 'invalid_client')
+    const answer = expectOAuthError(
+      await postForm(token, grant, basic('svc', 'wrong')),
+      401,
+      'invalid_client',
+    )
     expect(answer.headers.get('www-authenticate')).toMatch(/^Basic realm="/)
     expect(answer.text).not.toContain('wrong')
   })
@@ -199,7 +225,11 @@ describe('POST /token: client authentication (RFC 6749 §2.3, §5.2)', () => {
 
   it('refuses Basic plus a body secret: one method per request', async () => {
     const { token } = await tokenServer()
-    const answer = await postForm(token, { ...grant, client_secret: 'svc-secret' }, basic('svc', 'svc-secret'))
+    const answer = await postForm(
+      token,
+      { ...grant, client_secret: 'svc-secret' },
+      basic('svc', 'svc-secret'),
+    )
     expectOAuthError(answer, 400, 'invalid_request')
   })
 
@@ -211,7 +241,9 @@ describe('POST /token: client authentication (RFC 6749 §2.3, §5.2)', () => {
 
   it('accepts a body client_id equal to the Basic one', async () => {
     const { token } = await tokenServer()
-    expect((await postForm(token, { ...grant, client_id: 'svc' }, basic('svc', 'svc-secret'))).status).toBe(200)
+    expect((await postForm(token, { ...grant, client_id: 'svc' }, basic('svc', 'svc-secret'))).status).toBe(
+      200,
+    )
   })
 
   it('refuses Basic credentials that are not form-urlencoded', async () => {
@@ -229,7 +261,11 @@ describe('POST /token: client authentication (RFC 6749 §2.3, §5.2)', () => {
     ['another scheme', 'Bearer abc'],
   ])('refuses malformed Basic credentials (%s) with 401 and WWW-Authenticate', async (_name, header) => {
     const { token } = await tokenServer()
-    const answer = expectOAuthError(await postForm(token, grant, { authorization: header }), 401, 'invalid_client')
+    const answer = expectOAuthError(
+      await postForm(token, grant, { authorization: header }),
+      401,
+      'invalid_client',
+    )
     expect(answer.headers.get('www-authenticate')).toMatch(/^Basic /)
   })
 
@@ -246,18 +282,29 @@ describe('POST /token: client authentication (RFC 6749 §2.3, §5.2)', () => {
 
   it('refuses a client not registered for the grant with unauthorized_client', async () => {
     const { token } = await tokenServer()
-    expectOAuthError(await postForm(token, grant, basic('code-only', 'code-secret')), 400, 'unauthorized_client')
+    expectOAuthError(
+      await postForm(token, grant, basic('code-only', 'code-secret')),
+      400,
+      'unauthorized_client',
+    )
   })
 
   it('rate-limits a client id after repeated failures with 429 and Retry-After', async () => {
     const { token } = await tokenServer()
-    for (let i = 0; i < 3; i++) expectOAuthError(await postForm(token, grant, basic('svc', `guess-${i}`)), 401, 'invalid_client')
-    const blocked = expectOAuthError(await postForm(token, grant, basic('svc', 'svc-secret')), 429, 'invalid_client')
+    for (let i = 0; i < 3; i++)
+      expectOAuthError(await postForm(token, grant, basic('svc', `guess-${i}`)), 401, 'invalid_client')
+    const blocked = expectOAuthError(
+      await postForm(token, grant, basic('svc', 'svc-secret')),
+      429,
+      'invalid_client',
+    )
     const retryAfter = Number(blocked.headers.get('retry-after'))
     expect(retryAfter).toBeGreaterThan(0)
     expect(retryAfter).toBeLessThanOrEqual(60)
     // Other clients are not affected.
-    expect((await postForm(token, { ...grant, client_id: 'poster', client_secret: 'post-secret' })).status).toBe(200)
+    expect(
+      (await postForm(token, { ...grant, client_id: 'poster', client_secret: 'post-secret' })).status,
+    ).toBe(200)
   })
 })
 
@@ -277,7 +324,11 @@ describe('POST /token: scope (RFC 6749 §3.3)', () => {
 
   it('refuses a scope outside the allowance with invalid_scope', async () => {
     const { token } = await tokenServer()
-    expectOAuthError(await postForm(token, { ...grant, scope: 'read admin' }, basic('svc', 'svc-secret')), 400, 'invalid_scope')
+    expectOAuthError(
+      await postForm(token, { ...grant, scope: 'read admin' }, basic('svc', 'svc-secret')),
+      400,
+      'invalid_scope',
+    )
   })
 
   it.each([
@@ -287,7 +338,11 @@ describe('POST /token: scope (RFC 6749 §3.3)', () => {
     ['a backslash', 'read\\write'],
   ])('refuses a scope with %s with invalid_scope', async (_name, scope) => {
     const { token } = await tokenServer()
-    expectOAuthError(await postForm(token, { ...grant, scope }, basic('svc', 'svc-secret')), 400, 'invalid_scope')
+    expectOAuthError(
+      await postForm(token, { ...grant, scope }, basic('svc', 'svc-secret')),
+      400,
+      'invalid_scope',
+    )
   })
 })
 
@@ -305,7 +360,10 @@ describe('POST /token: resource indicators (RFC 8707)', () => {
   })
 
   it('uses the configured default audience', async () => {
-    const { url } = await startServer({ clients: [{ client_id: 'a', client_secret: 's' }], defaultAudience: 'urn:api' })
+    const { url } = await startServer({
+      clients: [{ client_id: 'a', client_secret: 's' }],
+      defaultAudience: 'urn:api',
+    })
     const answer = await postForm(`${url}/token`, grant, basic('a', 's'))
     expect(decodeJwt(answer.json.access_token).aud).toBe('urn:api')
   })
@@ -329,12 +387,18 @@ describe('POST /token: resource indicators (RFC 8707)', () => {
     ['unregistered', 'https://unknown.example.com/'],
   ])('refuses a resource that is %s with invalid_target', async (_name, resource) => {
     const { token } = await tokenServer()
-    expectOAuthError(await postForm(token, { ...grant, resource }, basic('svc', 'svc-secret')), 400, 'invalid_target')
+    expectOAuthError(
+      await postForm(token, { ...grant, resource }, basic('svc', 'svc-secret')),
+      400,
+      'invalid_target',
+    )
   })
 
   it("refuses a resource outside the client's allowed resources", async () => {
     const { token } = await tokenServer()
-    expect((await postForm(token, { ...grant, resource: API }, basic('one-api', 'one-secret'))).status).toBe(200)
+    expect((await postForm(token, { ...grant, resource: API }, basic('one-api', 'one-secret'))).status).toBe(
+      200,
+    )
     const answer = await postForm(token, { ...grant, resource: OTHER_API }, basic('one-api', 'one-secret'))
     expectOAuthError(answer, 400, 'invalid_target')
   })
@@ -347,7 +411,11 @@ describe('POST /token: resource indicators (RFC 8707)', () => {
 
   it('puts both resources in aud for a client that may combine them', async () => {
     const { token } = await tokenServer()
-    const answer = await postForm(token, { ...grant, resource: [API, OTHER_API] }, basic('multi', 'multi-secret'))
+    const answer = await postForm(
+      token,
+      { ...grant, resource: [API, OTHER_API] },
+      basic('multi', 'multi-secret'),
+    )
     expect(answer.status).toBe(200)
     expect(decodeJwt(answer.json.access_token).aud).toEqual([API, OTHER_API])
   })
@@ -355,12 +423,20 @@ describe('POST /token: resource indicators (RFC 8707)', () => {
   it('refuses to combine resources with different token formats', async () => {
     const { token } = await tokenServer()
     const resource = [API, 'https://opaque.example.com/']
-    expectOAuthError(await postForm(token, { ...grant, resource }, basic('multi', 'multi-secret')), 400, 'invalid_target')
+    expectOAuthError(
+      await postForm(token, { ...grant, resource }, basic('multi', 'multi-secret')),
+      400,
+      'invalid_target',
+    )
   })
 
   it('issues an opaque 256-bit token for a resource configured so', async () => {
     const { token } = await tokenServer()
-    const answer = await postForm(token, { ...grant, resource: 'https://opaque.example.com/' }, basic('svc', 'svc-secret'))
+    const answer = await postForm(
+      token,
+      { ...grant, resource: 'https://opaque.example.com/' },
+      basic('svc', 'svc-secret'),
+    )
     expect(answer.status).toBe(200)
     expect(answer.json.access_token).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(Buffer.from(answer.json.access_token, 'base64url')).toHaveLength(32)

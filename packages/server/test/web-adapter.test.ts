@@ -13,7 +13,7 @@ async function webServer() {
   })
 }
 
-function tokenRequest(body: BodyInit, headers: Record<string, string> = {}): Request {
+function tokenRequest(body: NonNullable<RequestInit['body']>, headers: Record<string, string> = {}): Request {
   return new Request(`${ISSUER}/token`, {
     method: 'POST',
     headers: { 'content-type': FORM, authorization: encodeBasicCredentials('svc', 'svc-secret'), ...headers },
@@ -65,14 +65,18 @@ describe('handle(Request): the web-standard adapter', () => {
 
   it('binds the issuer to the first request origin when none is configured', async () => {
     const server = await createAuthorizationServer({ clients: [] })
-    const response = await server.handle(new Request('http://localhost:9999/.well-known/oauth-authorization-server'))
+    const response = await server.handle(
+      new Request('http://localhost:9999/.well-known/oauth-authorization-server'),
+    )
     expect(((await response.json()) as { issuer: string }).issuer).toBe('http://localhost:9999')
     expect(server.issuer).toBe('http://localhost:9999')
   })
 
   it('answers HEAD on the metadata without a body', async () => {
     const server = await webServer()
-    const response = await server.handle(new Request(`${ISSUER}/.well-known/oauth-authorization-server`, { method: 'HEAD' }))
+    const response = await server.handle(
+      new Request(`${ISSUER}/.well-known/oauth-authorization-server`, { method: 'HEAD' }),
+    )
     expect(response.status).toBe(200)
     expect(await response.text()).toBe('')
   })
