@@ -1,0 +1,147 @@
+/**
+ * How the verifier behaves when the issuer's JWKS endpoint fails, rotates or is probed with random
+ * key ids. The JWKS cache runs on an injected clock, so cooldowns and ages pass without waiting.
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { JWKS_ERROR_CHANNEL, JWKS_FETCH_CHANNEL } from '@oauth-m2m/core'
+import { createVerifier, InvalidTokenError, TemporarilyUnavailableError } from '@oauth-m2m/verifier'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { AUDIENCE, accessTokenClaims, ISSUER, makeKey, mintToken, type TestKey } from './support/keys.js'
+import { encodeJson } from './support/raw-jws.js'
+import { startTestIssuer, type TestIssuer } from './support/test-issuer.js'
+
+const COOLDOWN_MS = 30_000
+const MAX_AGE_MS = 600_000
+const MAX_STALE_MS = 3_600_000
+
+let as: TestIssuer
+let current: TestKey
+let clock: number
+
+beforeEach(async () => {
+  current = await makeKey('ES256', 'k1')
+  as = await startTestIssuer([current.publicJwk])
+  clock = 1_000_000
+})
+afterEach(() => as.close())
+
+function makeVerifier() {
+  return createVerifier({
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    jwksUri: as.jwksUri,
+    tokenCache: false,
+    jwks: { now: () => clock, cooldownMs: COOLDOWN_MS, maxAgeMs: MAX_AGE_MS, maxStaleMs: MAX_STALE_MS },
+  })
+}
+
+function withChannel<T>(name: string, run: (events: unknown[]) => Promise<T>): Promise<T> {
+  const events: unknown[] = []
+  const listener = (event: unknown) => events.push(event)
+  subscribe(name, listener)
+  return run(events).finally(() => unsubscribe(name, listener))
+}
+
+describe('a JWKS outage', () => {
+  it('after warm-up does not stop verification while the last key set is within maxStaleMs', async () => {
+    const verifier = makeVerifier()
+    await verifier.verify(await mintToken(current))
+    expect(as.counts.jwks).toBe(1)
+
+    as.setJwksDown(true)
+    clock += MAX_AGE_MS + 1 // the set is now due for a refresh, which fails
+    await withChannel(JWKS_ERROR_CHANNEL, async (errors) => {
+      await expect(verifier.verify(await mintToken(current))).resolves.toMatchObject({
+        clientId: 'service-a',
+      })
+      expect(as.counts.jwks).toBe(2)
+      expect(errors).toHaveLength(1) // surfaced as a diagnostics event, not as a 401
+    })
+    // Many more verifications during the outage: still served, and the endpoint is not hammered.
+    for (let i = 0; i < 50; i++) await verifier.verify(await mintToken(current))
+    expect(as.counts.jwks).toBe(2)
+  })
+
+  it('becomes a 503-class error once the last key set is too old', async () => {
+    const verifier = makeVerifier()
+    await verifier.verify(await mintToken(current))
+    as.setJwksDown(true)
+    clock += MAX_AGE_MS + MAX_STALE_MS + 1
+    await expect(verifier.verify(await mintToken(current))).rejects.toThrow(TemporarilyUnavailableError)
+  })
+
+  it('with no key set ever fetched is a 503-class error, not invalid_token', async () => {
+    as.setJwksDown(true)
+    const verifier = makeVerifier()
+    const err = await verifier.verify(await mintToken(current)).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(TemporarilyUnavailableError)
+    expect((err as TemporarilyUnavailableError).status).toBe(503)
+  })
+
+  it('recovers on its own when the endpoint comes back', async () => {
+    as.setJwksDown(true)
+    const verifier = makeVerifier()
+    await expect(verifier.verify(await mintToken(current))).rejects.toThrow(TemporarilyUnavailableError)
+    as.setJwksDown(false)
+    clock += COOLDOWN_MS
+    await expect(verifier.verify(await mintToken(current))).resolves.toBeDefined()
+  })
+})
+
+describe('random unknown kids', () => {
+  it('cause at most one JWKS fetch per cooldown over 10,000 requests', async () => {
+    const verifier = makeVerifier()
+    await verifier.verify(await mintToken(current))
+    const fetchesAfterWarmUp = as.counts.jwks
+    const payload = encodeJson(accessTokenClaims())
+    const periods = 4
+    const perPeriod = 2_500
+    let refused = 0
+    await withChannel(JWKS_FETCH_CHANNEL, async (fetches) => {
+      for (let period = 0; period < periods; period++) {
+        clock += COOLDOWN_MS
+        for (let batch = 0; batch < perPeriod / 500; batch++) {
+          const results = await Promise.allSettled(
+            Array.from({ length: 500 }, () => {
+              const kid = `kid-${Math.random().toString(36).slice(2)}`
+              return verifier.verify(`${encodeJson({ alg: 'ES256', typ: 'at+jwt', kid })}.${payload}.AAAA`)
+            }),
+          )
+          refused += results.filter(
+            (r) => r.status === 'rejected' && r.reason instanceof InvalidTokenError,
+          ).length
+        }
+      }
+      expect(fetches.length).toBeLessThanOrEqual(periods)
+      expect(fetches.length).toBeGreaterThanOrEqual(1)
+    })
+    expect(refused).toBe(periods * perPeriod)
+    expect(as.counts.jwks - fetchesAfterWarmUp).toBeLessThanOrEqual(periods)
+    // The real key still works throughout.
+    await expect(verifier.verify(await mintToken(current))).resolves.toBeDefined()
+  })
+})
+
+describe('key rotation', () => {
+  it('picks up a new kid on first sight', async () => {
+    const verifier = makeVerifier()
+    const oldToken = await mintToken(current)
+    await verifier.verify(oldToken)
+    const next = await makeKey('ES256', 'k2')
+    as.setKeys([current.publicJwk, next.publicJwk])
+    clock += COOLDOWN_MS
+    await expect(verifier.verify(await mintToken(next))).resolves.toMatchObject({ clientId: 'service-a' })
+    await expect(verifier.verify(oldToken)).resolves.toBeDefined()
+  })
+
+  it('refuses tokens of a key withdrawn from the set once the set is refreshed', async () => {
+    const verifier = makeVerifier()
+    const oldToken = await mintToken(current)
+    await verifier.verify(oldToken)
+    const next = await makeKey('ES256', 'k2')
+    as.setKeys([next.publicJwk])
+    clock += MAX_AGE_MS + 1
+    await expect(verifier.verify(await mintToken(next))).resolves.toBeDefined()
+    await expect(verifier.verify(oldToken)).rejects.toThrow(InvalidTokenError)
+  })
+})
