@@ -1,0 +1,192 @@
+/**
+ * Secrets, client assertions and access tokens must never show up in an error (message,
+ * `String(err)`, `JSON.stringify(err)`, its inspected form with the whole cause chain) nor in any
+ * diagnostics payload. Every failure path is driven here while every channel is watched.
+ */
+import diagnostics_channel from 'node:diagnostics_channel'
+import { inspect } from 'node:util'
+import {
+  type ClientAuthStrategy,
+  clientSecretBasic,
+  clientSecretJwt,
+  clientSecretPost,
+  privateKeyJwt,
+} from '@oauth-m2m/core'
+import { createMswDispatcher } from '@oauth-m2m/testing'
+import { generateKeyPair } from 'jose'
+import { delay, HttpResponse, http } from 'msw'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CLIENT_CHANNELS, createTokenClient } from '../src/index.js'
+import { TOKEN_ENDPOINT } from './msw-token-server.js'
+
+const SECRET = 'Sup3r-S3cret-Value-9f8e7d'
+const API = 'https://api.example.test'
+const leaks: string[] = [SECRET]
+const payloads: unknown[] = []
+const listeners = Object.values(CLIENT_CHANNELS).map((name) => {
+  const fn = (message: unknown) => payloads.push(message)
+  return { name, fn }
+})
+
+beforeAll(() => {
+  for (const { name, fn } of listeners) diagnostics_channel.subscribe(name, fn)
+})
+afterAll(() => {
+  for (const { name, fn } of listeners) diagnostics_channel.unsubscribe(name, fn)
+})
+
+type Behaviour =
+  | 'ok'
+  | 'invalid_client'
+  | 'html'
+  | 'truncated'
+  | 'bad_type'
+  | 'bad_expiry'
+  | 'reset'
+  | 'slow'
+  | '429'
+
+let tokenCounter = 0
+function freshToken(): string {
+  const token = `leak-check-token-${++tokenCounter}-${'x'.repeat(12)}`
+  leaks.push(token)
+  return token
+}
+
+function dispatcherFor(behaviour: Behaviour) {
+  return createMswDispatcher([
+    http.post(TOKEN_ENDPOINT, async ({ request }) => {
+      const form = new URLSearchParams(await request.text())
+      const assertion = form.get('client_assertion')
+      if (assertion) leaks.push(assertion)
+      const token = freshToken()
+      switch (behaviour) {
+        case 'ok':
+          return HttpResponse.json({ access_token: token, token_type: 'Bearer', expires_in: 3600 })
+        case 'invalid_client':
+          return HttpResponse.json({ error: 'invalid_client' }, { status: 401 })
+        case 'html':
+          return new HttpResponse(`<html>${token}</html>`, { headers: { 'content-type': 'text/html' } })
+        case 'truncated':
+          return new HttpResponse(`{"access_token":"${token}","tok`, {
+            headers: { 'content-type': 'application/json' },
+          })
+        case 'bad_type':
+          return HttpResponse.json({ access_token: token, token_type: 'mac', expires_in: 60 })
+        case 'bad_expiry':
+          return HttpResponse.json({ access_token: token, token_type: 'Bearer', expires_in: -1 })
+        case 'reset':
+          return HttpResponse.error()
+        case 'slow':
+          await delay('infinite')
+          return HttpResponse.json({})
+        case '429':
+          return HttpResponse.json(
+            { error: 'slow_down' },
+            { status: 429, headers: { 'retry-after': '3600' } },
+          )
+      }
+    }),
+    http.get(
+      `${API}/*`,
+      () =>
+        new HttpResponse(null, {
+          status: 401,
+          headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+        }),
+    ),
+  ])
+}
+
+const { privateKey } = await generateKeyPair('ES256')
+
+const strategies: [string, () => ClientAuthStrategy][] = [
+  ['private_key_jwt', () => privateKeyJwt(privateKey, { kid: 'k1' })],
+  ['client_secret_basic', () => clientSecretBasic(SECRET)],
+  ['client_secret_post', () => clientSecretPost(SECRET)],
+  ['client_secret_jwt', () => clientSecretJwt(SECRET)],
+  ['client_secret_basic via a function', () => clientSecretBasic(() => SECRET)],
+]
+
+const behaviours: Behaviour[] = [
+  'invalid_client',
+  'html',
+  'truncated',
+  'bad_type',
+  'bad_expiry',
+  'reset',
+  'slow',
+  '429',
+]
+
+function renderings(value: unknown): string[] {
+  const out = [inspect(value, { depth: 8, showHidden: false }), JSON.stringify(value) ?? '']
+  if (value instanceof Error) {
+    out.push(value.message, String(value))
+    let cause: unknown = value.cause
+    while (cause !== undefined && cause !== null) {
+      out.push(String(cause), JSON.stringify(cause) ?? '')
+      cause = (cause as { cause?: unknown }).cause
+    }
+  }
+  return out
+}
+
+function expectNoLeak(value: unknown): void {
+  for (const text of renderings(value)) {
+    for (const secret of leaks) {
+      if (text.includes(secret)) throw new Error(`leaked ${secret.slice(0, 12)}… in ${text.slice(0, 200)}`)
+    }
+  }
+}
+
+describe('no secret, assertion or token in errors or diagnostics', () => {
+  const errors: unknown[] = []
+
+  it.each(strategies)('holds for every failure with %s', async (_, strategy) => {
+    for (const behaviour of behaviours) {
+      const client = createTokenClient({
+        tokenEndpoint: TOKEN_ENDPOINT,
+        clientId: 'leak-check',
+        auth: strategy(),
+        dispatcher: dispatcherFor(behaviour),
+        resource: API,
+        timeoutMs: 50,
+        retry: { retries: 1, minDelayMs: 1, maxDelayMs: 2 },
+      })
+      for (const call of [() => client.getToken(), () => client.getToken(), () => client.fetch(`${API}/x`)]) {
+        const error = await call().catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(Error)
+        errors.push(error)
+      }
+      await client.close()
+    }
+    // Successful paths publish too (fetch:end, cache:hit, refresh:scheduled).
+    const ok = createTokenClient({
+      tokenEndpoint: TOKEN_ENDPOINT,
+      clientId: 'leak-check',
+      auth: strategy(),
+      dispatcher: dispatcherFor('ok'),
+      resource: API,
+    })
+    await ok.getToken()
+    await ok.getToken()
+    const res = await ok.fetch(`${API}/x`)
+    expect(res.status).toBe(401)
+    await ok.close()
+  })
+
+  it('has gathered errors and payloads from every channel that fired, with none leaking', () => {
+    expect(errors.length).toBe(strategies.length * behaviours.length * 3)
+    expect(leaks.length).toBeGreaterThan(20)
+    const seen = new Set(payloads.map((p) => Object.keys(p as object).join(',')))
+    expect(seen.size).toBeGreaterThan(5)
+    for (const error of errors) expectNoLeak(error)
+    for (const payload of payloads) expectNoLeak(payload)
+  })
+
+  it('detects a leak when there is one (the check itself can fail)', () => {
+    expect(() => expectNoLeak(new Error(`oops ${SECRET}`))).toThrow(/leaked/)
+    expect(() => expectNoLeak({ nested: { token: leaks.at(-1) } })).toThrow(/leaked/)
+  })
+})
