@@ -1,0 +1,304 @@
+/**
+ * RFC 7662 introspection of opaque tokens (and of JWTs with `mode: 'all'`), against an
+ * introspection endpoint on 127.0.0.1 whose answers the test decides.
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { clientSecretBasic, encodeBasicCredentials } from '@oauth-m2m/core'
+import {
+  createVerifier,
+  INTROSPECTION_CHANNEL,
+  type IntrospectionEvent,
+  type IntrospectionOptions,
+  InvalidTokenError,
+  TemporarilyUnavailableError,
+  type VerifierOptions,
+} from '@oauth-m2m/verifier'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { accessTokenClaims, makeKey, mintToken } from './support/keys.js'
+import {
+  type IntrospectionCall,
+  type IntrospectionReply,
+  startTestIssuer,
+  type TestIssuer,
+} from './support/test-issuer.js'
+
+const AUDIENCE = 'https://api.b.example'
+const OPAQUE = 'Zm9vYmFyLW9wYXF1ZS10b2tlbi0xMjM0NTY3ODkw'
+
+let as: TestIssuer
+let calls: IntrospectionCall[]
+/** Introspection answers by token (`undefined`: never answer); unknown tokens are inactive. */
+let answers: Map<string, IntrospectionReply>
+
+function activeAnswer(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const now = Math.floor(Date.now() / 1000)
+  return {
+    active: true,
+    iss: as.issuer,
+    aud: AUDIENCE,
+    client_id: 'service-a',
+    sub: 'service-a',
+    scope: 'read:things',
+    token_type: 'Bearer',
+    exp: now + 600,
+    iat: now,
+    jti: 'opaque-1',
+    ...overrides,
+  }
+}
+
+beforeEach(async () => {
+  as = await startTestIssuer()
+  calls = []
+  answers = new Map([[OPAQUE, { body: activeAnswer() }]])
+  as.onIntrospect((call) => {
+    calls.push(call)
+    const token = call.form.get('token') ?? ''
+    return answers.has(token) ? answers.get(token) : { body: { active: false } }
+  })
+})
+afterEach(async () => {
+  vi.useRealTimers()
+  await as.close()
+})
+
+function makeVerifier(
+  introspection: Partial<IntrospectionOptions> = {},
+  options: Partial<VerifierOptions> = {},
+) {
+  return createVerifier({
+    issuer: as.issuer,
+    audience: AUDIENCE,
+    introspection: {
+      endpoint: as.introspectionEndpoint,
+      clientId: 'api-b',
+      auth: clientSecretBasic('api-secret'),
+      ...introspection,
+    },
+    ...options,
+  })
+}
+
+describe('an opaque token', () => {
+  it('is introspected with an authenticated RFC 7662 request', async () => {
+    const verifier = makeVerifier()
+    await verifier.verify(OPAQUE)
+    expect(calls).toHaveLength(1)
+    const [call] = calls
+    expect(call!.contentType).toBe('application/x-www-form-urlencoded')
+    expect(Object.fromEntries(call!.form)).toEqual({ token: OPAQUE, token_type_hint: 'access_token' })
+    expect(call!.authorization).toBe(encodeBasicCredentials('api-b', 'api-secret'))
+  })
+
+  it('yields the principal of an active answer', async () => {
+    const answer = activeAnswer()
+    answers.set(OPAQUE, { body: answer })
+    const principal = await makeVerifier().verify(OPAQUE, { scopes: ['read:things'] })
+    expect(principal).toEqual({
+      clientId: 'service-a',
+      subject: 'service-a',
+      scopes: ['read:things'],
+      audience: [AUDIENCE],
+      issuer: as.issuer,
+      expiresAt: (answer.exp as number) * 1000,
+      jti: 'opaque-1',
+      claims: answer,
+      source: 'introspection',
+    })
+  })
+
+  it('takes the endpoint from the issuer metadata when none is given', async () => {
+    const verifier = makeVerifier({ endpoint: undefined })
+    await expect(verifier.verify(OPAQUE)).resolves.toMatchObject({ source: 'introspection' })
+    expect(as.counts.metadata).toBe(1)
+    expect(calls).toHaveLength(1)
+  })
+
+  it('is refused when the answer says inactive', async () => {
+    const err = await makeVerifier()
+      .verify('some-revoked-token')
+      .catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(InvalidTokenError)
+    expect((err as Error).message).toBe('the token is not active')
+  })
+
+  it.each([
+    ['another audience', { aud: 'https://api.c.example' }, /audience/],
+    ['no audience', { aud: undefined }, /"aud"/],
+    ['another issuer', { iss: 'https://evil.example' }, /issuer/],
+    ['a past exp', { exp: Math.floor(Date.now() / 1000) - 60 }, /expired/],
+    ['a future nbf', { nbf: Math.floor(Date.now() / 1000) + 600 }, /not valid yet/],
+    ['no client_id', { client_id: undefined }, /client_id/],
+  ])('is refused when the active answer names %s', async (_name, overrides, message) => {
+    answers.set(OPAQUE, { body: activeAnswer(overrides) })
+    await expect(makeVerifier().verify(OPAQUE)).rejects.toThrow(message)
+  })
+
+  it('is refused when it lacks a required scope', async () => {
+    await expect(makeVerifier().verify(OPAQUE, { scopes: ['write:things'] })).rejects.toMatchObject({
+      error: 'insufficient_scope',
+      requiredScopes: ['write:things'],
+    })
+  })
+})
+
+describe('the introspection cache', () => {
+  it('answers a second verification of one token without a second call', async () => {
+    const verifier = makeVerifier()
+    const first = await verifier.verify(OPAQUE)
+    expect(await verifier.verify(OPAQUE)).toBe(first)
+    expect(calls).toHaveLength(1)
+  })
+
+  it('lets concurrent lookups of one token share one call', async () => {
+    answers.set(OPAQUE, { body: activeAnswer(), delayMs: 100 })
+    const verifier = makeVerifier()
+    const principals = await Promise.all(Array.from({ length: 50 }, () => verifier.verify(OPAQUE)))
+    expect(calls).toHaveLength(1)
+    expect(new Set(principals).size).toBe(1)
+  })
+
+  it('keeps an inactive answer for inactiveTtlMs, then asks again', async () => {
+    const verifier = makeVerifier({ inactiveTtlMs: 200 })
+    await expect(verifier.verify('unknown-token')).rejects.toThrow(InvalidTokenError)
+    await expect(verifier.verify('unknown-token')).rejects.toThrow(InvalidTokenError)
+    expect(calls).toHaveLength(1)
+    await vi.waitFor(
+      async () => {
+        await expect(verifier.verify('unknown-token')).rejects.toThrow(InvalidTokenError)
+        expect(calls).toHaveLength(2)
+      },
+      { timeout: 5000, interval: 50 },
+    )
+  })
+
+  it('lets a revoked token become inactive after maxTtlMs', async () => {
+    const verifier = makeVerifier({ maxTtlMs: 300 })
+    await verifier.verify(OPAQUE)
+    answers.set(OPAQUE, { body: { active: false } }) // revoked at the authorization server
+    await vi.waitFor(() => expect(verifier.verify(OPAQUE)).rejects.toThrow('the token is not active'), {
+      timeout: 5000,
+      interval: 50,
+    })
+    expect(calls).toHaveLength(2)
+  })
+
+  it('never answers with a token past its exp, even from the cache', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const now = Math.floor(Date.now() / 1000)
+    answers.set(OPAQUE, { body: activeAnswer({ exp: now + 10 }) })
+    const verifier = makeVerifier({}, { clockToleranceSec: 0 })
+    await verifier.verify(OPAQUE)
+    vi.setSystemTime((now + 10) * 1000)
+    await expect(verifier.verify(OPAQUE)).rejects.toThrow(/expired/)
+  })
+
+  it('does not keep failures: the next verification asks again', async () => {
+    answers.set(OPAQUE, { status: 500, body: { error: 'server_error' } })
+    const verifier = makeVerifier()
+    await expect(verifier.verify(OPAQUE)).rejects.toThrow(TemporarilyUnavailableError)
+    answers.set(OPAQUE, { body: activeAnswer() })
+    await expect(verifier.verify(OPAQUE)).resolves.toBeDefined()
+    expect(calls).toHaveLength(2)
+  })
+})
+
+describe('an introspection endpoint that cannot answer', () => {
+  it.each([
+    ['answers 500', { status: 500, body: { error: 'server_error' } }],
+    ['answers 503', { status: 503, body: { error: 'temporarily_unavailable' } }],
+    ['refuses our credentials', { status: 401, body: { error: 'invalid_client' } }],
+    ['answers without "active"', { body: { scope: 'x' } }],
+    ['answers a non-object', { body: [true] }],
+  ])('%s: a 503-class error, not a 401', async (_name, reply) => {
+    answers.set(OPAQUE, reply)
+    const err = await makeVerifier()
+      .verify(OPAQUE)
+      .catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(TemporarilyUnavailableError)
+    expect((err as TemporarilyUnavailableError).status).toBe(503)
+  })
+
+  it('is down: a 503-class error', async () => {
+    const down = await startTestIssuer()
+    const endpoint = down.introspectionEndpoint
+    await down.close()
+    await expect(makeVerifier({ endpoint }).verify(OPAQUE)).rejects.toThrow(TemporarilyUnavailableError)
+  })
+
+  it('hangs: a 503-class error after timeoutMs', async () => {
+    answers.set(OPAQUE, undefined)
+    await expect(makeVerifier({}, { timeoutMs: 200 }).verify(OPAQUE)).rejects.toThrow(
+      TemporarilyUnavailableError,
+    )
+  })
+
+  it('never puts the token in the error', async () => {
+    answers.set(OPAQUE, { status: 500, body: { error: 'server_error', token: OPAQUE } })
+    const err = (await makeVerifier()
+      .verify(OPAQUE)
+      .catch((e: unknown) => e)) as TemporarilyUnavailableError
+    expect(`${err.message} ${JSON.stringify(err.toJSON())} ${String(err.cause)}`).not.toContain(OPAQUE)
+  })
+})
+
+describe('cancellation', () => {
+  it('stops one caller waiting without cancelling the shared call for the others', async () => {
+    answers.set(OPAQUE, { body: activeAnswer(), delayMs: 200 })
+    const verifier = makeVerifier()
+    const controller = new AbortController()
+    const impatient = verifier.verify(OPAQUE, { signal: controller.signal })
+    const patient = verifier.verify(OPAQUE)
+    controller.abort(new Error('gave up'))
+    await expect(impatient).rejects.toThrow('gave up')
+    await expect(patient).resolves.toMatchObject({ clientId: 'service-a' })
+    expect(calls).toHaveLength(1)
+  })
+})
+
+describe('diagnostics', () => {
+  it('publishes each call with its outcome and never the token', async () => {
+    const events: IntrospectionEvent[] = []
+    const listener = (e: unknown) => events.push(e as IntrospectionEvent)
+    subscribe(INTROSPECTION_CHANNEL, listener)
+    try {
+      const verifier = makeVerifier()
+      await verifier.verify(OPAQUE)
+      await verifier.verify('inactive-token').catch(() => undefined)
+      expect(events.map((e) => [e.endpoint, e.outcome, e.status])).toEqual([
+        [as.introspectionEndpoint, 'active', 200],
+        [as.introspectionEndpoint, 'inactive', 200],
+      ])
+      expect(JSON.stringify(events)).not.toContain(OPAQUE)
+    } finally {
+      unsubscribe(INTROSPECTION_CHANNEL, listener)
+    }
+  })
+})
+
+describe("mode 'all'", () => {
+  it('introspects JWTs after the local check and refuses a revoked one', async () => {
+    const key = await makeKey('ES256', 'k1')
+    as.setKeys([key.publicJwk])
+    const claims = accessTokenClaims({ iss: as.issuer, aud: AUDIENCE })
+    const jwt = await mintToken(key, claims)
+    answers.set(jwt, { body: activeAnswer() })
+    const verifier = makeVerifier({ mode: 'all', maxTtlMs: 200 })
+    await expect(verifier.verify(jwt)).resolves.toMatchObject({ source: 'introspection' })
+    answers.set(jwt, { body: { active: false } })
+    await vi.waitFor(() => expect(verifier.verify(jwt)).rejects.toThrow('the token is not active'), {
+      timeout: 5000,
+      interval: 50,
+    })
+  })
+
+  it('never introspects a JWT that fails the local check', async () => {
+    const key = await makeKey('ES256', 'k1')
+    const forger = await makeKey('ES256', 'k1')
+    as.setKeys([key.publicJwk])
+    const forged = await mintToken(forger, accessTokenClaims({ iss: as.issuer, aud: AUDIENCE }))
+    const verifier = makeVerifier({ mode: 'all' })
+    await expect(verifier.verify(forged)).rejects.toThrow(InvalidTokenError)
+    expect(calls).toHaveLength(0)
+  })
+})
