@@ -10,8 +10,8 @@ import { FormRoute, type ServerCore } from './server-core.js'
 
 function send(res: ServerResponse, response: EndpointResponse): void {
   if (res.destroyed) return
-  // A known length avoids chunked encoding for these small bodies.
-  res.setHeader('content-length', Buffer.byteLength(response.body))
+  // A known length avoids chunked encoding; the headers object is this response's own to extend.
+  response.headers['content-length'] = String(Buffer.byteLength(response.body))
   res.writeHead(response.status, response.headers)
   res.end(response.body)
 }

@@ -4,7 +4,7 @@
  *
  * @module opaque-tokens
  */
-import { createHash, randomBytes } from 'node:crypto'
+import { hash, randomBytes } from 'node:crypto'
 
 /** A new opaque access token (43 base64url characters). */
 export function newOpaqueToken(): string {
@@ -13,7 +13,7 @@ export function newOpaqueToken(): string {
 
 /** The key an opaque token is stored under: its SHA-256 digest, base64url. */
 export function opaqueTokenHash(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('base64url')
+  return hash('sha256', token, 'base64url')
 }
 
 /** Whether `token` has the shape of an opaque token of this server (and not of a JWT). */
