@@ -1,0 +1,181 @@
+/** `m2m-token` run as a child process against the real reference server. */
+import { execFile } from 'node:child_process'
+import { createPrivateKey } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type AuthorizationServer, createAuthorizationServer } from '@oauth-m2m/server'
+import { decodeJwt, exportJWK, generateKeyPair } from 'jose'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+
+let as: AuthorizationServer
+let issuer: string
+let dir: string
+const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'm2m-token-'))
+  const jwk = await exportJWK(privateKey)
+  await writeFile(join(dir, 'key.jwk.json'), JSON.stringify({ ...jwk, kid: 'cli-key' }))
+  const pem = createPrivateKey({ key: jwk as never, format: 'jwk' }).export({ format: 'pem', type: 'pkcs8' })
+  await writeFile(join(dir, 'key.pem'), pem)
+  const publicJwk = { ...(await exportJWK(publicKey)), kid: 'cli-key', alg: 'ES256' }
+  const base = { grant_types: ['client_credentials'], scope: 'read write' }
+  as = await createAuthorizationServer({
+    clients: [
+      { client_id: 'cli-basic', client_secret: 'cli secret%&+:', ...base },
+      {
+        client_id: 'cli-key',
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [publicJwk] },
+        ...base,
+      },
+    ],
+    resources: [{ resource: 'https://api.example.test/' }],
+  })
+  issuer = (await as.listen({ port: 0, host: '127.0.0.1' })).url
+})
+
+afterAll(async () => {
+  await as?.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--conditions=@oauth-m2m/source', '--import', 'tsx', CLI, ...args],
+      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 20_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
+        resolve({ code, stdout, stderr })
+      },
+    )
+  })
+}
+
+const SECRET_ENV = { CLI_SECRET: 'cli secret%&+:' }
+
+describe('m2m-token', () => {
+  it('prints its usage with --help', async () => {
+    const { code, stdout } = await run(['--help'])
+    expect(code).toBe(0)
+    expect(stdout).toMatch(/--client-secret-env NAME/)
+  })
+
+  it('prints only the access token, with the secret from the environment', async () => {
+    const { code, stdout, stderr } = await run(
+      [
+        '--issuer',
+        issuer,
+        '--client-id',
+        'cli-basic',
+        '--client-secret-env',
+        'CLI_SECRET',
+        '--scope',
+        'read',
+      ],
+      SECRET_ENV,
+    )
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+    const token = stdout.trim()
+    expect(token.split('\n')).toHaveLength(1)
+    expect(decodeJwt(token)).toMatchObject({ client_id: 'cli-basic', scope: 'read' })
+  })
+
+  it('prints the whole answer with --json, for repeated --resource', async () => {
+    const { code, stdout } = await run(
+      [
+        '--token-endpoint',
+        `${issuer}/token`,
+        '--client-id',
+        'cli-basic',
+        '--client-secret-env',
+        'CLI_SECRET',
+        '--auth-method',
+        'client_secret_basic',
+        '--resource',
+        'https://api.example.test/',
+        '--json',
+      ],
+      SECRET_ENV,
+    )
+    expect(code).toBe(0)
+    const answer = JSON.parse(stdout)
+    expect(answer).toMatchObject({ token_type: 'Bearer', expires_in: 3600 })
+    expect(decodeJwt(answer.access_token).aud).toBe('https://api.example.test/')
+  })
+
+  it.each(['key.jwk.json', 'key.pem'])('signs private_key_jwt with the key in %s', async (file) => {
+    const { code, stdout, stderr } = await run([
+      '--issuer',
+      issuer,
+      '--client-id',
+      'cli-key',
+      '--private-key',
+      join(dir, file),
+      '--kid',
+      'cli-key',
+    ])
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+    expect(decodeJwt(stdout.trim()).client_id).toBe('cli-key')
+  })
+
+  it('exits 1 with the OAuth error when the server refuses', async () => {
+    const { code, stdout, stderr } = await run(
+      ['--issuer', issuer, '--client-id', 'cli-basic', '--client-secret-env', 'CLI_SECRET'],
+      { CLI_SECRET: 'wrong' },
+    )
+    expect(code).toBe(1)
+    expect(stdout).toBe('')
+    expect(stderr).toMatch(/^m2m-token: invalid_client/)
+    expect(stderr).not.toContain('wrong')
+  })
+
+  it('refuses a secret on the command line', async () => {
+    const { code, stderr } = await run(['--issuer', issuer, '--client-id', 'x', '--client-secret', 'oops'])
+    expect(code).toBe(2)
+    expect(stderr).toMatch(/never taken from the command line/)
+    expect(stderr).not.toContain('oops')
+  })
+
+  it.each([
+    [['--client-id', 'x', '--client-secret-env', 'CLI_SECRET'], /give --issuer or --token-endpoint/],
+    [['--issuer', 'https://as.example.test', '--client-secret-env', 'CLI_SECRET'], /give --client-id/],
+    [
+      ['--issuer', 'https://as.example.test', '--client-id', 'x', '--client-secret-env', 'UNSET_VAR_123'],
+      /UNSET_VAR_123 is not set/,
+    ],
+    [
+      [
+        '--issuer',
+        'https://as.example.test',
+        '--client-id',
+        'x',
+        '--auth-method',
+        'magic',
+        '--client-secret-env',
+        'CLI_SECRET',
+      ],
+      /unknown --auth-method magic/,
+    ],
+    [['--bogus'], /Unknown option/],
+  ])('exits 2 on a usage error: %j', async (args, message) => {
+    const { code, stderr } = await run(args, SECRET_ENV)
+    expect(code).toBe(2)
+    expect(stderr).toMatch(message)
+  })
+})
