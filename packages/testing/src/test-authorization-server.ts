@@ -1,0 +1,191 @@
+/**
+ * The reference authorization server set up for a test: a default client, generated credentials,
+ * credentials by client id, and tokens minted through the server's own token endpoint.
+ *
+ * @module test-authorization-server
+ */
+import { ConfigurationError } from '@oauth-m2m/core'
+import {
+  type AuthorizationServer,
+  type AuthorizationServerConfig,
+  createAuthorizationServer,
+} from '@oauth-m2m/server'
+import {
+  type PreparedTestClient,
+  prepareTestClient,
+  type TestClientCredentials,
+  type TestClientMetadata,
+} from './test-clients.js'
+import { type MintTokenOptions, requestTestToken } from './token-minting.js'
+
+/** `client_id` of the client every test server registers unless told otherwise. */
+export const DEFAULT_TEST_CLIENT_ID = 'test-client'
+/** Scope of the default client. */
+export const DEFAULT_TEST_SCOPE = 'read write'
+/** `aud` of tokens requested without `resource`. */
+export const DEFAULT_TEST_AUDIENCE = 'https://api.example.test'
+/** Issuer of an in-process test server ({@link createTestAuthorizationServer}) when none is given. */
+export const DEFAULT_TEST_ISSUER = 'https://as.example.test'
+
+/** Options of {@link createTestAuthorizationServer} and `startAuthorizationServer`. */
+export interface TestAuthorizationServerOptions
+  extends Omit<AuthorizationServerConfig, 'clients' | 'issuer' | 'defaultAudience'> {
+  /**
+   * Clients registered besides the default one (see {@link TestClientMetadata}: secrets and
+   * `private_key_jwt` keys are generated when left out). A client with the default client's id
+   * replaces it. Default: none.
+   */
+  clients?: TestClientMetadata[]
+  /**
+   * The default client, merged over `{ client_id: 'test-client', scope: 'read write',
+   * token_endpoint_auth_method: 'client_secret_basic' }` with a random secret; `false` registers
+   * none. Default: that client.
+   */
+  defaultClient?: Partial<TestClientMetadata> | false
+  /** `aud` of tokens requested without `resource`. Default {@link DEFAULT_TEST_AUDIENCE}. */
+  defaultAudience?: string
+  /**
+   * Issuer identifier. Default: {@link DEFAULT_TEST_ISSUER} in process; the listener's URL for
+   * `startAuthorizationServer`, which does not accept another.
+   */
+  issuer?: string
+}
+
+/** A reference authorization server with test clients. */
+export interface TestAuthorizationServer {
+  /** The issuer identifier. */
+  readonly issuer: string
+  /** The token endpoint URL. */
+  readonly tokenEndpoint: string
+  /** `aud` of tokens requested without `resource`: what a verifier's `audience` should be. */
+  readonly audience: string
+  /** The real server: `handle()`, `metadata`, `rotateSigningKey()`. */
+  readonly server: AuthorizationServer
+  /** Ids of every registered client, the default one first. */
+  readonly clientIds: readonly string[]
+  /**
+   * The credentials of a registered client, ready for `createTokenClient({ ...credentials })`.
+   * The reference server registers clients only at start, so `clientId` must be the default
+   * client (when omitted) or one given in `options.clients`.
+   *
+   * @throws {ConfigurationError} when no such client is registered, or the server holds only
+   *   public or hashed credentials of it (keys or secret hashes the test registered itself).
+   */
+  createClient(clientId?: string): TestClientCredentials
+  /**
+   * An access token from the server's token endpoint, called in process: a JWT (RFC 9068) or an
+   * opaque token, as the server or the resource is configured. `sub` and `client_id` are the
+   * client's id, `scope` what was asked for (default: everything the client may have), `aud`
+   * the resource's audience (default: {@link TestAuthorizationServer.audience}).
+   *
+   * @throws {OAuthResponseError} when the server refuses (e.g. `invalid_scope`).
+   */
+  mintToken(options?: MintTokenOptions): Promise<string>
+  /** Stops the server and closes every listener. */
+  close(): Promise<void>
+}
+
+/** The pieces both entry points share: the completed config and the prepared clients. */
+export interface PreparedTestServerConfig {
+  readonly config: AuthorizationServerConfig
+  readonly clients: ReadonlyMap<string, PreparedTestClient>
+  readonly audience: string
+}
+
+/**
+ * Completes the options into a server configuration.
+ *
+ * @throws {ConfigurationError} when a client id is registered twice.
+ */
+export function prepareTestServerConfig(
+  options: TestAuthorizationServerOptions,
+  issuer: string | undefined,
+): PreparedTestServerConfig {
+  const { clients = [], defaultClient = {}, defaultAudience, issuer: _issuer, ...serverOptions } = options
+  const listed: TestClientMetadata[] = []
+  if (
+    defaultClient !== false &&
+    !clients.some((c) => c?.client_id === (defaultClient.client_id ?? DEFAULT_TEST_CLIENT_ID))
+  ) {
+    listed.push({
+      client_id: DEFAULT_TEST_CLIENT_ID,
+      scope: DEFAULT_TEST_SCOPE,
+      token_endpoint_auth_method: 'client_secret_basic',
+      ...defaultClient,
+    })
+  }
+  listed.push(...clients)
+  const prepared = new Map<string, PreparedTestClient>()
+  for (const metadata of listed) {
+    const client = prepareTestClient(metadata)
+    if (prepared.has(client.metadata.client_id)) {
+      throw new ConfigurationError(
+        `@oauth-m2m/testing: client "${client.metadata.client_id}" is listed twice`,
+      )
+    }
+    prepared.set(client.metadata.client_id, client)
+  }
+  const audience = defaultAudience ?? DEFAULT_TEST_AUDIENCE
+  return {
+    config: {
+      ...serverOptions,
+      ...(issuer === undefined ? {} : { issuer }),
+      defaultAudience: audience,
+      clients: [...prepared.values()].map((c) => c.metadata),
+    },
+    clients: prepared,
+    audience,
+  }
+}
+
+/** Wraps a created server with the test helpers. */
+export function testServerHandle(
+  server: AuthorizationServer,
+  prepared: PreparedTestServerConfig,
+  close: () => Promise<void>,
+): TestAuthorizationServer {
+  const issuer = server.issuer
+  const tokenEndpoint = server.metadata.token_endpoint
+  const credentials = new Map<string, TestClientCredentials>()
+  const defaultClientId = prepared.clients.keys().next().value
+  const createClient = (clientId?: string): TestClientCredentials => {
+    const id = clientId ?? defaultClientId
+    const client = id === undefined ? undefined : prepared.clients.get(id)
+    if (id === undefined || client === undefined) {
+      throw new ConfigurationError(
+        `@oauth-m2m/testing: no client "${clientId ?? '(default)'}" is registered; the reference server registers clients at start only, so list it in options.clients`,
+      )
+    }
+    let found = credentials.get(id)
+    if (found === undefined) {
+      found = client.credentials(issuer, tokenEndpoint)
+      credentials.set(id, found)
+    }
+    return found
+  }
+  return {
+    issuer,
+    tokenEndpoint,
+    audience: prepared.audience,
+    server,
+    clientIds: [...prepared.clients.keys()],
+    createClient,
+    mintToken: (options = {}) => requestTestToken(server, createClient(options.clientId), options),
+    close,
+  }
+}
+
+/**
+ * The reference authorization server in this process, with no port: answer its requests with
+ * `authorizationServerHandlers()` (msw) or `server.handle()`. Its issuer defaults to
+ * {@link DEFAULT_TEST_ISSUER}.
+ *
+ * @throws {ConfigurationError} when the options are not a valid server configuration.
+ */
+export async function createTestAuthorizationServer(
+  options: TestAuthorizationServerOptions = {},
+): Promise<TestAuthorizationServer> {
+  const prepared = prepareTestServerConfig(options, options.issuer ?? DEFAULT_TEST_ISSUER)
+  const server = await createAuthorizationServer(prepared.config)
+  return testServerHandle(server, prepared, () => server.close())
+}
