@@ -173,11 +173,17 @@ async function checkBareServer(fixture: Fixture): Promise<void> {
   if (response.statusCode !== 200) throw new Error(`${fixture.name}: answered ${response.statusCode}`)
 }
 
-function load(url: string, durationSec: number): Promise<autocannon.Result> {
+/**
+ * Load for `durationSec`: as fast as the server answers, or at `ratePerSec` overall. A server's
+ * HTTP cost per request grows as its request rate falls (fewer requests share each event-loop
+ * turn and each wake-up of the load generator), so a baseline can be held to another server's rate.
+ */
+function load(url: string, durationSec: number, ratePerSec?: number): Promise<autocannon.Result> {
   return autocannon({
     url: `${url}/token`,
     connections: CONNECTIONS,
     duration: durationSec,
+    ...(ratePerSec === undefined ? {} : { overallRate: ratePerSec }),
     ...tokenRequest,
   })
 }
@@ -197,13 +203,14 @@ interface Measured {
   cpuMicrosPerReq: number
 }
 
-async function measure(fixture: Fixture): Promise<Measured> {
+async function measure(fixture: Fixture, ratePerSec?: number): Promise<Measured> {
+  const rate = ratePerSec === undefined ? '' : `, ${ratePerSec} req/s overall`
   console.error(
-    `  ${fixture.name}: warm-up ${WARMUP_SEC} s, then ${DURATION_SEC} s at ${CONNECTIONS} connections`,
+    `  ${fixture.name}: warm-up ${WARMUP_SEC} s, then ${DURATION_SEC} s at ${CONNECTIONS} connections${rate}`,
   )
-  assertAllSucceeded(fixture.name, await load(fixture.url, WARMUP_SEC))
+  assertAllSucceeded(fixture.name, await load(fixture.url, WARMUP_SEC, ratePerSec))
   const cpuBefore = await fixture.cpuMicros()
-  const result = await load(fixture.url, DURATION_SEC)
+  const result = await load(fixture.url, DURATION_SEC, ratePerSec)
   const cpuAfter = await fixture.cpuMicros()
   assertAllSucceeded(fixture.name, result)
   const answered = result['2xx']
@@ -214,19 +221,22 @@ async function measureFixture(
   name: string,
   file: string,
   check: (fixture: Fixture) => Promise<void>,
-  execArgv: string[] = [],
+  options: { execArgv?: string[]; ratePerSec?: number } = {},
 ): Promise<Measured> {
-  const fixture = await startFixture(name, file, execArgv)
+  const fixture = await startFixture(name, file, options.execArgv)
   try {
     await check(fixture)
-    return await measure(fixture)
+    return await measure(fixture, options.ratePerSec)
   } finally {
     await fixture.stop()
   }
 }
 
 /** ES256 signing rate in this process: oauth-m2m's `signJwt` and jose's `SignJWT` with the same key. */
-async function signRates(): Promise<{ signJwt: number; jose: number }> {
+/** Signs this many tokens to read the CPU time of one `signJwt`, which is steadier than its rate. */
+const SIGNS_FOR_CPU = 5000
+
+async function signRates(): Promise<{ signJwt: number; jose: number; signJwtCpuMicros: number }> {
   const keys = await SigningKeySet.create({ alg: 'ES256' })
   const key = keys.current
   const joseKey = await importJWK(key.privateKey.export({ format: 'jwk' }) as JWK, 'ES256')
@@ -243,12 +253,15 @@ async function signRates(): Promise<{ signJwt: number; jose: number }> {
     scope: REQUESTED_SCOPE,
   })
   const signJwtRate = await opsPerSecond(() => signJwt(key, claims()), { durationMs: 2000, batch: 200 })
+  const cpuBefore = process.cpuUsage()
+  for (let i = 0; i < SIGNS_FOR_CPU; i++) signJwt(key, claims())
+  const cpu = process.cpuUsage(cpuBefore)
   const joseRate = await opsPerSecond(
     () =>
       new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: key.kid }).sign(joseKey),
     { durationMs: 2000, batch: 200 },
   )
-  return { signJwt: signJwtRate, jose: joseRate }
+  return { signJwt: signJwtRate, jose: joseRate, signJwtCpuMicros: (cpu.user + cpu.system) / SIGNS_FOR_CPU }
 }
 
 /** Runs the server bench and returns its rows. */
@@ -258,7 +271,10 @@ export async function run(): Promise<BenchRow[]> {
     const profileDir = process.env.BENCH_CPU_PROF_DIR
     const m2mArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : []
     const bare = await measureFixture('bare node:http', 'bare-http.ts', checkBareServer)
-    const m2m = await measureFixture('oauth-m2m', 'oauth-m2m.ts', checkTokenEndpoint, m2mArgv)
+    const m2m = await measureFixture('oauth-m2m', 'oauth-m2m.ts', checkTokenEndpoint, { execArgv: m2mArgv })
+    const bareAtM2mRate = await measureFixture('bare node:http', 'bare-http.ts', checkBareServer, {
+      ratePerSec: Math.max(1, Math.round(m2m.reqPerSec)),
+    })
     const oidc = await measureFixture('oidc-provider', 'oidc-provider.ts', checkTokenEndpoint)
     console.error('  ES256 sign rates in-process')
     const sign = await signRates()
@@ -293,6 +309,22 @@ export async function run(): Promise<BenchRow[]> {
         higherIsBetter: false,
         target: `≤ ${TARGET_CPU_US_PER_TOKEN} µs`,
         met: m2m.cpuMicrosPerReq <= TARGET_CPU_US_PER_TOKEN,
+      },
+      {
+        group: 'server',
+        name: 'oauth-m2m server CPU per token, HTTP at the same rate',
+        value: m2m.cpuMicrosPerReq,
+        unit: 'µs CPU/req',
+        baseline: { name: 'bare node:http at oauth-m2m’s req/s', value: bareAtM2mRate.cpuMicrosPerReq },
+        higherIsBetter: false,
+      },
+      {
+        group: 'server',
+        name: 'oauth-m2m CPU per token above bare HTTP at the same rate',
+        value: m2m.cpuMicrosPerReq - bareAtM2mRate.cpuMicrosPerReq,
+        unit: 'µs CPU/req',
+        baseline: { name: 'CPU of one ES256 signJwt, in-process', value: sign.signJwtCpuMicros },
+        higherIsBetter: false,
       },
       {
         group: 'server',
