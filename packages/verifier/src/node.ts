@@ -15,11 +15,12 @@
  * @module node
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { authenticate } from './middleware/authenticate.js'
-import { Challenge } from './middleware/challenge.js'
+import { BearerError } from '@oauth-m2m/core'
+import { authenticate, tokenOrChallenge } from './middleware/authenticate.js'
+import { Challenge, challengeFor } from './middleware/challenge.js'
 import { nodeCredentials, writeChallenge, writeServerError } from './middleware/node-http.js'
 import { type BearerAuthOptions, resolveBearerAuthOptions, verifyOptionsFor } from './middleware/options.js'
-import type { Principal, VerifyOptions } from './types.js'
+import type { Principal } from './types.js'
 
 export type { BearerAuthOptions } from './middleware/options.js'
 export type { Principal } from './types.js'
@@ -39,7 +40,8 @@ export interface NodeBearerAuth {
    * Checks the request. When it passes, sets `req.auth` and calls `next()`; otherwise answers
    * 400/401/403/503 itself and does not call `next`. An unexpected (non-`BearerError`) failure goes
    * to `next(error)`, or, without `next`, is answered with a bare 500 `server_error`. The promise
-   * never rejects.
+   * settles when all that is done and rejects only when `next` itself throws. (Without `next`,
+   * prefer {@link NodeBearerAuth.authenticate}, which says whether the request passed.)
    */
   (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): Promise<void>
   /**
@@ -61,36 +63,44 @@ export interface NodeBearerAuth {
  */
 export function bearerAuth(options: BearerAuthOptions): NodeBearerAuth {
   const settings = resolveBearerAuthOptions(options)
+  const { verifier } = settings
 
-  async function check(req: IncomingMessage, res: ServerResponse, verifyOptions: VerifyOptions | undefined) {
-    const outcome = await authenticate(settings, nodeCredentials(req), verifyOptions)
-    if (outcome instanceof Challenge) {
-      writeChallenge(res, outcome)
-      return undefined
+  // The hot path: one synchronous read of the header, then a single promise from verify().
+  const middleware = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    next?: (error?: unknown) => void,
+  ): Promise<void> => {
+    const token = tokenOrChallenge(settings, nodeCredentials(req))
+    if (token instanceof Challenge) {
+      writeChallenge(res, token)
+      return Promise.resolve()
     }
-    ;(req as AuthenticatedRequest).auth = outcome
-    return outcome
-  }
-
-  const middleware = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) =>
-    check(req, res, settings.verifyOptions).then(
+    return verifier.verify(token, settings.verifyOptions).then(
       (principal) => {
-        if (principal !== undefined) next?.()
+        ;(req as AuthenticatedRequest).auth = principal
+        next?.()
       },
       (error: unknown) => {
-        if (next) next(error)
+        if (error instanceof BearerError) writeChallenge(res, challengeFor(error, settings))
+        else if (next) next(error)
         else writeServerError(res)
       },
     )
+  }
 
   return Object.assign(middleware, {
     async authenticate(req: IncomingMessage, res: ServerResponse, callOptions?: AuthenticateOptions) {
       const scopes = callOptions?.scopes
-      return check(
-        req,
-        res,
-        scopes === undefined ? settings.verifyOptions : verifyOptionsFor(scopes, 'authenticate'),
-      )
+      const verifyOptions =
+        scopes === undefined ? settings.verifyOptions : verifyOptionsFor(scopes, 'authenticate')
+      const outcome = await authenticate(settings, nodeCredentials(req), verifyOptions)
+      if (outcome instanceof Challenge) {
+        writeChallenge(res, outcome)
+        return undefined
+      }
+      ;(req as AuthenticatedRequest).auth = outcome
+      return outcome
     },
   })
 }
