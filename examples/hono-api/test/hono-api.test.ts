@@ -1,0 +1,42 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { main } from '../src/main.js'
+
+const root = fileURLToPath(new URL('../../..', import.meta.url))
+
+describe('example: hono-api', () => {
+  it("answers each caller per RFC 6750 and gives handlers the caller through c.get('auth')", async () => {
+    const results = await main()
+
+    expect(results.health.status).toBe(200)
+    expect(results.noToken).toMatchObject({ status: 401, challenge: 'Bearer realm="inventory"' })
+    expect(results.badToken.status).toBe(401)
+    expect(results.badToken.challenge).toContain('error="invalid_token"')
+    expect(results.readWithReadToken).toMatchObject({
+      status: 200,
+      body: { things: ['bolt', 'nut'], caller: 'warehouse-service' },
+    })
+    expect(results.writeWithReadToken.status).toBe(403)
+    expect(results.writeWithReadToken.challenge).toContain('error="insufficient_scope"')
+    expect(results.writeWithReadToken.challenge).toContain('scope="inventory:write"')
+    expect(results.writeWithWriteToken).toMatchObject({
+      status: 201,
+      body: { created: true, by: 'warehouse-service', scopes: ['inventory:read', 'inventory:write'] },
+    })
+  })
+
+  it('runs as a script: prints each answer and exits 0 on its own', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@oauth-m2m/source', 'examples/hono-api/src/main.ts'],
+      { cwd: root, timeout: 30_000, env: { ...process.env, ISSUER: '' } },
+    )
+
+    expect(stdout).toContain('no token: GET /things -> 401')
+    expect(stdout).toContain('read token: GET /things -> 200')
+    expect(stdout).toContain('read token: POST /things -> 403')
+    expect(stdout).toContain('write token: POST /things -> 201')
+  })
+})
