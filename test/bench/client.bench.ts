@@ -36,15 +36,13 @@ function countingTokenServer(): { server: Server; count: () => number } {
     req.resume()
     req.on('end', () => {
       issued++
-      res
-        .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-        .end(
-          JSON.stringify({
-            access_token: `bench-token-${issued}`,
-            token_type: 'Bearer',
-            expires_in: TOKEN_LIFETIME_SEC,
-          }),
-        )
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(
+        JSON.stringify({
+          access_token: `bench-token-${issued}`,
+          token_type: 'Bearer',
+          expires_in: TOKEN_LIFETIME_SEC,
+        }),
+      )
     })
   })
   return { server, count: () => issued }
