@@ -96,16 +96,16 @@ class NodeAuthorizationServer implements AuthorizationServer {
   async listen(options: ListenOptions = {}): Promise<ListeningServer> {
     const host = options.host ?? '127.0.0.1'
     const server = createServer(nodeRequestListener(() => this.#bound(), this.#state.config.maxBodyBytes))
-    await new Promise<void>((resolve, reject) => {
+    const url = await new Promise<string>((resolve, reject) => {
       server.once('error', reject)
       server.listen(options.port ?? 0, host, () => {
         server.off('error', reject)
-        resolve()
+        const listeningUrl = `http://${urlHost(host)}:${(server.address() as AddressInfo).port}`
+        // Bound before any connection can be served: the request listener needs the issuer.
+        this.#bind(listeningUrl)
+        resolve(listeningUrl)
       })
     })
-    const { port } = server.address() as AddressInfo
-    const url = `http://${urlHost(host)}:${port}`
-    this.#bind(url)
     this.#servers.add(server)
     return { url, close: () => this.#closeServer(server) }
   }
