@@ -25,8 +25,16 @@ Options:
 Prints "listening on <url>" once ready; SIGINT or SIGTERM stops it.
 `
 
-/** A failure to report on stderr with a non-zero exit, without a stack trace. */
-class CliError extends Error {}
+/** A failure to report on stderr without a stack trace. */
+class CliError extends Error {
+  /** 2 for a usage error, 1 otherwise. */
+  readonly exitCode: number
+
+  constructor(message: string, exitCode = 1) {
+    super(message)
+    this.exitCode = exitCode
+  }
+}
 
 async function loadConfig(file: string): Promise<AuthorizationServerConfig> {
   let text: string
@@ -57,7 +65,8 @@ function demoConfig(): { config: AuthorizationServerConfig; banner: string } {
 function parsePort(value: string | undefined): number {
   if (value === undefined) return 0
   const port = Number(value)
-  if (!/^\d+$/.test(value) || port > 65_535) throw new CliError(`--port must be an integer from 0 to 65535`)
+  if (!/^\d+$/.test(value) || port > 65_535)
+    throw new CliError(`--port must be an integer from 0 to 65535\n\n${USAGE}`, 2)
   return port
 }
 
@@ -77,7 +86,7 @@ async function main(argv: string[]): Promise<void> {
       allowPositionals: false,
     }))
   } catch (error) {
-    throw new CliError(`${(error as Error).message}\n\n${USAGE}`)
+    throw new CliError(`${(error as Error).message}\n\n${USAGE}`, 2)
   }
   if (values.help) {
     process.stdout.write(USAGE)
@@ -107,5 +116,5 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   // Configuration errors name the field; nothing here carries a secret.
   const message = error instanceof Error ? error.message : String(error)
   process.stderr.write(`m2m-server: ${message}\n`)
-  process.exitCode = error instanceof CliError && message.includes('Usage:') ? 2 : 1
+  process.exitCode = error instanceof CliError ? error.exitCode : 1
 })

@@ -14,11 +14,10 @@ export interface EndpointResponse {
   body: string
 }
 
-/** RFC 6749 §5.2, RFC 7009 and RFC 8707 error codes this server answers with, plus its own `not_found`. */
+/** RFC 6749 §5.2 and RFC 8707 error codes this server answers with, plus its own `not_found`. */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
-  | 'invalid_grant'
   | 'unauthorized_client'
   | 'unsupported_grant_type'
   | 'invalid_scope'

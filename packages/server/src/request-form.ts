@@ -28,7 +28,6 @@ const KNOWN_NAMES = new Set([
   'client_assertion_type',
   'token',
   'token_type_hint',
-  'audience',
 ])
 
 function isFormContentType(contentType: string | undefined): boolean {
