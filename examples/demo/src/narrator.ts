@@ -191,9 +191,9 @@ export class Narrator {
   }
 
   #scheduled(m: RefreshScheduledMessage): void {
-    this.#times.set(m.key, { refreshAt: m.refreshAt, expiredAt: m.expiresAt })
+    this.#times.set(m.key, { refreshAt: m.refreshAt, expiredAt: m.expiredAt })
     const now = Date.now()
-    const expiry = this.#expiries.get(m.key) ?? m.expiresAt
+    const expiry = this.#expiries.get(m.key) ?? m.expiredAt
     this.detail(
       `cached; refresh planned early, in ${seconds(m.refreshAt - now)} (${seconds(expiry - m.refreshAt)} before it expires, with random jitter)`,
     )
