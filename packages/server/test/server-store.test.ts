@@ -1,0 +1,77 @@
+import { MemoryServerStore, type ServerStore, type StoredTokenClaims } from '@oauth-m2m/server'
+import { describe, expect, it, vi } from 'vitest'
+import { basic, expectOAuthError, postForm, startServer } from './test-server.js'
+
+const OPAQUE_API = 'https://opaque.example.com/'
+
+describe('MemoryServerStore', () => {
+  it('accepts an assertion jti once per client', async () => {
+    const store = new MemoryServerStore()
+    const expiresAtMs = Date.now() + 60_000
+    expect(await store.useAssertionJti('a', 'j1', expiresAtMs)).toBe(true)
+    expect(await store.useAssertionJti('a', 'j1', expiresAtMs)).toBe(false)
+    expect(await store.useAssertionJti('b', 'j1', expiresAtMs)).toBe(true)
+  })
+
+  it('forgets a deleted opaque token and remembers a revoked jti', async () => {
+    const store = new MemoryServerStore()
+    const claims = { jti: 'j' } as StoredTokenClaims
+    await store.saveOpaqueToken('h', claims, Date.now() + 60_000)
+    expect(await store.findOpaqueToken('h')).toBe(claims)
+    await store.deleteOpaqueToken('h')
+    expect(await store.findOpaqueToken('h')).toBeUndefined()
+    await store.revokeJti('j', Date.now() + 60_000)
+    expect(await store.isJtiRevoked('j')).toBe(true)
+    expect(await store.isJtiRevoked('k')).toBe(false)
+  })
+})
+
+describe('a custom ServerStore', () => {
+  it('keeps the opaque tokens the server issues', async () => {
+    const memory = new MemoryServerStore()
+    const saveOpaqueToken = vi.fn(memory.saveOpaqueToken.bind(memory))
+    const store: ServerStore = Object.assign(Object.create(memory) as ServerStore, { saveOpaqueToken })
+    const { url } = await startServer({
+      clients: [{ client_id: 'svc', client_secret: 'svc-secret' }],
+      resources: [{ resource: OPAQUE_API, tokenFormat: 'opaque' }],
+      store,
+    })
+    const answer = await postForm(
+      `${url}/token`,
+      { grant_type: 'client_credentials', resource: OPAQUE_API },
+      basic('svc', 'svc-secret'),
+    )
+    expect(answer.status).toBe(200)
+    expect(saveOpaqueToken).toHaveBeenCalledOnce()
+    const [hash, claims] = saveOpaqueToken.mock.calls[0]!
+    expect(hash).not.toBe(answer.json.access_token)
+    expect(claims).toMatchObject({ client_id: 'svc', aud: OPAQUE_API })
+  })
+
+  it('turns a failing store into a 500 server_error, reported without credentials', async () => {
+    const failing = new MemoryServerStore()
+    failing.saveOpaqueToken = () => Promise.reject(new Error('store is down'))
+    const reported: unknown[] = []
+    const { url } = await startServer({
+      clients: [{ client_id: 'svc', client_secret: 'svc-secret' }],
+      resources: [{ resource: OPAQUE_API, tokenFormat: 'opaque' }],
+      store: failing,
+      onInternalError: (error) => reported.push(error),
+    })
+    const answer = await postForm(
+      `${url}/token`,
+      { grant_type: 'client_credentials', resource: OPAQUE_API },
+      basic('svc', 'svc-secret'),
+    )
+    expectOAuthError(answer, 500, 'server_error')
+    expect(answer.text).not.toContain('store is down')
+    expect(reported).toHaveLength(1)
+    const error = reported[0] as Error
+    expect(`${error.message} ${error.stack}`).not.toContain('svc-secret')
+    // The server keeps serving.
+    expect(
+      (await postForm(`${url}/token`, { grant_type: 'client_credentials' }, basic('svc', 'svc-secret')))
+        .status,
+    ).toBe(200)
+  })
+})
