@@ -69,16 +69,15 @@ function isReplayable(input: RequestInfo, init: RequestInit): boolean {
 /**
  * Builds `client.fetch`.
  *
- * @param origins Returns the allowed origins; throws `ConfigurationError` when there are none.
+ * @param allowed Origins that get the token.
  * @param dispatcher Used unless the call passes its own.
  */
 export function createAuthorizedFetch(
   source: BearerSource,
-  origins: () => ReadonlySet<string>,
+  allowed: ReadonlySet<string>,
   dispatcher: RequestInit['dispatcher'],
 ): AuthorizedFetch {
   return async function authorizedFetch(input, init = {}) {
-    const allowed = origins()
     const options: RequestInit =
       dispatcher !== undefined && init.dispatcher === undefined ? { ...init, dispatcher } : init
     const url = requestUrl(input)

@@ -90,8 +90,8 @@ export interface FetchErrorMessage extends KeyMessage {
 export interface RefreshScheduledMessage extends KeyMessage {
   /** When the token becomes stale and is refreshed on next use, epoch ms. */
   refreshAt: number
-  /** When the token is treated as expired (its expiry minus clock skew), epoch ms. */
-  expiresAt: number
+  /** When the token stops being served and callers wait for a new one (expiry minus clock skew), epoch ms. */
+  expiredAt: number
 }
 
 /** Payload of `oauth-m2m:client:refresh:failed`. */

@@ -154,11 +154,19 @@ class DefaultTokenClient implements TokenClient {
 
   fetch(input: RequestInfo, init?: RequestInit): Promise<Response> {
     if (this.#closed) return Promise.reject(new ClientClosedError())
-    this.#fetch ??= createAuthorizedFetch(
-      this.#bearerSource(this.#grants.defaultGrant),
-      () => allowedOrigins(this.#options.origins, this.#options.resources, 'client.fetch'),
-      this.#options.dispatcher,
-    )
+    if (this.#fetch === undefined) {
+      let origins: ReadonlySet<string>
+      try {
+        origins = allowedOrigins(this.#options.origins, this.#options.resources, 'client.fetch')
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      this.#fetch = createAuthorizedFetch(
+        this.#bearerSource(this.#grants.defaultGrant),
+        origins,
+        this.#options.dispatcher,
+      )
+    }
     return this.#fetch(input, init)
   }
 
@@ -250,7 +258,7 @@ class DefaultTokenClient implements TokenClient {
     this.#cache.remember(key, token, schedule)
     if (save) this.#cache.save(key, token, token.expiresAt - this.#now())
     if (channels.refreshScheduled.hasSubscribers) {
-      channels.refreshScheduled.publish({ key, refreshAt: schedule.refreshAt, expiresAt: schedule.expiredAt })
+      channels.refreshScheduled.publish({ key, refreshAt: schedule.refreshAt, expiredAt: schedule.expiredAt })
     }
   }
 

@@ -1,7 +1,7 @@
 import diagnostics_channel from 'node:diagnostics_channel'
 import { clientSecretPost } from '@oauth-m2m/core'
 import { HttpResponse } from 'msw'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   CLIENT_CHANNELS,
   createTokenClient,
@@ -113,7 +113,7 @@ function listen<T>(channel: string): { messages: T[]; stop: () => void } {
   return { messages, stop: () => diagnostics_channel.unsubscribe(channel, fn) }
 }
 
-/** Lets background work (the refresh request through msw) run to completion. */
+/** Gives background work a chance to run, to check that something did NOT happen. */
 async function settle(ms = 50): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms))
 }
@@ -134,10 +134,13 @@ describe('the token lifecycle', () => {
     clock.now += 2_900_000 // stale: past refreshAt, before expiry
     const during = await Promise.all(Array.from({ length: 50 }, () => client.getToken()))
     expect(during.every((t) => t === first)).toBe(true)
+    const after = await vi.waitFor(async () => {
+      const token = await client.getToken()
+      expect(token.accessToken).not.toBe(first.accessToken)
+      return token
+    })
+    expect(after.tokenType).toBe('Bearer')
     await settle()
-    expect(server.requests).toHaveLength(2)
-    const after = await client.getToken()
-    expect(after.accessToken).not.toBe(first.accessToken)
     expect(server.requests).toHaveLength(2)
   })
 
@@ -160,8 +163,7 @@ describe('the token lifecycle', () => {
       const first = await client.getToken()
       clock.now += 2_900_000
       expect(await client.getToken()).toBe(first)
-      await settle()
-      expect(failed.messages).toHaveLength(1)
+      await vi.waitFor(() => expect(failed.messages).toHaveLength(1))
       expect(failed.messages[0]!.error.name).toBe('NetworkError')
       const attempts = server.requests.length // 1 + the retried refresh
 
@@ -173,8 +175,7 @@ describe('the token lifecycle', () => {
       // Once the backoff has passed, the next call tries again.
       clock.now = failed.messages[0]!.retryAt
       expect(await client.getToken()).toBe(first)
-      await settle()
-      expect(server.requests.length).toBeGreaterThan(attempts)
+      await vi.waitFor(() => expect(server.requests.length).toBeGreaterThan(attempts))
       expect(unhandled).toEqual([])
     } finally {
       failed.stop()
@@ -187,10 +188,11 @@ describe('the token lifecycle', () => {
       (n) => (n === 1 ? tokenAnswer() : oauthErrorAnswer(429, 'slow_down', { 'retry-after': '600' })),
       { retry: { maxRetryAfterMs: 1000, retries: 1 } },
     )
+    const failed = listen<RefreshFailedMessage>(CLIENT_CHANNELS.refreshFailed)
     const first = await client.getToken()
     clock.now += 2_900_000
     await client.getToken()
-    await settle()
+    await vi.waitFor(() => expect(failed.messages).toHaveLength(1)).finally(failed.stop)
     expect(server.requests).toHaveLength(2)
     clock.now += 120_000 // past the failure backoff, still inside the 600 s pause
     expect(await client.getToken()).toBe(first)
@@ -246,7 +248,7 @@ describe('close', () => {
       },
     )
     const pending = client.getToken()
-    await settle()
+    await vi.waitFor(() => expect(server.requests).toHaveLength(1))
     await client.close()
     await expect(pending).rejects.toMatchObject({ code: 'ERR_CLIENT_CLOSED' })
     expect(server.requests).toHaveLength(1)

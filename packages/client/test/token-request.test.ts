@@ -184,7 +184,7 @@ describe('retries', () => {
         if (n === 1) await delay('infinite')
         return tokenAnswer()
       },
-      { timeoutMs: 100 },
+      { timeoutMs: 500 },
     )
     await expect(client.getToken()).resolves.toMatchObject({ tokenType: 'Bearer' })
     expect(server.requests).toHaveLength(2)

@@ -1,6 +1,6 @@
 import diagnostics_channel from 'node:diagnostics_channel'
 import { clientSecretBasic } from '@oauth-m2m/core'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   CLIENT_CHANNELS,
   createTokenClient,
@@ -80,8 +80,7 @@ describe('a shared store', () => {
       const client = make()
       await expect(client.getToken()).resolves.toMatchObject({ tokenType: 'Bearer' })
       expect(server.requests).toHaveLength(1)
-      await new Promise((r) => setTimeout(r, 10))
-      expect(errors.messages.map((m) => m.operation).sort()).toEqual(['get', 'set'])
+      await vi.waitFor(() => expect(errors.messages.map((m) => m.operation).sort()).toEqual(['get', 'set']))
     } finally {
       errors.stop()
     }
@@ -142,12 +141,21 @@ describe('a shared store', () => {
   })
 
   it('loses the token on invalidate', async () => {
-    const store = new MemoryTokenStore()
+    const inner = new MemoryTokenStore()
+    let deletes = 0
+    const store: TokenStore = {
+      get: (k) => inner.get(k),
+      set: (k, v, ttl) => inner.set(k, v, ttl),
+      delete: (k) => {
+        deletes++
+        inner.delete(k)
+      },
+    }
     const { server, make } = setup(store)
     const client = make()
     const first = await client.getToken()
     client.invalidate()
-    await new Promise((r) => setTimeout(r, 10))
+    await vi.waitFor(() => expect(deletes).toBe(1))
     const second = await make().getToken()
     expect(second.accessToken).not.toBe(first.accessToken)
     expect(server.requests).toHaveLength(2)
