@@ -9,8 +9,8 @@
  * to mint the token and serve the JWKS, and uses the real `createVerifier()`. Load: autocannon, 16
  * connections over loopback; the two servers are measured alternately, five times each for
  * `BENCH_DURATION_SEC` (default 3) seconds, and the medians are compared. Server CPU per request
- * (read inside each child) is reported too: it is steadier than throughput on a shared machine. Any non-2xx answer or
- * connection error fails the bench.
+ * (read inside each child) is reported too: it is steadier than throughput on a shared machine.
+ * Any non-2xx answer or connection error fails the bench.
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -186,49 +186,57 @@ function median(values: number[]): number {
 
 /** Bench entry point (see `run.ts`). */
 export async function run(): Promise<BenchRow[]> {
-  const [bare, guarded] = await Promise.all([startChild('bare'), startChild('middleware')])
+  const bare = await startChild('bare')
   try {
-    const headers = { authorization: `Bearer ${guarded.token}` }
-    // Prove the middleware is in the path: without the token it refuses, with it it answers.
-    const refused = await statusOf(`${guarded.url}/things`, {})
-    const accepted = await statusOf(`${guarded.url}/things`, headers)
-    if (refused !== 401 || accepted !== 200) {
-      throw new Error(`the middleware server answered ${refused} without and ${accepted} with the token`)
+    const guarded = await startChild('middleware')
+    try {
+      return await compare(bare, guarded)
+    } finally {
+      guarded.stop()
     }
-    await load(bare, headers, WARMUP_SEC)
-    await load(guarded, headers, WARMUP_SEC)
-    const bareRuns: Measured[] = []
-    const guardedRuns: Measured[] = []
-    for (let round = 0; round < ROUNDS; round++) {
-      bareRuns.push(await load(bare, headers, DURATION_SEC))
-      guardedRuns.push(await load(guarded, headers, DURATION_SEC))
-    }
-    const rate = (runs: Measured[]) => median(runs.map((r) => r.reqPerSec))
-    const cpu = (runs: Measured[]) => median(runs.map((r) => r.cpuMicrosPerReq))
-    return [
-      {
-        group: 'middleware',
-        name: 'node:http + verifier/node, cached valid token',
-        value: rate(guardedRuns),
-        unit: 'req/s',
-        baseline: { name: 'bare node:http', value: rate(bareRuns) },
-        higherIsBetter: true,
-        target: `≥ ${TARGET_RATIO * 100} % of bare`,
-        met: rate(guardedRuns) >= TARGET_RATIO * rate(bareRuns),
-      },
-      {
-        // CPU per request is steadier than throughput on a shared machine; it shows what the
-        // middleware itself costs.
-        group: 'middleware',
-        name: 'server CPU, node:http + verifier/node',
-        value: cpu(guardedRuns),
-        unit: 'µs CPU/req',
-        baseline: { name: 'bare node:http', value: cpu(bareRuns) },
-        higherIsBetter: false,
-      },
-    ]
   } finally {
     bare.stop()
-    guarded.stop()
   }
+}
+
+async function compare(bare: Child, guarded: Child): Promise<BenchRow[]> {
+  const headers = { authorization: `Bearer ${guarded.token}` }
+  // Prove the middleware is in the path: without the token it refuses, with it it answers.
+  const refused = await statusOf(`${guarded.url}/things`, {})
+  const accepted = await statusOf(`${guarded.url}/things`, headers)
+  if (refused !== 401 || accepted !== 200) {
+    throw new Error(`the middleware server answered ${refused} without and ${accepted} with the token`)
+  }
+  await load(bare, headers, WARMUP_SEC)
+  await load(guarded, headers, WARMUP_SEC)
+  const bareRuns: Measured[] = []
+  const guardedRuns: Measured[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    bareRuns.push(await load(bare, headers, DURATION_SEC))
+    guardedRuns.push(await load(guarded, headers, DURATION_SEC))
+  }
+  const rate = (runs: Measured[]) => median(runs.map((r) => r.reqPerSec))
+  const cpu = (runs: Measured[]) => median(runs.map((r) => r.cpuMicrosPerReq))
+  return [
+    {
+      group: 'middleware',
+      name: 'node:http + verifier/node, cached valid token',
+      value: rate(guardedRuns),
+      unit: 'req/s',
+      baseline: { name: 'bare node:http', value: rate(bareRuns) },
+      higherIsBetter: true,
+      target: `≥ ${TARGET_RATIO * 100} % of bare`,
+      met: rate(guardedRuns) >= TARGET_RATIO * rate(bareRuns),
+    },
+    {
+      // CPU per request is steadier than throughput on a shared machine; it shows what the
+      // middleware itself costs.
+      group: 'middleware',
+      name: 'server CPU, node:http + verifier/node',
+      value: cpu(guardedRuns),
+      unit: 'µs CPU/req',
+      baseline: { name: 'bare node:http', value: cpu(bareRuns) },
+      higherIsBetter: false,
+    },
+  ]
 }
