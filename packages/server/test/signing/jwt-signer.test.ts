@@ -61,7 +61,7 @@ beforeAll(async () => {
       (key) => [key.alg, { key, privateJwk: key.privateKey.export({ format: 'jwk' }) as JWK }] as const,
     ),
   )
-})
+}, 120_000)
 
 function keyFor(alg: SigningAlg): { key: SigningKey; privateJwk: JWK } {
   const entry = byAlg.get(alg)
@@ -307,7 +307,7 @@ describe('verifyOwnJwt', () => {
   beforeAll(async () => {
     tokens = await baseTokens()
     jwks = createLocalJWKSet(keys.publicJwks())
-  })
+  }, 120_000)
 
   it('gives jose’s verdict on valid and invalid tokens signed by jose and by signJwt', async () => {
     let accepted = 0
