@@ -1,12 +1,47 @@
 import { execFile } from 'node:child_process'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { describe, expect, it } from 'vitest'
+import { createAuthorizationServer } from '@oauth-m2m/server'
+import { createVerifier } from '@oauth-m2m/verifier'
+import { bearerAuth } from '@oauth-m2m/verifier/node'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { main } from '../src/main.js'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 
+/** A real deployment stand-in: the reference server and an API accepting its tokens for `scope`. */
+async function startDeployment(clientId: string, secret: string, scope: string) {
+  const api = createServer((req, res) => auth(req, res, () => res.end('{"caller":"from-env-api"}')))
+  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve))
+  const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`
+  const server = await createAuthorizationServer({
+    clients: [{ client_id: clientId, client_secret: secret, scope }],
+    resources: [{ resource: apiUrl }],
+  })
+  const { url: issuer, close } = await server.listen({ port: 0, host: '127.0.0.1' })
+  const verifier = createVerifier({ issuer, audience: apiUrl })
+  const auth = bearerAuth({ verifier, scopes: [scope] })
+  return {
+    issuer,
+    apiUrl,
+    async close() {
+      await new Promise<void>((resolve) => {
+        api.close(() => resolve())
+        api.closeIdleConnections()
+      })
+      await verifier.close()
+      await close()
+    },
+  }
+}
+
 describe('example: cron-job', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs()
+  })
+
   it('gets one token and makes its one call', async () => {
     const outcome = await main()
 
@@ -27,5 +62,21 @@ describe('example: cron-job', () => {
     expect(stdout).toMatch(/got a token for scope "reports:write", valid until \d{4}-/)
     expect(stdout).toMatch(/POST http:\/\/127\.0\.0\.1:\d+ -> 201/)
     expect(stdout).toContain('token requests: 1')
+  })
+
+  it('uses the authorization server, client and API named by the environment', async () => {
+    const deployment = await startDeployment('export-env', 'env-secret', 'reports:write')
+    vi.stubEnv('ISSUER', deployment.issuer)
+    vi.stubEnv('CLIENT_ID', 'export-env')
+    vi.stubEnv('CLIENT_SECRET', 'env-secret')
+    vi.stubEnv('API_URL', deployment.apiUrl)
+    try {
+      const outcome = await main()
+
+      // The stand-in API answers 200 where the local one answers 201.
+      expect(outcome).toEqual({ status: 200, scope: 'reports:write', tokenRequests: 1 })
+    } finally {
+      await deployment.close()
+    }
   })
 })

@@ -1,12 +1,17 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { describe, expect, it } from 'vitest'
+import { createAuthorizationServer } from '@oauth-m2m/server'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { main } from '../src/main.js'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 
 describe('example: express-api', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs()
+  })
+
   it('answers each caller per RFC 6750 and gives handlers the caller on req.auth', async () => {
     const results = await main()
 
@@ -38,5 +43,28 @@ describe('example: express-api', () => {
     expect(stdout).toContain('read token: GET /things -> 200')
     expect(stdout).toContain('read token: POST /things -> 403')
     expect(stdout).toContain('write token: POST /things -> 201')
+  })
+
+  it('uses the authorization server, audience and client named by the environment', async () => {
+    const server = await createAuthorizationServer({
+      clients: [
+        { client_id: 'env-caller', client_secret: 'env-secret', scope: 'inventory:read inventory:write' },
+      ],
+      resources: [{ resource: 'https://api.env.example' }],
+    })
+    const { url, close } = await server.listen({ port: 0, host: '127.0.0.1' })
+    vi.stubEnv('ISSUER', url)
+    vi.stubEnv('AUDIENCE', 'https://api.env.example')
+    vi.stubEnv('CLIENT_ID', 'env-caller')
+    vi.stubEnv('CLIENT_SECRET', 'env-secret')
+    try {
+      const results = await main()
+
+      expect(results.readWithReadToken).toMatchObject({ status: 200, body: { caller: 'env-caller' } })
+      expect(results.writeWithReadToken.status).toBe(403)
+      expect(results.writeWithWriteToken.status).toBe(201)
+    } finally {
+      await close()
+    }
   })
 })

@@ -1,12 +1,47 @@
 import { execFile } from 'node:child_process'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { describe, expect, it } from 'vitest'
+import { createAuthorizationServer } from '@oauth-m2m/server'
+import { createVerifier } from '@oauth-m2m/verifier'
+import { bearerAuth } from '@oauth-m2m/verifier/node'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { main } from '../src/main.js'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 
+/** A real deployment stand-in: the reference server and an API accepting its tokens for `scope`. */
+async function startDeployment(clientId: string, secret: string, scope: string) {
+  const api = createServer((req, res) => auth(req, res, () => res.end('{"caller":"from-env-api"}')))
+  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve))
+  const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`
+  const server = await createAuthorizationServer({
+    clients: [{ client_id: clientId, client_secret: secret, scope }],
+    resources: [{ resource: apiUrl }],
+  })
+  const { url: issuer, close } = await server.listen({ port: 0, host: '127.0.0.1' })
+  const verifier = createVerifier({ issuer, audience: apiUrl })
+  const auth = bearerAuth({ verifier, scopes: [scope] })
+  return {
+    issuer,
+    apiUrl,
+    async close() {
+      await new Promise<void>((resolve) => {
+        api.close(() => resolve())
+        api.closeIdleConnections()
+      })
+      await verifier.close()
+      await close()
+    },
+  }
+}
+
 describe('example: undici-interceptor', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs()
+  })
+
   it('adds the token to undici request and fetch through the composed agent, with one token request', async () => {
     const outcome = await main()
 
@@ -28,5 +63,21 @@ describe('example: undici-interceptor', () => {
     expect(stdout).toContain('undici.request through the agent -> 200 (the API saw reporting-job)')
     expect(stdout).toContain('undici.fetch through the agent -> 200')
     expect(stdout).toContain('token requests: 1')
+  })
+
+  it('uses the authorization server, client and API named by the environment', async () => {
+    const deployment = await startDeployment('reporting-env', 'env-secret', 'inventory:read')
+    vi.stubEnv('ISSUER', deployment.issuer)
+    vi.stubEnv('CLIENT_ID', 'reporting-env')
+    vi.stubEnv('CLIENT_SECRET', 'env-secret')
+    vi.stubEnv('API_URL', deployment.apiUrl)
+    try {
+      const outcome = await main()
+
+      expect(outcome).toMatchObject({ withoutInterceptor: 401, request: 200, fetch: 200, tokenRequests: 1 })
+      expect(outcome.caller).toBe('from-env-api')
+    } finally {
+      await deployment.close()
+    }
   })
 })
