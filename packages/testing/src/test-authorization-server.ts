@@ -42,7 +42,10 @@ export interface TestAuthorizationServerOptions
    * none. Default: that client.
    */
   defaultClient?: Partial<TestClientMetadata> | false
-  /** `aud` of tokens requested without `resource`. Default {@link DEFAULT_TEST_AUDIENCE}. */
+  /**
+   * `aud` of tokens requested without `resource`; also registered as a resource (RFC 8707), unless
+   * `resources` already lists it, so that clients may name it. Default {@link DEFAULT_TEST_AUDIENCE}.
+   */
   defaultAudience?: string
   /**
    * Issuer identifier. Default: {@link DEFAULT_TEST_ISSUER} in process; the listener's URL for
@@ -126,9 +129,15 @@ export function prepareTestServerConfig(
     prepared.set(client.metadata.client_id, client)
   }
   const audience = defaultAudience ?? DEFAULT_TEST_AUDIENCE
+  // The default audience is also a resource indicator, so `resource: as.audience` is accepted.
+  const resources = serverOptions.resources ?? []
+  const withAudience = resources.some((r) => r?.resource === audience)
+    ? resources
+    : [...resources, { resource: audience }]
   return {
     config: {
       ...serverOptions,
+      resources: withAudience,
       ...(issuer === undefined ? {} : { issuer }),
       defaultAudience: audience,
       clients: [...prepared.values()].map((c) => c.metadata),

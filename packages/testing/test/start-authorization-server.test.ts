@@ -157,6 +157,11 @@ describe('startAuthorizationServer', () => {
     })
   })
 
+  it('registers the default audience as a resource, so that a client may name it', async () => {
+    const token = await as.mintToken({ resource: as.audience })
+    expect(jwtParts(token).payload.aud).toBe(DEFAULT_TEST_AUDIENCE)
+  })
+
   it('reports a refusal of the token endpoint as an OAuthResponseError', async () => {
     const refusal = as.mintToken({ clientId: 'post-client', scope: 'admin' })
     await expect(refusal).rejects.toBeInstanceOf(OAuthResponseError)
