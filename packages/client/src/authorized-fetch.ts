@@ -6,17 +6,10 @@
  *
  * @module authorized-fetch
  */
-import {
-  fetch,
-  Headers,
-  Request,
-  type RequestInfo,
-  type RequestInit,
-  type Response,
-  FormData as UndiciFormData,
-} from 'undici'
+import { fetch, Headers, Request, type RequestInfo, type RequestInit, type Response } from 'undici'
 import { isInvalidTokenChallenge } from './bearer-challenge.js'
 import { TokenUnavailableError } from './errors.js'
+import { isReplayableBody } from './replayable-body.js'
 import type { TokenSet } from './token-set.js'
 
 /** What `fetch` and the interceptor need from the token client. */
@@ -50,20 +43,10 @@ function requestUrl(input: RequestInfo): URL | undefined {
   return typeof href === 'string' && URL.canParse(href) ? new URL(href) : undefined
 }
 
-/** Bodies that can be sent a second time as they are. Streams cannot. */
+/** Whether the request can be sent again: a replayable body, or none (also not in a `Request`). */
 function isReplayable(input: RequestInfo, init: RequestInit): boolean {
-  const body = init.body
-  if (body === undefined) return !(input instanceof Request) || input.body === null
-  return (
-    body === null ||
-    typeof body === 'string' ||
-    body instanceof URLSearchParams ||
-    body instanceof ArrayBuffer ||
-    ArrayBuffer.isView(body) ||
-    body instanceof Blob ||
-    body instanceof FormData ||
-    body instanceof UndiciFormData
-  )
+  if (init.body === undefined) return !(input instanceof Request) || input.body === null
+  return isReplayableBody(init.body)
 }
 
 /**

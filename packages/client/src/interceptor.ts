@@ -9,9 +9,9 @@
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Dispatcher } from 'undici'
-import { FormData as UndiciFormData } from 'undici'
 import { type BearerSource, bearerToken } from './authorized-fetch.js'
 import { isInvalidTokenChallenge } from './bearer-challenge.js'
+import { isReplayableBody } from './replayable-body.js'
 
 type Headers = Record<string, string | string[] | undefined>
 
@@ -41,18 +41,6 @@ function hasAuthorization(headers: Headers): boolean {
     if (name.toLowerCase() === 'authorization' && headers[name] !== undefined) return true
   }
   return false
-}
-
-function isReplayableBody(body: unknown): boolean {
-  return (
-    body === undefined ||
-    body === null ||
-    typeof body === 'string' ||
-    ArrayBuffer.isView(body) ||
-    body instanceof Blob ||
-    body instanceof FormData ||
-    body instanceof UndiciFormData
-  )
 }
 
 function originOf(origin: Dispatcher.DispatchOptions['origin']): string | undefined {

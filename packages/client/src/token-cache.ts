@@ -89,11 +89,6 @@ export class TokenCache {
     return entry
   }
 
-  /** Drops `key` from memory only. */
-  forgetInMemory(key: string): void {
-    this.#memory.delete(key)
-  }
-
   /** Drops `key` from memory and from the store (the latter in the background). */
   forget(key: string): void {
     this.#memory.delete(key)

@@ -77,7 +77,8 @@ export interface TokenClient {
   close(): Promise<void>
 }
 
-const now = () => performance.now()
+/** Monotonic time for durations, unaffected by the injectable wall clock. */
+const monotonicMs = () => performance.now()
 
 class DefaultTokenClient implements TokenClient {
   readonly #options: ResolvedOptions
@@ -265,7 +266,7 @@ class DefaultTokenClient implements TokenClient {
   /** One token request with retries, reported on the fetch channels. */
   async #request(grant: TokenGrant, background: boolean): Promise<TokenSet> {
     const key = grant.key
-    const started = now()
+    const started = monotonicMs()
     let attempts = 0
     if (channels.fetchStart.hasSubscribers) {
       channels.fetchStart.publish({
@@ -310,7 +311,7 @@ class DefaultTokenClient implements TokenClient {
         channels.fetchEnd.publish({
           key,
           attempts,
-          durationMs: now() - started,
+          durationMs: monotonicMs() - started,
           expiresAt: token.expiresAt,
           scope: token.scope,
         })
@@ -318,7 +319,7 @@ class DefaultTokenClient implements TokenClient {
       return token
     } catch (error) {
       if (channels.fetchError.hasSubscribers) {
-        channels.fetchError.publish({ key, attempts, durationMs: now() - started, error })
+        channels.fetchError.publish({ key, attempts, durationMs: monotonicMs() - started, error })
       }
       throw error
     }
