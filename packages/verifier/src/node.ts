@@ -15,9 +15,8 @@
  * @module node
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { BearerError } from '@oauth-m2m/core'
 import { authenticate, tokenOrChallenge } from './middleware/authenticate.js'
-import { Challenge, challengeFor } from './middleware/challenge.js'
+import { Challenge, challengeFor, isBearerError } from './middleware/challenge.js'
 import { nodeCredentials, writeChallenge, writeServerError } from './middleware/node-http.js'
 import { type BearerAuthOptions, resolveBearerAuthOptions, verifyOptionsFor } from './middleware/options.js'
 import type { Principal } from './types.js'
@@ -82,7 +81,7 @@ export function bearerAuth(options: BearerAuthOptions): NodeBearerAuth {
         next?.()
       },
       (error: unknown) => {
-        if (error instanceof BearerError) writeChallenge(res, challengeFor(error, settings))
+        if (isBearerError(error)) writeChallenge(res, challengeFor(error, settings))
         else if (next) next(error)
         else writeServerError(res)
       },

@@ -6,10 +6,10 @@
  *
  * @module middleware/authenticate
  */
-import { BearerError } from '@oauth-m2m/core'
+import type { BearerError } from '@oauth-m2m/core'
 import type { Principal, VerifyOptions } from '../types.js'
 import { type BearerCredentials, readBearerToken } from './bearer-token.js'
-import { Challenge, challengeFor } from './challenge.js'
+import { Challenge, challengeFor, isBearerError } from './challenge.js'
 import type { BearerAuthSettings } from './options.js'
 
 /** The bearer token of the request, or the Challenge for a malformed request or no credentials. */
@@ -32,7 +32,7 @@ export function tokenOrChallenge(
  * error handling rather than dressed up as a 401 or 503.
  */
 export function challengeForRejection(settings: BearerAuthSettings, error: unknown): Challenge {
-  if (error instanceof BearerError) return challengeFor(error, settings)
+  if (isBearerError(error)) return challengeFor(error, settings)
   throw error
 }
 

@@ -4,7 +4,7 @@
  *
  * @module middleware/challenge
  */
-import { type BearerError, TemporarilyUnavailableError } from '@oauth-m2m/core'
+import { BearerError, type BearerErrorCode } from '@oauth-m2m/core'
 import { toWWWAuthenticate } from '../www-authenticate.js'
 import type { BearerAuthSettings } from './options.js'
 
@@ -50,7 +50,7 @@ export function challengeFor(error: BearerError | undefined, settings: BearerAut
       JSON.stringify({ error_description: 'a bearer access token is required' }),
     )
   }
-  if (error instanceof TemporarilyUnavailableError || error.error === 'temporarily_unavailable') {
+  if (error.error === 'temporarily_unavailable') {
     if (settings.retryAfterSec > 0) headers['Retry-After'] = String(settings.retryAfterSec)
     return new Challenge(
       503,
@@ -61,7 +61,7 @@ export function challengeFor(error: BearerError | undefined, settings: BearerAut
       }),
     )
   }
-  headers['WWW-Authenticate'] = toWWWAuthenticate(error, realmOption(settings))
+  headers['WWW-Authenticate'] = toWWWAuthenticate(error, { ...realmOption(settings), ...scopeOption(error) })
   return new Challenge(
     error.status,
     headers,
@@ -69,6 +69,31 @@ export function challengeFor(error: BearerError | undefined, settings: BearerAut
   )
 }
 
+const BEARER_ERROR_CODES: ReadonlySet<unknown> = new Set<BearerErrorCode>([
+  'invalid_request',
+  'invalid_token',
+  'insufficient_scope',
+  'temporarily_unavailable',
+])
+
+/**
+ * Whether `error` is a `BearerError`, also when it comes from another copy of `@oauth-m2m/core`
+ * (two versions installed side by side), where `instanceof` alone would say no.
+ */
+export function isBearerError(error: unknown): error is BearerError {
+  if (error instanceof BearerError) return true
+  if (!(error instanceof Error)) return false
+  const candidate = error as Error & { status?: unknown; error?: unknown }
+  return typeof candidate.status === 'number' && BEARER_ERROR_CODES.has(candidate.error)
+}
+
 function realmOption(settings: BearerAuthSettings): { realm?: string } {
   return settings.realm === undefined ? {} : { realm: settings.realm }
+}
+
+// Read by shape rather than `instanceof InsufficientScopeError`, for the same reason as isBearerError.
+function scopeOption(error: BearerError): { scope?: readonly string[] } {
+  const required = (error as { requiredScopes?: unknown }).requiredScopes
+  if (error.error !== 'insufficient_scope' || !Array.isArray(required)) return {}
+  return { scope: required.filter((s): s is string => typeof s === 'string') }
 }

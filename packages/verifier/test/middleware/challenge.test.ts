@@ -5,7 +5,7 @@ import {
   TemporarilyUnavailableError,
 } from '@oauth-m2m/core'
 import { describe, expect, it } from 'vitest'
-import { challengeFor } from '../../src/middleware/challenge.js'
+import { challengeFor, isBearerError } from '../../src/middleware/challenge.js'
 import { resolveBearerAuthOptions } from '../../src/middleware/options.js'
 import { fakeVerifier } from './fake-verifier.js'
 
@@ -58,5 +58,19 @@ describe('challengeFor', () => {
       headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Retry-After': '30' },
       body: '{"error":"temporarily_unavailable","error_description":"the access token cannot be checked right now; try again later"}',
     })
+  })
+})
+
+describe('isBearerError', () => {
+  it('recognises bearer errors, also from another copy of the core package, and nothing else', () => {
+    class ForeignInvalidToken extends Error {
+      readonly status = 401
+      readonly error = 'invalid_token'
+    }
+    expect(isBearerError(new InvalidTokenError('x'))).toBe(true)
+    expect(isBearerError(new ForeignInvalidToken('x'))).toBe(true)
+    expect(isBearerError(Object.assign(new Error('x'), { status: 500, error: 'server_error' }))).toBe(false)
+    expect(isBearerError({ status: 401, error: 'invalid_token' })).toBe(false)
+    expect(isBearerError(new Error('x'))).toBe(false)
   })
 })
