@@ -83,7 +83,8 @@ export async function requestJson(
   url: string | URL,
   options: JsonRequestOptions = {},
 ): Promise<JsonResponse> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+  // AbortSignal.timeout takes whole milliseconds only; a computed budget (deadline − now) is not.
+  const timeoutMs = Math.max(0, Math.ceil(options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS))
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   const purpose = options.purpose ?? 'server'
   const timeout = AbortSignal.timeout(timeoutMs)

@@ -152,6 +152,12 @@ describe('requestJson: transport failures', () => {
     })
   })
 
+  it('accepts a computed, fractional time budget (rounded up to whole milliseconds)', async () => {
+    server.respond = () => {}
+    const err = await requestJson(server.url, { timeoutMs: 50.4 }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'ERR_TIMEOUT', timeoutMs: 51 })
+  })
+
   it('times out when the body stalls after the headers', async () => {
     server.respond = (_req, res) => {
       res.writeHead(200, jsonHeaders)
