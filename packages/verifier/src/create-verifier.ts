@@ -3,14 +3,20 @@
  *
  * @module create-verifier
  */
-import { BearerError, InvalidTokenError, JwksCache, TemporarilyUnavailableError } from '@oauth-m2m/core'
+import {
+  BearerError,
+  InsufficientScopeError,
+  InvalidTokenError,
+  JwksCache,
+  TemporarilyUnavailableError,
+} from '@oauth-m2m/core'
 import type { ClaimRules } from './access-token-claims.js'
 import { type RejectionEvent, rejectionChannel } from './diagnostics.js'
 import { Introspector } from './introspection.js'
 import { IssuerKeys } from './issuer-keys.js'
 import { IssuerMetadata } from './issuer-metadata.js'
 import { type JwtPolicy, verifyJwt } from './jwt-verification.js'
-import { requireScopes } from './scopes.js'
+import { hasScopes, requireScopes } from './scopes.js'
 import { hashToken } from './token-hash.js'
 import { classifyToken } from './token-syntax.js'
 import type { Principal, Verifier, VerifyOptions } from './types.js'
@@ -86,17 +92,20 @@ export function createVerifier(options: VerifierOptions): Verifier {
       : undefined
   let closed = false
 
-  async function check(token: string, signal: AbortSignal | undefined): Promise<Principal> {
+  /** The cache key of a token the verified-token cache may hold, or `undefined` when it cannot. */
+  function cacheKey(token: string): string | undefined {
+    if (!tokenCache || closed || typeof token !== 'string' || token.length > config.maxTokenLength)
+      return undefined
+    return hashToken(token)
+  }
+
+  async function check(token: string, tokenHash: string | undefined, signal: AbortSignal | undefined) {
     if (closed) throw new TemporarilyUnavailableError('the verifier is closed')
-    if (typeof token === 'string' && token.length <= config.maxTokenLength && tokenCache) {
-      const tokenHash = hashToken(token)
-      const cached = tokenCache.get(tokenHash, Date.now())
-      if (cached) return cached
-      const principal = await checkUncached(token, tokenHash, signal)
-      if (principal.source === 'jwt') tokenCache.set(tokenHash, principal, Date.now())
-      return principal
+    const principal = await checkUncached(token, tokenHash, signal)
+    if (tokenCache && tokenHash !== undefined && principal.source === 'jwt') {
+      tokenCache.set(tokenHash, principal, Date.now())
     }
-    return checkUncached(token, undefined, signal)
+    return principal
   }
 
   async function checkUncached(
@@ -116,16 +125,31 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return introspector.introspect(token, tokenHash ?? hashToken(token), signal)
   }
 
+  async function checkAndAuthorize(
+    token: string,
+    tokenHash: string | undefined,
+    options: VerifyOptions,
+  ): Promise<Principal> {
+    try {
+      const principal = await check(token, tokenHash, options.signal)
+      requireScopes(principal, options.scopes)
+      return principal
+    } catch (err) {
+      publishRejection(err)
+      throw err
+    }
+  }
+
   return {
-    async verify(token: string, verifyOptions: VerifyOptions = {}): Promise<Principal> {
-      try {
-        const principal = await check(token, verifyOptions.signal)
-        requireScopes(principal, verifyOptions.scopes)
-        return principal
-      } catch (err) {
-        publishRejection(err)
-        throw err
-      }
+    // Not async: a cache hit, the hot path, costs a hash and a lookup and enters no async function.
+    verify(token: string, options: VerifyOptions = {}): Promise<Principal> {
+      const tokenHash = cacheKey(token)
+      const cached = tokenHash === undefined ? undefined : tokenCache!.get(tokenHash, Date.now())
+      if (cached === undefined) return checkAndAuthorize(token, tokenHash, options)
+      if (hasScopes(cached, options.scopes)) return Promise.resolve(cached)
+      const err = new InsufficientScopeError(options.scopes!)
+      publishRejection(err)
+      return Promise.reject(err)
     },
     async close(): Promise<void> {
       closed = true

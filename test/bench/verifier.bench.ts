@@ -1,0 +1,140 @@
+/**
+ * Verifier bench (issue 4): `verify()` per second for ES256, EdDSA and RS256 with the
+ * verified-token cache off, beside — in the same run — jose `jwtVerify` with a local key (the
+ * WebCrypto path) and a bare `node:crypto` signature check (the floor of any JWT verification).
+ * Target: at least 1.5× jose for ES256. Then `verify()` of a token already verified (cache hit):
+ * target at least 1 M per second; the bare SHA-256 of the token, measured in the same run, shows
+ * how much of that this machine allows at the moment.
+ *
+ * The verifier gets its keys the production way: `jwksUri` pointing at a JWKS served by node:http
+ * on 127.0.0.1, through the core JWKS cache. Tokens are minted once per algorithm, so every
+ * uncached call does the whole check (parse, header rules, key lookup, signature, claims).
+ */
+import { createPublicKey, verify as cryptoVerify, hash, type JsonWebKey } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createVerifier } from '@oauth-m2m/verifier'
+import { type CryptoKey, exportJWK, generateKeyPair, type JWK, jwtVerify, SignJWT } from 'jose'
+import { type BenchRow, opsPerSecond } from './harness.js'
+
+const ISSUER = 'https://bench-issuer.example'
+const AUDIENCE = 'https://bench-api.example'
+const ALGS = ['ES256', 'EdDSA', 'RS256'] as const
+const CACHE_HIT_TARGET = 1_000_000
+const ES256_TARGET_RATIO = 1.5
+
+interface Fixture {
+  alg: (typeof ALGS)[number]
+  token: string
+  publicKey: CryptoKey
+  publicJwk: JWK
+}
+
+async function fixture(alg: Fixture['alg']): Promise<Fixture> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
+  const publicJwk = { ...(await exportJWK(publicKey)), kid: `bench-${alg}`, alg, use: 'sig' }
+  const token = await new SignJWT({ client_id: 'bench-client', scope: 'read write', sub: 'bench-client' })
+    .setProtectedHeader({ alg, kid: publicJwk.kid, typ: 'at+jwt' })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .setJti('bench')
+    .sign(privateKey)
+  return { alg, token, publicKey, publicJwk }
+}
+
+/** The bare signature check over the token's signing input, as a lower bound of any verifier's cost. */
+function rawCheck(f: Fixture): () => boolean {
+  const key = createPublicKey({ key: f.publicJwk as JsonWebKey, format: 'jwk' })
+  const dot = f.token.lastIndexOf('.')
+  const input = Buffer.from(f.token.slice(0, dot), 'latin1')
+  const signature = Buffer.from(f.token.slice(dot + 1), 'base64url')
+  if (f.alg === 'ES256') {
+    return () => cryptoVerify('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, signature)
+  }
+  if (f.alg === 'RS256') return () => cryptoVerify('sha256', input, key, signature)
+  return () => cryptoVerify(null, input, key, signature)
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const fixtures = await Promise.all(ALGS.map(fixture))
+  const jwks = JSON.stringify({ keys: fixtures.map((f) => f.publicJwk) })
+  const server = createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end(jwks),
+  )
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`
+  const rows: BenchRow[] = []
+  try {
+    const options = { issuer: ISSUER, audience: AUDIENCE, jwksUri }
+    const uncached = createVerifier({ ...options, tokenCache: false })
+    const cached = createVerifier(options)
+    let es256Uncached = 0
+
+    for (const f of fixtures) {
+      if (!rawCheck(f)()) throw new Error(`bench fixture for ${f.alg} does not verify`)
+      await uncached.verify(f.token) // fetch the JWKS before measuring
+      const joseOps = await opsPerSecond(() =>
+        jwtVerify(f.token, f.publicKey, {
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          typ: 'at+jwt',
+          algorithms: [f.alg],
+        }),
+      )
+      const verifierOps = await opsPerSecond(() => uncached.verify(f.token))
+      const rawOps = await opsPerSecond(rawCheck(f))
+      if (f.alg === 'ES256') es256Uncached = verifierOps
+      const baseline = { name: 'jose.jwtVerify, local key', value: joseOps }
+      rows.push({
+        group: 'verifier',
+        name: `verify() ${f.alg}, token cache off`,
+        value: verifierOps,
+        unit: 'ops/s',
+        baseline,
+        higherIsBetter: true,
+        ...(f.alg === 'ES256'
+          ? { target: `≥ ${ES256_TARGET_RATIO}× jose`, met: verifierOps >= ES256_TARGET_RATIO * joseOps }
+          : {}),
+      })
+      rows.push({
+        group: 'verifier',
+        name: `node:crypto verify ${f.alg}, signature only`,
+        value: rawOps,
+        unit: 'ops/s',
+        baseline,
+        higherIsBetter: true,
+      })
+    }
+
+    const hot = fixtures[0]!.token
+    await cached.verify(hot)
+    const hitOps = await opsPerSecond(() => cached.verify(hot))
+    rows.push({
+      group: 'verifier',
+      name: 'verify() ES256, verified-token cache hit',
+      value: hitOps,
+      unit: 'ops/s',
+      baseline: { name: 'verify() ES256, cache off', value: es256Uncached },
+      higherIsBetter: true,
+      target: '≥ 1 M ops/s',
+      met: hitOps >= CACHE_HIT_TARGET,
+    })
+    // The floor of a cache hit on this machine right now: hashing the token is most of its cost.
+    const hashOps = await opsPerSecond(() => hash('sha256', hot, 'base64'))
+    rows.push({
+      group: 'verifier',
+      name: 'SHA-256 of the same token alone (cache-hit floor)',
+      value: hashOps,
+      unit: 'ops/s',
+      higherIsBetter: true,
+    })
+    await uncached.close()
+    await cached.close()
+  } finally {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
+  return rows
+}
