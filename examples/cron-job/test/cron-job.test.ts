@@ -50,13 +50,16 @@ describe('example: cron-job', () => {
     expect(outcome.tokenRequests).toBe(1)
   })
 
-  it('as a script, exits 0 by itself once the job is done (no process.exit, nothing left running)', async () => {
+  // Starting tsx on the TypeScript sources takes seconds on a loaded machine; the bound is generous.
+  it('as a script, exits 0 by itself once the job is done (no process.exit, nothing left running)', {
+    timeout: 60_000,
+  }, async () => {
     // execFile rejects on a non-zero exit and kills the child at the timeout: resolving means
     // the process ended on its own, with exit code 0.
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', '--conditions=@oauth-m2m/source', 'examples/cron-job/src/main.ts'],
-      { cwd: root, timeout: 30_000, env: { ...process.env, ISSUER: '' } },
+      { cwd: root, timeout: 50_000, env: { ...process.env, ISSUER: '' } },
     )
 
     expect(stdout).toMatch(/got a token for scope "reports:write", valid until \d{4}-/)

@@ -32,11 +32,12 @@ describe('example: hono-api', () => {
     })
   })
 
-  it('runs as a script: prints each answer and exits 0 on its own', async () => {
+  // Starting tsx on the TypeScript sources takes seconds on a loaded machine; the bound is generous.
+  it('runs as a script: prints each answer and exits 0 on its own', { timeout: 60_000 }, async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', '--conditions=@oauth-m2m/source', 'examples/hono-api/src/main.ts'],
-      { cwd: root, timeout: 30_000, env: { ...process.env, ISSUER: '' } },
+      { cwd: root, timeout: 50_000, env: { ...process.env, ISSUER: '' } },
     )
 
     expect(stdout).toContain('no token: GET /things -> 401')

@@ -28,11 +28,12 @@ describe('example: introspection', () => {
     expect(outcome.withUnknownToken.challenge).toContain('error="invalid_token"')
   })
 
-  it('runs as a script: prints what happened and exits 0 on its own', async () => {
+  // Starting tsx on the TypeScript sources takes seconds on a loaded machine; the bound is generous.
+  it('runs as a script: prints what happened and exits 0 on its own', { timeout: 60_000 }, async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', '--conditions=@oauth-m2m/source', 'examples/introspection/src/main.ts'],
-      { cwd: root, timeout: 30_000, env: { ...process.env, ISSUER: '' } },
+      { cwd: root, timeout: 50_000, env: { ...process.env, ISSUER: '' } },
     )
 
     expect(stdout).toContain("the caller's token is opaque")

@@ -20,11 +20,12 @@ describe('example: private-key-jwt', () => {
     expect(outcome.unknownKeyError).toBe('invalid_client')
   })
 
-  it('runs as a script: prints what happened and exits 0 on its own', async () => {
+  // Starting tsx on the TypeScript sources takes seconds on a loaded machine; the bound is generous.
+  it('runs as a script: prints what happened and exits 0 on its own', { timeout: 60_000 }, async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', '--conditions=@oauth-m2m/source', 'examples/private-key-jwt/src/main.ts'],
-      { cwd: root, timeout: 30_000, env: { ...process.env, ISSUER: '' } },
+      { cwd: root, timeout: 50_000, env: { ...process.env, ISSUER: '' } },
     )
 
     expect(stdout).toContain('registered ledger-service with public key ledger-2026-01')

@@ -20,7 +20,8 @@ describe('example: secret-rotation', () => {
     ])
   })
 
-  it('runs as a script: prints each step and exits 0 on its own', async () => {
+  // Starting tsx on the TypeScript sources takes seconds on a loaded machine; the bound is generous.
+  it('runs as a script: prints each step and exits 0 on its own', { timeout: 60_000 }, async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', '--conditions=@oauth-m2m/source', 'examples/secret-rotation/src/main.ts'],

@@ -51,11 +51,12 @@ describe('example: service-to-service', () => {
     expect(outcome.thirdPartySawToken).toBe(false)
   })
 
-  it('runs as a script: prints what happened and exits 0 on its own', async () => {
+  // Starting tsx on the TypeScript sources takes seconds on a loaded machine; the bound is generous.
+  it('runs as a script: prints what happened and exits 0 on its own', { timeout: 60_000 }, async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', '--conditions=@oauth-m2m/source', 'examples/service-to-service/src/main.ts'],
-      { cwd: root, timeout: 30_000, env: { ...process.env, ISSUER: '' } },
+      { cwd: root, timeout: 50_000, env: { ...process.env, ISSUER: '' } },
     )
 
     expect(stdout).toContain('-> 200 (the API saw checkout-service)')
