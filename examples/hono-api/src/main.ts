@@ -6,7 +6,9 @@
  * Against your own authorization server: ISSUER, AUDIENCE (this API's identifier there), and
  * CLIENT_ID / CLIENT_SECRET of a client allowed `inventory:read inventory:write` for it.
  */
+import { once } from 'node:events'
 import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
 import { serve } from '@hono/node-server'
 import { createVerifier, type Verifier } from '@oauth-m2m/verifier'
@@ -37,12 +39,9 @@ export async function main(log: (line: string) => void = () => {}): Promise<Call
   // One verifier per process: it caches the issuer's keys and recently verified tokens.
   const verifier = createVerifier({ issuer, audience })
   const app = createApp(verifier)
-  let server: Server | undefined
-  const port = await new Promise<number>((resolve) => {
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
-      resolve(info.port),
-    ) as Server
-  })
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
   const apiUrl = `http://127.0.0.1:${port}`
   log(`inventory API on ${apiUrl}, accepting tokens from ${issuer} for ${audience}`)
 
@@ -50,8 +49,8 @@ export async function main(log: (line: string) => void = () => {}): Promise<Call
     return await callApi(caller, apiUrl, log)
   } finally {
     await new Promise<void>((resolve) => {
-      server?.close(() => resolve())
-      server?.closeIdleConnections()
+      server.close(() => resolve())
+      server.closeIdleConnections()
     })
     await verifier.close()
     await close()
