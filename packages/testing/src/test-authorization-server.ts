@@ -64,12 +64,13 @@ export interface TestAuthorizationServer {
   readonly audience: string
   /** The real server: `handle()`, `metadata`, `rotateSigningKey()`. */
   readonly server: AuthorizationServer
-  /** Ids of every registered client, the default one first. */
+  /** Ids of every registered client, the default one first (see `createClient`). */
   readonly clientIds: readonly string[]
   /**
    * The credentials of a registered client, ready for `createTokenClient({ ...credentials })`.
-   * The reference server registers clients only at start, so `clientId` must be the default
-   * client (when omitted) or one given in `options.clients`.
+   * Without `clientId`: the default client, or with `defaultClient: false` the first of
+   * `options.clients`. The reference server registers clients only at start, so `clientId` must
+   * name the default client or one given in `options.clients`.
    *
    * @throws {ConfigurationError} when no such client is registered, or the server holds only
    *   public or hashed credentials of it (keys or secret hashes the test registered itself).
@@ -105,19 +106,20 @@ export function prepareTestServerConfig(
   issuer: string | undefined,
 ): PreparedTestServerConfig {
   const { clients = [], defaultClient = {}, defaultAudience, issuer: _issuer, ...serverOptions } = options
-  const listed: TestClientMetadata[] = []
-  if (
-    defaultClient !== false &&
-    !clients.some((c) => c?.client_id === (defaultClient.client_id ?? DEFAULT_TEST_CLIENT_ID))
-  ) {
-    listed.push({
+  const defaultId = defaultClient === false ? undefined : (defaultClient.client_id ?? DEFAULT_TEST_CLIENT_ID)
+  const replacement = clients.find((c) => defaultId !== undefined && c?.client_id === defaultId)
+  let listed: TestClientMetadata[]
+  if (defaultClient === false) listed = [...clients]
+  else if (replacement) listed = [replacement, ...clients.filter((c) => c !== replacement)]
+  else {
+    const builtIn: TestClientMetadata = {
       client_id: DEFAULT_TEST_CLIENT_ID,
       scope: DEFAULT_TEST_SCOPE,
       token_endpoint_auth_method: 'client_secret_basic',
       ...defaultClient,
-    })
+    }
+    listed = [builtIn, ...clients]
   }
-  listed.push(...clients)
   const prepared = new Map<string, PreparedTestClient>()
   for (const metadata of listed) {
     const client = prepareTestClient(metadata)

@@ -185,6 +185,21 @@ describe('startAuthorizationServer options', () => {
     }
   })
 
+  it('makes a listed client with the default id the default client', async () => {
+    const as = await startAuthorizationServer({
+      clients: [
+        { client_id: 'other', scope: 'x' },
+        { client_id: 'test-client', token_endpoint_auth_method: 'client_secret_post', scope: 'y' },
+      ],
+    })
+    try {
+      expect(as.clientIds).toEqual(['test-client', 'other'])
+      expect(as.createClient()).toMatchObject({ authMethod: 'client_secret_post', registeredScope: 'y' })
+    } finally {
+      await as.close()
+    }
+  })
+
   it('cannot act as a private_key_jwt client whose keys the test registered itself', async () => {
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
     const as = await startAuthorizationServer({
