@@ -8,15 +8,15 @@
  * @module run-demo
  */
 import { once } from 'node:events'
-import { clientSecretBasic, clientSecretPost, createTokenClient, type TokenClient } from '@oauth-m2m/client'
 import { type AuthorizationServerMetadata, ConfigurationError, discover } from '@oauth-m2m/core'
 import { createAuthorizationServer } from '@oauth-m2m/server'
 import { serveApis } from './apis.js'
-import { createDemoSetup, type DemoCredentials, SCOPES } from './config.js'
+import { createDemoSetup, SCOPES } from './config.js'
 import { curlLines } from './curl-lines.js'
 import { tokenSignedWithAnotherKey, unsignedToken } from './forged-tokens.js'
 import { openLoopbackServer } from './loopback-server.js'
 import { Narrator } from './narrator.js'
+import { createServiceClient, ServiceCalls, type ServiceClientOptions } from './services.js'
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -53,20 +53,12 @@ export interface DemoSummary {
   introspections: number
 }
 
-/** Refresh after 60% of the (short) lifetime, so that the demo shows it within seconds. */
-const DEMO_REFRESH_RATIO = 0.6
-
 function printStdout(line: string): void {
   process.stdout.write(`${line}\n`)
 }
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
-}
-
-function describeBody(text: string): string {
-  const oneLine = text.replace(/\s+/g, ' ').trim()
-  return oneLine.length > 100 ? `${oneLine.slice(0, 100)}…` : oneLine
 }
 
 /** Runs the demo and resolves with its counts once every server is closed. */
@@ -78,7 +70,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   }
   const closers: Array<() => Promise<void>> = []
   const closeAll = async () => {
-    for (const close of closers.splice(0).reverse()) await close()
+    // Newest first; every one runs even when an earlier one fails.
+    let failure: unknown
+    for (const close of closers.splice(0).reverse()) {
+      await close().catch((error: unknown) => {
+        failure ??= error
+      })
+    }
+    if (failure !== undefined) throw failure
   }
   const summary: DemoSummary = {
     requests: 0,
@@ -148,54 +147,31 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     const methods = metadata.token_endpoint_auth_methods_supported?.join(', ')
     if (methods !== undefined) narrator.detail(`${'client authentication'.padEnd(24)}${methods}`)
 
-    const clientFor = (
-      credentials: DemoCredentials,
-      method: 'basic' | 'post',
-      scope: string,
-      resource: string,
-    ) => {
-      const auth =
-        method === 'basic'
-          ? clientSecretBasic(credentials.clientSecret)
-          : clientSecretPost(credentials.clientSecret)
-      const client = createTokenClient({
-        issuer,
-        clientId: credentials.clientId,
-        auth,
-        scope,
-        resource,
-        refreshRatio: DEMO_REFRESH_RATIO,
-        refreshMarginSec: 1,
-        clockSkewSec: 1,
-      })
+    const serviceClient = (options: Omit<ServiceClientOptions, 'issuer'>) => {
+      const client = createServiceClient({ issuer, ...options })
       closers.push(() => client.close())
       return client
     }
-    const checkoutInventory = clientFor(
-      setup.checkout,
-      'basic',
-      `${SCOPES.readStock} ${SCOPES.reserveStock}`,
-      inventory.url,
-    )
-    const checkoutBilling = clientFor(setup.checkout, 'basic', SCOPES.charge, billing.url)
-    const reportingInventory = clientFor(setup.reporting, 'post', SCOPES.readStock, inventory.url)
-
-    const call = async (service: string, client: TokenClient, method: 'GET' | 'POST', url: string) => {
-      narrator.say('')
-      narrator.say(`${service}: ${method} ${apiName(url)} ${new URL(url).pathname}`)
-      summary.requests++
-      const response = await client.fetch(url, {
-        method,
-        ...(method === 'POST' && { body: '{"quantity":1}', headers: { 'content-type': 'application/json' } }),
-      })
-      const body = await response.text()
-      narrator.say(`answer: ${response.status} ${describeBody(body)}`)
-      if (response.ok) summary.succeeded++
-      const challenge = response.headers.get('www-authenticate')
-      if (challenge !== null) narrator.detail(`WWW-Authenticate: ${challenge}`)
-      if (response.status === 403 && challenge?.includes('error="insufficient_scope"')) summary.forbidden++
-      return response.status
-    }
+    const checkoutInventory = serviceClient({
+      credentials: setup.checkout,
+      method: 'client_secret_basic',
+      scope: `${SCOPES.readStock} ${SCOPES.reserveStock}`,
+      resource: inventory.url,
+    })
+    const checkoutBilling = serviceClient({
+      credentials: setup.checkout,
+      method: 'client_secret_basic',
+      scope: SCOPES.charge,
+      resource: billing.url,
+    })
+    const reportingInventory = serviceClient({
+      credentials: setup.reporting,
+      method: 'client_secret_post',
+      scope: SCOPES.readStock,
+      resource: inventory.url,
+    })
+    const services = new ServiceCalls(narrator, apiName)
+    const call = services.call.bind(services)
 
     narrator.section('checkout-service reads the stock: its first call needs a token')
     await call('checkout-service', checkoutInventory, 'GET', `${inventory.url}/items`)
@@ -235,7 +211,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     await refreshed
     await call('checkout-service', checkoutInventory, 'GET', `${inventory.url}/items`)
 
-    Object.assign(summary, {
+    Object.assign(summary, services.counts, {
       tokensFetched: narrator.counts.tokensFetched,
       backgroundRefreshes: narrator.counts.backgroundRefreshes,
       tokensFromCache: narrator.counts.tokensFromCache,
