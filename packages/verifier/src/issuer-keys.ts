@@ -59,10 +59,14 @@ export class IssuerKeys {
     if (this.resolved) return this.resolved
     const metadata = await abortable(this.#metadata.get(), signal)
     const jwksUri = await this.#metadata.endpoint('jwks_uri')
-    this.resolved ??= {
-      keys: new JwksCache(jwksUri, this.#options.jwksOptions),
-      algorithms: this.#options.algorithms ?? defaultAlgorithms(metadata),
+    let keys: JwksCache
+    try {
+      keys = new JwksCache(jwksUri, this.#options.jwksOptions)
+    } catch (cause) {
+      // The issuer published a jwks_uri that is not an http(s) URL: no token of it can be checked.
+      throw new TemporarilyUnavailableError("the issuer's jwks_uri is not usable", { cause })
     }
+    this.resolved ??= { keys, algorithms: this.#options.algorithms ?? defaultAlgorithms(metadata) }
     return this.resolved
   }
 }

@@ -187,6 +187,14 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
           maxTtlMs: positive(cache?.maxTtlMs, 'tokenCache.maxTtlMs', DEFAULT_TOKEN_CACHE_MAX_TTL_MS),
         }
 
+  const jwks = options.jwks ?? {}
+  for (const name of ['timeoutMs', 'maxAgeMs', 'cooldownMs', 'maxStaleMs'] as const) {
+    const value = jwks[name]
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
+      invalid(`jwks.${name} must be a non-negative number of milliseconds`)
+    }
+  }
+
   return {
     issuers,
     audiences,
@@ -200,6 +208,6 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
     tokenCache,
     dispatcher,
     timeoutMs: positive(options.timeoutMs, 'timeoutMs', DEFAULT_VERIFIER_TIMEOUT_MS),
-    jwks: { ...options.jwks, ...(dispatcher ? { dispatcher } : {}) },
+    jwks: { ...jwks, ...(dispatcher ? { dispatcher } : {}) },
   }
 }
