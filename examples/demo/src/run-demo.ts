@@ -197,14 +197,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
 
     narrator.section('Early refresh: a token is renewed before it expires, without making anyone wait')
     const times = narrator.tokenTimes(setup.checkout.clientId, inventory.url)
-    if (times !== undefined) {
-      const waitMs = times.refreshAt - Date.now() + 100
-      if (waitMs > 0) {
-        narrator.say(
-          `waiting ${(waitMs / 1000).toFixed(1)} s until checkout-service's inventory token is due for refresh…`,
-        )
-        await delay(waitMs)
-      }
+    // The client publishes every schedule it sets; without one there would be nothing to wait for.
+    if (times === undefined) throw new Error('the client reported no refresh schedule for its token')
+    // Past refreshAt the next call finds the token stale (or, on a very slow machine, expired):
+    // either way it causes a token request, which `refreshed` waits for.
+    const waitMs = times.refreshAt - Date.now() + 100
+    if (waitMs > 0) {
+      narrator.say(
+        `waiting ${(waitMs / 1000).toFixed(1)} s until checkout-service's inventory token is due for refresh…`,
+      )
+      await delay(waitMs)
     }
     const refreshed = narrator.nextTokenResponse(setup.checkout.clientId, inventory.url)
     await call('checkout-service', checkoutInventory, 'GET', `${inventory.url}/items`)

@@ -41,7 +41,8 @@ describe('runDemo', () => {
             await r.arrayBuffer()
             return r.status
           })
-          keptServerAnswered.finally(() => stop.abort())
+          const stopDemo = () => stop.abort()
+          keptServerAnswered.then(stopDemo, stopDemo)
         }
       },
     })
