@@ -16,7 +16,10 @@ export interface Principal {
   audience: string[]
   /** The issuer that vouched for the token (`iss`). */
   issuer: string
-  /** When the token expires, epoch milliseconds. */
+  /**
+   * When the token expires, epoch milliseconds. `Infinity` only for an introspection answer without
+   * `exp` (RFC 7662 makes it optional); such an answer is still reused for at most `maxTtlMs`.
+   */
   expiresAt: number
   /** The token's `jti`, when present. */
   jti: string | undefined
