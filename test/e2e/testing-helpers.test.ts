@@ -4,12 +4,8 @@
  * behind msw through the undici bridge.
  */
 import { createTokenClient } from '@oauth-m2m/client'
-import {
-  authorizationServerHandlers,
-  createMswDispatcher,
-  createTestAuthorizationServer,
-  startAuthorizationServer,
-} from '@oauth-m2m/testing'
+import { createTestAuthorizationServer, startAuthorizationServer } from '@oauth-m2m/testing'
+import { authorizationServerHandlers, createMswDispatcher } from '@oauth-m2m/testing/msw'
 import { createVerifier } from '@oauth-m2m/verifier'
 import { HttpResponse, http } from 'msw'
 import { expect, it } from 'vitest'

@@ -1,5 +1,5 @@
 import { ConfigurationError, clientSecretBasic, OAuthResponseError } from '@oauth-m2m/core'
-import { createMswDispatcher } from '@oauth-m2m/testing'
+import { createMswDispatcher } from '@oauth-m2m/testing/msw'
 import { HttpResponse, http } from 'msw'
 import { FormData, request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'

@@ -2,7 +2,7 @@
  * A token endpoint made of msw handlers, for the client's unit tests of HTTP edge cases: each
  * test scripts the answers, and the server records what it was sent.
  */
-import { createMswDispatcher } from '@oauth-m2m/testing'
+import { createMswDispatcher } from '@oauth-m2m/testing/msw'
 import { HttpResponse, http, type JsonBodyType } from 'msw'
 import type { Dispatcher } from 'undici'
 

@@ -12,7 +12,7 @@ import {
   clientSecretPost,
   privateKeyJwt,
 } from '@oauth-m2m/core'
-import { createMswDispatcher } from '@oauth-m2m/testing'
+import { createMswDispatcher } from '@oauth-m2m/testing/msw'
 import { generateKeyPair } from 'jose'
 import { delay, HttpResponse, http } from 'msw'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

@@ -1,12 +1,10 @@
 /**
  * `@oauth-m2m/testing`: helpers for testing code that uses oauth-m2m — the real reference
  * authorization server on a free loopback port or in process behind msw, credentials of test
- * clients, minted tokens, and an msw bridge for undici.
+ * clients and minted tokens. The msw helpers live in `@oauth-m2m/testing/msw`.
  *
  * @packageDocumentation
  */
-export * from './msw-handlers.js'
-export * from './msw-undici.js'
 export * from './start-authorization-server.js'
 export {
   createTestAuthorizationServer,

@@ -1,13 +1,12 @@
 import { ConfigurationError, clientSecretBasic, discover, JwksCache, requestJson } from '@oauth-m2m/core'
 import { createAuthorizationServer } from '@oauth-m2m/server'
 import {
-  authorizationServerHandlers,
-  createMswDispatcher,
   createTestAuthorizationServer,
   DEFAULT_TEST_ISSUER,
   type TestAuthorizationServer,
   type TestClientCredentials,
 } from '@oauth-m2m/testing'
+import { authorizationServerHandlers, createMswDispatcher } from '@oauth-m2m/testing/msw'
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
 import type { Dispatcher } from 'undici'

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { createMswDispatcher, UnhandledRequestError } from '@oauth-m2m/testing'
+import { createMswDispatcher, UnhandledRequestError } from '@oauth-m2m/testing/msw'
 import { delay, HttpResponse, http, type RequestHandler } from 'msw'
 import { type Dispatcher, errors, FormData, fetch, Headers, request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
