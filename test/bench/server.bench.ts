@@ -10,7 +10,8 @@
  * Each server runs in its own child process (`server-fixtures/`), so its CPU time is read from
  * inside it with `process.cpuUsage()` and does not include the load generator's. Load: autocannon,
  * 16 connections over loopback, a short warm-up, then `BENCH_DURATION_SEC` (default 10) measured
- * seconds. Any non-2xx answer or connection error fails the bench.
+ * seconds per server, in three slices interleaved with the other servers' so that noise from this
+ * shared machine spreads over all of them. Any non-2xx answer or connection error fails the bench.
  *
  * `BENCH_CPU_PROF_DIR=DIR` runs the oauth-m2m fixture with `node --cpu-prof` and writes its
  * profile there.
@@ -41,6 +42,8 @@ const fixtures = join(here, 'server-fixtures')
 const CONNECTIONS = 16
 const DURATION_SEC = positiveNumber(process.env.BENCH_DURATION_SEC, 10)
 const WARMUP_SEC = Math.min(3, Math.max(1, Math.round(DURATION_SEC / 3)))
+/** Measured slices per server; see {@link measureInterleaved}. */
+const ROUNDS = 3
 const START_TIMEOUT_MS = 30_000
 const TARGET_RATIO_VS_OIDC = 3
 const TARGET_CPU_US_PER_TOKEN = 100
@@ -200,37 +203,52 @@ interface Measured {
   cpuMicrosPerReq: number
 }
 
-async function measure(fixture: Fixture): Promise<Measured> {
-  console.error(
-    `  ${fixture.name}: warm-up ${WARMUP_SEC} s, then ${DURATION_SEC} s at ${CONNECTIONS} connections`,
-  )
-  assertAllSucceeded(fixture.name, await load(fixture.url, WARMUP_SEC))
-  const cpuBefore = await fixture.cpuMicros()
-  const result = await load(fixture.url, DURATION_SEC)
-  const cpuAfter = await fixture.cpuMicros()
-  assertAllSucceeded(fixture.name, result)
-  const answered = result['2xx']
-  return { reqPerSec: answered / result.duration, cpuMicrosPerReq: (cpuAfter - cpuBefore) / answered }
+/** One fixture under test, with what its measured load phases added up to. */
+interface Contender {
+  fixture: Fixture
+  cpuMicros: number
+  answered: number
+  seconds: number
 }
 
-async function measureFixture(
-  name: string,
-  file: string,
-  check: (fixture: Fixture) => Promise<void>,
-  execArgv: string[] = [],
-): Promise<Measured> {
-  const fixture = await startFixture(name, file, execArgv)
-  try {
-    await check(fixture)
-    return await measure(fixture)
-  } finally {
-    await fixture.stop()
+/**
+ * Measures every fixture in `ROUNDS` interleaved slices of `DURATION_SEC / ROUNDS` seconds, so that
+ * a burst of load from elsewhere on this shared machine falls on all of them rather than on one.
+ */
+async function measureInterleaved(fixtures: Fixture[]): Promise<Measured[]> {
+  const contenders: Contender[] = fixtures.map((fixture) => ({
+    fixture,
+    cpuMicros: 0,
+    answered: 0,
+    seconds: 0,
+  }))
+  for (const { fixture } of contenders) {
+    console.error(`  ${fixture.name}: warm-up ${WARMUP_SEC} s at ${CONNECTIONS} connections`)
+    assertAllSucceeded(fixture.name, await load(fixture.url, WARMUP_SEC))
   }
+  const sliceSec = DURATION_SEC / ROUNDS
+  for (let round = 1; round <= ROUNDS; round++) {
+    console.error(`  round ${round}/${ROUNDS}: ${sliceSec.toFixed(1)} s per server`)
+    for (const contender of contenders) {
+      const cpuBefore = await contender.fixture.cpuMicros()
+      const result = await load(contender.fixture.url, sliceSec)
+      const cpuAfter = await contender.fixture.cpuMicros()
+      assertAllSucceeded(contender.fixture.name, result)
+      contender.cpuMicros += cpuAfter - cpuBefore
+      contender.answered += result['2xx']
+      contender.seconds += result.duration
+    }
+  }
+  return contenders.map((c) => ({
+    reqPerSec: c.answered / c.seconds,
+    cpuMicrosPerReq: c.cpuMicros / c.answered,
+  }))
 }
 
-/** ES256 signing rate in this process: oauth-m2m's `signJwt` and jose's `SignJWT` with the same key. */
 /** Signs this many tokens to read the CPU time of one `signJwt`, which is steadier than its rate. */
 const SIGNS_FOR_CPU = 5000
+
+/** ES256 signing in this process: rates of oauth-m2m's `signJwt` and jose's `SignJWT` with the same key, and the CPU of one `signJwt`. */
 
 async function signRates(): Promise<{ signJwt: number; jose: number; signJwtCpuMicros: number }> {
   const keys = await SigningKeySet.create({ alg: 'ES256' })
@@ -266,10 +284,24 @@ export async function run(): Promise<BenchRow[]> {
   try {
     const profileDir = process.env.BENCH_CPU_PROF_DIR
     const m2mArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : []
-    const bare = await measureFixture('bare node:http', 'bare-http.ts', checkBareServer)
-    const m2m = await measureFixture('oauth-m2m', 'oauth-m2m.ts', checkTokenEndpoint, m2mArgv)
-    const floor = await measureFixture('node:http + signJwt', 'http-sign.ts', checkBareServer)
-    const oidc = await measureFixture('oidc-provider', 'oidc-provider.ts', checkTokenEndpoint)
+    const fixtures: Fixture[] = []
+    const start = async (
+      name: string,
+      file: string,
+      check: (f: Fixture) => Promise<void>,
+      argv?: string[],
+    ) => {
+      const fixture = await startFixture(name, file, argv)
+      fixtures.push(fixture)
+      await check(fixture)
+    }
+    await start('bare node:http', 'bare-http.ts', checkBareServer)
+    await start('oauth-m2m', 'oauth-m2m.ts', checkTokenEndpoint, m2mArgv)
+    await start('node:http + signJwt', 'http-sign.ts', checkBareServer)
+    await start('oidc-provider', 'oidc-provider.ts', checkTokenEndpoint)
+    const measured = await measureInterleaved(fixtures)
+    await Promise.all(fixtures.map((fixture) => fixture.stop()))
+    const [bare, m2m, floor, oidc] = measured as [Measured, Measured, Measured, Measured]
     console.error('  ES256 sign rates in-process')
     const sign = await signRates()
 
