@@ -33,9 +33,10 @@ export interface JwksCacheOptions {
    */
   maxAgeMs?: number
   /**
-   * Smallest gap between two fetches that the cache starts on its own, in milliseconds. Default
+   * Smallest gap between two refetches forced by unknown `kid`s, in milliseconds. Default
    * 30 000. A token with an unknown `kid` forces at most one refetch per cooldown, and after a
-   * failed fetch the next is tried no sooner than this.
+   * failed fetch the next is tried no sooner than this. A routine fetch (first use, expiry) does
+   * not start the cooldown, so a key rotated in just after it is still picked up on first sight.
    */
   cooldownMs?: number
   /**
@@ -75,7 +76,7 @@ const errorChannel = channel(JWKS_ERROR_CHANNEL)
  *   `Cache-Control: max-age`); an expired set is refetched on the next use.
  * - All concurrent callers share one fetch.
  * - A `kid` the set does not hold (a key rotation) forces one refetch, at most once per
- *   `cooldownMs`; inside the cooldown such a call fails at once with
+ *   `cooldownMs` counted from the previous such refetch; inside the cooldown such a call fails at once with
  *   {@link JwksNoMatchingKeyError}, so random `kid`s cannot turn into a flood of fetches.
  * - When a refetch fails, the last good set is served for up to `maxStaleMs` past its expiry and
  *   the fetch is retried at most once per cooldown; only without any usable set does a call fail,
@@ -96,6 +97,7 @@ export class JwksCache {
   #set: KeySet | undefined
   #inflight: Promise<KeySet> | undefined
   #lastFetchStartedAt = Number.NEGATIVE_INFINITY
+  #lastUnknownKidFetchAt = Number.NEGATIVE_INFINITY
   /** Error of the latest fetch; cleared by a successful one. */
   #lastFailure: unknown
 
@@ -187,16 +189,20 @@ export class JwksCache {
     // If the refetch fails, the key may exist but cannot be looked up: not the token's fault.
     const why = 'the JWKS could not be refreshed to look up an unknown key'
     if (this.#inflight !== undefined) return this.#await(this.#inflight, why)
-    if (this.#mayFetch()) return this.#await(this.#fetch('unknown-kid'), why)
+    // The cooldown runs from the last refetch an unknown kid forced, not from a routine fetch:
+    // otherwise a rotation soon after start-up or expiry would be refused for a whole cooldown.
+    if (this.#mayFetch() && this.#now() - this.#lastUnknownKidFetchAt >= this.#cooldownMs) {
+      this.#lastUnknownKidFetchAt = this.#now()
+      return this.#await(this.#fetch('unknown-kid'), why)
+    }
     // Inside the cooldown the set is as recent as we allow, unless the latest fetch failed.
     if (this.#lastFailure !== undefined) throw unavailable(this.#lastFailure, why)
     return this.#set!
   }
 
+  /** After a failed fetch, the next is tried no sooner than a cooldown later. */
   #mayFetch(): boolean {
-    // A set's freshness is never shorter than the cooldown (unless maxAgeMs < cooldownMs), so in
-    // practice this only holds back retries after a failure and refetches for unknown kids.
-    return this.#now() - this.#lastFetchStartedAt >= this.#cooldownMs
+    return this.#lastFailure === undefined || this.#now() - this.#lastFetchStartedAt >= this.#cooldownMs
   }
 
   async #await(fetching: Promise<KeySet>, why: string): Promise<KeySet> {

@@ -216,11 +216,22 @@ describe('JwksCache: key selection', () => {
     expect(await jwks.getKey({ kid: 'key-a' })).toEqual(keyA)
   })
 
-  it('fails an unknown kid at once, without a fetch, inside the cooldown of a cold fetch', async () => {
+  it('looks an unknown kid up once even right after a routine fetch (a rotation is seen at once)', async () => {
+    server.respond = json({ keys: [keyA] })
+    const jwks = cache()
+    await jwks.getKey({ kid: 'key-a' })
+    server.respond = json({ keys: [keyA, keyB] })
+    expect(await jwks.getKey({ kid: 'key-b' })).toEqual(keyB)
+    expect(server.requests).toBe(2)
+  })
+
+  it('fails further unknown kids at once, without a fetch, inside the cooldown of that lookup', async () => {
     server.respond = json({ keys: [keyA] })
     const jwks = cache()
     await expect(jwks.getKey({ kid: 'nope' })).rejects.toThrow(/no key for kid "nope"/)
-    expect(server.requests).toBe(1)
+    expect(server.requests).toBe(2)
+    await expect(jwks.getKey({ kid: 'other' })).rejects.toThrow(/no key for kid "other"/)
+    expect(server.requests).toBe(2)
   })
 
   it('without a kid, returns the single key compatible with alg', async () => {

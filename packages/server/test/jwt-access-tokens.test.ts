@@ -66,11 +66,11 @@ describe('JWT access tokens (RFC 9068)', () => {
     expect(introspected.json.active).toBe(true)
   })
 
-  it('publishes public keys only, each with kid, use and alg', async () => {
+  it('publishes public keys only, each with kid, use and alg: the current key and the next one', async () => {
     const { url } = await startServer({ clients, signing: { alg: 'RS256' } })
     const answer = await send(`${url}/jwks`)
     expect(answer.status).toBe(200)
-    expect(answer.json.keys).toHaveLength(1)
+    expect(answer.json.keys).toHaveLength(2)
     for (const key of answer.json.keys) {
       expect(key).toMatchObject({ kid: expect.any(String), use: 'sig', alg: 'RS256', kty: 'RSA' })
       for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) expect(key).not.toHaveProperty(member)

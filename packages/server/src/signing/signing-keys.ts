@@ -207,17 +207,31 @@ function declaredPublicKey(jwk: JWK, privateKey: KeyObject, where: string): KeyO
  * {@link SigningKeySet.rotate} stay published on the JWKS (and usable by {@link SigningKeySet.find})
  * until the latest `exp` of the tokens they signed, plus `retentionMarginMs`, has passed, so no
  * token the server issued ever fails verification because of a rotation.
+ *
+ * The NEXT key is published ahead of use: a verifier that fetched the JWKS at any time since the
+ * previous rotation already holds the key a rotation makes current, so it never has to refetch
+ * (and never meets a JWKS cache's unknown-`kid` cooldown) when the first token signed with it
+ * arrives.
  */
 export class SigningKeySet {
-  readonly #defaultAlg: SigningAlg
+  /** Algorithm of the keys rotations generate: the current key's, or the last one asked for. */
+  #rotationAlg: SigningAlg
   readonly #retentionMarginMs: number
   /** The current key first, then published older keys, newest first. */
   #entries: KeyEntry[]
+  /** Published, not yet signing: the key the next {@link SigningKeySet.rotate} makes current. */
+  #next: SigningKey
 
-  private constructor(defaultAlg: SigningAlg, retentionMarginMs: number, entries: KeyEntry[]) {
-    this.#defaultAlg = defaultAlg
+  private constructor(
+    defaultAlg: SigningAlg,
+    retentionMarginMs: number,
+    entries: KeyEntry[],
+    next: SigningKey,
+  ) {
+    this.#rotationAlg = defaultAlg
     this.#retentionMarginMs = retentionMarginMs
     this.#entries = entries
+    this.#next = next
   }
 
   /**
@@ -239,8 +253,7 @@ export class SigningKeySet {
 
     const entries: KeyEntry[] = []
     if (configured.length === 0) {
-      const pair = await generate(alg)
-      entries.push(newEntry(await toSigningKey(alg, pair.privateKey, pair.publicKey), false))
+      entries.push(newEntry(await generateKey(alg), false))
     } else {
       const seen = new Set<string>()
       for (const [index, jwk] of configured.entries()) {
@@ -251,7 +264,9 @@ export class SigningKeySet {
         entries.push(newEntry(key, index > 0))
       }
     }
-    return new SigningKeySet(alg, retentionMarginMs, entries)
+    // Rotation keeps the algorithm of the current key unless one was asked for.
+    const rotationAlg = options.alg ?? (entries[0] as KeyEntry).key.alg
+    return new SigningKeySet(rotationAlg, retentionMarginMs, entries, await generateKey(rotationAlg))
   }
 
   /** The key that signs new tokens. */
@@ -259,20 +274,28 @@ export class SigningKeySet {
     return (this.#entries[0] as KeyEntry).key
   }
 
+  /** The key the next rotation to the set's algorithm makes current; already on the JWKS. */
+  get next(): SigningKey {
+    return this.#next
+  }
+
   /** The distinct algorithms of the published keys, current key's first. */
   get algorithms(): SigningAlg[] {
-    return [...new Set(this.#entries.map((entry) => entry.key.alg))]
+    return [...new Set([...this.#entries.map((entry) => entry.key.alg), this.#next.alg])]
   }
 
   /**
-   * Generates a new current key (of `alg`, default the set's algorithm). The previous key stays
+   * Makes the pre-published next key current (or, for another `alg` than the set's, a new key
+   * that no verifier has seen yet) and publishes a new next key of `alg`, which later rotations
+   * keep. The previous key stays
    * published until the last token it signed has expired, plus the retention margin.
    */
-  async rotate(alg: SigningAlg = this.#defaultAlg): Promise<SigningKey> {
+  async rotate(alg: SigningAlg = this.#rotationAlg): Promise<SigningKey> {
     if (!isSigningAlg(alg))
       throw new ConfigurationError(`signing alg must be one of ${SUPPORTED_ALGS.join(', ')}`)
-    const pair = await generate(alg)
-    const key = await toSigningKey(alg, pair.privateKey, pair.publicKey)
+    const key = this.#next.alg === alg ? this.#next : await generateKey(alg)
+    this.#rotationAlg = alg
+    this.#next = await generateKey(alg)
     const nowMs = Date.now()
     const previous = this.#entries[0] as KeyEntry
     if (!previous.pinned) previous.retiredAtMs = nowMs
@@ -309,12 +332,12 @@ export class SigningKeySet {
    */
   publicJwks(nowMs: number = Date.now()): { keys: JWK[] } {
     this.#prune(nowMs)
-    return { keys: this.#entries.map((entry) => publicOnly(entry.key.publicJwk)) }
+    return { keys: [...this.#entries, { key: this.#next }].map((entry) => publicOnly(entry.key.publicJwk)) }
   }
 
   /**
-   * The published key with this `kid`, or `undefined` (also for a replaced key whose retention
-   * has ended).
+   * The key with this `kid` that may have signed a token: the current key or a replaced one still
+   * retained; `undefined` otherwise (also for the next key, which has signed nothing yet).
    *
    * @param nowMs The current time in epoch ms. Default `Date.now()`.
    */
@@ -335,6 +358,11 @@ export class SigningKeySet {
       return nowMs <= lastUseMs + this.#retentionMarginMs
     })
   }
+}
+
+async function generateKey(alg: SigningAlg): Promise<SigningKey> {
+  const pair = await generate(alg)
+  return toSigningKey(alg, pair.privateKey, pair.publicKey)
 }
 
 function newEntry(key: SigningKey, pinned: boolean): KeyEntry {

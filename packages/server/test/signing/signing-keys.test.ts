@@ -59,9 +59,13 @@ describe('SigningKeySet.create', () => {
     expect(keys.current.privateKey.asymmetricKeyType).toBe(type)
     expect(keys.current.privateKey.asymmetricKeyDetails?.modulusLength).toBe(bits)
     expect(keys.current.publicJwk).toMatchObject({ kid: keys.current.kid, use: 'sig', alg })
-    const [jwk, ...others] = keys.publicJwks().keys
+    const [jwk, next, ...others] = keys.publicJwks().keys
+    expect(next).toMatchObject({ kid: keys.next.kid, alg })
     expect(others).toEqual([])
-    for (const member of PRIVATE_MEMBERS) expect(jwk).not.toHaveProperty(member)
+    for (const member of PRIVATE_MEMBERS) {
+      expect(jwk).not.toHaveProperty(member)
+      expect(next).not.toHaveProperty(member)
+    }
   })
 
   it('imports configured private JWKs: the first is current, the rest stay published', async () => {
@@ -76,7 +80,11 @@ describe('SigningKeySet.create', () => {
     expect(keys.algorithms).toEqual(['ES256', 'PS256'])
     // configured keys are never dropped: they may have signed tokens before a restart
     const farFuture = Date.now() + 365 * 86_400_000
-    expect(keys.publicJwks(farFuture).keys.map((k) => k.kid)).toEqual(['configured-1', secondKid])
+    expect(keys.publicJwks(farFuture).keys.map((k) => k.kid)).toEqual([
+      'configured-1',
+      secondKid,
+      keys.next.kid,
+    ])
     const token = signJwt(keys.current, { sub: 'a' })
     expect(verifyOwnJwt(token, keys)).toEqual({ sub: 'a' })
   })
@@ -156,10 +164,12 @@ describe('publicJwks', () => {
       const configured = await SigningKeySet.create({
         keys: [privateJwk(alg === 'ES256' ? 'ec' : alg === 'EdDSA' ? 'ed25519' : 'rsa', { alg })],
       })
-      const [jwk, ...others] = configured.publicJwks().keys
+      const [jwk, next, ...others] = configured.publicJwks().keys
       expect(others).toEqual([])
       for (const member of PRIVATE_MEMBERS) expect(jwk).not.toHaveProperty(member)
       expect(jwk).toMatchObject({ kid: configured.current.kid, use: 'sig', alg })
+      // the pre-published next key keeps the configured key's algorithm
+      expect(next).toMatchObject({ kid: configured.next.kid, use: 'sig', alg })
     },
   )
 
@@ -184,7 +194,12 @@ describe('rotation', () => {
     expect(keys.current).toBe(fresh)
     expect(fresh.kid).not.toBe(old.kid)
 
-    const kids = (atMs: number) => keys.publicJwks(atMs).keys.map((k) => k.kid)
+    // the pre-published next key is always last; these expectations are about the others
+    const kids = (atMs: number) =>
+      keys
+        .publicJwks(atMs)
+        .keys.map((k) => k.kid)
+        .filter((kid) => kid !== keys.next.kid)
     expect(kids(lastExpiry)).toEqual([fresh.kid, old.kid])
     expect(keys.find(old.kid, lastExpiry + MARGIN_MS)).toBe(old)
     expect(kids(lastExpiry + MARGIN_MS)).toEqual([fresh.kid, old.kid])
@@ -192,6 +207,18 @@ describe('rotation', () => {
     expect(keys.find(old.kid, lastExpiry + MARGIN_MS + 1)).toBeUndefined()
     // a dropped key stays dropped even when asked about an earlier time
     expect(kids(now)).toEqual([fresh.kid])
+  })
+
+  it('publishes the next key before it signs, and rotation makes exactly that key current', async () => {
+    const keys = await SigningKeySet.create()
+    const next = keys.next
+    expect(keys.publicJwks().keys.map((k) => k.kid)).toContain(next.kid)
+    // published, but it has signed nothing: tokens claiming it are not the server's own
+    expect(keys.find(next.kid)).toBeUndefined()
+    expect(await keys.rotate()).toBe(next)
+    expect(keys.current).toBe(next)
+    expect(keys.next.kid).not.toBe(next.kid)
+    expect(keys.publicJwks().keys.map((k) => k.kid)).toContain(keys.next.kid)
   })
 
   it('keeps a key that never signed anything only for the margin after it was replaced', async () => {
@@ -222,8 +249,10 @@ describe('rotation', () => {
     expect(ed.alg).toBe('EdDSA')
     expect(keys.algorithms).toEqual(['EdDSA', 'ES256'])
     const far = Date.now() + 86_400_000
-    expect(keys.publicJwks(far).keys.map((k) => k.kid)).toEqual([ed.kid])
+    expect(keys.publicJwks(far).keys.map((k) => k.kid)).toEqual([ed.kid, keys.next.kid])
     expect(keys.find(ed.kid, far)).toBe(ed)
+    // later rotations, and so the pre-published next key, keep the algorithm asked for
+    expect(keys.next.alg).toBe('EdDSA')
     expect(keys.algorithms).toEqual(['EdDSA'])
   })
 
@@ -235,7 +264,11 @@ describe('rotation', () => {
     const g2 = await keys.rotate()
     keys.noteIssued(g2, now + 2_000_000)
     const g3 = await keys.rotate()
-    const kids = (atMs: number) => keys.publicJwks(atMs).keys.map((k) => k.kid)
+    const kids = (atMs: number) =>
+      keys
+        .publicJwks(atMs)
+        .keys.map((k) => k.kid)
+        .filter((kid) => kid !== keys.next.kid)
     expect(kids(now + 1_000_000)).toEqual([g3.kid, g2.kid, g1.kid])
     expect(kids(now + 1_000_000 + MARGIN_MS + 1)).toEqual([g3.kid, g2.kid])
     expect(kids(now + 2_000_000 + MARGIN_MS + 1)).toEqual([g3.kid])
