@@ -106,7 +106,10 @@ describe('authorizationServerHandlers with a plain server', () => {
     const dispatcher = createMswDispatcher(authorizationServerHandlers(server))
     try {
       const answer = await requestJson('https://plain.example.test/jwks', { dispatcher })
-      expect(answer.body).toMatchObject({ keys: [expect.objectContaining({ kty: 'EC' })] })
+      // the current signing key and the pre-published next one
+      expect(answer.body).toMatchObject({
+        keys: [expect.objectContaining({ kty: 'EC' }), expect.objectContaining({ kty: 'EC' })],
+      })
     } finally {
       await dispatcher.close()
     }
