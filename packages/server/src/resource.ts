@@ -48,11 +48,13 @@ export class ResourceResolver {
   resolve(requested: readonly string[] | undefined, client: RegisteredClient): TargetResult {
     if (requested === undefined) return { target: this.#default }
     const targets: TokenTarget[] = []
-    for (const resource of new Set(requested)) {
-      if (!isAbsoluteUriWithoutFragment(resource)) {
+    for (const resource of requested.length === 1 ? requested : new Set(requested)) {
+      // Configured resources were checked at load, so only a miss needs parsing (the hot path
+      // is a map hit) to tell a malformed indicator from an unknown one.
+      const target = this.#resources.get(resource)
+      if (target === undefined && !isAbsoluteUriWithoutFragment(resource)) {
         return invalidTarget('resource must be an absolute URI without a fragment (RFC 8707 section 2)')
       }
-      const target = this.#resources.get(resource)
       if (target === undefined || (client.allowedResources && !client.allowedResources.has(resource))) {
         return invalidTarget('a requested resource is not available to this client')
       }
