@@ -9,7 +9,13 @@ import type { AddressInfo } from 'node:net'
 import { ConfigurationError } from '@oauth-m2m/core'
 import type { JWK } from 'jose'
 import { ClientRegistry } from './client-registry.js'
-import { type AuthorizationServerConfig, resolveConfig } from './config.js'
+import {
+  type AuthorizationServerConfig,
+  type ClientMetadata,
+  type PublicClientMetadata,
+  resolveConfig,
+  validateClientMetadata,
+} from './config.js'
 import type { ServerMetadata } from './metadata.js'
 import { nodeRequestListener } from './node-adapter.js'
 import { FailedAuthLimiter } from './rate-limit.js'
@@ -52,6 +58,39 @@ export interface AuthorizationServer {
    * token it signed has expired. Resolves to the new public JWK.
    */
   rotateSigningKey(alg?: SigningAlg): Promise<JWK>
+  /**
+   * Registers a client while the server runs, validated exactly like an entry of `clients` in the
+   * configuration. It may get tokens from the next request on.
+   *
+   * @returns The registration as {@link AuthorizationServer.getClient} shows it.
+   * @throws {ConfigurationError} naming the first invalid member, or when the `client_id` is
+   *   already registered.
+   */
+  registerClient(metadata: ClientMetadata): PublicClientMetadata
+  /**
+   * Replaces the whole registration of an existing client (metadata members left out fall back to
+   * their defaults), effective from the next request on. To rotate a secret without downtime,
+   * register the new secret next to the old one (`client_secrets: [old, new]`), move the callers
+   * to the new one, then update again with the new secret only.
+   *
+   * @returns The registration as {@link AuthorizationServer.getClient} shows it.
+   * @throws {ConfigurationError} naming the first invalid member, or when the `client_id` is not
+   *   registered.
+   */
+  updateClient(metadata: ClientMetadata): PublicClientMetadata
+  /**
+   * Removes a client: from the next request on it can neither get tokens nor introspect or revoke.
+   * Tokens already issued to it stay valid until they expire, unless revoked.
+   *
+   * @returns `false` when no client was registered as `clientId`.
+   */
+  removeClient(clientId: string): boolean
+  /**
+   * The registration of a client without its secrets (no `client_secret`, `client_secrets` or
+   * `client_secret_hash`), with the defaults filled in; `undefined` when none is registered as
+   * `clientId`. The object is a copy.
+   */
+  getClient(clientId: string): PublicClientMetadata | undefined
 }
 
 function urlHost(host: string): string {
@@ -61,10 +100,12 @@ function urlHost(host: string): string {
 class NodeAuthorizationServer implements AuthorizationServer {
   readonly #state: ServerState
   readonly #servers = new Set<Server>()
+  readonly #resourceUris: ReadonlySet<string>
   #core: ServerCore | undefined
 
   constructor(state: ServerState) {
     this.#state = state
+    this.#resourceUris = new Set(state.config.resources.map((r) => r.resource))
     if (state.config.issuer !== undefined) this.#core = new ServerCore(state.config.issuer, state)
   }
 
@@ -126,6 +167,33 @@ class NodeAuthorizationServer implements AuthorizationServer {
     const key = await this.#state.keys.rotate(alg)
     this.#core?.invalidateJwks()
     return { ...key.publicJwk }
+  }
+
+  registerClient(metadata: ClientMetadata): PublicClientMetadata {
+    const valid = validateClientMetadata(metadata, this.#resourceUris)
+    this.#state.registry.add(valid)
+    return this.#clientsChanged(valid.client_id)
+  }
+
+  updateClient(metadata: ClientMetadata): PublicClientMetadata {
+    const valid = validateClientMetadata(metadata, this.#resourceUris)
+    this.#state.registry.replace(valid)
+    return this.#clientsChanged(valid.client_id)
+  }
+
+  removeClient(clientId: string): boolean {
+    if (!this.#state.registry.remove(clientId)) return false
+    this.#core?.clientsChanged()
+    return true
+  }
+
+  getClient(clientId: string): PublicClientMetadata | undefined {
+    return this.#state.registry.describe(clientId)
+  }
+
+  #clientsChanged(clientId: string): PublicClientMetadata {
+    this.#core?.clientsChanged()
+    return this.#state.registry.describe(clientId) as PublicClientMetadata
   }
 }
 

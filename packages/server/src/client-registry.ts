@@ -1,12 +1,19 @@
 /**
- * The registered clients, prepared once at start for the hot path: secrets hashed, scopes split,
- * assertion keys and algorithm allowlists resolved.
+ * The registered clients, each prepared once when it is registered (at start or at run time) for
+ * the hot path: secrets hashed, scopes split, assertion keys and algorithm allowlists resolved.
+ * A change replaces a client's prepared entry in one step, so every request sees either the old
+ * registration or the new one, never a mix.
  *
  * @module client-registry
  */
-import { JwksCache } from '@oauth-m2m/core'
+import { ConfigurationError, JwksCache } from '@oauth-m2m/core'
 import { createLocalJWKSet, importJWK, type JWK, type JWTVerifyGetKey } from 'jose'
-import { ASSERTION_ALGS, type ClientMetadata, type TokenEndpointAuthMethod } from './config.js'
+import {
+  ASSERTION_ALGS,
+  type ClientMetadata,
+  type PublicClientMetadata,
+  type TokenEndpointAuthMethod,
+} from './config.js'
 import type { SecretHasher } from './secret-hash.js'
 
 /** A client as the endpoints use it. */
@@ -33,6 +40,8 @@ export interface RegisteredClient {
   readonly allowedResources: ReadonlySet<string> | undefined
   /** Whether one token may name several resources. */
   readonly allowMultipleResources: boolean
+  /** The registration without its secrets, as `getClient` shows it. */
+  readonly publicMetadata: Readonly<PublicClientMetadata>
 }
 
 /** Options of {@link ClientRegistry}. */
@@ -66,6 +75,21 @@ function remoteKeys(jwksUri: string, timeoutMs: number): JWTVerifyGetKey {
     }
     return key
   }
+}
+
+const SECRET_MEMBERS = new Set(['client_secret', 'client_secrets', 'client_secret_hash'])
+
+function publicMetadata(metadata: ClientMetadata, method: TokenEndpointAuthMethod): PublicClientMetadata {
+  const shown: PublicClientMetadata = {
+    client_id: metadata.client_id,
+    token_endpoint_auth_method: method,
+    grant_types: ['client_credentials'],
+  }
+  for (const [name, value] of Object.entries(metadata)) {
+    if (!SECRET_MEMBERS.has(name) && value !== undefined) shown[name] = value
+  }
+  // A copy: the caller keeps its object and may change it; the registration must not follow.
+  return Object.freeze(structuredClone(shown))
 }
 
 function prepare(metadata: ClientMetadata, options: ClientRegistryOptions): RegisteredClient {
@@ -107,21 +131,65 @@ function prepare(metadata: ClientMetadata, options: ClientRegistryOptions): Regi
     defaultScope: [...scopes].join(' '),
     allowedResources: metadata.resources ? new Set(metadata.resources) : undefined,
     allowMultipleResources: metadata.allow_multiple_resources ?? false,
+    publicMetadata: publicMetadata(metadata, method),
   }
 }
 
 /** The registered clients by `client_id`. */
 export class ClientRegistry {
   readonly #clients = new Map<string, RegisteredClient>()
+  readonly #options: ClientRegistryOptions
 
   /** @param clients Validated client metadata (see `resolveConfig`). */
   constructor(clients: readonly ClientMetadata[], options: ClientRegistryOptions) {
+    this.#options = options
     for (const metadata of clients) this.#clients.set(metadata.client_id, prepare(metadata, options))
   }
 
   /** The client registered as `clientId`. */
   get(clientId: string): RegisteredClient | undefined {
     return this.#clients.get(clientId)
+  }
+
+  /**
+   * Adds a client.
+   *
+   * @param metadata Validated client metadata (see `validateClientMetadata`).
+   * @throws {ConfigurationError} when its `client_id` is already registered.
+   */
+  add(metadata: ClientMetadata): void {
+    if (this.#clients.has(metadata.client_id)) {
+      throw new ConfigurationError(
+        `invalid client metadata: client_id ${JSON.stringify(metadata.client_id)} is already registered; use updateClient to change it`,
+      )
+    }
+    this.#clients.set(metadata.client_id, prepare(metadata, this.#options))
+  }
+
+  /**
+   * Replaces the registration of an existing client.
+   *
+   * @param metadata Validated client metadata (see `validateClientMetadata`).
+   * @throws {ConfigurationError} when its `client_id` is not registered.
+   */
+  replace(metadata: ClientMetadata): void {
+    if (!this.#clients.has(metadata.client_id)) {
+      throw new ConfigurationError(
+        `invalid client metadata: client_id ${JSON.stringify(metadata.client_id)} is not registered; use registerClient to add it`,
+      )
+    }
+    this.#clients.set(metadata.client_id, prepare(metadata, this.#options))
+  }
+
+  /** Removes a client; `false` when it was not registered. */
+  remove(clientId: string): boolean {
+    return this.#clients.delete(clientId)
+  }
+
+  /** A copy of the public metadata of the client registered as `clientId`. */
+  describe(clientId: string): PublicClientMetadata | undefined {
+    const client = this.#clients.get(clientId)
+    return client === undefined ? undefined : structuredClone(client.publicMetadata)
   }
 
   /** Every registered scope, for `scopes_supported`. */

@@ -57,6 +57,34 @@ export interface ClientMetadata {
   [member: string]: unknown
 }
 
+/**
+ * A registered client as the server shows it (`getClient`): its RFC 7591 metadata with the
+ * server's defaults filled in and every secret left out — no `client_secret`, `client_secrets` or
+ * `client_secret_hash`. Public keys (`jwks`) are not secret and are shown.
+ */
+export interface PublicClientMetadata {
+  /** The client identifier. */
+  client_id: string
+  /** How the client authenticates. */
+  token_endpoint_auth_method: TokenEndpointAuthMethod
+  /** Grants the client may use. */
+  grant_types: string[]
+  /** Space-separated scopes the client may request. */
+  scope?: string
+  /** The client's public keys for `private_key_jwt`. */
+  jwks?: { keys: JWK[] }
+  /** Where the client publishes its public keys for `private_key_jwt`. */
+  jwks_uri?: string
+  /** The one JWS algorithm the client's assertions must use. */
+  token_endpoint_auth_signing_alg?: string
+  /** Resource indicators (RFC 8707) the client may request. */
+  resources?: string[]
+  /** Whether one token may name several resources. */
+  allow_multiple_resources?: boolean
+  /** Other RFC 7591 metadata, as registered. */
+  [member: string]: unknown
+}
+
 /** Settings of one protected resource (RFC 8707 resource indicator). */
 export interface ResourceConfig {
   /** The resource indicator: an absolute URI without fragment. */
@@ -172,8 +200,30 @@ const TOP_LEVEL_KEYS = new Set([
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
 const SHA256_B64URL = /^[A-Za-z0-9_-]{43}$/
 
+/** A field that failed validation; the entry points turn it into a {@link ConfigurationError}. */
+class InvalidField extends Error {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${field} ${problem}`)
+  }
+}
+
 function fail(field: string, problem: string): never {
-  throw new ConfigurationError(`invalid server configuration: ${field} ${problem}`)
+  throw new InvalidField(field, problem)
+}
+
+/** Runs `validate`, reporting an invalid field as a ConfigurationError about `subject`. */
+function validating<T>(subject: string, validate: () => T): T {
+  try {
+    return validate()
+  } catch (error) {
+    if (error instanceof InvalidField) {
+      throw new ConfigurationError(`invalid ${subject}: ${error.field} ${error.problem}`)
+    }
+    throw error
+  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -246,33 +296,65 @@ function validateJwks(value: unknown, field: string): void {
   })
 }
 
+/** Members with a meaning here; any other member is kept as given (and shown by `getClient`). */
+const CLIENT_MEMBERS = new Set([
+  'client_id',
+  'client_secret',
+  'client_secrets',
+  'client_secret_hash',
+  'token_endpoint_auth_method',
+  'grant_types',
+  'scope',
+  'jwks',
+  'jwks_uri',
+  'token_endpoint_auth_signing_alg',
+  'resources',
+  'allow_multiple_resources',
+])
+
+function isJsonValue(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true
+  if (typeof value === 'number') return Number.isFinite(value)
+  if (Array.isArray(value)) return value.every(isJsonValue)
+  if (typeof value !== 'object') return false
+  const prototype = Object.getPrototypeOf(value)
+  if (prototype !== Object.prototype && prototype !== null) return false
+  return Object.values(value).every(isJsonValue)
+}
+
+/**
+ * @param field Where the client sits (`clients[1]`), prefixed to member names; `undefined` names
+ *   the members alone.
+ */
 function validateClient(
   value: unknown,
-  field: string,
+  field: string | undefined,
   resourceUris: ReadonlySet<string>,
   seenIds: Set<string>,
 ): ClientMetadata {
-  if (!isObject(value)) fail(field, 'must be an object of RFC 7591 client metadata')
-  const clientId = optionalString(value.client_id, `${field}.client_id`)
-  if (clientId === undefined) fail(`${field}.client_id`, 'is required')
-  if (seenIds.has(clientId)) fail(`${field}.client_id`, 'is registered twice')
+  const member = (name: string) => (field === undefined ? name : `${field}.${name}`)
+  if (!isObject(value)) fail(field ?? 'client metadata', 'must be an object of RFC 7591 client metadata')
+  for (const [name, extra] of Object.entries(value)) {
+    // Other RFC 7591 members are JSON values; anything else could not be shown back by getClient.
+    if (!CLIENT_MEMBERS.has(name) && !isJsonValue(extra)) fail(member(name), 'must be a JSON value')
+  }
+  const clientId = optionalString(value.client_id, member('client_id'))
+  if (clientId === undefined) fail(member('client_id'), 'is required')
+  if (seenIds.has(clientId)) fail(member('client_id'), 'is registered twice')
   seenIds.add(clientId)
 
   const method = value.token_endpoint_auth_method ?? 'client_secret_basic'
   if (!AUTH_METHODS.includes(method as TokenEndpointAuthMethod)) {
-    fail(`${field}.token_endpoint_auth_method`, `must be one of ${AUTH_METHODS.join(', ')}`)
+    fail(member('token_endpoint_auth_method'), `must be one of ${AUTH_METHODS.join(', ')}`)
   }
-  optionalString(value.client_secret, `${field}.client_secret`)
-  if (value.client_secrets !== undefined) stringArray(value.client_secrets, `${field}.client_secrets`)
+  optionalString(value.client_secret, member('client_secret'))
+  if (value.client_secrets !== undefined) stringArray(value.client_secrets, member('client_secrets'))
   const hashes = value.client_secret_hash
   if (hashes !== undefined) {
-    const list = typeof hashes === 'string' ? [hashes] : stringArray(hashes, `${field}.client_secret_hash`)
+    const list = typeof hashes === 'string' ? [hashes] : stringArray(hashes, member('client_secret_hash'))
     for (const hash of list) {
       if (!SHA256_B64URL.test(hash)) {
-        fail(
-          `${field}.client_secret_hash`,
-          'must be the base64url SHA-256 digest of a secret (43 characters)',
-        )
+        fail(member('client_secret_hash'), 'must be the base64url SHA-256 digest of a secret (43 characters)')
       }
     }
   }
@@ -280,24 +362,24 @@ function validateClient(
     value.client_secret !== undefined || (value.client_secrets as unknown[] | undefined)?.length
   const usesSecret = method === 'client_secret_basic' || method === 'client_secret_post'
   if (usesSecret && !hasClearSecret && hashes === undefined) {
-    fail(`${field}.client_secret`, `is required for ${method}`)
+    fail(member('client_secret'), `is required for ${method}`)
   }
   if (method === 'client_secret_jwt' && !hasClearSecret) {
-    fail(`${field}.client_secret`, 'is required for client_secret_jwt (the secret is the HMAC key)')
+    fail(member('client_secret'), 'is required for client_secret_jwt (the secret is the HMAC key)')
   }
-  if (value.jwks !== undefined) validateJwks(value.jwks, `${field}.jwks`)
-  const jwksUri = optionalString(value.jwks_uri, `${field}.jwks_uri`)
+  if (value.jwks !== undefined) validateJwks(value.jwks, member('jwks'))
+  const jwksUri = optionalString(value.jwks_uri, member('jwks_uri'))
   if (jwksUri !== undefined && (!URL.canParse(jwksUri) || !/^https?:/.test(jwksUri))) {
-    fail(`${field}.jwks_uri`, 'must be an http or https URL')
+    fail(member('jwks_uri'), 'must be an http or https URL')
   }
   if (value.jwks !== undefined && jwksUri !== undefined)
-    fail(`${field}.jwks_uri`, 'must not be given with jwks')
+    fail(member('jwks_uri'), 'must not be given with jwks')
   if (method === 'private_key_jwt' && value.jwks === undefined && jwksUri === undefined) {
-    fail(`${field}.jwks`, 'or jwks_uri is required for private_key_jwt')
+    fail(member('jwks'), 'or jwks_uri is required for private_key_jwt')
   }
   const signingAlg = optionalString(
     value.token_endpoint_auth_signing_alg,
-    `${field}.token_endpoint_auth_signing_alg`,
+    member('token_endpoint_auth_signing_alg'),
   )
   if (signingAlg !== undefined) {
     const allowed: readonly string[] =
@@ -307,25 +389,24 @@ function validateClient(
           ? ASSERTION_ALGS.private_key_jwt
           : []
     if (!allowed.includes(signingAlg)) {
-      fail(`${field}.token_endpoint_auth_signing_alg`, `is not an algorithm allowed for ${String(method)}`)
+      fail(member('token_endpoint_auth_signing_alg'), `is not an algorithm allowed for ${String(method)}`)
     }
   }
-  if (value.grant_types !== undefined) stringArray(value.grant_types, `${field}.grant_types`)
+  if (value.grant_types !== undefined) stringArray(value.grant_types, member('grant_types'))
   if (value.scope !== undefined) {
-    if (typeof value.scope !== 'string') fail(`${field}.scope`, 'must be a space-separated string')
+    if (typeof value.scope !== 'string') fail(member('scope'), 'must be a space-separated string')
     for (const scope of value.scope.split(' ').filter(Boolean)) {
       if (!SCOPE_TOKEN.test(scope))
-        fail(`${field}.scope`, 'holds a value outside the RFC 6749 scope-token grammar')
+        fail(member('scope'), 'holds a value outside the RFC 6749 scope-token grammar')
     }
   }
   if (value.resources !== undefined) {
-    stringArray(value.resources, `${field}.resources`).forEach((uri, i) => {
-      if (!resourceUris.has(uri))
-        fail(`${field}.resources[${i}]`, 'names a resource missing from "resources"')
+    stringArray(value.resources, member('resources')).forEach((uri, i) => {
+      if (!resourceUris.has(uri)) fail(member(`resources[${i}]`), 'names a resource missing from "resources"')
     })
   }
   if (value.allow_multiple_resources !== undefined && typeof value.allow_multiple_resources !== 'boolean') {
-    fail(`${field}.allow_multiple_resources`, 'must be a boolean')
+    fail(member('allow_multiple_resources'), 'must be a boolean')
   }
   return value as ClientMetadata
 }
@@ -377,11 +458,26 @@ function defaultInternalErrorLogger(error: unknown): void {
 }
 
 /**
+ * Validates the metadata of one client registered at run time, by the rules of the config file's
+ * `clients` entries. Whether the `client_id` is free is the registry's to say.
+ *
+ * @param resourceUris The configured resource indicators, which `resources` may name.
+ * @throws {ConfigurationError} naming the first invalid member, e.g. `scope`.
+ */
+export function validateClientMetadata(value: unknown, resourceUris: ReadonlySet<string>): ClientMetadata {
+  return validating('client metadata', () => validateClient(value, undefined, resourceUris, new Set()))
+}
+
+/**
  * Validates a configuration object (from code or a JSON file) and fills in the defaults.
  *
  * @throws {ConfigurationError} naming the first invalid field.
  */
 export function resolveConfig(input: unknown): ResolvedConfig {
+  return validating('server configuration', () => resolveValidConfig(input))
+}
+
+function resolveValidConfig(input: unknown): ResolvedConfig {
   if (!isObject(input)) fail('configuration', 'must be an object')
   for (const key of Object.keys(input)) {
     if (!TOP_LEVEL_KEYS.has(key)) fail(key, 'is not a known option')

@@ -13,6 +13,7 @@ export {
 export type {
   AuthorizationServerConfig,
   ClientMetadata,
+  PublicClientMetadata,
   RateLimitConfig,
   ResourceConfig,
   TokenEndpointAuthMethod,

@@ -88,10 +88,9 @@ const GET_ONLY = { allow: 'GET, HEAD' }
 export class ServerCore {
   /** Endpoint URLs and paths. */
   readonly locations: EndpointLocations
-  /** The RFC 8414 metadata document. */
-  readonly metadata: ServerMetadata
   readonly #state: ServerState
-  readonly #metadataBody: string
+  #metadata: ServerMetadata
+  #metadataBody: string
   readonly #routes: Map<string, FormRoute>
   #jwksBody: string | undefined
   #jwksBuiltAtMs = 0
@@ -101,8 +100,8 @@ export class ServerCore {
     const { config, registry, hasher, limiter, store, keys } = state
     const locations = endpointLocations(issuer)
     this.locations = locations
-    this.metadata = buildMetadata(locations, registry.allScopes())
-    this.#metadataBody = JSON.stringify(this.metadata)
+    this.#metadata = buildMetadata(locations, registry.allScopes())
+    this.#metadataBody = JSON.stringify(this.#metadata)
     const authenticator = new ClientAuthenticator({
       registry,
       hasher,
@@ -136,6 +135,17 @@ export class ServerCore {
       [locations.paths.introspect, new FormRoute((a, p) => introspection.handle(a, p), onError)],
       [locations.paths.revoke, new FormRoute((a, p) => revocation.handle(a, p), onError)],
     ])
+  }
+
+  /** The RFC 8414 metadata document. */
+  get metadata(): ServerMetadata {
+    return this.#metadata
+  }
+
+  /** Rebuilds the metadata document after the registered clients changed (`scopes_supported`). */
+  clientsChanged(): void {
+    this.#metadata = buildMetadata(this.locations, this.#state.registry.allScopes())
+    this.#metadataBody = JSON.stringify(this.#metadata)
   }
 
   /** Forgets the cached JWKS document, so that the next `GET /jwks` shows a rotation at once. */
