@@ -55,5 +55,6 @@ export async function startAuthorizationServer(
   const server = await createAuthorizationServer(prepared.config)
   const listener = await server.listen({ port, host })
   const handle = testServerHandle(server, prepared, () => server.close())
-  return { ...handle, url: listener.url }
+  // Assigned, not spread: a spread would freeze `clientIds`, which follows `createClient`.
+  return Object.assign(handle, { url: listener.url })
 }

@@ -27,6 +27,12 @@ export const DEFAULT_TEST_AUDIENCE = 'https://api.example.test'
 /** Issuer of an in-process test server ({@link createTestAuthorizationServer}) when none is given. */
 export const DEFAULT_TEST_ISSUER = 'https://as.example.test'
 
+/** What a client registered by `createClient` is unless its metadata says otherwise. */
+const NEW_CLIENT_DEFAULTS: Partial<TestClientMetadata> = {
+  scope: DEFAULT_TEST_SCOPE,
+  token_endpoint_auth_method: 'client_secret_basic',
+}
+
 /** Options of {@link createTestAuthorizationServer} and `startAuthorizationServer`. */
 export interface TestAuthorizationServerOptions
   extends Omit<AuthorizationServerConfig, 'clients' | 'issuer' | 'defaultAudience'> {
@@ -64,18 +70,29 @@ export interface TestAuthorizationServer {
   readonly audience: string
   /** The real server: `handle()`, `metadata`, `rotateSigningKey()`. */
   readonly server: AuthorizationServer
-  /** Ids of every registered client, the default one first (see `createClient`). */
+  /**
+   * Ids of every client this helper registered: the default one first, then `options.clients`,
+   * then those `createClient` registered, in order.
+   */
   readonly clientIds: readonly string[]
   /**
-   * The credentials of a registered client, ready for `createTokenClient({ ...credentials })`.
-   * Without `clientId`: the default client, or with `defaultClient: false` the first of
-   * `options.clients`. The reference server registers clients only at start, so `clientId` must
-   * name the default client or one given in `options.clients`.
+   * The credentials of a client, ready for `createTokenClient({ ...credentials })`.
    *
-   * @throws {ConfigurationError} when no such client is registered, or the server holds only
-   *   public or hashed credentials of it (keys or secret hashes the test registered itself).
+   * Without `clientId`: the default client, or with `defaultClient: false` the first of
+   * `options.clients`. With a `clientId` the server does not know, a new client is registered on
+   * the running server — `metadata` merged over `{ scope: 'read write',
+   * token_endpoint_auth_method: 'client_secret_basic' }`, with a random secret or, for
+   * `private_key_jwt`, a new P-256 key pair unless `metadata` brings its own — and may get
+   * tokens at once. Asked again for the same id, it returns the same credentials.
+   *
+   * @param metadata RFC 7591 metadata of the client to register (see {@link TestClientMetadata});
+   *   only for an id that is not registered yet.
+   * @throws {ConfigurationError} when `metadata` is invalid, is given for a client that is already
+   *   registered or without a `clientId`, when there is no default client, or when the server
+   *   holds only public or hashed credentials of the client (registered with its own keys or
+   *   secret hashes, or directly on `server`).
    */
-  createClient(clientId?: string): TestClientCredentials
+  createClient(clientId?: string, metadata?: Partial<TestClientMetadata>): TestClientCredentials
   /**
    * An access token from the server's token endpoint, called in process: a JWT (RFC 9068) or an
    * opaque token, as the server or the resource is configured. `sub` and `client_id` are the
@@ -157,14 +174,39 @@ export function testServerHandle(
 ): TestAuthorizationServer {
   const issuer = server.issuer
   const tokenEndpoint = server.metadata.token_endpoint
+  // Every client this helper registered and can act as: the listed ones, then created ones.
+  const clients = new Map(prepared.clients)
   const credentials = new Map<string, TestClientCredentials>()
   const defaultClientId = prepared.clients.keys().next().value
-  const createClient = (clientId?: string): TestClientCredentials => {
+
+  const register = (clientId: string, metadata: Partial<TestClientMetadata>): PreparedTestClient => {
+    const client = prepareTestClient({ ...NEW_CLIENT_DEFAULTS, ...metadata, client_id: clientId })
+    server.registerClient(client.metadata)
+    clients.set(clientId, client)
+    credentials.delete(clientId)
+    return client
+  }
+
+  const createClient = (clientId?: string, metadata?: Partial<TestClientMetadata>): TestClientCredentials => {
     const id = clientId ?? defaultClientId
-    const client = id === undefined ? undefined : prepared.clients.get(id)
-    if (id === undefined || client === undefined) {
+    if (id === undefined || (clientId === undefined && metadata !== undefined)) {
       throw new ConfigurationError(
-        `@oauth-m2m/testing: no client "${clientId ?? '(default)'}" is registered; the reference server registers clients at start only, so list it in options.clients`,
+        clientId === undefined && metadata !== undefined
+          ? '@oauth-m2m/testing: createClient needs the id of the client to register with metadata'
+          : '@oauth-m2m/testing: there is no default client (defaultClient: false and no options.clients); pass a client id to register one',
+      )
+    }
+    let client = clients.get(id)
+    const registered = server.getClient(id) !== undefined
+    if (registered && metadata !== undefined) {
+      throw new ConfigurationError(
+        `@oauth-m2m/testing: client "${id}" is already registered; metadata is only for a new client (change a registered one with server.updateClient)`,
+      )
+    }
+    if (!registered) client = register(id, metadata ?? {})
+    if (client === undefined) {
+      throw new ConfigurationError(
+        `@oauth-m2m/testing: client "${id}" was registered directly on the server, so its credentials are unknown here; let createClient register it instead`,
       )
     }
     let found = credentials.get(id)
@@ -179,7 +221,9 @@ export function testServerHandle(
     tokenEndpoint,
     audience: prepared.audience,
     server,
-    clientIds: [...prepared.clients.keys()],
+    get clientIds() {
+      return [...clients.keys()]
+    },
     createClient,
     mintToken: (options = {}) => requestTestToken(server, createClient(options.clientId), options),
     close,

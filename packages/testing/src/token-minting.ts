@@ -11,7 +11,10 @@ import type { TestClientCredentials } from './test-clients.js'
 
 /** Options of `mintToken`. */
 export interface MintTokenOptions {
-  /** The client the token is issued to: its `sub` and `client_id`. Default: the default client. */
+  /**
+   * The client the token is issued to: its `sub` and `client_id`. An id the server does not know
+   * is registered first, as `createClient(clientId)` does. Default: the default client.
+   */
   clientId?: string
   /** Scopes asked for (space-separated or a list). Default: every scope the client may have. */
   scope?: string | readonly string[]

@@ -50,6 +50,17 @@ describe('authorizationServerHandlers with the undici bridge (createMswDispatche
     expect(key.kid).toBe(header.kid)
   })
 
+  it('serves a client that createClient registers after the server was created', async () => {
+    const late = as.createClient('registered-in-the-test', {
+      token_endpoint_auth_method: 'client_secret_post',
+    })
+
+    const answer = await tokenRequest(late, dispatcher)
+
+    expect(answer.status).toBe(200)
+    expect(answer.body).toMatchObject({ scope: 'read write' })
+  })
+
   it('answers refusals exactly as the server does', async () => {
     const wrongSecret = { ...as.createClient(), auth: clientSecretBasic('not-the-secret') }
     const answer = await tokenRequest(wrongSecret, dispatcher)

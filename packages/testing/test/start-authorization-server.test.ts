@@ -31,6 +31,15 @@ async function tokenOverHttp(client: TestClientCredentials, scope?: string) {
   return requestJson(client.tokenEndpoint, { method: 'POST', headers, body: body.toString() })
 }
 
+function captureError(action: () => unknown): unknown {
+  try {
+    action()
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected an error, but nothing was thrown')
+}
+
 function jwtParts(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
   const [header, payload] = token.split('.')
   return {
@@ -108,9 +117,63 @@ describe('startAuthorizationServer', () => {
     expect(as.createClient('post-client')).toBe(as.createClient('post-client'))
   })
 
-  it('refuses a client that was not registered at start, saying how to register it', () => {
-    expect(() => as.createClient('late-client')).toThrow(ConfigurationError)
-    expect(() => as.createClient('late-client')).toThrow(/options\.clients/)
+  it('registers a client it does not know yet on the running server, usable at once', async () => {
+    const late = as.createClient('late-client')
+
+    expect(late).toMatchObject({
+      clientId: 'late-client',
+      authMethod: 'client_secret_basic',
+      registeredScope: 'read write',
+    })
+    expect(late.clientSecret).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(as.clientIds).toContain('late-client')
+    expect(as.server.getClient('late-client')).toMatchObject({ scope: 'read write' })
+    const answer = await tokenOverHttp(late, 'write')
+    expect(answer.status).toBe(200)
+    expect(answer.body).toMatchObject({ scope: 'write' })
+    expect(as.createClient('late-client')).toBe(late)
+  })
+
+  it('registers a new client with the metadata given, generating a key pair for private_key_jwt', async () => {
+    const signer = as.createClient('late-signer', {
+      token_endpoint_auth_method: 'private_key_jwt',
+      scope: 'admin',
+      resources: [API],
+    })
+
+    expect(signer).toMatchObject({
+      authMethod: 'private_key_jwt',
+      registeredScope: 'admin',
+      clientSecret: undefined,
+    })
+    expect(signer.privateKey).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' })
+    expect(as.server.getClient('late-signer')?.jwks?.keys[0]?.d).toBeUndefined()
+    const answer = await tokenOverHttp(signer)
+    expect(answer.status).toBe(200)
+    expect(answer.body).toMatchObject({ scope: 'admin' })
+    const token = await as.mintToken({ clientId: 'late-signer', resource: API })
+    expect(jwtParts(token).payload).toMatchObject({ client_id: 'late-signer', aud: API })
+  })
+
+  it('refuses invalid metadata for a new client, naming the member, and registers nothing', () => {
+    const error = captureError(() => as.createClient('bad-scope', { scope: 'line\nbreak' }))
+
+    expect(error).toBeInstanceOf(ConfigurationError)
+    expect((error as Error).message).toContain('scope')
+    expect(as.server.getClient('bad-scope')).toBeUndefined()
+    expect(as.clientIds).not.toContain('bad-scope')
+  })
+
+  it('refuses metadata for a client that is already registered, and metadata without an id', () => {
+    expect(() => as.createClient('post-client', { scope: 'admin' })).toThrow(/already registered/)
+    expect(() => as.createClient(undefined, { scope: 'admin' })).toThrow(ConfigurationError)
+    expect(as.createClient('post-client').registeredScope).toBe('read')
+  })
+
+  it('cannot act as a client registered directly on the server', () => {
+    as.server.registerClient({ client_id: 'direct', client_secret: 'only-the-test-knows' })
+
+    expect(() => as.createClient('direct')).toThrow(/registered directly on the server/)
   })
 
   it('mints a JWT for the default client with its full scope and the default audience, signed with a published key', async () => {
