@@ -7,8 +7,8 @@ import { main } from '../src/main.js'
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 
 describe('example: secret-rotation', () => {
-  it('keeps getting tokens through the rotation; only the retired secret is refused', async () => {
-    const steps = await main()
+  it('keeps getting tokens through the rotation, without a restart; only the retired secret is refused', async () => {
+    const { steps, traffic } = await main()
 
     expect(steps.map(({ result }) => result)).toEqual([
       'ok', // old secret, old registration
@@ -18,6 +18,8 @@ describe('example: secret-rotation', () => {
       'ok', // new secret, old one retired: proves the function's new value was sent
       'invalid_client', // old secret, retired
     ])
+    expect(traffic.requests).toBeGreaterThan(0)
+    expect(traffic.failures).toBe(0)
   })
 
   // Starting tsx on the TypeScript sources takes seconds on a loaded machine; the bound is generous.
@@ -31,6 +33,7 @@ describe('example: secret-rotation', () => {
     expect(stdout).toContain('3. secret store updated; service sends the new one: ok')
     expect(stdout).toContain('4. old secret retired; service sends the new one: ok')
     expect(stdout).toContain('4. old secret retired; a stale instance sends the old one: invalid_client')
+    expect(stdout).toMatch(/meanwhile: [1-9]\d* token requests from another instance, 0 failed/)
     expect(stdout).not.toContain('secret-2025-old')
     expect(stdout).not.toContain('secret-2026-new')
   })
