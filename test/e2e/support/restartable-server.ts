@@ -22,15 +22,15 @@ function isAddressInUse(error: unknown): boolean {
   return (error as { code?: unknown })?.code === 'EADDRINUSE'
 }
 
-/** A server that was started with `config`, and stopped and started again at will. */
+/** A server that was started with `config`, and stopped and started again with it at will. */
 export interface RestartableServer {
   /** The server of the current run. */
   readonly server: AuthorizationServer
   /** Base URL, the same on every run. */
   readonly url: string
   stop(): Promise<void>
-  /** Starts a new server with `config` (default: the previous one) on the same port. */
-  start(config?: AuthorizationServerConfig): Promise<void>
+  /** Starts a new server with the same configuration on the same port, as a restarted process would. */
+  start(): Promise<void>
 }
 
 async function listenOn(server: AuthorizationServer, port: number): Promise<string> {
@@ -47,7 +47,6 @@ async function listenOn(server: AuthorizationServer, port: number): Promise<stri
 /** Starts the server on a free port; later runs reuse that port and issuer. */
 export async function startRestartableServer(config: AuthorizationServerConfig): Promise<RestartableServer> {
   let current = await createAuthorizationServer(config)
-  let currentConfig = config
   const url = await listenOn(current, 0)
   const port = Number(new URL(url).port)
   return {
@@ -56,9 +55,8 @@ export async function startRestartableServer(config: AuthorizationServerConfig):
     },
     url,
     stop: () => current.close(),
-    async start(next = currentConfig) {
-      currentConfig = next
-      current = await createAuthorizationServer({ ...next, issuer: url })
+    async start() {
+      current = await createAuthorizationServer({ ...config, issuer: url })
       await listenOn(current, port)
     },
   }
