@@ -41,26 +41,3 @@ export class SingleFlight<T> {
     return [...this.#inFlight.values()]
   }
 }
-
-/**
- * Waits for a shared `promise` on behalf of one caller, who may stop waiting with `signal`
- * (rejecting with its reason) without cancelling the work the others wait for.
- */
-export function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
-}

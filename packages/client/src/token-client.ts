@@ -6,7 +6,7 @@
  *
  * @module token-client
  */
-import { DiscoveryError, discover } from '@oauth-m2m/core'
+import { abortable, DiscoveryError, discover } from '@oauth-m2m/core'
 import type { Dispatcher, RequestInfo, RequestInit, Response } from 'undici'
 import { allowedOrigins } from './allowed-origins.js'
 import { type AuthorizedFetch, type BearerSource, createAuthorizedFetch } from './authorized-fetch.js'
@@ -17,7 +17,7 @@ import { ClientClosedError, RetryLaterError } from './errors.js'
 import { createBearerInterceptor } from './interceptor.js'
 import { normalizeOrigins, type ResolvedOptions, resolveOptions, type TokenClientOptions } from './options.js'
 import { withRetry } from './retry.js'
-import { SingleFlight, waitFor } from './single-flight.js'
+import { SingleFlight } from './single-flight.js'
 import { type CacheEntry, TokenCache } from './token-cache.js'
 import { refreshRetryDelayMs, scheduleToken, type TokenSchedule, tokenState } from './token-lifecycle.js'
 import { requestToken, type TokenEndpointTarget } from './token-request.js'
@@ -214,7 +214,7 @@ class DefaultTokenClient implements TokenClient {
         return Promise.reject(new RetryLaterError(backoff.remainingMs, { cause: backoff.cause }))
       }
     }
-    return waitFor(
+    return abortable(
       this.#flights.run(grant.key, () => this.#load(grant, false)),
       signal,
     )

@@ -2,7 +2,7 @@ import { clientSecretBasic, OAuthResponseError } from '@oauth-m2m/core'
 import { delay } from 'msw'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createTokenClient, type TokenClient } from '../src/index.js'
-import { SingleFlight, waitFor } from '../src/single-flight.js'
+import { SingleFlight } from '../src/single-flight.js'
 import {
   type Answer,
   oauthErrorAnswer,
@@ -92,18 +92,5 @@ describe('SingleFlight', () => {
         throw new Error('boom')
       }),
     ).rejects.toThrow('boom')
-  })
-
-  it('lets one waiter leave without cancelling the shared work', async () => {
-    let resolve!: (v: number) => void
-    const shared = new Promise<number>((r) => {
-      resolve = r
-    })
-    const controller = new AbortController()
-    const leaving = waitFor(shared, controller.signal)
-    controller.abort(new Error('left'))
-    await expect(leaving).rejects.toThrow('left')
-    resolve(7)
-    await expect(waitFor(shared, new AbortController().signal)).resolves.toBe(7)
   })
 })

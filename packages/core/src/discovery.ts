@@ -6,6 +6,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import type { Dispatcher } from 'undici'
+import { abortable } from './abortable.js'
 import { deepFreeze } from './deep-freeze.js'
 import { DiscoveryError, HttpError } from './errors.js'
 import { type JsonResponse, requestJson } from './json-request.js'
@@ -149,7 +150,7 @@ export async function discover(
     // Every caller may have stopped waiting (signal) by the time it settles.
     shared.catch(() => {})
   }
-  return options.signal ? untilAborted(shared, options.signal) : shared
+  return abortable(shared, options.signal)
 }
 
 /** Forgets every cached discovery result, for every dispatcher. Fetches under way are not cancelled. */
@@ -270,12 +271,4 @@ function checkEndpoint(name: string, value: unknown, issuer: string): void {
       `metadata of ${issuer}: ${name} must be an https URL (http only for loopback hosts)`,
     )
   }
-}
-
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
-  })
 }

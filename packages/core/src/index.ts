@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+export * from './abortable.js'
 export * from './basic-credentials.js'
 export * from './client-auth/assertion.js'
 export * from './client-auth/client-secret-basic.js'

@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import {
+  abortable,
   type ClientAuthStrategy,
   InvalidTokenError,
   requestJson,
@@ -14,7 +15,6 @@ import {
 } from '@oauth-m2m/core'
 import { LRUCache } from 'lru-cache'
 import type { Dispatcher } from 'undici'
-import { abortable } from './abortable.js'
 import { type ClaimRules, principalFromClaims } from './access-token-claims.js'
 import { describeError, type IntrospectionEvent, introspectionChannel } from './diagnostics.js'
 import type { IssuerMetadata } from './issuer-metadata.js'

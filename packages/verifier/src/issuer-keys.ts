@@ -6,6 +6,7 @@
  * @module issuer-keys
  */
 import {
+  abortable,
   InvalidTokenError,
   JwksCache,
   type JwksCacheOptions,
@@ -13,7 +14,6 @@ import {
   TemporarilyUnavailableError,
 } from '@oauth-m2m/core'
 import type { JWK } from 'jose'
-import { abortable } from './abortable.js'
 import { defaultAlgorithms, type JwsAlgorithm, SUPPORTED_ALGORITHMS } from './algorithms.js'
 import type { IssuerMetadata } from './issuer-metadata.js'
 

@@ -1,6 +1,6 @@
 /**
- * Lets one caller stop waiting for work that others share (a JWKS fetch, an introspection call)
- * without cancelling it for them.
+ * Lets one caller stop waiting for work that others share (a token request, a discovery or JWKS
+ * fetch, an introspection call) without cancelling it for them.
  *
  * @module abortable
  */
