@@ -296,30 +296,15 @@ function validateJwks(value: unknown, field: string): void {
   })
 }
 
-/** Members with a meaning here; any other member is kept as given (and shown by `getClient`). */
-const CLIENT_MEMBERS = new Set([
-  'client_id',
-  'client_secret',
-  'client_secrets',
-  'client_secret_hash',
-  'token_endpoint_auth_method',
-  'grant_types',
-  'scope',
-  'jwks',
-  'jwks_uri',
-  'token_endpoint_auth_signing_alg',
-  'resources',
-  'allow_multiple_resources',
-])
-
-function isJsonValue(value: unknown): boolean {
+/** Whether `value` is plain JSON data (no functions, class instances, cycles or non-finite numbers). */
+function isJsonValue(value: unknown, ancestors: object[] = []): boolean {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true
   if (typeof value === 'number') return Number.isFinite(value)
-  if (Array.isArray(value)) return value.every(isJsonValue)
-  if (typeof value !== 'object') return false
+  if (typeof value !== 'object' || ancestors.includes(value)) return false
   const prototype = Object.getPrototypeOf(value)
-  if (prototype !== Object.prototype && prototype !== null) return false
-  return Object.values(value).every(isJsonValue)
+  if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) return false
+  const path = [...ancestors, value]
+  return Object.values(value).every((item) => isJsonValue(item, path))
 }
 
 /**
@@ -334,9 +319,10 @@ function validateClient(
 ): ClientMetadata {
   const member = (name: string) => (field === undefined ? name : `${field}.${name}`)
   if (!isObject(value)) fail(field ?? 'client metadata', 'must be an object of RFC 7591 client metadata')
-  for (const [name, extra] of Object.entries(value)) {
-    // Other RFC 7591 members are JSON values; anything else could not be shown back by getClient.
-    if (!CLIENT_MEMBERS.has(name) && !isJsonValue(extra)) fail(member(name), 'must be a JSON value')
+  for (const [name, given] of Object.entries(value)) {
+    // RFC 7591 metadata is JSON; anything else could not be shown back by getClient. An
+    // undefined member is simply absent.
+    if (given !== undefined && !isJsonValue(given)) fail(member(name), 'must be a JSON value')
   }
   const clientId = optionalString(value.client_id, member('client_id'))
   if (clientId === undefined) fail(member('client_id'), 'is required')

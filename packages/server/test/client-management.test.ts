@@ -20,6 +20,12 @@ function startWithSeedClient() {
   })
 }
 
+function cyclic(): unknown[] {
+  const list: unknown[] = ['ops@example.test']
+  list.push(list)
+  return list
+}
+
 function configurationError(action: () => unknown): ConfigurationError {
   try {
     action()
@@ -106,6 +112,11 @@ describe('registerClient', () => {
       'a member that is not JSON',
       { client_id: 'x', client_secret: 's', on_register: () => {} },
       'on_register',
+    ],
+    [
+      'a member that refers to itself',
+      { client_id: 'x', client_secret: 's', contacts: cyclic() },
+      'contacts',
     ],
     ['not an object', 'client-x', 'client metadata'],
   ])('refuses %s with a ConfigurationError naming the member', async (_case, metadata, field) => {
