@@ -17,8 +17,9 @@ import {
 import type { ClientMetadata, TokenEndpointAuthMethod } from '@oauth-m2m/server'
 
 /**
- * A client to register on the test server: RFC 7591 metadata as the server takes it, except that
- * nothing secret is required. Without `client_secret`/`client_secrets`, a random secret is made for
+ * A client to register on the test server, in `options.clients` at start or with
+ * `createClient(id, metadata)` while it runs: RFC 7591 metadata as the server takes it, except
+ * that nothing secret is required. Without `client_secret`/`client_secrets`, a random secret is made for
  * the secret methods; a `private_key_jwt` client without `jwks`/`jwks_uri` gets a new P-256 key
  * pair whose public half is registered and whose private half the credentials carry.
  */
