@@ -188,12 +188,15 @@ export function testServerHandle(
   }
 
   const createClient = (clientId?: string, metadata?: Partial<TestClientMetadata>): TestClientCredentials => {
-    const id = clientId ?? defaultClientId
-    if (id === undefined || (clientId === undefined && metadata !== undefined)) {
+    if (clientId === undefined && metadata !== undefined) {
       throw new ConfigurationError(
-        clientId === undefined && metadata !== undefined
-          ? '@oauth-m2m/testing: createClient needs the id of the client to register with metadata'
-          : '@oauth-m2m/testing: there is no default client (defaultClient: false and no options.clients); pass a client id to register one',
+        '@oauth-m2m/testing: createClient needs the id of the client to register with metadata',
+      )
+    }
+    const id = clientId ?? defaultClientId
+    if (id === undefined) {
+      throw new ConfigurationError(
+        '@oauth-m2m/testing: there is no default client (defaultClient: false and no options.clients); pass a client id to register one',
       )
     }
     let client = clients.get(id)
