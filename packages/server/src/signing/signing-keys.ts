@@ -8,6 +8,7 @@ import {
   createPrivateKey,
   createPublicKey,
   generateKeyPair,
+  type JsonWebKey,
   type KeyObject,
   randomBytes,
   sign,
@@ -159,8 +160,7 @@ async function importConfiguredKey(
 
   let privateKey: KeyObject
   try {
-    // biome-ignore lint/suspicious/noExplicitAny: node's JsonWebKeyInput is structurally a JWK
-    privateKey = createPrivateKey({ key: candidate as any, format: 'jwk' })
+    privateKey = createPrivateKey({ key: candidate as JsonWebKey, format: 'jwk' })
   } catch (cause) {
     throw new ConfigurationError(`${where} is not a valid private ${candidate.kty} JWK`, { cause })
   }
@@ -188,8 +188,7 @@ function declaredPublicKey(jwk: JWK, privateKey: KeyObject, where: string): KeyO
       : { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }
   let publicKey: KeyObject
   try {
-    // biome-ignore lint/suspicious/noExplicitAny: node's JsonWebKeyInput is structurally a JWK
-    publicKey = createPublicKey({ key: JSON.parse(JSON.stringify(members)) as any, format: 'jwk' })
+    publicKey = createPublicKey({ key: JSON.parse(JSON.stringify(members)) as JsonWebKey, format: 'jwk' })
   } catch (cause) {
     throw new ConfigurationError(`${where} has invalid public members`, { cause })
   }
