@@ -43,6 +43,15 @@ function hasAuthorization(headers: Headers): boolean {
   return false
 }
 
+/**
+ * The caller's AbortSignal: undici's `request`, `stream` and `pipeline` pass their options, signal
+ * included, through to `dispatch`. Without it an abort would wait for the token to arrive.
+ */
+function signalOf(options: Dispatcher.DispatchOptions): AbortSignal | undefined {
+  const signal = (options as { signal?: unknown }).signal
+  return signal instanceof AbortSignal ? signal : undefined
+}
+
 function originOf(origin: Dispatcher.DispatchOptions['origin']): string | undefined {
   if (origin === undefined) return undefined
   if (origin instanceof URL) return origin.origin
@@ -59,6 +68,7 @@ class BearerHandler implements Dispatcher.DispatchHandler {
   readonly #send: (token: string, handler: Dispatcher.DispatchHandler) => void
   readonly #source: BearerSource
   readonly #origin: string
+  readonly #signal: AbortSignal | undefined
   #token: string
   #canReplay: boolean
   #swallowing = false
@@ -68,6 +78,7 @@ class BearerHandler implements Dispatcher.DispatchHandler {
     send: (token: string, handler: Dispatcher.DispatchHandler) => void,
     source: BearerSource,
     origin: string,
+    signal: AbortSignal | undefined,
     token: string,
     canReplay: boolean,
   ) {
@@ -75,6 +86,7 @@ class BearerHandler implements Dispatcher.DispatchHandler {
     this.#send = send
     this.#source = source
     this.#origin = origin
+    this.#signal = signal
     this.#token = token
     this.#canReplay = canReplay
   }
@@ -119,7 +131,7 @@ class BearerHandler implements Dispatcher.DispatchHandler {
       return
     }
     this.#swallowing = false
-    bearerToken(this.#source, this.#origin, undefined).then(
+    bearerToken(this.#source, this.#origin, this.#signal).then(
       (token) => {
         this.#token = token
         this.#send(token, this)
@@ -156,11 +168,12 @@ export function createBearerInterceptor(
           handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, error as Error)
         }
       }
-      bearerToken(source, origin, undefined).then(
+      const signal = signalOf(options)
+      bearerToken(source, origin, signal).then(
         (token) =>
           send(
             token,
-            new BearerHandler(handler, send, source, origin, token, isReplayableBody(options.body)),
+            new BearerHandler(handler, send, source, origin, signal, token, isReplayableBody(options.body)),
           ),
         // No controller exists yet: undici's own interceptors (dns) report early failures the same way.
         (error: Error) => handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, error),

@@ -1,6 +1,7 @@
+import { Readable } from 'node:stream'
 import { ConfigurationError, clientSecretBasic, OAuthResponseError } from '@oauth-m2m/core'
 import { createMswDispatcher } from '@oauth-m2m/testing/msw'
-import { HttpResponse, http } from 'msw'
+import { delay, HttpResponse, http } from 'msw'
 import { FormData, request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -107,6 +108,36 @@ describe('client.fetch', () => {
     expect((error as TokenUnavailableError).origin).toBe(API)
     expect((error as TokenUnavailableError).cause).toBeInstanceOf(OAuthResponseError)
     expect(calls).toHaveLength(0)
+  })
+
+  it('stops waiting for the token when the caller aborts, and sends nothing', async () => {
+    let apiCalls = 0
+    const dispatcher = createMswDispatcher([
+      http.post(TOKEN_ENDPOINT, async () => {
+        await delay(200)
+        return tokenAnswer()
+      }),
+      http.all(`${API}/*`, () => {
+        apiCalls++
+        return HttpResponse.json({ ok: true })
+      }),
+    ])
+    const client = createTokenClient({
+      tokenEndpoint: TOKEN_ENDPOINT,
+      clientId: 'service-a',
+      auth: clientSecretBasic('s3cret'),
+      resource: API,
+      dispatcher,
+    })
+    clients.push(client)
+    const controller = new AbortController()
+    const reason = new Error('caller gave up')
+    const pending = client.fetch(`${API}/things`, { signal: controller.signal })
+    controller.abort(reason)
+    await expect(pending).rejects.toBe(reason)
+    // The shared token request still completes for other callers; the aborted request never went out.
+    await client.getToken()
+    expect(apiCalls).toBe(0)
   })
 
   it('leaves a request that already carries an Authorization header as it is', async () => {
@@ -220,6 +251,74 @@ describe('client.interceptor', () => {
     expect(calls).toHaveLength(2)
     expect(calls[1]!.authorization).toBe(`Bearer ${await issued()}`)
     expect(calls[1]!.body).toBe('payload')
+  })
+
+  it('leaves a request that already carries an Authorization header as it is', async () => {
+    const { client, calls, dispatcher } = setup()
+    const agent = dispatcher.compose(client.interceptor())
+    await (
+      await request(`${API}/things`, { headers: { authorization: 'Bearer mine' }, dispatcher: agent })
+    ).body.text()
+    expect(calls[0]!.authorization).toBe('Bearer mine')
+  })
+
+  it('does not replay a stream body, but drops the rejected token for the next call', async () => {
+    const { client, calls, dispatcher, revoked, issued } = setup()
+    const old = await issued()
+    revoked.add(old)
+    const agent = dispatcher.compose(client.interceptor())
+    const res = await request(`${API}/things`, {
+      method: 'POST',
+      body: Readable.from(['streamed']),
+      dispatcher: agent,
+    })
+    expect(res.statusCode).toBe(401)
+    await res.body.text()
+    expect(calls).toHaveLength(1)
+    expect(await issued()).not.toBe(old)
+  })
+
+  it('retries only once when the new token is refused too', async () => {
+    const { client, calls, dispatcher, revoked } = setup()
+    revoked.add('*')
+    const agent = dispatcher.compose(client.interceptor())
+    const res = await request(`${API}/things`, { dispatcher: agent })
+    expect(res.statusCode).toBe(401)
+    await res.body.text()
+    expect(calls).toHaveLength(2)
+    expect(calls[0]!.authorization).not.toBe(calls[1]!.authorization)
+  })
+
+  it('stops waiting for the token when the caller aborts, and sends nothing', async () => {
+    let apiCalls = 0
+    const dispatcher = createMswDispatcher([
+      http.post(TOKEN_ENDPOINT, async () => {
+        await delay('infinite')
+        return tokenAnswer()
+      }),
+      http.all(`${API}/*`, () => {
+        apiCalls++
+        return HttpResponse.json({ ok: true })
+      }),
+    ])
+    const client = createTokenClient({
+      tokenEndpoint: TOKEN_ENDPOINT,
+      clientId: 'service-a',
+      auth: clientSecretBasic('s3cret'),
+      resource: API,
+      dispatcher,
+    })
+    clients.push(client)
+    const controller = new AbortController()
+    const reason = new Error('caller gave up')
+    const pending = request(`${API}/things`, {
+      signal: controller.signal,
+      dispatcher: dispatcher.compose(client.interceptor()),
+    })
+    controller.abort(reason)
+    // The token request never answers: only the signal can end this call.
+    await expect(pending).rejects.toBe(reason)
+    expect(apiCalls).toBe(0)
   })
 
   it('fails the request without sending it when no token can be obtained', async () => {
