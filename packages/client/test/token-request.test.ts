@@ -1,3 +1,4 @@
+import diagnostics_channel from 'node:diagnostics_channel'
 import {
   clientSecretBasic,
   decodeBasicCredentials,
@@ -10,7 +11,9 @@ import { SignJWT } from 'jose'
 import { delay, HttpResponse } from 'msw'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
+  CLIENT_CHANNELS,
   createTokenClient,
+  type FetchRetryMessage,
   RetryLaterError,
   type TokenClient,
   type TokenClientOptions,
@@ -28,6 +31,13 @@ const clients: TokenClient[] = []
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()))
 })
+
+function listen<T>(channel: string): { messages: T[]; stop: () => void } {
+  const messages: T[] = []
+  const fn = (m: unknown) => messages.push(m as T)
+  diagnostics_channel.subscribe(channel, fn)
+  return { messages, stop: () => diagnostics_channel.unsubscribe(channel, fn) }
+}
 
 function setup(answer: Answer, options: Partial<TokenClientOptions> = {}) {
   const server: ScriptedTokenServer = scriptedTokenServer(answer)
@@ -108,16 +118,41 @@ describe('retries', () => {
   })
 
   it('waits for Retry-After on a 429 before retrying', async () => {
-    const times: number[] = []
-    const { server, client } = setup((n) => {
-      times.push(performance.now())
-      return n === 1
-        ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '1' } })
-        : tokenAnswer()
-    })
-    await client.getToken()
+    const retries = listen<FetchRetryMessage>(CLIENT_CHANNELS.fetchRetry)
+    const { server, client } = setup((n) =>
+      n === 1 ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '1' } }) : tokenAnswer(),
+    )
+    await client.getToken().finally(retries.stop)
     expect(server.requests).toHaveLength(2)
-    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(950)
+    // The server's 1 s, not the 1–5 ms backoff this client is configured with.
+    expect(retries.messages.map((m) => m.delayMs)).toEqual([1000])
+  })
+
+  it('reads a Retry-After given as an HTTP date', async () => {
+    const retries = listen<FetchRetryMessage>(CLIENT_CHANNELS.fetchRetry)
+    const past = new Date(Date.now() - 60_000).toUTCString()
+    const { server, client } = setup(
+      (n) =>
+        n === 1 ? new HttpResponse(null, { status: 503, headers: { 'retry-after': past } }) : tokenAnswer(),
+      // A backoff of its own would be at least 5 s: a 0 ms wait can only come from the date.
+      { retry: { minDelayMs: 5000, maxDelayMs: 5000 } },
+    )
+    await client.getToken().finally(retries.stop)
+    expect(server.requests).toHaveLength(2)
+    expect(retries.messages.map((m) => m.delayMs)).toEqual([0])
+  })
+
+  it('holds back a key for a Retry-After HTTP date beyond the cap', async () => {
+    const later = new Date(Date.now() + 3_600_000).toUTCString()
+    const { server, client } = setup(
+      () => new HttpResponse(null, { status: 429, headers: { 'retry-after': later } }),
+      { retry: { maxRetryAfterMs: 5000 } },
+    )
+    const error = await client.getToken().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(HttpError)
+    expect((error as HttpError).retryAfterMs).toBeGreaterThan(3_500_000)
+    await expect(client.getToken()).rejects.toBeInstanceOf(RetryLaterError)
+    expect(server.requests).toHaveLength(1)
   })
 
   it('does not wait for a Retry-After beyond the cap: it fails at once and later calls fail fast', async () => {
@@ -211,6 +246,20 @@ describe('retries', () => {
     await expect(client.getToken()).rejects.toMatchObject({ status: 502 })
     expect(server.requests.length).toBeGreaterThanOrEqual(1)
     expect(server.requests.length).toBeLessThan(100)
+  })
+
+  it('cuts a hanging attempt short at the total deadline, before its own time limit', async () => {
+    const { server, client } = setup(
+      async () => {
+        await delay('infinite')
+        return tokenAnswer()
+      },
+      { timeoutMs: 60_000, retry: { retries: 5, minDelayMs: 1, deadlineMs: 100 } },
+    )
+    const error = await client.getToken().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TimeoutError)
+    expect((error as TimeoutError).timeoutMs).toBeLessThanOrEqual(100)
+    expect(server.requests).toHaveLength(1)
   })
 
   it('makes a single attempt with retry: false', async () => {
@@ -342,6 +391,15 @@ describe('the token lifetime when expires_in is absent', () => {
       .sign(new Uint8Array(32))
     const { client } = setup(() => HttpResponse.json({ access_token: jwt, token_type: 'Bearer' }))
     await expect(client.getToken()).rejects.toThrow(/already expired/)
+  })
+
+  it('is defaultExpiresInSec for a JWT without exp', async () => {
+    const clock = 5_000_000
+    const jwt = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'HS256' }).sign(new Uint8Array(32))
+    const { client } = setup(() => HttpResponse.json({ access_token: jwt, token_type: 'Bearer' }), {
+      now: () => clock,
+    })
+    await expect(client.getToken()).resolves.toMatchObject({ expiresAt: clock + 300_000 })
   })
 
   it('is defaultExpiresInSec (300 s unless set) for an opaque token', async () => {
