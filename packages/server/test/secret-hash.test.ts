@@ -1,5 +1,35 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { SecretHasher, secretDigest } from '../src/secret-hash.js'
+
+/** How many digests, HMACs and constant-time comparisons the hasher performed. */
+const work = vi.hoisted(() => ({ hashes: 0, hmacs: 0, comparisons: 0 }))
+
+vi.mock('node:crypto', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:crypto')>()
+  return {
+    ...actual,
+    hash: ((...args: Parameters<typeof actual.hash>) => {
+      work.hashes++
+      return actual.hash(...args)
+    }) as typeof actual.hash,
+    createHmac: ((...args: Parameters<typeof actual.createHmac>) => {
+      work.hmacs++
+      return actual.createHmac(...args)
+    }) as typeof actual.createHmac,
+    timingSafeEqual: ((...args: Parameters<typeof actual.timingSafeEqual>) => {
+      work.comparisons++
+      return actual.timingSafeEqual(...args)
+    }) as typeof actual.timingSafeEqual,
+  }
+})
+
+function workOf(check: () => boolean): typeof work {
+  work.hashes = 0
+  work.hmacs = 0
+  work.comparisons = 0
+  check()
+  return { ...work }
+}
 
 describe('SecretHasher', () => {
   it('matches a secret against any of several stored hashes', () => {
@@ -21,6 +51,15 @@ describe('SecretHasher', () => {
     const hasher = new SecretHasher()
     expect(hasher.matches('', undefined)).toBe(false)
     expect(hasher.matches('anything', undefined)).toBe(false)
+  })
+
+  it('does the same work for an unknown client as for a known one with one secret (no timing oracle)', () => {
+    const hasher = new SecretHasher()
+    const stored = [hasher.hashSecret('right')]
+    const known = workOf(() => hasher.matches('guess', stored))
+    expect(known).toEqual({ hashes: 1, hmacs: 1, comparisons: 1 })
+    expect(workOf(() => hasher.matches('guess', undefined))).toEqual(known)
+    expect(workOf(() => hasher.matches('right', stored))).toEqual(known)
   })
 
   it('keys the hash per server, so stored hashes differ between instances', () => {

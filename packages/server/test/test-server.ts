@@ -82,6 +82,7 @@ export function expectOAuthError(answer: Answer, status: number, error: string):
   }
   if (answer.headers.get('cache-control') !== 'no-store')
     throw new Error('error answer lacks Cache-Control: no-store')
+  if (answer.headers.get('pragma') !== 'no-cache') throw new Error('error answer lacks Pragma: no-cache')
   if (answer.headers.get('content-type') !== 'application/json') throw new Error('error answer is not JSON')
   const description: unknown = answer.json.error_description
   if (typeof description !== 'string' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(description)) {

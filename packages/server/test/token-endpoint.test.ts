@@ -98,6 +98,16 @@ describe('POST /token: malformed requests', () => {
     expect(answer.headers.get('allow')).toBe('POST')
   })
 
+  it.each(['/introspect', '/revoke'])('answers GET %s with 405 and Allow: POST', async (path) => {
+    const { url } = await tokenServer()
+    const answer = expectOAuthError(
+      await send(`${url}${path}`, { headers: basic('svc', 'svc-secret') }),
+      405,
+      'invalid_request',
+    )
+    expect(answer.headers.get('allow')).toBe('POST')
+  })
+
   it('refuses a JSON body with 400 invalid_request', async () => {
     const { token } = await tokenServer()
     const answer = await send(token, {
@@ -170,7 +180,7 @@ describe('POST /token: malformed requests', () => {
   it('refuses a body over 64 KiB with 413', async () => {
     const { token } = await tokenServer()
     const body = `grant_type=client_credentials&pad=${'a'.repeat(70 * 1024)}`
-    expect((await postForm(token, body, basic('svc', 'svc-secret'))).status).toBe(413)
+    expectOAuthError(await postForm(token, body, basic('svc', 'svc-secret')), 413, 'invalid_request')
   })
 
   it('refuses a streamed body that grows past 64 KiB without a Content-Length', async () => {
@@ -188,7 +198,7 @@ describe('POST /token: malformed requests', () => {
       body: stream,
       duplex: 'half',
     } as RequestInit)
-    expect(answer.status).toBe(413)
+    expectOAuthError(answer, 413, 'invalid_request')
   })
 })
 
@@ -203,6 +213,19 @@ describe('POST /token: client authentication (RFC 6749 §2.3, §5.2)', () => {
     const { token } = await tokenServer()
     const answer = expectOAuthError(await postForm(token, grant, basic('nobody', 'x')), 401, 'invalid_client')
     expect(answer.headers.get('www-authenticate')).toBe('Basic realm="oauth-m2m", charset="UTF-8"')
+  })
+
+  it('answers an unknown client exactly as a known client with a wrong secret (no enumeration)', async () => {
+    const { token } = await tokenServer()
+    const unknown = await postForm(token, grant, basic('nobody', 'guess'))
+    const wrongSecret = await postForm(token, grant, basic('svc', 'guess'))
+    expectOAuthError(unknown, 401, 'invalid_client')
+    expect(unknown.text).toBe(wrongSecret.text)
+    expect(unknown.headers.get('www-authenticate')).toBe(wrongSecret.headers.get('www-authenticate'))
+    const unknownPost = await postForm(token, { ...grant, client_id: 'nobody', client_secret: 'guess' })
+    const wrongPost = await postForm(token, { ...grant, client_id: 'poster', client_secret: 'guess' })
+    expectOAuthError(unknownPost, 401, 'invalid_client')
+    expect(unknownPost.text).toBe(wrongPost.text)
   })
 
   it('answers a wrong secret via Basic with 401 and WWW-Authenticate', async () => {

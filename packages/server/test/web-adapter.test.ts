@@ -60,6 +60,8 @@ describe('handle(Request): the web-standard adapter', () => {
     })
     const response = await server.handle(tokenRequest(body))
     expect(response.status).toBe(413)
+    expect(response.headers.get('cache-control')).toBe('no-store')
+    expect(await response.json()).toMatchObject({ error: 'invalid_request' })
     expect(pulled).toBeLessThan(10)
   })
 
