@@ -134,6 +134,24 @@ describe('key rotation', () => {
     await expect(verifier.verify(oldToken)).resolves.toBeDefined()
   })
 
+  it('picks up a new kid at once after a routine fetch: the cooldown only follows unknown-kid refetches', async () => {
+    const verifier = makeVerifier()
+    await verifier.verify(await mintToken(current)) // the routine first fetch
+    const second = await makeKey('ES256', 'k2')
+    as.setKeys([current.publicJwk, second.publicJwk])
+    // Same instant as the first fetch: no cooldown stands in the way.
+    await expect(verifier.verify(await mintToken(second))).resolves.toMatchObject({ clientId: 'service-a' })
+    expect(as.counts.jwks).toBe(2)
+
+    clock += MAX_AGE_MS + 1
+    await verifier.verify(await mintToken(current)) // the routine refetch of an expired set
+    expect(as.counts.jwks).toBe(3)
+    const third = await makeKey('ES256', 'k3')
+    as.setKeys([second.publicJwk, third.publicJwk])
+    await expect(verifier.verify(await mintToken(third))).resolves.toMatchObject({ clientId: 'service-a' })
+    expect(as.counts.jwks).toBe(4)
+  })
+
   it('refuses tokens of a key withdrawn from the set once the set is refreshed', async () => {
     const verifier = makeVerifier()
     const oldToken = await mintToken(current)

@@ -3,7 +3,13 @@
  * (`@oauth-m2m/server`) verify through discovery, the JWKS and introspection — JWT and opaque,
  * each signing algorithm the server offers, and across `rotateSigningKey()`.
  */
-import { clientSecretBasic, encodeBasicCredentials } from '@oauth-m2m/core'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import {
+  clientSecretBasic,
+  encodeBasicCredentials,
+  JWKS_FETCH_CHANNEL,
+  type JwksFetchEvent,
+} from '@oauth-m2m/core'
 import {
   type AuthorizationServer,
   createAuthorizationServer,
@@ -128,6 +134,24 @@ describe('JWT access tokens from the reference server', () => {
     await expect(verifier.verify(after)).resolves.toMatchObject({ clientId: 'service-a' })
     // Tokens signed before the rotation stay valid until they expire.
     await expect(verifier.verify(before)).resolves.toMatchObject({ clientId: 'service-a' })
+  })
+
+  it('verify after a rotation to the pre-published next key without refetching the JWKS', async () => {
+    const issuer = await startServer('ES256')
+    const verifier = verifierFor(issuer, { tokenCache: false })
+    const fetches: JwksFetchEvent[] = []
+    const onFetch = (event: unknown) => fetches.push(event as JwksFetchEvent)
+    subscribe(JWKS_FETCH_CHANNEL, onFetch)
+    try {
+      await verifier.verify(await getToken(issuer, JWT_API))
+      await server!.rotateSigningKey() // keeps ES256: promotes the key already on /jwks
+      await expect(verifier.verify(await getToken(issuer, JWT_API))).resolves.toMatchObject({
+        clientId: 'service-a',
+      })
+      expect(fetches.map((f) => f.reason)).toEqual(['initial'])
+    } finally {
+      unsubscribe(JWKS_FETCH_CHANNEL, onFetch)
+    }
   })
 })
 
