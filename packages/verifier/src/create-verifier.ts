@@ -5,6 +5,7 @@
  */
 import {
   BearerError,
+  ConfigurationError,
   InsufficientScopeError,
   InvalidTokenError,
   JwksCache,
@@ -22,6 +23,22 @@ import { classifyToken } from './token-syntax.js'
 import type { Principal, Verifier, VerifyOptions } from './types.js'
 import { VerifiedTokenCache } from './verified-token-cache.js'
 import { resolveVerifierOptions, type VerifierOptions } from './verifier-options.js'
+
+/**
+ * Why `verify()`'s per-call options are unusable, or `undefined` when they are fine. Checked on
+ * every call because plain JavaScript callers get no help from the types, and a scope list that is
+ * a string would otherwise fail deep inside as an unexplained TypeError.
+ */
+function invalidVerifyOptions(options: VerifyOptions): string | undefined {
+  if (typeof options !== 'object' || options === null) return 'verify: options must be an object'
+  const { scopes } = options
+  if (scopes === undefined) return undefined
+  if (!Array.isArray(scopes)) return 'verify: options.scopes must be an array of strings'
+  for (const scope of scopes) {
+    if (typeof scope !== 'string') return 'verify: options.scopes must be an array of strings'
+  }
+  return undefined
+}
 
 function publishRejection(err: unknown): void {
   if (err instanceof BearerError && rejectionChannel.hasSubscribers) {
@@ -143,6 +160,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   return {
     // Not async: a cache hit, the hot path, costs a hash and a lookup and enters no async function.
     verify(token: string, options: VerifyOptions = {}): Promise<Principal> {
+      const misuse = invalidVerifyOptions(options)
+      if (misuse !== undefined) return Promise.reject(new ConfigurationError(misuse))
       const tokenHash = cacheKey(token)
       const cached = tokenHash === undefined ? undefined : tokenCache!.get(tokenHash, Date.now())
       if (cached === undefined) return checkAndAuthorize(token, tokenHash, options)

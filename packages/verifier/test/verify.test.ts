@@ -2,6 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { ConfigurationError } from '@oauth-m2m/core'
 import {
   createVerifier,
+  DEFAULT_CLOCK_TOLERANCE_SEC,
   InsufficientScopeError,
   InvalidTokenError,
   REJECTION_CHANNEL,
@@ -105,6 +106,23 @@ describe('a valid RFC 9068 access token', () => {
       issuer: ['https://y.example', ISSUER],
     })
     await expect(verifier.verify(await mintToken(keys.ES256!))).resolves.toMatchObject({ issuer: ISSUER })
+  })
+
+  it('is judged with 5 s of clock tolerance by default', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const now = Math.floor(Date.now() / 1000)
+    const verifier = verifierFor({ tokenCache: false })
+    const verdict = async (claims: Record<string, unknown>) =>
+      verifier.verify(await mintToken(keys.ES256!, accessTokenClaims(claims))).then(
+        () => 'accepted',
+        (err: unknown) => (err instanceof InvalidTokenError ? 'refused' : err),
+      )
+    expect(DEFAULT_CLOCK_TOLERANCE_SEC).toBe(5)
+    expect(await verdict({ exp: now - 4 })).toBe('accepted')
+    expect(await verdict({ exp: now - 5 })).toBe('refused')
+    expect(await verdict({ nbf: now + 5, iat: now + 5 })).toBe('accepted')
+    expect(await verdict({ nbf: now + 6 })).toBe('refused')
+    expect(await verdict({ iat: now + 6 })).toBe('refused')
   })
 
   it('is accepted within the clock tolerance', async () => {
@@ -291,6 +309,20 @@ describe('diagnostics', () => {
     } finally {
       unsubscribe(REJECTION_CHANNEL, listener)
     }
+  })
+})
+
+describe('per-call options', () => {
+  it.each([
+    ['null options', null],
+    ['a scope string instead of a list', { scopes: 'read:things' }],
+    ['a scope list holding a number', { scopes: ['read:things', 1] }],
+  ])('refuses %s with a ConfigurationError, cached token or not', async (_name, options) => {
+    const verifier = verifierFor()
+    const token = await mintToken(keys.ES256!)
+    await expect(verifier.verify(token, options as never)).rejects.toThrow(ConfigurationError)
+    await verifier.verify(token)
+    await expect(verifier.verify(token, options as never)).rejects.toThrow(ConfigurationError)
   })
 })
 
