@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { MemoryServerStore, type ServerStore, type StoredTokenClaims } from '@oauth-m2m/server'
 import { describe, expect, it, vi } from 'vitest'
 import { basic, expectOAuthError, postForm, startServer } from './test-server.js'
@@ -44,7 +45,9 @@ describe('a custom ServerStore', () => {
     expect(answer.status).toBe(200)
     expect(saveOpaqueToken).toHaveBeenCalledOnce()
     const [hash, claims] = saveOpaqueToken.mock.calls[0]!
-    expect(hash).not.toBe(answer.json.access_token)
+    // Only the SHA-256 digest of the token is handed to the store, never the token itself.
+    expect(hash).toBe(createHash('sha256').update(answer.json.access_token).digest('base64url'))
+    expect(JSON.stringify(saveOpaqueToken.mock.calls[0])).not.toContain(answer.json.access_token)
     expect(claims).toMatchObject({ client_id: 'svc', aud: OPAQUE_API })
   })
 
