@@ -6,6 +6,8 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import {
   clientSecretBasic,
+  clientSecretJwt,
+  clientSecretPost,
   encodeBasicCredentials,
   JWKS_FETCH_CHANNEL,
   type JwksFetchEvent,
@@ -28,6 +30,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 const JWT_API = 'https://api.b.example'
 const OPAQUE_API = 'https://api.opaque.example'
 const SIGNING_ALGS: SigningAlg[] = ['ES256', 'RS256', 'PS256', 'EdDSA']
+const JWT_CLIENT_SECRET = 'a-client-secret-of-at-least-thirty-two-bytes'
 
 let server: AuthorizationServer | undefined
 let listening: ListeningServer | undefined
@@ -43,6 +46,18 @@ async function startServer(alg: SigningAlg = 'ES256'): Promise<string> {
     clients: [
       { client_id: 'service-a', client_secret: 'secret-a', scope: 'read:things write:things' },
       { client_id: 'api-b', client_secret: 'secret-b', scope: '' },
+      {
+        client_id: 'api-post',
+        client_secret: 'secret-post',
+        token_endpoint_auth_method: 'client_secret_post',
+        scope: '',
+      },
+      {
+        client_id: 'api-jwt',
+        client_secret: JWT_CLIENT_SECRET,
+        token_endpoint_auth_method: 'client_secret_jwt',
+        scope: '',
+      },
     ],
     resources: [{ resource: JWT_API }, { resource: OPAQUE_API, tokenFormat: 'opaque' }],
     signing: { alg },
@@ -174,6 +189,18 @@ describe('opaque access tokens from the reference server', () => {
       issuer,
       audience: [OPAQUE_API],
       scopes: ['read:things'],
+      source: 'introspection',
+    })
+  })
+
+  it.each([
+    ['client_secret_post', { clientId: 'api-post', auth: clientSecretPost('secret-post') }],
+    ['client_secret_jwt', { clientId: 'api-jwt', auth: clientSecretJwt(JWT_CLIENT_SECRET) }],
+  ])('verify with the resource server authenticated by %s', async (_method, credentials) => {
+    const issuer = await startServer()
+    const token = await getToken(issuer, OPAQUE_API)
+    await expect(introspectingVerifier(issuer, credentials).verify(token)).resolves.toMatchObject({
+      clientId: 'service-a',
       source: 'introspection',
     })
   })
