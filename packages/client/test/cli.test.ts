@@ -35,7 +35,7 @@ beforeAll(async () => {
         ...base,
       },
     ],
-    resources: [{ resource: 'https://api.example.test/' }],
+    resources: [{ resource: 'https://api.example.test/' }, { resource: 'https://other.example.test/' }],
   })
   issuer = (await as.listen({ port: 0, host: '127.0.0.1' })).url
 })
@@ -95,7 +95,7 @@ describe('m2m-token', () => {
     expect(decodeJwt(token)).toMatchObject({ client_id: 'cli-basic', scope: 'read' })
   })
 
-  it('prints the whole answer with --json, for repeated --resource', async () => {
+  it('prints the whole answer with --json, for a --resource and repeated --scope', async () => {
     const { code, stdout } = await run(
       [
         '--token-endpoint',
@@ -108,6 +108,10 @@ describe('m2m-token', () => {
         'client_secret_basic',
         '--resource',
         'https://api.example.test/',
+        '--scope',
+        'read',
+        '--scope',
+        'write',
         '--json',
       ],
       SECRET_ENV,
@@ -115,7 +119,9 @@ describe('m2m-token', () => {
     expect(code).toBe(0)
     const answer = JSON.parse(stdout)
     expect(answer).toMatchObject({ token_type: 'Bearer', expires_in: 3600 })
-    expect(decodeJwt(answer.access_token).aud).toBe('https://api.example.test/')
+    const claims = decodeJwt(answer.access_token)
+    expect(claims.aud).toBe('https://api.example.test/')
+    expect(String(claims.scope).split(' ').sort()).toEqual(['read', 'write'])
   })
 
   it.each(['key.jwk.json', 'key.pem'])('signs private_key_jwt with the key in %s', async (file) => {
@@ -132,6 +138,27 @@ describe('m2m-token', () => {
     expect(stderr).toBe('')
     expect(code).toBe(0)
     expect(decodeJwt(stdout.trim()).client_id).toBe('cli-key')
+  })
+
+  it('sends every repeated --resource (this server allows one per token and says so)', async () => {
+    const { code, stdout, stderr } = await run(
+      [
+        '--issuer',
+        issuer,
+        '--client-id',
+        'cli-basic',
+        '--client-secret-env',
+        'CLI_SECRET',
+        '--resource',
+        'https://api.example.test/',
+        '--resource',
+        'https://other.example.test/',
+      ],
+      SECRET_ENV,
+    )
+    expect(code).toBe(1)
+    expect(stdout).toBe('')
+    expect(stderr).toMatch(/^m2m-token: invalid_target: .*one resource/)
   })
 
   it('exits 1 with the OAuth error when the server refuses', async () => {

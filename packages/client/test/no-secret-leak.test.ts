@@ -15,7 +15,7 @@ import {
 import { createMswDispatcher } from '@oauth-m2m/testing/msw'
 import { generateKeyPair } from 'jose'
 import { delay, HttpResponse, http } from 'msw'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { CLIENT_CHANNELS, createTokenClient } from '../src/index.js'
 import { TOKEN_ENDPOINT } from './msw-token-server.js'
 
@@ -174,6 +174,40 @@ describe('no secret, assertion or token in errors or diagnostics', () => {
     const res = await ok.fetch(`${API}/x`)
     expect(res.status).toBe(401)
     await ok.close()
+  })
+
+  it('holds for a background refresh that fails and a store that fails', async () => {
+    let clock = 1_000_000
+    let calls = 0
+    const dispatcher = createMswDispatcher([
+      http.post(TOKEN_ENDPOINT, async ({ request }) => {
+        const assertion = new URLSearchParams(await request.text()).get('client_assertion')
+        if (assertion) leaks.push(assertion)
+        if (++calls > 1) return HttpResponse.json({ error: 'invalid_client' }, { status: 401 })
+        return HttpResponse.json({ access_token: freshToken(), token_type: 'Bearer', expires_in: 3600 })
+      }),
+    ])
+    const storeDown = () => Promise.reject(new Error('store down'))
+    const before = payloads.length
+    const client = createTokenClient({
+      tokenEndpoint: TOKEN_ENDPOINT,
+      clientId: 'leak-check',
+      auth: clientSecretJwt(SECRET),
+      dispatcher,
+      store: { get: storeDown, set: storeDown, delete: storeDown },
+      retry: false,
+      now: () => clock,
+    })
+    const first = await client.getToken()
+    clock += 3_000_000 // stale: served while the refresh fails in the background
+    expect(await client.getToken()).toBe(first)
+    client.invalidate()
+    const fired = () => new Set(payloads.slice(before).map((p) => Object.keys(p as object).join(',')))
+    await vi.waitFor(() => {
+      expect(fired()).toContain('key,error,retryAt') // refresh:failed
+      expect(fired()).toContain('key,operation,error') // store:error
+    })
+    await client.close()
   })
 
   it('has gathered errors and payloads from every channel that fired, with none leaking', () => {

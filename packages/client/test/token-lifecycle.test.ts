@@ -218,6 +218,18 @@ describe('the token lifecycle', () => {
     }
   })
 
+  it('keeps at most maxCacheEntries tokens in memory, dropping the least recently used', async () => {
+    const { server, client } = setup(() => tokenAnswer(), { maxCacheEntries: 2 })
+    await client.getToken({ scope: 'a' })
+    await client.getToken({ scope: 'b' })
+    await client.getToken({ scope: 'c' })
+    expect(server.requests).toHaveLength(3)
+    await client.getToken({ scope: 'c' })
+    expect(server.requests).toHaveLength(3)
+    await client.getToken({ scope: 'a' }) // dropped for c
+    expect(server.requests).toHaveLength(4)
+  })
+
   it('forgets a token on invalidate, and the next call fetches a new one', async () => {
     const { server, client } = setup(() => tokenAnswer())
     const first = await client.getToken()
