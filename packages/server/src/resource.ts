@@ -29,12 +29,19 @@ function invalidTarget(description: string): TargetResult {
 export class ResourceResolver {
   readonly #resources: ReadonlyMap<string, TokenTarget>
   readonly #default: TokenTarget
+  readonly #defaultResource: string | undefined
 
   /**
    * @param resources The configured resources.
    * @param defaultTarget Audience, format and lifetime of a token requested without `resource`.
+   * @param defaultResource The configured `defaultAudience`, if any (without it, the issuer is the
+   *   audience, which no API accepts as its own).
    */
-  constructor(resources: readonly Required<ResourceConfig>[], defaultTarget: TokenTarget) {
+  constructor(
+    resources: readonly Required<ResourceConfig>[],
+    defaultTarget: TokenTarget,
+    defaultResource: string | undefined,
+  ) {
     this.#resources = new Map(
       resources.map((r) => [
         r.resource,
@@ -42,11 +49,19 @@ export class ResourceResolver {
       ]),
     )
     this.#default = defaultTarget
+    this.#defaultResource = defaultResource
   }
 
   /** The target of a token for `client` asking for `requested` resources (none: the default). */
   resolve(requested: readonly string[] | undefined, client: RegisteredClient): TargetResult {
-    if (requested === undefined) return { target: this.#default }
+    if (requested === undefined) {
+      // A client held to some resources must not reach another one by naming none.
+      const allowed = client.allowedResources
+      if (allowed && this.#defaultResource !== undefined && !allowed.has(this.#defaultResource)) {
+        return invalidTarget('this client may only get tokens for its own resources: name one with resource')
+      }
+      return { target: this.#default }
+    }
     const targets: TokenTarget[] = []
     for (const resource of requested.length === 1 ? requested : new Set(requested)) {
       // Configured resources were checked at load, so only a miss needs parsing (the hot path

@@ -115,11 +115,15 @@ export class ServerCore {
     })
     const defaultAudience = config.defaultAudience ?? issuer
     const defaultResource = config.resources.find((r) => r.resource === defaultAudience)
-    const resources = new ResourceResolver(config.resources, {
-      audience: defaultResource?.audience ?? defaultAudience,
-      format: defaultResource?.tokenFormat ?? config.tokenFormat,
-      lifetimeSec: defaultResource?.accessTokenLifetimeSec ?? config.accessTokenLifetimeSec,
-    })
+    const resources = new ResourceResolver(
+      config.resources,
+      {
+        audience: defaultResource?.audience ?? defaultAudience,
+        format: defaultResource?.tokenFormat ?? config.tokenFormat,
+        lifetimeSec: defaultResource?.accessTokenLifetimeSec ?? config.accessTokenLifetimeSec,
+      },
+      config.defaultAudience,
+    )
     const token = new TokenEndpoint({
       url: locations.tokenEndpoint,
       authenticator,

@@ -426,6 +426,32 @@ describe('POST /token: resource indicators (RFC 8707)', () => {
     expectOAuthError(answer, 400, 'invalid_target')
   })
 
+  it('refuses a resource-restricted client that names none when the default audience is not its own', async () => {
+    const { url } = await startServer({
+      clients: [
+        { client_id: 'held', client_secret: 's', resources: [API] },
+        { client_id: 'free', client_secret: 's' },
+      ],
+      resources: [{ resource: API }, { resource: OTHER_API }],
+      defaultAudience: OTHER_API,
+    })
+    expectOAuthError(await postForm(`${url}/token`, grant, basic('held', 's')), 400, 'invalid_target')
+    const own = await postForm(`${url}/token`, { ...grant, resource: API }, basic('held', 's'))
+    expect(decodeJwt(own.json.access_token).aud).toBe(API)
+    const unrestricted = await postForm(`${url}/token`, grant, basic('free', 's'))
+    expect(decodeJwt(unrestricted.json.access_token).aud).toBe(OTHER_API)
+  })
+
+  it('gives a resource-restricted client that names none the default audience when it is one of its own', async () => {
+    const { url } = await startServer({
+      clients: [{ client_id: 'held', client_secret: 's', resources: [API] }],
+      resources: [{ resource: API }],
+      defaultAudience: API,
+    })
+    const answer = await postForm(`${url}/token`, grant, basic('held', 's'))
+    expect(decodeJwt(answer.json.access_token).aud).toBe(API)
+  })
+
   it('refuses two resources for a client that may not combine them', async () => {
     const { token } = await tokenServer()
     const answer = await postForm(token, { ...grant, resource: [API, OTHER_API] }, basic('svc', 'svc-secret'))
