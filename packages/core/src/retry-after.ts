@@ -12,6 +12,9 @@ export function parseRetryAfter(value: string | undefined, nowMs: number = Date.
   if (value === undefined) return undefined
   const trimmed = value.trim()
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  // All three HTTP-date forms (IMF-fixdate, RFC 850, asctime) start with a day name; without this
+  // check V8's lenient Date.parse reads values such as "-5" or "1.5" as dates in 2001.
+  if (!/^(mon|tue|wed|thu|fri|sat|sun)[a-z]*,? /i.test(trimmed)) return undefined
   const date = Date.parse(trimmed)
   if (Number.isNaN(date)) return undefined
   return Math.max(0, date - nowMs)
