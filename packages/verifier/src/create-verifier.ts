@@ -59,7 +59,8 @@ function publishRejection(err: unknown): void {
  * ```
  *
  * Nothing is fetched until the first verification: discovery, the JWKS and the introspection
- * endpoint are looked up lazily, and a failure there is retried on the next call.
+ * endpoint are looked up lazily, and a failure there is retried on the next call (introspection,
+ * including discovery of its endpoint, only after `introspection.failureCooldownMs`).
  *
  * @throws {ConfigurationError} for invalid options.
  */

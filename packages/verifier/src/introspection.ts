@@ -1,7 +1,7 @@
 /**
  * RFC 7662 token introspection: asks the authorization server whether a token is active, caches
- * the answer by the token's SHA-256 (never the token), and lets concurrent lookups of one token
- * share one call.
+ * the answer by the token's SHA-256 (never the token), lets concurrent lookups of one token
+ * share one call, and stops asking for a cooldown after a failed call.
  *
  * @module introspection
  */
@@ -17,6 +17,7 @@ import { LRUCache } from 'lru-cache'
 import type { Dispatcher } from 'undici'
 import { type ClaimRules, principalFromClaims } from './access-token-claims.js'
 import { describeError, type IntrospectionEvent, introspectionChannel } from './diagnostics.js'
+import { FailureCooldown } from './failure-cooldown.js'
 import type { IssuerMetadata } from './issuer-metadata.js'
 import type { Principal } from './types.js'
 
@@ -41,6 +42,14 @@ export interface IntrospectionOptions {
   inactiveTtlMs?: number
   /** Most answers cached; the least recently used is dropped first. Default 10 000. */
   maxEntries?: number
+  /**
+   * After a failed call (unreachable, timeout, an answer other than a well-formed 200, or failed
+   * discovery of the endpoint), how long further lookups of uncached tokens fail at once with
+   * `TemporarilyUnavailableError` instead of each calling the endpoint, in milliseconds. Then one
+   * call is let through (lookups arriving meanwhile wait for it) and its success ends the cooldown.
+   * Cached answers are served throughout. 0 disables: every uncached lookup calls. Default 2 000.
+   */
+  failureCooldownMs?: number
 }
 
 /** Default of {@link IntrospectionOptions.maxTtlMs}. */
@@ -49,6 +58,8 @@ export const DEFAULT_INTROSPECTION_MAX_TTL_MS = 60_000
 export const DEFAULT_INTROSPECTION_INACTIVE_TTL_MS = 5_000
 /** Default of {@link IntrospectionOptions.maxEntries}. */
 export const DEFAULT_INTROSPECTION_MAX_ENTRIES = 10_000
+/** Default of {@link IntrospectionOptions.failureCooldownMs}. */
+export const DEFAULT_INTROSPECTION_FAILURE_COOLDOWN_MS = 2_000
 
 /** Introspection settings with every default filled in. */
 export interface IntrospectorSettings {
@@ -58,6 +69,8 @@ export interface IntrospectorSettings {
   maxTtlMs: number
   inactiveTtlMs: number
   maxEntries: number
+  /** Fail-fast time after a failed call, in milliseconds; 0 disables. */
+  failureCooldownMs: number
   /** Time limit of one call, in milliseconds. */
   timeoutMs: number
   dispatcher: Dispatcher | undefined
@@ -72,9 +85,11 @@ type Answer = { principal: Principal } | { rejection: string }
 export class Introspector {
   readonly #settings: IntrospectorSettings
   readonly #answers: LRUCache<string, Answer, string>
+  readonly #cooldown: FailureCooldown
 
   constructor(settings: IntrospectorSettings) {
     this.#settings = settings
+    this.#cooldown = new FailureCooldown(settings.failureCooldownMs, 'the introspection endpoint')
     this.#answers = new LRUCache<string, Answer, string>({
       max: settings.maxEntries,
       ttl: settings.maxTtlMs,
@@ -111,7 +126,7 @@ export class Introspector {
     signal: AbortSignal,
   ): Promise<Answer> {
     const settings = this.#settings
-    const body = await this.#call(token, signal)
+    const body = await this.#cooldown.run(() => this.#call(token, signal))
     if (body.active !== true) {
       options.ttl = settings.inactiveTtlMs
       return { rejection: 'the token is not active' }

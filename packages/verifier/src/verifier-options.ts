@@ -8,6 +8,7 @@ import { ConfigurationError, type JwksCacheOptions } from '@oauth-m2m/core'
 import type { Dispatcher } from 'undici'
 import { checkAlgorithmsOption, type JwsAlgorithm } from './algorithms.js'
 import {
+  DEFAULT_INTROSPECTION_FAILURE_COOLDOWN_MS,
   DEFAULT_INTROSPECTION_INACTIVE_TTL_MS,
   DEFAULT_INTROSPECTION_MAX_ENTRIES,
   DEFAULT_INTROSPECTION_MAX_TTL_MS,
@@ -113,6 +114,14 @@ function positive(value: number | undefined, name: string, fallback: number, int
   return value
 }
 
+function nonNegativeMs(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    invalid(`${name} must be a non-negative number of milliseconds`)
+  }
+  return value
+}
+
 function url(value: string | URL | undefined, name: string): string | undefined {
   if (value === undefined) return undefined
   let parsed: URL
@@ -175,6 +184,11 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
         DEFAULT_INTROSPECTION_INACTIVE_TTL_MS,
       ),
       maxEntries: positive(intro.maxEntries, 'introspection.maxEntries', DEFAULT_INTROSPECTION_MAX_ENTRIES),
+      failureCooldownMs: nonNegativeMs(
+        intro.failureCooldownMs,
+        'introspection.failureCooldownMs',
+        DEFAULT_INTROSPECTION_FAILURE_COOLDOWN_MS,
+      ),
     }
   }
 

@@ -3,7 +3,7 @@
  * introspection endpoint on 127.0.0.1 whose answers the test decides.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { clientSecretBasic, encodeBasicCredentials } from '@oauth-m2m/core'
+import { ConfigurationError, clientSecretBasic, encodeBasicCredentials } from '@oauth-m2m/core'
 import {
   createVerifier,
   INTROSPECTION_CHANNEL,
@@ -193,11 +193,13 @@ describe('the introspection cache', () => {
     await expect(verifier.verify(OPAQUE)).rejects.toThrow(/expired/)
   })
 
-  it('does not keep failures: the next verification asks again', async () => {
+  it('does not keep failures: the first verification after the failure cooldown asks again', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
     answers.set(OPAQUE, { status: 500, body: { error: 'server_error' } })
-    const verifier = makeVerifier()
+    const verifier = makeVerifier({ failureCooldownMs: 1000 })
     await expect(verifier.verify(OPAQUE)).rejects.toThrow(TemporarilyUnavailableError)
     answers.set(OPAQUE, { body: activeAnswer() })
+    vi.setSystemTime(Date.now() + 1000)
     await expect(verifier.verify(OPAQUE)).resolves.toBeDefined()
     expect(calls).toHaveLength(2)
   })
@@ -239,6 +241,108 @@ describe('an introspection endpoint that cannot answer', () => {
       .verify(OPAQUE)
       .catch((e: unknown) => e)) as TemporarilyUnavailableError
     expect(`${err.message} ${JSON.stringify(err.toJSON())} ${String(err.cause)}`).not.toContain(OPAQUE)
+  })
+})
+
+describe('after a failed introspection call', () => {
+  const COOLDOWN_MS = 1000
+  const tokens = (n: number) => Array.from({ length: n }, (_, i) => `opaque-token-${i}-abcdefghijklmnop`)
+  let outage: IntrospectionReply | 'none'
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    outage = { status: 503, body: { error: 'temporarily_unavailable' } }
+    as.onIntrospect((call) => {
+      calls.push(call)
+      if (outage !== 'none') return outage
+      return answers.get(call.form.get('token') ?? '') ?? { body: { active: false } }
+    })
+  })
+
+  async function failOnce(verifier: ReturnType<typeof makeVerifier>): Promise<unknown> {
+    const err = await verifier.verify('the-first-failing-token-0123456789').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(TemporarilyUnavailableError)
+    expect(calls).toHaveLength(1)
+    return err
+  }
+
+  it('fails uncached tokens fast during the cooldown, sending no request', async () => {
+    const verifier = makeVerifier({ failureCooldownMs: COOLDOWN_MS })
+    const first = await failOnce(verifier)
+    vi.setSystemTime(Date.now() + COOLDOWN_MS - 1)
+    for (const token of tokens(20)) {
+      const err = await verifier.verify(token).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(TemporarilyUnavailableError)
+      expect((err as TemporarilyUnavailableError).status).toBe(503)
+      expect((err as Error).message).toMatch(/introspection endpoint failed recently/)
+      expect((err as Error).message).not.toContain(token)
+      expect((err as Error).cause).toBe(first)
+    }
+    expect(calls).toHaveLength(1)
+  })
+
+  it('lets one probe through after the cooldown, shared by the lookups arriving meanwhile', async () => {
+    const verifier = makeVerifier({ failureCooldownMs: COOLDOWN_MS })
+    await failOnce(verifier)
+    vi.setSystemTime(Date.now() + COOLDOWN_MS)
+    outage = { status: 500, body: { error: 'server_error' }, delayMs: 100 }
+    const results = await Promise.allSettled(tokens(10).map((token) => verifier.verify(token)))
+    expect(calls).toHaveLength(2)
+    for (const result of results) {
+      expect(result.status).toBe('rejected')
+      expect((result as PromiseRejectedResult).reason).toBeInstanceOf(TemporarilyUnavailableError)
+    }
+    // The failed probe starts a new cooldown.
+    await expect(verifier.verify('yet-another-token-0123456789')).rejects.toThrow(/failed recently/)
+    expect(calls).toHaveLength(2)
+  })
+
+  it('ends the cooldown on a successful probe: every lookup asks again', async () => {
+    const verifier = makeVerifier({ failureCooldownMs: COOLDOWN_MS })
+    await failOnce(verifier)
+    vi.setSystemTime(Date.now() + COOLDOWN_MS)
+    outage = 'none'
+    await expect(verifier.verify(OPAQUE)).resolves.toMatchObject({ clientId: 'service-a' })
+    // Closed again: concurrent lookups of different tokens go out together, not one probe at a time.
+    for (const token of tokens(5)) answers.set(token, { body: { active: false }, delayMs: 500 })
+    let settled = 0
+    const lookups = tokens(5).map((token) => verifier.verify(token).finally(() => settled++))
+    await vi.waitFor(() => expect(calls).toHaveLength(7), { timeout: 5000, interval: 10 })
+    expect(settled).toBe(0)
+    for (const lookup of lookups) await expect(lookup).rejects.toThrow('the token is not active')
+  })
+
+  it('keeps serving cached answers during the cooldown', async () => {
+    outage = 'none'
+    const verifier = makeVerifier({ failureCooldownMs: COOLDOWN_MS })
+    const principal = await verifier.verify(OPAQUE)
+    outage = { status: 502, body: 'bad gateway' }
+    await expect(verifier.verify('a-token-that-fails-0123456789')).rejects.toThrow(
+      TemporarilyUnavailableError,
+    )
+    await expect(verifier.verify('another-token-0123456789')).rejects.toThrow(/failed recently/)
+    expect(await verifier.verify(OPAQUE)).toBe(principal)
+    expect(calls).toHaveLength(2)
+  })
+
+  it('counts a failed discovery of the endpoint as a failed call', async () => {
+    as.setMetadata({ issuer: 'https://someone-else.example' }) // RFC 8414 §3.3 mismatch
+    const verifier = makeVerifier({ endpoint: undefined, failureCooldownMs: COOLDOWN_MS })
+    await expect(verifier.verify(OPAQUE)).rejects.toThrow(TemporarilyUnavailableError)
+    expect(as.counts.metadata).toBe(1)
+    for (const token of tokens(5)) await expect(verifier.verify(token)).rejects.toThrow(/failed recently/)
+    expect(as.counts.metadata).toBe(1)
+    expect(calls).toHaveLength(0)
+  })
+
+  it('with failureCooldownMs 0, asks again on every uncached lookup', async () => {
+    const verifier = makeVerifier({ failureCooldownMs: 0 })
+    for (const token of tokens(5)) await expect(verifier.verify(token)).rejects.toThrow(/answered 503/)
+    expect(calls).toHaveLength(5)
+  })
+
+  it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])('refuses failureCooldownMs %s', (value) => {
+    expect(() => makeVerifier({ failureCooldownMs: value })).toThrow(ConfigurationError)
   })
 })
 
