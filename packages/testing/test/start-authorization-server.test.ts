@@ -20,10 +20,11 @@ const API = 'https://orders.example.test'
 const OPAQUE_API = 'https://billing.example.test'
 
 /** A client_credentials request over real HTTP, authenticated the way createTokenClient would. */
-async function tokenOverHttp(client: TestClientCredentials, scope?: string) {
+async function tokenOverHttp(client: TestClientCredentials, scope?: string, resource?: string) {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
   const body = new URLSearchParams({ grant_type: 'client_credentials' })
   if (scope) body.set('scope', scope)
+  if (resource) body.set('resource', resource)
   await client.auth.apply(
     { headers, body },
     { clientId: client.clientId, endpoint: client.tokenEndpoint, tokenEndpoint: client.tokenEndpoint },
@@ -148,7 +149,9 @@ describe('startAuthorizationServer', () => {
     })
     expect(signer.privateKey).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' })
     expect(as.server.getClient('late-signer')?.jwks?.keys[0]?.d).toBeUndefined()
-    const answer = await tokenOverHttp(signer)
+    // held to its own resource, it must name it (the default audience is not one of its own)
+    expect(await tokenOverHttp(signer)).toMatchObject({ status: 400, body: { error: 'invalid_target' } })
+    const answer = await tokenOverHttp(signer, undefined, API)
     expect(answer.status).toBe(200)
     expect(answer.body).toMatchObject({ scope: 'admin' })
     const token = await as.mintToken({ clientId: 'late-signer', resource: API })
