@@ -272,11 +272,15 @@ function mutate(token: string, mutation: Mutation): string {
       return segments.join('.')
     }
     case 'header': {
-      let header: Record<string, unknown>
+      let header: Record<string, unknown> = {}
       try {
-        header = JSON.parse(Buffer.from(segments[0] ?? '', 'base64url').toString())
+        const parsed: unknown = JSON.parse(Buffer.from(segments[0] ?? '', 'base64url').toString())
+        // Earlier mutations may have put a non-object (null, an array, a number) in the header slot.
+        if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+          header = parsed as Record<string, unknown>
+        }
       } catch {
-        header = {}
+        // not JSON: rebuild the header from nothing
       }
       const otherKid = keys.publicJwks().keys.find((k) => k.kid !== header.kid)?.kid
       const changed = {
@@ -335,7 +339,20 @@ describe('verifyOwnJwt', () => {
           verdicts[expected === undefined ? 'refused' : 'accepted']++
         },
       ),
-      { numRuns: 1500 },
+      {
+        numRuns: 1500,
+        // Found by CI: a JSON null payload swapped into the header slot, then a header rewrite.
+        examples: [
+          [
+            0,
+            [
+              { kind: 'payload-json', json: null },
+              { kind: 'swap-segments', a: 1, b: 0 },
+              { kind: 'header', alg: undefined, kid: undefined, typ: undefined, useOtherKid: false },
+            ],
+          ],
+        ],
+      },
     )
     // no-op mutations (a segment swapped with itself, a character replaced by itself) keep some valid
     expect(verdicts.accepted).toBeGreaterThan(0)
