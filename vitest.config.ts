@@ -6,7 +6,12 @@ export default defineConfig({
   resolve: { conditions: ['@oauth-m2m/source'] },
   ssr: { resolve: { conditions: ['@oauth-m2m/source'] } },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'test/e2e/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    include: [
+      'packages/*/test/**/*.test.ts',
+      'test/e2e/**/*.test.ts',
+      'test/tooling/**/*.test.ts',
+      'examples/*/test/**/*.test.ts',
+    ],
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 20_000,

@@ -1,0 +1,79 @@
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const root = new URL('../../', import.meta.url)
+const { scripts } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
+  scripts: Record<string, string>
+}
+
+/** Every `pnpm <word>` a script runs, with the word. */
+function pnpmCalls(command: string): string[] {
+  return [...command.matchAll(/\bpnpm\s+([\w:-]+)/g)].map((match) => match[1] as string)
+}
+
+describe('workspace scripts', () => {
+  // pnpm runs its built-in command when one has a script's name: `pnpm docs` printed a registry
+  // URL instead of running TypeDoc, and `check` passed without an API reference. `pnpm run` always
+  // runs the script.
+  it('call other scripts only through `pnpm run`, which no built-in command can shadow', () => {
+    const shadowable = Object.entries(scripts).flatMap(([name, command]) =>
+      pnpmCalls(command)
+        .filter((word) => word in scripts)
+        .map((word) => `${name}: pnpm ${word}`),
+    )
+    expect(shadowable).toEqual([])
+  })
+
+  it('check runs build, typecheck, lint, the API reference and every test, in that order', () => {
+    const steps = pnpmCalls(scripts.check ?? '').length
+    expect(steps).toBeGreaterThan(0)
+    expect([...(scripts.check ?? '').matchAll(/\bpnpm run ([\w:-]+)/g)].map((match) => match[1])).toEqual([
+      'build',
+      'typecheck',
+      'lint',
+      'docs',
+      'test',
+    ])
+  })
+
+  it('the docs script ends by checking that TypeDoc produced the reference', () => {
+    expect(scripts.docs).toMatch(/^typedoc && node scripts\/assert-api-reference\.mjs$/)
+  })
+})
+
+describe('scripts/assert-api-reference.mjs', () => {
+  const script = fileURLToPath(new URL('scripts/assert-api-reference.mjs', root))
+  const run = (folder: string) => spawnSync(process.execPath, [script, folder], { encoding: 'utf8' })
+
+  it('fails when the folder has no reference', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'api-ref-'))
+    const result = run(folder)
+    expect(result.status).toBe(1)
+    expect(result.stderr).toContain('the API reference was not generated')
+    expect(result.stderr).toContain('index.html')
+  })
+
+  it('fails when only the index was written', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'api-ref-'))
+    writeFileSync(join(folder, 'index.html'), '<html></html>')
+    writeFileSync(join(folder, 'modules.html'), '<html></html>')
+    const result = run(folder)
+    expect(result.status).toBe(1)
+    expect(result.stderr).toContain('modules/*.html')
+  })
+
+  it('passes on a generated reference', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'api-ref-'))
+    writeFileSync(join(folder, 'index.html'), '<html></html>')
+    writeFileSync(join(folder, 'modules.html'), '<html></html>')
+    mkdirSync(join(folder, 'modules'))
+    writeFileSync(join(folder, 'modules', '_oauth-m2m_core.html'), '<html></html>')
+    const result = run(folder)
+    expect(result.status).toBe(0)
+    expect(result.stdout).toContain('1 module pages')
+  })
+})
