@@ -97,6 +97,10 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host
 }
 
+function checkingIntervalMs(shortestTimeoutMs: number): number {
+  return Math.max(10, Math.min(1000, Math.floor(shortestTimeoutMs / 2)))
+}
+
 class NodeAuthorizationServer implements AuthorizationServer {
   readonly #state: ServerState
   readonly #servers = new Set<Server>()
@@ -136,7 +140,18 @@ class NodeAuthorizationServer implements AuthorizationServer {
 
   async listen(options: ListenOptions = {}): Promise<ListeningServer> {
     const host = options.host ?? '127.0.0.1'
-    const server = createServer(nodeRequestListener(() => this.#bound(), this.#state.config.maxBodyBytes))
+    const config = this.#state.config
+    const server = createServer(
+      {
+        requestTimeout: config.requestTimeoutMs,
+        headersTimeout: config.headersTimeoutMs,
+        keepAliveTimeout: config.keepAliveTimeoutMs,
+        // Node checks both time-outs only every 30 s by default, which would stretch a 10 s limit
+        // to 40 s; check often enough that the limit holds to within half of it.
+        connectionsCheckingInterval: checkingIntervalMs(config.headersTimeoutMs),
+      },
+      nodeRequestListener(() => this.#bound(), config.maxBodyBytes),
+    )
     const url = await new Promise<string>((resolve, reject) => {
       server.once('error', reject)
       server.listen(options.port ?? 0, host, () => {

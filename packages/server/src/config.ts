@@ -136,6 +136,20 @@ export interface AuthorizationServerConfig {
   realm?: string
   /** Time-out for fetching a client's `jwks_uri`, in milliseconds. Default 5000. */
   jwksUriTimeoutMs?: number
+  /**
+   * Longest time a client may take to send a whole request (headers and body) to a `listen()`
+   * listener, in milliseconds; past it the server answers 408 and closes the connection. Default
+   * 10 000: a token request is a few hundred bytes, and Node's own default (300 000) lets a client
+   * that trickles its body hold a socket for five minutes.
+   */
+  requestTimeoutMs?: number
+  /**
+   * Longest time a client may take to send the request headers, in milliseconds; past it, 408 and
+   * the connection closed. At most `requestTimeoutMs`. Default 5000.
+   */
+  headersTimeoutMs?: number
+  /** How long an idle keep-alive connection stays open after an answer, in milliseconds. Default 5000. */
+  keepAliveTimeoutMs?: number
   /** Where opaque tokens, revocations and used assertion ids are kept. Default: in memory. */
   store?: ServerStore
   /**
@@ -160,6 +174,9 @@ export interface ResolvedConfig {
   maxBodyBytes: number
   realm: string
   jwksUriTimeoutMs: number
+  requestTimeoutMs: number
+  headersTimeoutMs: number
+  keepAliveTimeoutMs: number
   store: ServerStore | undefined
   onInternalError: (error: unknown) => void
 }
@@ -193,6 +210,9 @@ const TOP_LEVEL_KEYS = new Set([
   'maxBodyBytes',
   'realm',
   'jwksUriTimeoutMs',
+  'requestTimeoutMs',
+  'headersTimeoutMs',
+  'keepAliveTimeoutMs',
   'store',
   'onInternalError',
   '$schema',
@@ -510,6 +530,14 @@ function resolveValidConfig(input: unknown): ResolvedConfig {
       windowMs: positiveInt(input.rateLimit.windowMs, 'rateLimit.windowMs', 60_000),
     }
   }
+  const requestTimeoutMs = positiveInt(input.requestTimeoutMs, 'requestTimeoutMs', 10_000)
+  const headersTimeoutMs = positiveInt(
+    input.headersTimeoutMs,
+    'headersTimeoutMs',
+    Math.min(5000, requestTimeoutMs),
+  )
+  // node:http refuses a headers time-out longer than the request time-out.
+  if (headersTimeoutMs > requestTimeoutMs) fail('headersTimeoutMs', 'must not exceed requestTimeoutMs')
   if (input.store !== undefined && !isObject(input.store)) fail('store', 'must be a ServerStore object')
   if (input.onInternalError !== undefined && typeof input.onInternalError !== 'function') {
     fail('onInternalError', 'must be a function')
@@ -528,6 +556,9 @@ function resolveValidConfig(input: unknown): ResolvedConfig {
     maxBodyBytes: positiveInt(input.maxBodyBytes, 'maxBodyBytes', 65_536),
     realm: validateRealm(input.realm),
     jwksUriTimeoutMs: positiveInt(input.jwksUriTimeoutMs, 'jwksUriTimeoutMs', 5000),
+    requestTimeoutMs,
+    headersTimeoutMs,
+    keepAliveTimeoutMs: positiveInt(input.keepAliveTimeoutMs, 'keepAliveTimeoutMs', 5000),
     store: input.store as ServerStore | undefined,
     onInternalError:
       (input.onInternalError as ((error: unknown) => void) | undefined) ?? defaultInternalErrorLogger,

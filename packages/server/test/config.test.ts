@@ -96,6 +96,12 @@ describe('configuration validation', () => {
       'signing.keys[0]',
     ],
     ['a bad rate limit', { clients: [], rateLimit: { maxFailures: -1 } }, 'rateLimit.maxFailures'],
+    [
+      'a headers time-out above the request time-out',
+      { clients: [], requestTimeoutMs: 1000, headersTimeoutMs: 2000 },
+      'headersTimeoutMs',
+    ],
+    ['a zero request time-out', { clients: [], requestTimeoutMs: 0 }, 'requestTimeoutMs'],
   ])('refuses %s, naming the field', async (_name, config, field) => {
     const message = await refusal(config)
     expect(message).toContain(field)
