@@ -83,3 +83,74 @@ describe('example: cron-job', () => {
     }
   })
 })
+
+/**
+ * An issuer whose token endpoint drops its first connection without an answer and answers the
+ * second, plus an API that accepts any bearer token: what a real server does not do on demand.
+ */
+async function startFlakyDeployment() {
+  let tokenRequests = 0
+  let url = ''
+  const server = createServer((req, res) => {
+    const json = (status: number, body: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    if (req.url === '/.well-known/oauth-authorization-server') {
+      json(200, { issuer: url, token_endpoint: `${url}/token` })
+    } else if (req.url === '/token') {
+      if (++tokenRequests === 1) req.socket.destroy()
+      else
+        json(200, {
+          access_token: 'flaky-token',
+          token_type: 'Bearer',
+          expires_in: 300,
+          scope: 'reports:write',
+        })
+    } else if (req.url === '/api' && req.headers.authorization === 'Bearer flaky-token') {
+      json(201, { caller: 'flaky' })
+    } else {
+      json(404, {})
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    url,
+    tokenRequests: () => tokenRequests,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(resolve)
+        server.closeAllConnections()
+      }),
+  }
+}
+
+describe('example: cron-job, when the first token request fails', () => {
+  it('as a script, retries, does its work and exits 0 (the retry wait keeps the process alive)', {
+    timeout: 60_000,
+  }, async () => {
+    const flaky = await startFlakyDeployment()
+    try {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', '--conditions=@oauth-m2m/source', 'examples/cron-job/src/main.ts'],
+        {
+          cwd: root,
+          timeout: 50_000,
+          env: {
+            ...process.env,
+            ISSUER: flaky.url,
+            CLIENT_ID: 'nightly-export',
+            CLIENT_SECRET: 'flaky-secret',
+            API_URL: `${flaky.url}/api`,
+          },
+        },
+      )
+
+      expect(stdout).toMatch(/got a token for scope "reports:write"/)
+      expect(stdout).toContain(`POST ${flaky.url}/api -> 201`)
+      expect(flaky.tokenRequests()).toBe(2)
+    } finally {
+      await flaky.close()
+    }
+  })
+})

@@ -42,7 +42,11 @@ export function retryDelayMs(
   return random() * ceiling
 }
 
-/** Waits `ms` on an unref'ed timer, rejecting with the signal's reason when it aborts. */
+/**
+ * Waits `ms` on an unref'ed timer, rejecting with the signal's reason when it aborts. Unref'ed so
+ * that a background refresh never holds the process open; a caller awaiting the token holds it
+ * itself (see process-hold).
+ */
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
@@ -91,6 +95,7 @@ export function withRetry<T>(
       minTimeout: 0,
       maxRetryTime: policy.deadlineMs,
       signal: options.signal,
+      // Same reason as sleep(): the waiting caller, not the retry, keeps the process alive.
       unref: true,
       onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
         if (retriesLeft === 0) return

@@ -130,6 +130,8 @@ export class TokenCache {
           () => reject(new StoreTimeoutError(operation, this.#storeTimeoutMs)),
           this.#storeTimeoutMs,
         )
+        // A caller waiting on the store holds the process open itself (process-hold); a
+        // background refresh must not.
         timer.unref()
       })
       return await Promise.race([Promise.resolve().then(run), timeout])

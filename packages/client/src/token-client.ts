@@ -16,6 +16,7 @@ import { channels } from './diagnostics.js'
 import { ClientClosedError, RetryLaterError } from './errors.js'
 import { createBearerInterceptor } from './interceptor.js'
 import { normalizeOrigins, type ResolvedOptions, resolveOptions, type TokenClientOptions } from './options.js'
+import { holdProcessUntilSettled } from './process-hold.js'
 import { withRetry } from './retry.js'
 import { SingleFlight } from './single-flight.js'
 import { type CacheEntry, TokenCache } from './token-cache.js'
@@ -72,7 +73,8 @@ export interface TokenClient {
   /**
    * Stops the client: in-flight requests and retry waits are cancelled, memory is cleared, and
    * every later call rejects with {@link ClientClosedError}. Resolves when in-flight work has
-   * settled. The client never keeps the process alive, closed or not.
+   * settled. Background work (refreshes and their retry waits) never keeps the process alive; a
+   * pending `getToken` (or `fetch` waiting for its token) does, until it has its answer.
    */
   close(): Promise<void>
 }
@@ -214,9 +216,13 @@ class DefaultTokenClient implements TokenClient {
         return Promise.reject(new RetryLaterError(backoff.remainingMs, { cause: backoff.cause }))
       }
     }
-    return abortable(
-      this.#flights.run(grant.key, () => this.#load(grant, false)),
-      signal,
+    // The caller waits for this answer, so the process must not end before it, even when the
+    // flight is a background refresh (unref'ed waits) that this caller joined.
+    return holdProcessUntilSettled(
+      abortable(
+        this.#flights.run(grant.key, () => this.#load(grant, false)),
+        signal,
+      ),
     )
   }
 

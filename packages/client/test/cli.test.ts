@@ -2,6 +2,8 @@
 import { execFile } from 'node:child_process'
 import { createPrivateKey } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -204,5 +206,35 @@ describe('m2m-token', () => {
     const { code, stderr } = await run(args, SECRET_ENV)
     expect(code).toBe(2)
     expect(stderr).toMatch(message)
+  })
+})
+
+describe('m2m-token against a token endpoint that resets its first connection', () => {
+  it('waits for the retry and prints the token (the retry wait keeps the process alive)', async () => {
+    let requests = 0
+    const endpoint = createServer((req, res) => {
+      requests++
+      // Drops the connection without an answer: a network error the client retries after a backoff.
+      if (requests === 1) {
+        req.socket.destroy()
+        return
+      }
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+        .end(JSON.stringify({ access_token: 'second-try-token', token_type: 'Bearer', expires_in: 300 }))
+    })
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/token`
+    try {
+      const { code, stdout, stderr } = await run(
+        ['--token-endpoint', url, '--client-id', 'cli-basic', '--client-secret-env', 'CLI_SECRET'],
+        SECRET_ENV,
+      )
+      expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: 'second-try-token\n', stderr: '' })
+      expect(requests).toBe(2)
+    } finally {
+      endpoint.closeAllConnections()
+      await new Promise((resolve) => endpoint.close(resolve))
+    }
   })
 })
