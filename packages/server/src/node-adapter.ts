@@ -16,6 +16,17 @@ function send(res: ServerResponse, response: EndpointResponse): void {
   res.end(response.body)
 }
 
+/** Every `Authorization` header of `req`: node:http's `req.headers` keeps only the first. */
+function authorizationHeaders(req: IncomingMessage): string[] {
+  if (req.headers.authorization === undefined) return []
+  const values: string[] = []
+  const raw = req.rawHeaders
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') values.push(raw[i + 1]!)
+  }
+  return values
+}
+
 function refuseTooLarge(req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): void {
   // Stop reading: the rest of the body is never buffered; `connection: close` ends the exchange.
   req.pause()
@@ -57,7 +68,11 @@ export function nodeRequestListener(core: () => ServerCore, maxBodyBytes: number
     }
     const onEnd = (): void => {
       const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')
-      const result = route.handle(req.headers.authorization, req.headers['content-type'], body)
+      const result = route.handle({
+        authorization: authorizationHeaders(req),
+        contentType: req.headers['content-type'],
+        body,
+      })
       if (result instanceof Promise) result.then((response) => send(res, response))
       else send(res, result)
     }

@@ -32,6 +32,19 @@ export interface ServerState {
   keys: SigningKeySet
 }
 
+/** A request to a POST endpoint, as an adapter hands it over once the body is read. */
+export interface FormRequest {
+  /**
+   * Every `Authorization` header of the request, in the order received. A web `Headers` object
+   * has already joined repeated ones into one value with ", ".
+   */
+  authorization: readonly string[]
+  /** The `Content-Type` header, if any. */
+  contentType: string | undefined
+  /** The body, decoded as UTF-8. */
+  body: string
+}
+
 /** A POST endpoint: the adapter reads the body (bounded), then calls {@link FormRoute.handle}. */
 export class FormRoute {
   readonly #handle: (
@@ -52,13 +65,11 @@ export class FormRoute {
   }
 
   /** Answers the request; never throws and never rejects (an internal fault becomes a 500). */
-  handle(
-    authorization: string | undefined,
-    contentType: string | undefined,
-    body: string,
-  ): EndpointResponse | Promise<EndpointResponse> {
+  handle(request: FormRequest): EndpointResponse | Promise<EndpointResponse> {
     try {
-      const form = readForm(contentType, body)
+      const authorization = singleAuthorization(request.authorization)
+      if (typeof authorization === 'object') return authorization
+      const form = readForm(request.contentType, request.body)
       if (form.error) return form.error
       const result = this.#handle(authorization, form.params)
       return result instanceof Promise ? result.catch((error: unknown) => this.#fault(error)) : result
@@ -75,6 +86,20 @@ export class FormRoute {
     }
     return oauthError(500, 'server_error', 'internal error')
   }
+}
+
+/**
+ * The one `Authorization` header of a request, or a 400 when there are several. Node keeps the
+ * first of repeated headers while a proxy may read the last, so the two could disagree on who is
+ * calling. A web `Headers` object joins repeats with ", ", and no Basic credential holds a comma
+ * (base64 has none), so a comma is refused as a repeat too.
+ */
+function singleAuthorization(values: readonly string[]): string | undefined | EndpointResponse {
+  if (values.length === 0) return undefined
+  if (values.length > 1 || values[0]!.includes(',')) {
+    return oauthError(400, 'invalid_request', 'the request holds more than one Authorization header')
+  }
+  return values[0]
 }
 
 /** What a (method, path) pair leads to: an answer at once, or a form route that needs the body. */

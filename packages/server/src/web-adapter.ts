@@ -51,10 +51,12 @@ export async function handleWebRequest(
     return toResponse(oauthError(400, 'invalid_request', 'the request body could not be read'), isHead)
   }
   if (body === undefined) return toResponse(payloadTooLarge(maxBodyBytes), isHead)
-  const response = await route.handle(
-    request.headers.get('authorization') ?? undefined,
-    request.headers.get('content-type') ?? undefined,
+  const authorization = request.headers.get('authorization')
+  const response = await route.handle({
+    // Repeated headers arrive joined with ", "; the core refuses that comma.
+    authorization: authorization === null ? [] : [authorization],
+    contentType: request.headers.get('content-type') ?? undefined,
     body,
-  )
+  })
   return toResponse(response, isHead)
 }
