@@ -12,6 +12,7 @@ import { TemporarilyUnavailableError } from '@oauth-m2m/core'
 export class FailureCooldown {
   readonly #cooldownMs: number
   readonly #endpointName: string
+  readonly #now: () => number
   #lastFailure: { cause: unknown; atMs: number } | undefined
   /** The probe in flight, settled (never rejected) once its outcome is recorded. */
   #probe: Promise<void> | undefined
@@ -19,10 +20,12 @@ export class FailureCooldown {
   /**
    * @param cooldownMs - How long calls fail fast after a failure, in milliseconds; 0 disables.
    * @param endpointName - What is called, for the fail-fast message (e.g. `the introspection endpoint`).
+   * @param now - Clock, in epoch milliseconds. Default `Date.now`.
    */
-  constructor(cooldownMs: number, endpointName: string) {
+  constructor(cooldownMs: number, endpointName: string, now: () => number = () => Date.now()) {
     this.#cooldownMs = cooldownMs
     this.#endpointName = endpointName
+    this.#now = now
   }
 
   /**
@@ -35,7 +38,7 @@ export class FailureCooldown {
     if (this.#cooldownMs === 0) return call()
     while (this.#probe !== undefined) await this.#probe
     const failure = this.#lastFailure
-    if (failure !== undefined && Date.now() < failure.atMs + this.#cooldownMs) {
+    if (failure !== undefined && this.#now() < failure.atMs + this.#cooldownMs) {
       throw new TemporarilyUnavailableError(
         `${this.#endpointName} failed recently; it is asked again after a ${this.#cooldownMs} ms cooldown`,
         { cause: failure.cause },
@@ -47,7 +50,7 @@ export class FailureCooldown {
         this.#lastFailure = undefined
       },
       (cause: unknown) => {
-        this.#lastFailure = { cause, atMs: Date.now() }
+        this.#lastFailure = { cause, atMs: this.#now() }
       },
     )
     if (failure !== undefined) {
