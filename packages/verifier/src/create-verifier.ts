@@ -59,8 +59,10 @@ function publishRejection(err: unknown): void {
  * ```
  *
  * Nothing is fetched until the first verification: discovery, the JWKS and the introspection
- * endpoint are looked up lazily, and a failure there is retried on the next call (introspection,
- * including discovery of its endpoint, only after `introspection.failureCooldownMs`).
+ * endpoint are looked up lazily. A failure there is not retried by every call: discovery is asked
+ * again after `discoveryFailureCooldownMs`, the JWKS after `jwks.cooldownMs`, introspection after
+ * `introspection.failureCooldownMs`; meanwhile calls that need them fail fast with
+ * `TemporarilyUnavailableError` (503).
  *
  * @throws {ConfigurationError} for invalid options.
  */
@@ -70,7 +72,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const metadataByIssuer = new Map(
     config.issuers.map((issuer) => [
       issuer,
-      new IssuerMetadata(issuer, { dispatcher: config.dispatcher, timeoutMs: config.timeoutMs }),
+      new IssuerMetadata(issuer, {
+        dispatcher: config.dispatcher,
+        timeoutMs: config.timeoutMs,
+        failureCooldownMs: config.discoveryFailureCooldownMs,
+      }),
     ]),
   )
   const sharedJwks = config.jwksUri === undefined ? undefined : new JwksCache(config.jwksUri, config.jwks)

@@ -37,6 +37,7 @@ export {
 } from './verified-token-cache.js'
 export {
   DEFAULT_CLOCK_TOLERANCE_SEC,
+  DEFAULT_DISCOVERY_FAILURE_COOLDOWN_MS,
   DEFAULT_VERIFIER_TIMEOUT_MS,
   type VerifierOptions,
 } from './verifier-options.js'

@@ -1,46 +1,60 @@
 /**
- * Lazily discovered authorization server metadata (RFC 8414) for one issuer. A failed discovery
- * is not remembered, so the next verification tries again.
+ * Lazily discovered authorization server metadata (RFC 8414) for one issuer. Concurrent lookups
+ * share one discovery, and a failed one is not retried on every verification: calls fail fast for a
+ * cooldown and then one probes, so an outage of the metadata endpoint is not met with a request
+ * (or a wait for a timeout) per incoming API call.
  *
  * @module issuer-metadata
  */
 import { type AuthorizationServerMetadata, discover, TemporarilyUnavailableError } from '@oauth-m2m/core'
 import type { Dispatcher } from 'undici'
+import { FailureCooldown } from './failure-cooldown.js'
 
 /** Options of {@link IssuerMetadata}. */
 export interface IssuerMetadataOptions {
   dispatcher?: Dispatcher | undefined
+  /** Time limit of one discovery request, in milliseconds. */
   timeoutMs: number
+  /** How long lookups fail fast after a failed discovery, in milliseconds; 0 disables. */
+  failureCooldownMs: number
+  /** Clock, in epoch milliseconds. Default `Date.now`. */
+  now?: (() => number) | undefined
 }
 
 /** The metadata of one issuer, fetched on first use through core `discover()`. */
 export class IssuerMetadata {
   readonly issuer: string
   readonly #options: IssuerMetadataOptions
+  readonly #cooldown: FailureCooldown
   #metadata: AuthorizationServerMetadata | undefined
+  /** The lookup in flight, joined by every caller until it settles: one attempt, one error. */
+  #lookup: Promise<AuthorizationServerMetadata> | undefined
 
   constructor(issuer: string, options: IssuerMetadataOptions) {
     this.issuer = issuer
     this.#options = options
+    this.#cooldown = new FailureCooldown(
+      options.failureCooldownMs,
+      "the issuer's metadata endpoint",
+      options.now,
+    )
   }
 
   /**
    * The issuer's metadata.
    *
-   * @throws {TemporarilyUnavailableError} when it cannot be fetched: without it no token of this
-   *   issuer can be judged, which says nothing about the token.
+   * @throws {TemporarilyUnavailableError} when it cannot be fetched, or within the failure cooldown
+   *   of a failed attempt (with that failure as `cause`): without it no token of this issuer can
+   *   be judged, which says nothing about the token.
    */
-  async get(): Promise<AuthorizationServerMetadata> {
-    if (this.#metadata) return this.#metadata
-    try {
-      this.#metadata = await discover(this.issuer, {
-        timeoutMs: this.#options.timeoutMs,
-        ...(this.#options.dispatcher ? { dispatcher: this.#options.dispatcher } : {}),
+  get(): Promise<AuthorizationServerMetadata> {
+    if (this.#metadata) return Promise.resolve(this.#metadata)
+    this.#lookup ??= this.#cooldown
+      .run(() => this.#discover())
+      .finally(() => {
+        this.#lookup = undefined
       })
-    } catch (cause) {
-      throw new TemporarilyUnavailableError("the issuer's metadata could not be fetched", { cause })
-    }
-    return this.#metadata
+    return this.#lookup
   }
 
   /**
@@ -54,5 +68,17 @@ export class IssuerMetadata {
       throw new TemporarilyUnavailableError(`the issuer's metadata has no ${member}`)
     }
     return value
+  }
+
+  async #discover(): Promise<AuthorizationServerMetadata> {
+    try {
+      this.#metadata = await discover(this.issuer, {
+        timeoutMs: this.#options.timeoutMs,
+        ...(this.#options.dispatcher ? { dispatcher: this.#options.dispatcher } : {}),
+      })
+    } catch (cause) {
+      throw new TemporarilyUnavailableError("the issuer's metadata could not be fetched", { cause })
+    }
+    return this.#metadata
   }
 }

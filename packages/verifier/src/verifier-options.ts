@@ -59,6 +59,16 @@ export interface VerifierOptions {
   dispatcher?: Dispatcher
   /** Time limit of one discovery or introspection request, in milliseconds. Default 5 000. */
   timeoutMs?: number
+  /**
+   * After a failed discovery of an issuer's metadata (unreachable, timeout, an answer other than a
+   * valid 200, 404 at both well-known URLs), how long verifications that need it fail at once with
+   * `TemporarilyUnavailableError` instead of each asking the metadata endpoint again, in
+   * milliseconds. Then one discovery is let through (calls arriving meanwhile wait for it) and its
+   * success ends the cooldown. Applies to the JWT path (`jwks_uri`) and to introspection
+   * (`introspection_endpoint`) alike. 0 disables: every verification that needs the metadata asks.
+   * Default 2 000.
+   */
+  discoveryFailureCooldownMs?: number
   /** Options of the JWKS cache (`maxAgeMs`, `cooldownMs`, `maxStaleMs`, `timeoutMs`). */
   jwks?: Omit<JwksCacheOptions, 'dispatcher'>
 }
@@ -67,6 +77,8 @@ export interface VerifierOptions {
 export const DEFAULT_CLOCK_TOLERANCE_SEC = 5
 /** Default of {@link VerifierOptions.timeoutMs}. */
 export const DEFAULT_VERIFIER_TIMEOUT_MS = 5_000
+/** Default of {@link VerifierOptions.discoveryFailureCooldownMs}. */
+export const DEFAULT_DISCOVERY_FAILURE_COOLDOWN_MS = 2_000
 
 /** Options with every default filled in and every value checked. */
 export interface ResolvedVerifierOptions {
@@ -84,6 +96,7 @@ export interface ResolvedVerifierOptions {
   tokenCache: Required<TokenCacheOptions> | false
   dispatcher: Dispatcher | undefined
   timeoutMs: number
+  discoveryFailureCooldownMs: number
   jwks: JwksCacheOptions
 }
 
@@ -222,6 +235,11 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
     tokenCache,
     dispatcher,
     timeoutMs: positive(options.timeoutMs, 'timeoutMs', DEFAULT_VERIFIER_TIMEOUT_MS),
+    discoveryFailureCooldownMs: nonNegativeMs(
+      options.discoveryFailureCooldownMs,
+      'discoveryFailureCooldownMs',
+      DEFAULT_DISCOVERY_FAILURE_COOLDOWN_MS,
+    ),
     jwks: { ...jwks, ...(dispatcher ? { dispatcher } : {}) },
   }
 }

@@ -19,13 +19,22 @@ export interface IntrospectionCall {
 /** What an introspection handler answers: a status and a JSON body; `undefined` never answers. */
 export type IntrospectionReply = { status?: number; body: unknown; delayMs?: number } | undefined
 
+/**
+ * How the metadata endpoint fails: a status for both well-known URLs (a 404 sends discovery on to
+ * the OpenID Connect fallback, which 404s too), or `hang` to accept requests and never answer.
+ */
+export type MetadataFailure = 500 | 404 | 'hang'
+
 export interface TestIssuer {
   /** The issuer identifier (`http://127.0.0.1:<port>`). */
   issuer: string
   jwksUri: string
   introspectionEndpoint: string
-  /** Requests to each route so far. */
-  readonly counts: { metadata: number; jwks: number; introspection: number }
+  /**
+   * Requests to each route so far; `metadata` is the RFC 8414 well-known URL, `openidConfiguration`
+   * the OpenID Connect fallback.
+   */
+  readonly counts: { metadata: number; openidConfiguration: number; jwks: number; introspection: number }
   /** Replaces the published keys. */
   setKeys(keys: JWK[]): void
   /** When true, the JWKS route answers 503. */
@@ -34,6 +43,8 @@ export interface TestIssuer {
   setJwksDelay(ms: number): void
   /** Extra or overriding members of the metadata document. */
   setMetadata(extra: Record<string, unknown>): void
+  /** Makes the metadata endpoint fail as described, or answer again with `undefined`. */
+  setMetadataFailure(failure: MetadataFailure | undefined): void
   /** Decides each introspection answer. Default: `{ active: false }`. */
   onIntrospect(handler: (call: IntrospectionCall) => IntrospectionReply): void
   close(): Promise<void>
@@ -55,8 +66,9 @@ export async function startTestIssuer(keys: JWK[] = []): Promise<TestIssuer> {
   let jwksDown = false
   let jwksDelayMs = 0
   let extraMetadata: Record<string, unknown> = {}
+  let metadataFailure: MetadataFailure | undefined
   let introspect: (call: IntrospectionCall) => IntrospectionReply = () => ({ body: { active: false } })
-  const counts = { metadata: 0, jwks: 0, introspection: 0 }
+  const counts = { metadata: 0, openidConfiguration: 0, jwks: 0, introspection: 0 }
   let issuer = ''
 
   const json = (res: import('node:http').ServerResponse, status: number, body: unknown) =>
@@ -66,6 +78,11 @@ export async function startTestIssuer(keys: JWK[] = []): Promise<TestIssuer> {
     const path = new URL(req.url ?? '/', issuer).pathname
     if (path === '/.well-known/oauth-authorization-server') {
       counts.metadata++
+      if (metadataFailure === 'hang') return
+      if (metadataFailure !== undefined) {
+        json(res, metadataFailure, { error: 'server_error' })
+        return
+      }
       json(res, 200, {
         issuer,
         jwks_uri: `${issuer}/jwks`,
@@ -73,6 +90,10 @@ export async function startTestIssuer(keys: JWK[] = []): Promise<TestIssuer> {
         token_endpoint: `${issuer}/token`,
         ...extraMetadata,
       })
+    } else if (path === '/.well-known/openid-configuration') {
+      counts.openidConfiguration++
+      if (metadataFailure === 'hang') return
+      json(res, metadataFailure ?? 404, { error: 'not_found' })
     } else if (path === '/jwks') {
       counts.jwks++
       if (jwksDelayMs > 0) await sleep(jwksDelayMs)
@@ -111,6 +132,9 @@ export async function startTestIssuer(keys: JWK[] = []): Promise<TestIssuer> {
     },
     setMetadata: (extra) => {
       extraMetadata = extra
+    },
+    setMetadataFailure: (failure) => {
+      metadataFailure = failure
     },
     onIntrospect: (handler) => {
       introspect = handler
