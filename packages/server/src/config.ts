@@ -124,7 +124,11 @@ export interface AuthorizationServerConfig {
   accessTokenLifetimeSec?: number
   /** Access token signing keys. Default: one generated ES256 key. */
   signing?: { alg?: SigningAlg; keys?: JWK[] }
-  /** Longest accepted lifetime of a client assertion (`exp` − now), in seconds. Default 300. */
+  /**
+   * Longest accepted lifetime of a client assertion (`exp` − now), in seconds. Default 3600: what
+   * Python's authlib signs by default (MSAL signs 600 s, oauth4webapi 60 s). Replay protection does
+   * not weaken with it, as each `jti` is remembered until the assertion's `exp`.
+   */
   assertionMaxLifetimeSec?: number
   /** Clock tolerance for client assertions' `exp`, `nbf` and `iat`, in seconds. Default 30. */
   clockSkewSec?: number
@@ -550,7 +554,7 @@ function resolveValidConfig(input: unknown): ResolvedConfig {
     tokenFormat: defaults.tokenFormat,
     accessTokenLifetimeSec: defaults.accessTokenLifetimeSec,
     signing: (signing as ResolvedConfig['signing'] | undefined) ?? {},
-    assertionMaxLifetimeSec: positiveInt(input.assertionMaxLifetimeSec, 'assertionMaxLifetimeSec', 300),
+    assertionMaxLifetimeSec: positiveInt(input.assertionMaxLifetimeSec, 'assertionMaxLifetimeSec', 3600),
     clockSkewSec: nonNegativeInt(input.clockSkewSec, 'clockSkewSec', 30),
     rateLimit,
     maxBodyBytes: positiveInt(input.maxBodyBytes, 'maxBodyBytes', 65_536),

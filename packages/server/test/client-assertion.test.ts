@@ -247,7 +247,7 @@ describe('client_secret_jwt and private_key_jwt (RFC 7523 §3)', () => {
   it('refuses an assertion that expires too far ahead', async () => {
     const { token } = await assertionServer()
     const now = Math.floor(Date.now() / 1000)
-    const form = assertionForm(await signEs256(claims('pk-client', token, { exp: now + 3600 })))
+    const form = assertionForm(await signEs256(claims('pk-client', token, { exp: now + 7200 })))
     expectOAuthError(await postForm(token, form), 401, 'invalid_client')
   })
 
