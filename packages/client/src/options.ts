@@ -16,12 +16,6 @@ export interface RetryOptions {
   minDelayMs?: number
   /** Largest backoff between two attempts, before jitter, in ms. Default 5 000. */
   maxDelayMs?: number
-  /**
-   * Longest `Retry-After` the client waits for, in ms. A longer one ends retrying at once with
-   * the server's error (and the key is held back until then, see {@link TokenClientOptions}).
-   * Default 20 000.
-   */
-  maxRetryAfterMs?: number
   /** Total time for all attempts and waits of one token request, in ms. Default 30 000. */
   deadlineMs?: number
 }
@@ -68,6 +62,15 @@ export interface TokenClientOptions {
   /** Retry policy, or `false` for a single attempt. Defaults: see {@link RetryOptions}. */
   retry?: RetryOptions | false
   /**
+   * Longest `Retry-After` (on a 429 or 503, in s) the client honours; a longer one counts as this
+   * long. It bounds both waits: the pause between two attempts of one request (which must also
+   * fit in `retry.deadlineMs`, else retrying ends at once with the server's error), and the time
+   * a key is then held back, during which calls serve the still valid token or fail fast with
+   * `RetryLaterError`. One mistaken `Retry-After` thus silences the client for minutes, not days;
+   * `invalidate()` ends a hold-back at once. 0 ignores `Retry-After`. Default 300 (5 minutes).
+   */
+  maxRetryAfterSec?: number
+  /**
    * Share of the token lifetime after which it is refreshed in the background. Default 0.8.
    * `refreshAt` = min(`expiresAt − refreshMargin`, `issuedAt + refreshRatio × lifetime`) − jitter.
    */
@@ -106,6 +109,7 @@ export interface RetryPolicy {
   retries: number
   minDelayMs: number
   maxDelayMs: number
+  /** From `maxRetryAfterSec`, whether retrying is on or not. */
   maxRetryAfterMs: number
   deadlineMs: number
 }
@@ -238,19 +242,22 @@ export function normalizeOrigins(name: string, value: unknown): string[] {
   })
 }
 
-function retryPolicy(value: unknown): RetryPolicy {
+function retryPolicy(value: unknown, maxRetryAfterMs: number): RetryPolicy {
   if (value === false)
-    return { retries: 0, minDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0, deadlineMs: 30_000 }
+    return { retries: 0, minDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs, deadlineMs: 30_000 }
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
     fail(`${OWNER}: retry must be an object or false`)
   }
   const r = (value ?? {}) as RetryOptions
+  if ('maxRetryAfterMs' in r) {
+    fail(`${OWNER}: retry.maxRetryAfterMs is replaced by maxRetryAfterSec, which also bounds the hold-back`)
+  }
   const minDelayMs = number('retry.minDelayMs', r.minDelayMs, 250, 0)
   return {
     retries: number('retry.retries', r.retries, 3, 0, 100),
     minDelayMs,
     maxDelayMs: number('retry.maxDelayMs', r.maxDelayMs, 5000, minDelayMs),
-    maxRetryAfterMs: number('retry.maxRetryAfterMs', r.maxRetryAfterMs, 20_000, 0),
+    maxRetryAfterMs,
     deadlineMs: number('retry.deadlineMs', r.deadlineMs, 30_000, 1),
   }
 }
@@ -304,7 +311,7 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
     dispatcher: options.dispatcher,
     timeoutMs: number('timeoutMs', options.timeoutMs, 10_000, 1),
     maxResponseBytes: number('maxResponseBytes', options.maxResponseBytes, 256 * 1024, 1024),
-    retry: retryPolicy(options.retry),
+    retry: retryPolicy(options.retry, number('maxRetryAfterSec', options.maxRetryAfterSec, 300, 0) * 1000),
     timings: {
       refreshRatio: number('refreshRatio', options.refreshRatio, 0.8, 0.05, 1),
       refreshMarginMs: number('refreshMarginSec', options.refreshMarginSec, 60, 0) * 1000,

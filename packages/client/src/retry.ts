@@ -1,6 +1,6 @@
 /**
  * Retrying a token request with p-retry: exponential backoff with full jitter on network
- * errors, timeouts, 408, 429 and 5xx; `Retry-After` honoured up to a cap; all of it within a
+ * errors, timeouts, 408, 429 and 5xx; `Retry-After` honoured up to `maxRetryAfterSec`; all of it within a
  * total deadline and cancelled by an `AbortSignal`. OAuth errors such as `invalid_client` or
  * `invalid_scope` and every other 4xx answer are final.
  *
@@ -24,20 +24,28 @@ export function isRetryable(error: unknown): boolean {
 export type OnRetry = (info: { attempt: number; delayMs: number; error: Error }) => void
 
 /**
+ * The part of the server's `Retry-After` on `error` that is honoured, in ms: at most
+ * `maxRetryAfterMs`, so that one mistaken (or hostile) answer cannot silence the client for
+ * days. `undefined` when the answer carried none.
+ */
+export function honouredRetryAfterMs(error: unknown, maxRetryAfterMs: number): number | undefined {
+  const retryAfterMs = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs
+  if (typeof retryAfterMs !== 'number' || !(retryAfterMs >= 0)) return undefined
+  return Math.min(retryAfterMs, maxRetryAfterMs)
+}
+
+/**
  * Full-jitter backoff (a uniform draw below the exponential ceiling) for the retry after
- * `attempt`, or the server's `Retry-After` when it gave one. `undefined` when the server asked for
- * longer than `maxRetryAfterMs`: waiting less would hammer it, waiting more is not allowed.
+ * `attempt`, or the server's `Retry-After` (capped, see {@link honouredRetryAfterMs}) when it gave one.
  */
 export function retryDelayMs(
   error: unknown,
   attempt: number,
   policy: RetryPolicy,
   random: () => number = Math.random,
-): number | undefined {
-  const retryAfterMs = (error as { retryAfterMs?: unknown }).retryAfterMs
-  if (typeof retryAfterMs === 'number') {
-    return retryAfterMs <= policy.maxRetryAfterMs ? retryAfterMs : undefined
-  }
+): number {
+  const retryAfterMs = honouredRetryAfterMs(error, policy.maxRetryAfterMs)
+  if (retryAfterMs !== undefined) return retryAfterMs
   const ceiling = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** (attempt - 1))
   return random() * ceiling
 }
@@ -100,7 +108,8 @@ export function withRetry<T>(
       onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
         if (retriesLeft === 0) return
         const delayMs = retryDelayMs(error, attemptNumber, policy)
-        if (delayMs === undefined || delayMs >= remaining()) throw error
+        // A pause that outlasts the deadline ends retrying now, rather than waiting in vain.
+        if (delayMs >= remaining()) throw error
         options.onRetry?.({ attempt: attemptNumber, delayMs, error })
         await sleep(delayMs, options.signal)
       },

@@ -17,7 +17,7 @@ import { ClientClosedError, RetryLaterError } from './errors.js'
 import { createBearerInterceptor } from './interceptor.js'
 import { normalizeOrigins, type ResolvedOptions, resolveOptions, type TokenClientOptions } from './options.js'
 import { holdProcessUntilSettled } from './process-hold.js'
-import { withRetry } from './retry.js'
+import { honouredRetryAfterMs, withRetry } from './retry.js'
 import { SingleFlight } from './single-flight.js'
 import { type CacheEntry, TokenCache } from './token-cache.js'
 import { refreshRetryDelayMs, scheduleToken, type TokenSchedule, tokenState } from './token-lifecycle.js'
@@ -52,7 +52,10 @@ export interface TokenClient {
    * @throws {ClientClosedError} after `close()`.
    */
   getToken(params?: TokenParams): Promise<TokenSet>
-  /** Forgets the cached token for `params` (default: the client's defaults), in memory and in the store. */
+  /**
+   * Forgets the cached token for `params` (default: the client's defaults), in memory and in the
+   * store, and ends a `Retry-After` hold-back of that key: the next call asks the server.
+   */
   invalidate(params?: Omit<TokenParams, 'signal'>): void
   /**
    * undici's `fetch` with `Authorization: Bearer` added for allowed origins (`origins`, else
@@ -152,7 +155,11 @@ class DefaultTokenClient implements TokenClient {
 
   invalidate(params?: Omit<TokenParams, 'signal'>): void {
     if (this.#closed) throw new ClientClosedError()
-    this.#cache.forget((params === undefined ? this.#grants.defaultGrant : this.#grants.grantFor(params)).key)
+    const key = (params === undefined ? this.#grants.defaultGrant : this.#grants.grantFor(params)).key
+    this.#cache.forget(key)
+    // The caller has a reason to ask again now (a rotated secret, a fixed server): a Retry-After
+    // pause must not outlive that.
+    this.#gate.clear(key)
   }
 
   fetch(input: RequestInfo, init?: RequestInit): Promise<Response> {
@@ -331,11 +338,13 @@ class DefaultTokenClient implements TokenClient {
     }
   }
 
-  /** A 429 or 503 with Retry-After holds the key back until then. */
+  /** A 429 or 503 with Retry-After holds the key back until then, for at most `maxRetryAfterSec`. */
   #noteBackoff(key: string, error: unknown): void {
-    const { status, retryAfterMs } = error as { status?: unknown; retryAfterMs?: unknown }
-    if ((status !== 429 && status !== 503) || typeof retryAfterMs !== 'number' || retryAfterMs <= 0) return
-    const until = this.#now() + retryAfterMs
+    const { status } = error as { status?: unknown }
+    if (status !== 429 && status !== 503) return
+    const pauseMs = honouredRetryAfterMs(error, this.#options.retry.maxRetryAfterMs)
+    if (pauseMs === undefined || pauseMs <= 0) return
+    const until = this.#now() + pauseMs
     this.#gate.block(key, until, error as Error)
     if (channels.backoff.hasSubscribers) channels.backoff.publish({ key, until, status })
   }

@@ -18,7 +18,7 @@ describe('options', () => {
       retries: 3,
       minDelayMs: 250,
       maxDelayMs: 5000,
-      maxRetryAfterMs: 20_000,
+      maxRetryAfterMs: 300_000,
       deadlineMs: 30_000,
     })
     expect(o.timings).toEqual({
@@ -62,6 +62,12 @@ describe('options', () => {
     ['a refreshRatio above 1', { refreshRatio: 1.5 }, /refreshRatio/],
     ['a NaN clock skew', { clockSkewSec: Number.NaN }, /clockSkewSec/],
     ['a store without delete', { store: { get() {}, set() {} } }, /store must have/],
+    ['a negative maxRetryAfterSec', { maxRetryAfterSec: -1 }, /maxRetryAfterSec/],
+    [
+      'the replaced retry.maxRetryAfterMs',
+      { retry: { maxRetryAfterMs: 5000 } },
+      /replaced by maxRetryAfterSec/,
+    ],
   ]
 
   it.each(bad)('refuses %s with a ConfigurationError', (_, patch, message) => {

@@ -186,7 +186,7 @@ describe('the token lifecycle', () => {
   it('serves the still-valid token without calling a server that asked for a pause', async () => {
     const { clock, server, client } = setup(
       (n) => (n === 1 ? tokenAnswer() : oauthErrorAnswer(429, 'slow_down', { 'retry-after': '600' })),
-      { retry: { maxRetryAfterMs: 1000, retries: 1 } },
+      { retry: { retries: 1 } },
     )
     const failed = listen<RefreshFailedMessage>(CLIENT_CHANNELS.refreshFailed)
     const first = await client.getToken()
@@ -255,9 +255,6 @@ describe('close', () => {
   it('cancels a request in flight and its retry waits', async () => {
     const { server, client } = setup(
       () => new HttpResponse(null, { status: 503, headers: { 'retry-after': '10' } }),
-      {
-        retry: { maxRetryAfterMs: 60_000 },
-      },
     )
     const pending = client.getToken()
     await vi.waitFor(() => expect(server.requests).toHaveLength(1))

@@ -146,7 +146,6 @@ describe('retries', () => {
     const later = new Date(Date.now() + 3_600_000).toUTCString()
     const { server, client } = setup(
       () => new HttpResponse(null, { status: 429, headers: { 'retry-after': later } }),
-      { retry: { maxRetryAfterMs: 5000 } },
     )
     const error = await client.getToken().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(HttpError)
@@ -155,10 +154,9 @@ describe('retries', () => {
     expect(server.requests).toHaveLength(1)
   })
 
-  it('does not wait for a Retry-After beyond the cap: it fails at once and later calls fail fast', async () => {
-    const { server, client } = setup(
-      () => oauthErrorAnswer(503, 'temporarily_unavailable', { 'retry-after': '3600' }),
-      { retry: { maxRetryAfterMs: 5000, minDelayMs: 1 } },
+  it('does not wait for a Retry-After beyond the deadline: it fails at once and later calls fail fast', async () => {
+    const { server, client } = setup(() =>
+      oauthErrorAnswer(503, 'temporarily_unavailable', { 'retry-after': '3600' }),
     )
     const error = await client.getToken().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OAuthResponseError)
@@ -167,7 +165,9 @@ describe('retries', () => {
 
     const again = await client.getToken().catch((e: unknown) => e)
     expect(again).toBeInstanceOf(RetryLaterError)
-    expect((again as RetryLaterError).retryAfterMs).toBeGreaterThan(3_500_000)
+    // Held back for maxRetryAfterSec (default 300 s), not the hour the server asked for.
+    expect((again as RetryLaterError).retryAfterMs).toBeGreaterThan(290_000)
+    expect((again as RetryLaterError).retryAfterMs).toBeLessThanOrEqual(300_000)
     expect((again as RetryLaterError).cause).toBe(error)
     expect(server.requests).toHaveLength(1)
   })
@@ -177,11 +177,55 @@ describe('retries', () => {
     const { server, client } = setup(
       (n) =>
         n === 1 ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '60' } }) : tokenAnswer(),
-      { retry: { maxRetryAfterMs: 1000 }, now: () => clock },
+      { now: () => clock },
     )
     await expect(client.getToken()).rejects.toBeInstanceOf(HttpError)
     await expect(client.getToken()).rejects.toBeInstanceOf(RetryLaterError)
     clock += 60_000
+    await expect(client.getToken()).resolves.toMatchObject({ tokenType: 'Bearer' })
+    expect(server.requests).toHaveLength(2)
+  })
+
+  it('honours a Retry-After of 100 000 s for maxRetryAfterSec only (default 300 s), then asks again', async () => {
+    let clock = 1_000_000
+    const { server, client } = setup(
+      (n) =>
+        n === 1
+          ? oauthErrorAnswer(503, 'temporarily_unavailable', { 'retry-after': '100000' })
+          : tokenAnswer(),
+      { now: () => clock },
+    )
+    const error = await client.getToken().catch((e: unknown) => e)
+    // The error reports what the server said; the client honours only the cap of it.
+    expect(error).toMatchObject({ status: 503, retryAfterMs: 100_000_000 })
+    const held = await client.getToken().catch((e: unknown) => e)
+    expect(held).toBeInstanceOf(RetryLaterError)
+    expect((held as RetryLaterError).retryAfterMs).toBe(300_000)
+    clock += 299_999
+    await expect(client.getToken()).rejects.toBeInstanceOf(RetryLaterError)
+    clock += 1
+    await expect(client.getToken()).resolves.toMatchObject({ tokenType: 'Bearer' })
+    expect(server.requests).toHaveLength(2)
+  })
+
+  it('takes maxRetryAfterSec as the longest wait between attempts, too', async () => {
+    const retries = listen<FetchRetryMessage>(CLIENT_CHANNELS.fetchRetry)
+    const { server, client } = setup(
+      (n) => (n === 1 ? oauthErrorAnswer(429, 'slow_down', { 'retry-after': '100000' }) : tokenAnswer()),
+      { maxRetryAfterSec: 0.02 },
+    )
+    await expect(client.getToken().finally(retries.stop)).resolves.toMatchObject({ tokenType: 'Bearer' })
+    expect(retries.messages.map((m) => m.delayMs)).toEqual([20])
+    expect(server.requests).toHaveLength(2)
+  })
+
+  it('ends a Retry-After hold-back on invalidate()', async () => {
+    const { server, client } = setup((n) =>
+      n === 1 ? oauthErrorAnswer(503, 'temporarily_unavailable', { 'retry-after': '100000' }) : tokenAnswer(),
+    )
+    await expect(client.getToken()).rejects.toBeInstanceOf(OAuthResponseError)
+    await expect(client.getToken()).rejects.toBeInstanceOf(RetryLaterError)
+    client.invalidate()
     await expect(client.getToken()).resolves.toMatchObject({ tokenType: 'Bearer' })
     expect(server.requests).toHaveLength(2)
   })
