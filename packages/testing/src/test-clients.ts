@@ -5,7 +5,7 @@
  *
  * @module test-clients
  */
-import { generateKeyPairSync, type JsonWebKey, randomBytes, randomUUID } from 'node:crypto'
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto'
 import {
   type ClientAuthStrategy,
   ConfigurationError,
@@ -15,6 +15,7 @@ import {
   privateKeyJwt,
 } from '@oauth-m2m/core'
 import type { ClientMetadata, TokenEndpointAuthMethod } from '@oauth-m2m/server'
+import type { JWK } from 'jose'
 
 /**
  * A client to register on the test server, in `options.clients` at start or with
@@ -42,7 +43,7 @@ export interface TestClientCredentials {
   /** The client's first secret, for the secret methods; `undefined` for `private_key_jwt`. */
   readonly clientSecret: string | undefined
   /** The private JWK (with `kid` and `alg`) of a generated `private_key_jwt` key; else `undefined`. */
-  readonly privateKey: JsonWebKey | undefined
+  readonly privateKey: JWK | undefined
 }
 
 /** A client as registered, with the secret material the test side keeps. */
@@ -57,12 +58,12 @@ function randomSecret(): string {
   return randomBytes(32).toString('base64url')
 }
 
-function generatePrivateJwk(): JsonWebKey {
+function generatePrivateJwk(): JWK {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'ES256', use: 'sig' }
 }
 
-function publicPart(jwk: JsonWebKey): JsonWebKey {
+function publicPart(jwk: JWK): JWK {
   const { d: _private, ...publicJwk } = jwk
   return publicJwk
 }
@@ -75,7 +76,7 @@ function authFor(
   clientId: string,
   method: TokenEndpointAuthMethod,
   secret: string | undefined,
-  privateKey: JsonWebKey | undefined,
+  privateKey: JWK | undefined,
 ): ClientAuthStrategy {
   const missing = (what: string): never => {
     throw new ConfigurationError(
@@ -116,7 +117,7 @@ export function prepareTestClient(metadata: TestClientMetadata): PreparedTestCli
   if (method !== 'private_key_jwt' && method !== 'none' && !hasSecret) {
     completed.client_secret = randomSecret()
   }
-  let privateKey: JsonWebKey | undefined
+  let privateKey: JWK | undefined
   if (method === 'private_key_jwt' && metadata.jwks === undefined && metadata.jwks_uri === undefined) {
     privateKey = generatePrivateJwk()
     completed.jwks = { keys: [publicPart(privateKey)] } as ClientMetadata['jwks']
