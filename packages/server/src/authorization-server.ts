@@ -33,6 +33,17 @@ export interface ListenOptions {
   host?: string
 }
 
+/** Options of {@link AuthorizationServer.handle}. */
+export interface HandleOptions {
+  /**
+   * The caller's IP address, when the host knows it (e.g. Hono's `getConnInfo`, a platform's
+   * client-IP header that the host trusts). Failed client authentications are counted per client
+   * id and this address; without it, every caller of `handle()` shares one unknown source, so
+   * `rateLimit.maxFailures` failures from anyone refuse the client id to all of them. Default: none.
+   */
+  remoteAddress?: string
+}
+
 /** A running node:http listener of the server. */
 export interface ListeningServer {
   /** Base URL of the listener, with the real port, e.g. `http://127.0.0.1:43121`. */
@@ -48,7 +59,7 @@ export interface AuthorizationServer {
   /** The RFC 8414 metadata document. Throws until the issuer is known. */
   readonly metadata: ServerMetadata
   /** Answers a web-standard `Request` (msw, edge runtimes, fetch-style frameworks). */
-  handle(request: Request): Promise<Response>
+  handle(request: Request, options?: HandleOptions): Promise<Response>
   /** Serves over node:http; the first listener fixes the issuer when none was configured. */
   listen(options?: ListenOptions): Promise<ListeningServer>
   /** Closes every listener. */
@@ -133,9 +144,9 @@ class NodeAuthorizationServer implements AuthorizationServer {
     return this.#core
   }
 
-  handle(request: Request): Promise<Response> {
+  handle(request: Request, options: HandleOptions = {}): Promise<Response> {
     const core = this.#core ?? this.#bind(new URL(request.url).origin)
-    return handleWebRequest(core, request, this.#state.config.maxBodyBytes)
+    return handleWebRequest(core, request, this.#state.config.maxBodyBytes, options.remoteAddress)
   }
 
   async listen(options: ListenOptions = {}): Promise<ListeningServer> {

@@ -51,11 +51,14 @@ export class ClientAuthenticator {
    * @param authorization The `Authorization` header, if any.
    * @param params The parsed form body.
    * @param endpointUrl URL of the endpoint being called, also accepted as an assertion's `aud`.
+   * @param source Where the request came from (the peer address, `''` when unknown), for
+   *   brute-force protection.
    */
   authenticate(
     authorization: string | undefined,
     params: FormParams,
     endpointUrl: string,
+    source: string,
   ): AuthResult | Promise<AuthResult> {
     const secret = single(params, 'client_secret')
     const usesAssertion = params.has('client_assertion') || params.has('client_assertion_type')
@@ -75,14 +78,14 @@ export class ClientAuthenticator {
           'client_id in the body differs from the Authorization header',
         )
       }
-      return this.#checkSecret(basic.clientId, basic.clientSecret, 'client_secret_basic', true)
+      return this.#checkSecret(basic.clientId, basic.clientSecret, 'client_secret_basic', source, true)
     }
     if (secret !== undefined) {
       if (bodyClientId === undefined)
         return this.#fail(401, 'invalid_client', 'client_secret was sent without client_id')
-      return this.#checkSecret(bodyClientId, secret, 'client_secret_post', false)
+      return this.#checkSecret(bodyClientId, secret, 'client_secret_post', source, false)
     }
-    if (usesAssertion) return this.#checkAssertion(params, bodyClientId, endpointUrl)
+    if (usesAssertion) return this.#checkAssertion(params, bodyClientId, endpointUrl, source)
     if (bodyClientId !== undefined) {
       const client = this.#options.registry.get(bodyClientId)
       // A public client identifies itself without credentials; callers decide what it may do.
@@ -100,9 +103,9 @@ export class ClientAuthenticator {
     return { error: oauthError(status, error, description, challenge ? this.#challenge : undefined) }
   }
 
-  /** 429 when `clientId` has failed too often, else `undefined`. */
-  #throttled(clientId: string, challenge: boolean): AuthResult | undefined {
-    const retryAfterSec = this.#options.limiter?.retryAfterSec(clientId) ?? 0
+  /** 429 when `clientId` has failed too often (from `source`, or overall), else `undefined`. */
+  #throttled(clientId: string, source: string, challenge: boolean): AuthResult | undefined {
+    const retryAfterSec = this.#options.limiter?.retryAfterSec(clientId, source) ?? 0
     if (retryAfterSec === 0) return undefined
     const headers = { 'retry-after': String(retryAfterSec), ...(challenge ? this.#challenge : {}) }
     return {
@@ -115,8 +118,8 @@ export class ClientAuthenticator {
     }
   }
 
-  #authFailed(clientId: string, description: string, challenge: boolean): AuthResult {
-    this.#options.limiter?.recordFailure(clientId)
+  #authFailed(clientId: string, source: string, description: string, challenge: boolean): AuthResult {
+    this.#options.limiter?.recordFailure(clientId, source)
     return this.#fail(401, 'invalid_client', description, challenge)
   }
 
@@ -124,15 +127,16 @@ export class ClientAuthenticator {
     clientId: string,
     secret: string,
     method: 'client_secret_basic' | 'client_secret_post',
+    source: string,
     challenge: boolean,
   ): AuthResult {
-    const throttled = this.#throttled(clientId, challenge)
+    const throttled = this.#throttled(clientId, source, challenge)
     if (throttled) return throttled
     const client = this.#options.registry.get(clientId)
     // An unknown client, or one without secrets, is compared against a dummy hash: same cost.
     const stored = client && client.secretHashes.length > 0 ? client.secretHashes : undefined
     if (!this.#options.hasher.matches(secret, stored) || client === undefined) {
-      return this.#authFailed(clientId, 'client authentication failed', challenge)
+      return this.#authFailed(clientId, source, 'client authentication failed', challenge)
     }
     if (client.method !== method) {
       return this.#fail(
@@ -149,6 +153,7 @@ export class ClientAuthenticator {
     params: FormParams,
     bodyClientId: string | undefined,
     endpointUrl: string,
+    source: string,
   ): Promise<AuthResult> {
     if (single(params, 'client_assertion_type') !== JWT_BEARER_ASSERTION_TYPE) {
       return this.#fail(400, 'invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION_TYPE}`)
@@ -165,14 +170,14 @@ export class ClientAuthenticator {
     if (typeof clientId !== 'string' || clientId === '') {
       return this.#fail(401, 'invalid_client', 'the client assertion iss claim is missing')
     }
-    const throttled = this.#throttled(clientId, false)
+    const throttled = this.#throttled(clientId, source, false)
     if (throttled) return throttled
     const client = this.#options.registry.get(clientId)
     if (
       client === undefined ||
       (client.method !== 'client_secret_jwt' && client.method !== 'private_key_jwt')
     ) {
-      return this.#authFailed(clientId, 'client authentication failed', false)
+      return this.#authFailed(clientId, source, 'client authentication failed', false)
     }
     const o = this.#options
     const policy: AssertionPolicy = {
@@ -182,6 +187,6 @@ export class ClientAuthenticator {
       store: o.store,
     }
     const failure = await verifyClientAssertion(assertion, client, policy)
-    return failure === undefined ? { client } : this.#authFailed(clientId, failure, false)
+    return failure === undefined ? { client } : this.#authFailed(clientId, source, failure, false)
   }
 }

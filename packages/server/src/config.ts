@@ -97,10 +97,23 @@ export interface ResourceConfig {
   accessTokenLifetimeSec?: number
 }
 
-/** Brute-force protection for client authentication (RFC 6749 §2.3.1). */
+/**
+ * Brute-force protection for client authentication (RFC 6749 §2.3.1). Failures are counted per
+ * client id and source address (the socket's peer for `listen()`; `remoteAddress` for `handle()`),
+ * so that whoever knows a client id cannot lock the client out from elsewhere, and per client id
+ * alone under a much higher ceiling that bounds guessing spread over many addresses.
+ */
 export interface RateLimitConfig {
-  /** Failed authentications per client id within the window before requests are refused. Default 10. */
+  /**
+   * Failed authentications of one client id from one source address within the window before that
+   * address is refused for that id. Default 10.
+   */
   maxFailures?: number
+  /**
+   * Failed authentications of one client id from all addresses together within the window before
+   * the id is refused to everyone. Default 1000.
+   */
+  maxFailuresPerClient?: number
   /** Length of the window, in milliseconds, counted from the first failure. Default 60 000. */
   windowMs?: number
 }
@@ -132,7 +145,10 @@ export interface AuthorizationServerConfig {
   assertionMaxLifetimeSec?: number
   /** Clock tolerance for client assertions' `exp`, `nbf` and `iat`, in seconds. Default 30. */
   clockSkewSec?: number
-  /** Brute-force protection, or `false` to turn it off. Default `{ maxFailures: 10, windowMs: 60000 }`. */
+  /**
+   * Brute-force protection, or `false` to turn it off. Default
+   * `{ maxFailures: 10, maxFailuresPerClient: 1000, windowMs: 60000 }`.
+   */
   rateLimit?: RateLimitConfig | false
   /** Largest accepted request body, in bytes; larger ones get 413. Default 65 536. */
   maxBodyBytes?: number
@@ -525,12 +541,21 @@ function resolveValidConfig(input: unknown): ResolvedConfig {
       })
     }
   }
-  let rateLimit: Required<RateLimitConfig> | false = { maxFailures: 10, windowMs: 60_000 }
+  let rateLimit: Required<RateLimitConfig> | false = {
+    maxFailures: 10,
+    maxFailuresPerClient: 1000,
+    windowMs: 60_000,
+  }
   if (input.rateLimit === false) rateLimit = false
   else if (input.rateLimit !== undefined) {
     if (!isObject(input.rateLimit)) fail('rateLimit', 'must be an object or false')
     rateLimit = {
       maxFailures: positiveInt(input.rateLimit.maxFailures, 'rateLimit.maxFailures', 10),
+      maxFailuresPerClient: positiveInt(
+        input.rateLimit.maxFailuresPerClient,
+        'rateLimit.maxFailuresPerClient',
+        1000,
+      ),
       windowMs: positiveInt(input.rateLimit.windowMs, 'rateLimit.windowMs', 60_000),
     }
   }

@@ -7,6 +7,7 @@
 export {
   type AuthorizationServer,
   createAuthorizationServer,
+  type HandleOptions,
   type ListeningServer,
   type ListenOptions,
 } from './authorization-server.js'

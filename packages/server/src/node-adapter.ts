@@ -72,6 +72,8 @@ export function nodeRequestListener(core: () => ServerCore, maxBodyBytes: number
         authorization: authorizationHeaders(req),
         contentType: req.headers['content-type'],
         body,
+        // The socket's peer: behind a reverse proxy, the proxy's address for every caller.
+        source: req.socket.remoteAddress ?? '',
       })
       if (result instanceof Promise) result.then((response) => send(res, response))
       else send(res, result)

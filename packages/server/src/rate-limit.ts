@@ -1,7 +1,11 @@
 /**
  * Brute-force protection for client authentication (RFC 6749 §2.3.1): failed attempts are counted
- * per client id in a fixed window; past the limit, the id is refused until the window ends, without
- * checking the credentials.
+ * in fixed windows per client id and source address, and per client id alone. Past a limit, the
+ * pair (or the id everywhere) is refused until the window ends, without checking the credentials.
+ *
+ * A client id is no secret (every token carries it), so counting per id alone would let anyone who
+ * knows it keep the real client locked out (OWASP ASVS V2.2.1). Counting per (id, source) stops
+ * that; the much higher per-id ceiling still bounds guessing spread over many addresses.
  *
  * @module rate-limit
  */
@@ -15,41 +19,77 @@ interface FailureWindow {
 
 /** Options of {@link FailedAuthLimiter}. */
 export interface FailedAuthLimiterOptions {
-  /** Failures within one window before the client id is blocked. */
+  /** Failures of one client id from one source within one window before that pair is refused. */
   maxFailures: number
+  /** Failures of one client id from all sources together within one window before the id is refused. */
+  maxFailuresPerClient: number
   /** Window length, in milliseconds, from the first failure. */
   windowMs: number
-  /** Most client ids tracked at once. Default 10 000. */
+  /** Most keys tracked at once by each counter (per pair, per id). Default 10 000. */
   maxTrackedIds?: number
 }
 
-/** Counts failed client authentications per client id. */
-export class FailedAuthLimiter {
+/** Failures per key in fixed windows. */
+class FailureCounter {
   readonly #windows: LRUCache<string, FailureWindow>
   readonly #maxFailures: number
   readonly #windowMs: number
 
-  constructor(options: FailedAuthLimiterOptions) {
-    this.#maxFailures = options.maxFailures
-    this.#windowMs = options.windowMs
-    this.#windows = new LRUCache({ max: options.maxTrackedIds ?? 10_000, ttl: options.windowMs })
+  constructor(maxFailures: number, windowMs: number, maxTracked: number) {
+    this.#maxFailures = maxFailures
+    this.#windowMs = windowMs
+    this.#windows = new LRUCache({ max: maxTracked, ttl: windowMs })
   }
 
-  /** Seconds until `clientId` may try again, or 0 when it is not blocked. */
-  retryAfterSec(clientId: string, nowMs = Date.now()): number {
-    const window = this.#windows.get(clientId)
+  retryAfterSec(key: string, nowMs: number): number {
+    const window = this.#windows.get(key)
     if (window === undefined || window.failures < this.#maxFailures) return 0
     return Math.max(1, Math.ceil((window.endsAtMs - nowMs) / 1000))
   }
 
-  /** Counts one failed authentication for `clientId`. */
-  recordFailure(clientId: string, nowMs = Date.now()): void {
-    const window = this.#windows.get(clientId)
+  recordFailure(key: string, nowMs: number): void {
+    const window = this.#windows.get(key)
     if (window === undefined) {
-      this.#windows.set(clientId, { failures: 1, endsAtMs: nowMs + this.#windowMs })
+      this.#windows.set(key, { failures: 1, endsAtMs: nowMs + this.#windowMs })
     } else {
       // Mutated in place, not set again: the entry's TTL keeps counting from the first failure.
       window.failures++
     }
   }
+}
+
+/**
+ * Counts failed client authentications per (client id, source) and per client id.
+ *
+ * The source is whatever the adapter knows of the caller: the socket's peer address for
+ * `listen()`, `remoteAddress` given to `handle()`, else `''` (one shared unknown source).
+ */
+export class FailedAuthLimiter {
+  readonly #perSource: FailureCounter
+  readonly #perClient: FailureCounter
+
+  constructor(options: FailedAuthLimiterOptions) {
+    const maxTracked = options.maxTrackedIds ?? 10_000
+    this.#perSource = new FailureCounter(options.maxFailures, options.windowMs, maxTracked)
+    this.#perClient = new FailureCounter(options.maxFailuresPerClient, options.windowMs, maxTracked)
+  }
+
+  /** Seconds until `clientId` may try again from `source`, or 0 when it is not blocked. */
+  retryAfterSec(clientId: string, source: string, nowMs = Date.now()): number {
+    return Math.max(
+      this.#perSource.retryAfterSec(pairKey(clientId, source), nowMs),
+      this.#perClient.retryAfterSec(clientId, nowMs),
+    )
+  }
+
+  /** Counts one failed authentication for `clientId` from `source`. */
+  recordFailure(clientId: string, source: string, nowMs = Date.now()): void {
+    this.#perSource.recordFailure(pairKey(clientId, source), nowMs)
+    this.#perClient.recordFailure(clientId, nowMs)
+  }
+}
+
+function pairKey(clientId: string, source: string): string {
+  // JSON keeps the pair unambiguous whatever characters the id holds.
+  return JSON.stringify([clientId, source])
 }

@@ -26,8 +26,12 @@ export class RevocationEndpoint {
   }
 
   /** Answers one revocation request whose form body is already parsed. */
-  async handle(authorization: string | undefined, params: FormParams): Promise<EndpointResponse> {
-    const auth = await this.#authenticator.authenticate(authorization, params, this.#url)
+  async handle(
+    authorization: string | undefined,
+    params: FormParams,
+    source: string,
+  ): Promise<EndpointResponse> {
+    const auth = await this.#authenticator.authenticate(authorization, params, this.#url, source)
     if (auth.error) return auth.error
     if (auth.client.method === 'none') {
       return oauthError(401, 'invalid_client', 'public clients cannot use the revocation endpoint')

@@ -43,6 +43,11 @@ export interface FormRequest {
   contentType: string | undefined
   /** The body, decoded as UTF-8. */
   body: string
+  /**
+   * Where the request came from, for brute-force protection: the socket's peer address, or `''`
+   * when the adapter does not know it.
+   */
+  source: string
 }
 
 /** A POST endpoint: the adapter reads the body (bounded), then calls {@link FormRoute.handle}. */
@@ -50,6 +55,7 @@ export class FormRoute {
   readonly #handle: (
     authorization: string | undefined,
     params: FormParams,
+    source: string,
   ) => EndpointResponse | Promise<EndpointResponse>
   readonly #onInternalError: (error: unknown) => void
 
@@ -57,6 +63,7 @@ export class FormRoute {
     handle: (
       authorization: string | undefined,
       params: FormParams,
+      source: string,
     ) => EndpointResponse | Promise<EndpointResponse>,
     onInternalError: (error: unknown) => void,
   ) {
@@ -71,7 +78,7 @@ export class FormRoute {
       if (typeof authorization === 'object') return authorization
       const form = readForm(request.contentType, request.body)
       if (form.error) return form.error
-      const result = this.#handle(authorization, form.params)
+      const result = this.#handle(authorization, form.params, request.source)
       return result instanceof Promise ? result.catch((error: unknown) => this.#fault(error)) : result
     } catch (error) {
       return this.#fault(error)
@@ -160,9 +167,9 @@ export class ServerCore {
     const revocation = new RevocationEndpoint(locations.revocationEndpoint, authenticator, lookup)
     const onError = config.onInternalError
     this.#routes = new Map([
-      [locations.paths.token, new FormRoute((a, p) => token.handle(a, p), onError)],
-      [locations.paths.introspect, new FormRoute((a, p) => introspection.handle(a, p), onError)],
-      [locations.paths.revoke, new FormRoute((a, p) => revocation.handle(a, p), onError)],
+      [locations.paths.token, new FormRoute((a, p, s) => token.handle(a, p, s), onError)],
+      [locations.paths.introspect, new FormRoute((a, p, s) => introspection.handle(a, p, s), onError)],
+      [locations.paths.revoke, new FormRoute((a, p, s) => revocation.handle(a, p, s), onError)],
     ])
   }
 

@@ -43,13 +43,14 @@ export class TokenEndpoint {
   handle(
     authorization: string | undefined,
     params: FormParams,
+    source: string,
   ): EndpointResponse | Promise<EndpointResponse> {
     const grantType = single(params, 'grant_type')
     if (grantType === undefined) return oauthError(400, 'invalid_request', 'grant_type is missing')
     if (grantType !== 'client_credentials') {
       return oauthError(400, 'unsupported_grant_type', 'only the client_credentials grant is supported')
     }
-    const auth = this.#options.authenticator.authenticate(authorization, params, this.#options.url)
+    const auth = this.#options.authenticator.authenticate(authorization, params, this.#options.url, source)
     if (auth instanceof Promise) {
       return auth.then((result) => (result.error ? result.error : this.#grant(result.client, params)))
     }

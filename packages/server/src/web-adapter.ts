@@ -31,11 +31,17 @@ async function readBounded(request: Request, maxBodyBytes: number): Promise<stri
   }
 }
 
-/** Answers a web `Request` with `core`. Never rejects for anything the request holds. */
+/**
+ * Answers a web `Request` with `core`. Never rejects for anything the request holds.
+ *
+ * @param remoteAddress The caller's address when the host knows it (a `Request` does not carry
+ *   one); `''` puts every caller in one shared source for brute-force protection.
+ */
 export async function handleWebRequest(
   core: ServerCore,
   request: Request,
   maxBodyBytes: number,
+  remoteAddress = '',
 ): Promise<Response> {
   const isHead = request.method === 'HEAD'
   const url = new URL(request.url)
@@ -57,6 +63,7 @@ export async function handleWebRequest(
     authorization: authorization === null ? [] : [authorization],
     contentType: request.headers.get('content-type') ?? undefined,
     body,
+    source: remoteAddress,
   })
   return toResponse(response, isHead)
 }
