@@ -87,6 +87,12 @@ export interface TokenClientOptions {
   /** Lifetime assumed when the server sends no `expires_in` and the token is not a JWT, in s. Default 300. */
   defaultExpiresInSec?: number
   /**
+   * Longest time a token is kept and served, in s, whatever `expires_in`, the JWT `exp` or a shared
+   * store say: a token is treated as expiring at most this long after it was requested, so an
+   * absurd lifetime (`expires_in: 1e12`) cannot pin one token for millennia. Default 86 400 (24 h).
+   */
+  maxLifetimeSec?: number
+  /**
    * Shared token store. Tokens are always also kept in memory, so a cached token costs no store
    * round trip. Default: memory only.
    */
@@ -121,6 +127,7 @@ export interface LifecycleTimings {
   refreshJitterRatio: number
   clockSkewMs: number
   defaultExpiresInMs: number
+  maxLifetimeMs: number
 }
 
 /** Options with every default applied and every value checked. */
@@ -318,6 +325,7 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
       refreshJitterRatio: number('refreshJitterRatio', options.refreshJitterRatio, 0.1, 0, 0.5),
       clockSkewMs: number('clockSkewSec', options.clockSkewSec, 30, 0) * 1000,
       defaultExpiresInMs: number('defaultExpiresInSec', options.defaultExpiresInSec, 300, 1) * 1000,
+      maxLifetimeMs: number('maxLifetimeSec', options.maxLifetimeSec, 86_400, 1) * 1000,
     },
     store: options.store,
     storeTimeoutMs: number('storeTimeoutMs', options.storeTimeoutMs, 1000, 1),

@@ -20,7 +20,13 @@ import { holdProcessUntilSettled } from './process-hold.js'
 import { honouredRetryAfterMs, withRetry } from './retry.js'
 import { SingleFlight } from './single-flight.js'
 import { type CacheEntry, TokenCache } from './token-cache.js'
-import { refreshRetryDelayMs, scheduleToken, type TokenSchedule, tokenState } from './token-lifecycle.js'
+import {
+  boundLifetime,
+  refreshRetryDelayMs,
+  scheduleToken,
+  type TokenSchedule,
+  tokenState,
+} from './token-lifecycle.js'
 import { requestToken, type TokenEndpointTarget } from './token-request.js'
 import type { TokenSet } from './token-set.js'
 
@@ -250,9 +256,12 @@ class DefaultTokenClient implements TokenClient {
 
   /** Adopts a fresh token from the shared store when there is one, else fetches one. */
   async #load(grant: TokenGrant, background: boolean): Promise<TokenSet> {
+    const maxLifetimeMs = this.#options.timings.maxLifetimeMs
     if (this.#cache.hasStore) {
-      const stored = await this.#cache.load(grant.key)
+      const loaded = await this.#cache.load(grant.key)
       if (this.#closed) throw new ClientClosedError()
+      // A store is shared and may hold what another (older, misconfigured) client wrote.
+      const stored = loaded && boundLifetime(loaded, maxLifetimeMs, this.#now())
       const current = this.#cache.get(grant.key)
       if (stored !== undefined && stored.accessToken !== current?.token.accessToken) {
         const schedule = scheduleToken(stored, this.#options.timings)
@@ -262,7 +271,7 @@ class DefaultTokenClient implements TokenClient {
         }
       }
     }
-    const token = await this.#request(grant, background)
+    const token = boundLifetime(await this.#request(grant, background), maxLifetimeMs, this.#now())
     if (this.#closed) throw new ClientClosedError()
     this.#keep(grant.key, token, scheduleToken(token, this.#options.timings), true)
     return token

@@ -44,6 +44,19 @@ export function scheduleToken(
   return { refreshAt, expiredAt }
 }
 
+/**
+ * `token` with its lifetime bounded: `issuedAt` no later than `nowMs`, and `expiresAt` no later than
+ * `issuedAt + maxLifetimeMs`. A server (or a shared store) that says a token lives for millennia is
+ * wrong, and believing it would serve one token until the process dies, even after revocation or a
+ * key rotation. The same object when nothing needs bounding.
+ */
+export function boundLifetime(token: TokenSet, maxLifetimeMs: number, nowMs: number): TokenSet {
+  const issuedAt = Math.min(token.issuedAt, nowMs)
+  const expiresAt = Math.min(token.expiresAt, issuedAt + maxLifetimeMs)
+  if (issuedAt === token.issuedAt && expiresAt === token.expiresAt) return token
+  return { ...token, issuedAt, expiresAt }
+}
+
 /** Where a token with `schedule` stands at `nowMs`. */
 export function tokenState(schedule: TokenSchedule, nowMs: number): TokenState {
   if (nowMs < schedule.refreshAt) return 'fresh'

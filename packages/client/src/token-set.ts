@@ -18,7 +18,7 @@ export interface TokenSet {
   issuedAt: number
   /**
    * When the token expires, epoch ms: `issuedAt + expires_in`, else the JWT's `exp`, else
-   * `issuedAt + defaultExpiresInSec`.
+   * `issuedAt + defaultExpiresInSec`; never later than `issuedAt + maxLifetimeSec`.
    */
   expiresAt: number
   /** Granted scope (space-separated): the server's `scope`, or the requested one when it sent none. */

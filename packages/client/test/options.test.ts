@@ -27,6 +27,7 @@ describe('options', () => {
       refreshJitterRatio: 0.1,
       clockSkewMs: 30_000,
       defaultExpiresInMs: 300_000,
+      maxLifetimeMs: 86_400_000,
     })
     expect(o.storeTimeoutMs).toBe(1000)
     expect(o.maxCacheEntries).toBe(1000)

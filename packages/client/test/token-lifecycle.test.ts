@@ -1,5 +1,6 @@
 import diagnostics_channel from 'node:diagnostics_channel'
 import { clientSecretPost } from '@oauth-m2m/core'
+import { SignJWT } from 'jose'
 import { HttpResponse } from 'msw'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
@@ -9,6 +10,8 @@ import {
   type RefreshScheduledMessage,
   type TokenClient,
   type TokenClientOptions,
+  type TokenSet,
+  type TokenStore,
 } from '../src/index.js'
 import type { LifecycleTimings } from '../src/options.js'
 import { refreshRetryDelayMs, scheduleToken, tokenState } from '../src/token-lifecycle.js'
@@ -26,6 +29,7 @@ const DEFAULTS: LifecycleTimings = {
   refreshJitterRatio: 0.1,
   clockSkewMs: 30_000,
   defaultExpiresInMs: 300_000,
+  maxLifetimeMs: 86_400_000,
 }
 const HOUR = 3_600_000
 
@@ -236,6 +240,56 @@ describe('the token lifecycle', () => {
     client.invalidate()
     expect((await client.getToken()).accessToken).not.toBe(first.accessToken)
     expect(server.requests).toHaveLength(2)
+  })
+})
+
+describe('absurd lifetimes', () => {
+  const DAY = 24 * HOUR
+
+  it('caches a token with expires_in 1e12 for maxLifetimeSec (default 24 h), not 31 746 years', async () => {
+    const { clock, server, client } = setup((n) =>
+      n === 1 ? tokenAnswer({ expires_in: 1e12 }) : tokenAnswer(),
+    )
+    const first = await client.getToken()
+    expect(first.expiresAt).toBe(first.issuedAt + DAY)
+    clock.now += DAY - 30_000 // expired (clock skew) by the bounded lifetime
+    const second = await client.getToken()
+    expect(second.accessToken).not.toBe(first.accessToken)
+    expect(server.requests).toHaveLength(2)
+  })
+
+  it('bounds a JWT exp centuries ahead by a configured maxLifetimeSec', async () => {
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime(4_000_000_000)
+      .sign(new TextEncoder().encode('k'.repeat(32)))
+    const { client } = setup(() => HttpResponse.json({ access_token: jwt, token_type: 'Bearer' }), {
+      maxLifetimeSec: 600,
+    })
+    const token = await client.getToken()
+    expect(token.expiresAt).toBe(token.issuedAt + 600_000)
+  })
+
+  it('bounds a token a shared store holds with an absurd expiresAt (and a future issuedAt)', async () => {
+    const planted: TokenSet = {
+      accessToken: 'planted-for-ever',
+      tokenType: 'Bearer',
+      issuedAt: 1_000_000 + 1e12,
+      expiresAt: 1_000_000 + 1e15,
+      scope: undefined,
+      response: {},
+    }
+    // What another, misconfigured client wrote: the store hands it out for every key.
+    const store: TokenStore = { get: () => planted, set: () => {}, delete: () => {} }
+    const { clock, server, client } = setup(() => tokenAnswer(), { store })
+    const t0 = clock.now
+    const adopted = await client.getToken()
+    expect(adopted.accessToken).toBe('planted-for-ever')
+    expect(adopted).toMatchObject({ issuedAt: t0, expiresAt: t0 + DAY })
+    expect(server.requests).toHaveLength(0)
+    clock.now += DAY
+    expect((await client.getToken()).accessToken).not.toBe('planted-for-ever')
+    expect(server.requests).toHaveLength(1)
   })
 })
 
