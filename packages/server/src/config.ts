@@ -114,6 +114,12 @@ export interface RateLimitConfig {
    * the id is refused to everyone. Default 1000.
    */
   maxFailuresPerClient?: number
+  /**
+   * Most counting windows, and separately most live locks, kept in memory (each for the per-address
+   * and the per-id counts). A live lock is never evicted to make room for other ids; when the lock
+   * table is full, an id's first failure locks it. Default 10 000.
+   */
+  maxTrackedIds?: number
   /** Length of the window, in milliseconds, counted from the first failure. Default 60 000. */
   windowMs?: number
 }
@@ -147,7 +153,7 @@ export interface AuthorizationServerConfig {
   clockSkewSec?: number
   /**
    * Brute-force protection, or `false` to turn it off. Default
-   * `{ maxFailures: 10, maxFailuresPerClient: 1000, windowMs: 60000 }`.
+   * `{ maxFailures: 10, maxFailuresPerClient: 1000, windowMs: 60000, maxTrackedIds: 10000 }`.
    */
   rateLimit?: RateLimitConfig | false
   /** Largest accepted request body, in bytes; larger ones get 413. Default 65 536. */
@@ -545,6 +551,7 @@ function resolveValidConfig(input: unknown): ResolvedConfig {
     maxFailures: 10,
     maxFailuresPerClient: 1000,
     windowMs: 60_000,
+    maxTrackedIds: 10_000,
   }
   if (input.rateLimit === false) rateLimit = false
   else if (input.rateLimit !== undefined) {
@@ -557,6 +564,7 @@ function resolveValidConfig(input: unknown): ResolvedConfig {
         1000,
       ),
       windowMs: positiveInt(input.rateLimit.windowMs, 'rateLimit.windowMs', 60_000),
+      maxTrackedIds: positiveInt(input.rateLimit.maxTrackedIds, 'rateLimit.maxTrackedIds', 10_000),
     }
   }
   const requestTimeoutMs = positiveInt(input.requestTimeoutMs, 'requestTimeoutMs', 10_000)

@@ -25,37 +25,80 @@ export interface FailedAuthLimiterOptions {
   maxFailuresPerClient: number
   /** Window length, in milliseconds, from the first failure. */
   windowMs: number
-  /** Most keys tracked at once by each counter (per pair, per id). Default 10 000. */
+  /**
+   * Most counting windows, and separately most live locks, kept by each counter (per pair, per
+   * id). Default 10 000.
+   */
   maxTrackedIds?: number
 }
 
-/** Failures per key in fixed windows. */
+/** How often, at most, the lock table is swept for expired locks when it looks full. */
+const PURGE_INTERVAL_MS = 1000
+
+/**
+ * Failures per key in fixed windows, with the live locks kept apart from the counting windows.
+ *
+ * Counting windows live in an LRU: evicting one only forgets a partial count, and flushing a key's
+ * count that way costs an attacker `maxTracked` failures for other keys. A live lock is never
+ * evicted to make room (a flood of other keys must not restore full guessing speed); it only
+ * expires. When the lock table is full of live locks, a key that fails for the first time starts
+ * its window at the limit, so one failure locks it (in the window table) instead of `maxFailures`.
+ */
 class FailureCounter {
   readonly #windows: LRUCache<string, FailureWindow>
+  /** Key → epoch ms when its lock ends. */
+  readonly #locks: LRUCache<string, number>
   readonly #maxFailures: number
   readonly #windowMs: number
+  readonly #maxLocks: number
+  #nextPurgeAtMs = 0
 
   constructor(maxFailures: number, windowMs: number, maxTracked: number) {
     this.#maxFailures = maxFailures
     this.#windowMs = windowMs
+    this.#maxLocks = maxTracked
     this.#windows = new LRUCache({ max: maxTracked, ttl: windowMs })
+    this.#locks = new LRUCache({ max: maxTracked, ttl: windowMs })
   }
 
   retryAfterSec(key: string, nowMs: number): number {
+    const lockEndsAtMs = this.#locks.get(key)
+    if (lockEndsAtMs !== undefined) return secondsUntil(lockEndsAtMs, nowMs)
     const window = this.#windows.get(key)
     if (window === undefined || window.failures < this.#maxFailures) return 0
-    return Math.max(1, Math.ceil((window.endsAtMs - nowMs) / 1000))
+    return secondsUntil(window.endsAtMs, nowMs)
   }
 
   recordFailure(key: string, nowMs: number): void {
-    const window = this.#windows.get(key)
+    if (this.#locks.has(key)) return
+    let window = this.#windows.get(key)
     if (window === undefined) {
-      this.#windows.set(key, { failures: 1, endsAtMs: nowMs + this.#windowMs })
-    } else {
-      // Mutated in place, not set again: the entry's TTL keeps counting from the first failure.
-      window.failures++
+      const penalised = !this.#hasRoomForLock(nowMs)
+      window = { failures: penalised ? this.#maxFailures - 1 : 0, endsAtMs: nowMs + this.#windowMs }
+      this.#windows.set(key, window)
+    }
+    // Mutated in place, not set again: the entry's TTL keeps counting from the first failure.
+    window.failures++
+    if (window.failures >= this.#maxFailures && this.#hasRoomForLock(nowMs)) {
+      this.#locks.set(key, window.endsAtMs, { ttl: Math.max(1, window.endsAtMs - nowMs) })
+      this.#windows.delete(key)
     }
   }
+
+  /** Whether a lock can be added without evicting a live one. */
+  #hasRoomForLock(nowMs: number): boolean {
+    if (this.#locks.size < this.#maxLocks) return true
+    // Expired locks still count in `size` until swept; sweeping is O(n), so not on every failure.
+    if (nowMs >= this.#nextPurgeAtMs) {
+      this.#locks.purgeStale()
+      this.#nextPurgeAtMs = nowMs + PURGE_INTERVAL_MS
+    }
+    return this.#locks.size < this.#maxLocks
+  }
+}
+
+function secondsUntil(endsAtMs: number, nowMs: number): number {
+  return Math.max(1, Math.ceil((endsAtMs - nowMs) / 1000))
 }
 
 /**
