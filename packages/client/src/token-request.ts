@@ -6,10 +6,13 @@
  * @module token-request
  */
 import {
+  applyClientAuth,
   type ClientAuthStrategy,
   HttpError,
+  NO_REDACTION,
   type OAuthM2MError,
   OAuthResponseError,
+  type Redactor,
   requestJson,
 } from '@oauth-m2m/core'
 import { decodeJwt } from 'jose'
@@ -50,13 +53,22 @@ function optionalString(body: Record<string, unknown>, name: string): string | u
   return typeof value === 'string' ? value : undefined
 }
 
-/** Turns a non-200 answer into an {@link OAuthResponseError} when it is one, else an {@link HttpError}. */
-function errorAnswer(status: number, body: unknown, retryAfterMs: number | undefined): OAuthM2MError {
+/**
+ * Turns a non-200 answer into an {@link OAuthResponseError} when it is one, else an
+ * {@link HttpError}. Every string taken from the answer is scrubbed of the request's credentials:
+ * a server may echo them.
+ */
+function errorAnswer(
+  status: number,
+  body: unknown,
+  retryAfterMs: number | undefined,
+  redactor: Redactor,
+): OAuthM2MError {
   if (isObject(body) && typeof body.error === 'string' && body.error !== '') {
     return new OAuthResponseError({
-      error: body.error,
-      errorDescription: optionalString(body, 'error_description'),
-      errorUri: optionalString(body, 'error_uri'),
+      error: redactor.redact(body.error),
+      errorDescription: redactor.redact(optionalString(body, 'error_description')),
+      errorUri: redactor.redact(optionalString(body, 'error_uri')),
       status,
       retryAfterMs,
     })
@@ -111,11 +123,12 @@ export function parseTokenResponse(
   issuedAt: number,
   requestedScopes: readonly string[],
   defaultExpiresInMs: number,
+  redactor: Redactor = NO_REDACTION,
 ): TokenSet {
   if (!isObject(body)) throw invalid('a JSON value that is not an object')
   const accessToken = body.access_token
   if (typeof accessToken !== 'string' || accessToken === '') {
-    if (typeof body.error === 'string') throw errorAnswer(200, body, undefined)
+    if (typeof body.error === 'string') throw errorAnswer(200, body, undefined, redactor)
     throw invalid('no access_token string')
   }
   if (typeof body.token_type !== 'string' || body.token_type.toLowerCase() !== 'bearer') {
@@ -152,7 +165,8 @@ export async function requestToken(
 ): Promise<TokenSet> {
   const body = tokenRequestForm(grant)
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
-  await target.auth.apply(
+  const redactor = await applyClientAuth(
+    target.auth,
     { headers, body },
     {
       clientId: target.clientId,
@@ -171,9 +185,10 @@ export async function requestToken(
     timeoutMs: options.timeoutMs,
     maxBodyBytes: options.maxResponseBytes,
     purpose: PURPOSE,
+    redactor,
     ...(target.dispatcher ? { dispatcher: target.dispatcher } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   })
-  if (res.status !== 200) throw errorAnswer(res.status, res.body, res.retryAfterMs)
-  return parseTokenResponse(res.body, issuedAt, grant.scopes, options.defaultExpiresInMs)
+  if (res.status !== 200) throw errorAnswer(res.status, res.body, res.retryAfterMs, redactor)
+  return parseTokenResponse(res.body, issuedAt, grant.scopes, options.defaultExpiresInMs, redactor)
 }

@@ -238,3 +238,57 @@ describe('m2m-token against a token endpoint that resets its first connection', 
     }
   })
 })
+
+describe('m2m-token against a server that echoes the credentials it was sent', () => {
+  it.each(['client_secret_basic', 'client_secret_post', 'client_secret_jwt'])(
+    'keeps them out of stderr with %s',
+    async (method) => {
+      const sent: string[] = []
+      const endpoint = createServer((req, res) => {
+        let raw = ''
+        req.on('data', (chunk: Buffer) => {
+          raw += chunk.toString()
+        })
+        req.on('end', () => {
+          const authorization = req.headers.authorization ?? ''
+          const form = new URLSearchParams(raw)
+          const secret =
+            form.get('client_secret') ??
+            Buffer.from(authorization.slice('Basic '.length), 'base64').toString().split(':')[1] ??
+            ''
+          const assertion = form.get('client_assertion') ?? ''
+          sent.push(raw, authorization, assertion)
+          res.writeHead(401, { 'content-type': 'application/json' }).end(
+            JSON.stringify({
+              error: 'invalid_client',
+              error_description: `wrong secret ${decodeURIComponent(secret)} (${authorization}) ${assertion} ${raw}`,
+              error_uri: `https://as.example.test/e?${raw}`,
+            }),
+          )
+        })
+      })
+      await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve))
+      const url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/token`
+      try {
+        const { code, stdout, stderr } = await run(
+          ['--token-endpoint', url, '--client-id', 'cli-basic', '--client-secret-env', 'CLI_SECRET'].concat([
+            '--auth-method',
+            method,
+          ]),
+          { CLI_SECRET: 'cli-secret-echoed-42' },
+        )
+        expect(code).toBe(1)
+        expect(stdout).toBe('')
+        expect(stderr).toMatch(/^m2m-token: invalid_client: wrong secret .*\[redacted\]/)
+        expect(stderr).not.toContain('cli-secret-echoed-42')
+        const assertion = sent[2]!
+        for (const part of [sent[1]!.slice('Basic '.length), assertion, ...assertion.split('.').slice(1)]) {
+          if (part !== '') expect(stderr).not.toContain(part)
+        }
+      } finally {
+        endpoint.closeAllConnections()
+        await new Promise((resolve) => endpoint.close(resolve))
+      }
+    },
+  )
+})

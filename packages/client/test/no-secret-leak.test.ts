@@ -10,7 +10,11 @@ import {
   clientSecretBasic,
   clientSecretJwt,
   clientSecretPost,
+  formUrlEncode,
+  HttpError,
+  OAuthResponseError,
   privateKeyJwt,
+  REDACTED,
 } from '@oauth-m2m/core'
 import { createMswDispatcher } from '@oauth-m2m/testing/msw'
 import { generateKeyPair } from 'jose'
@@ -19,9 +23,16 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { CLIENT_CHANNELS, createTokenClient } from '../src/index.js'
 import { TOKEN_ENDPOINT } from './msw-token-server.js'
 
-const SECRET = 'Sup3r-S3cret-Value-9f8e7d'
+// Characters that form-urlencoding and percent-encoding change, so that an echo of an encoded
+// form is not caught by the raw value alone.
+const SECRET = 'Sup3r S3cret+Value/9f8e&7d=x'
 const API = 'https://api.example.test'
-const leaks: string[] = [SECRET]
+const leaks: string[] = [
+  SECRET,
+  formUrlEncode(SECRET),
+  encodeURIComponent(SECRET),
+  Buffer.from(`leak-check:${formUrlEncode(SECRET)}`).toString('base64'),
+]
 const payloads: unknown[] = []
 const listeners = Object.values(CLIENT_CHANNELS).map((name) => {
   const fn = (message: unknown) => payloads.push(message)
@@ -45,6 +56,9 @@ type Behaviour =
   | 'reset'
   | 'slow'
   | '429'
+  | 'echo'
+  | 'echo_200'
+  | 'echo_content_type'
 
 let tokenCounter = 0
 function freshToken(): string {
@@ -53,13 +67,30 @@ function freshToken(): string {
   return token
 }
 
+/**
+ * Everything the request carried as a credential, in the forms a server might echo: the raw
+ * request body (form-urlencoded secret and assertion), the Basic credential, the assertion and
+ * the segments of it that are its own (payload with the jti, signature).
+ */
+function echoOf(raw: string, form: URLSearchParams, authorization: string | null): string {
+  const assertion = form.get('client_assertion') ?? ''
+  const [, payload = '', signature = ''] = assertion.split('.')
+  if (payload) leaks.push(payload)
+  if (signature) leaks.push(signature)
+  if (authorization) leaks.push(authorization.slice('Basic '.length))
+  const secret = form.get('client_secret') ?? ''
+  return `wrong secret ${secret} in ${raw} with ${authorization ?? ''}; signature ${signature}, claims ${payload}, assertion ${assertion}`
+}
+
 function dispatcherFor(behaviour: Behaviour) {
   return createMswDispatcher([
     http.post(TOKEN_ENDPOINT, async ({ request }) => {
-      const form = new URLSearchParams(await request.text())
+      const raw = await request.text()
+      const form = new URLSearchParams(raw)
       const assertion = form.get('client_assertion')
       if (assertion) leaks.push(assertion)
       const token = freshToken()
+      const echo = () => echoOf(raw, form, request.headers.get('authorization'))
       switch (behaviour) {
         case 'ok':
           return HttpResponse.json({ access_token: token, token_type: 'Bearer', expires_in: 3600 })
@@ -85,6 +116,22 @@ function dispatcherFor(behaviour: Behaviour) {
             { error: 'slow_down' },
             { status: 429, headers: { 'retry-after': '3600' } },
           )
+        case 'echo':
+          return HttpResponse.json(
+            {
+              error: `invalid_client ${echo()}`,
+              error_description: echo(),
+              error_uri: `https://as.example.test/errors?${raw}&why=${encodeURIComponent(echo())}`,
+            },
+            { status: 401 },
+          )
+        case 'echo_200':
+          return HttpResponse.json({ error: 'invalid_request', error_description: echo() })
+        case 'echo_content_type':
+          return new HttpResponse('nope', {
+            status: 400,
+            headers: { 'content-type': `text/plain; echo="${echo().replace(/["\\]/g, '')}"` },
+          })
       }
     }),
     http.get(
@@ -117,6 +164,9 @@ const behaviours: Behaviour[] = [
   'reset',
   'slow',
   '429',
+  'echo',
+  'echo_200',
+  'echo_content_type',
 ]
 
 function renderings(value: unknown): string[] {
@@ -217,6 +267,19 @@ describe('no secret, assertion or token in errors or diagnostics', () => {
     expect(seen.size).toBeGreaterThan(5)
     for (const error of errors) expectNoLeak(error)
     for (const payload of payloads) expectNoLeak(payload)
+  })
+
+  it('still tells what the server said, with only the credentials taken out', () => {
+    const echoed = errors.filter(
+      (e) => e instanceof OAuthResponseError && e.errorDescription?.startsWith('wrong secret'),
+    ) as OAuthResponseError[]
+    expect(echoed.length).toBeGreaterThanOrEqual(strategies.length * 2)
+    for (const error of echoed) {
+      expect(error.errorDescription).toContain(REDACTED)
+      expect(error.errorDescription).toMatch(/^wrong secret .* in .*grant_type=client_credentials/)
+    }
+    const typed = errors.filter((e) => e instanceof HttpError && /content type text\/plain/.test(e.message))
+    expect(typed.length).toBeGreaterThanOrEqual(strategies.length)
   })
 
   it('detects a leak when there is one (the check itself can fail)', () => {

@@ -5,6 +5,7 @@
  */
 export * from './abortable.js'
 export * from './basic-credentials.js'
+export * from './client-auth/apply-client-auth.js'
 export * from './client-auth/assertion.js'
 export * from './client-auth/client-secret-basic.js'
 export * from './client-auth/client-secret-jwt.js'
@@ -20,4 +21,5 @@ export * from './json-request.js'
 export * from './jwk-match.js'
 export * from './jwks-cache.js'
 export * from './jwks-document.js'
+export * from './redaction.js'
 export * from './retry-after.js'

@@ -7,6 +7,7 @@
  */
 import { type Dispatcher, request } from 'undici'
 import { HttpError, NetworkError, TimeoutError } from './errors.js'
+import { NO_REDACTION, type Redactor } from './redaction.js'
 import { parseRetryAfter } from './retry-after.js'
 
 /** Options of {@link requestJson}. */
@@ -27,6 +28,11 @@ export interface JsonRequestOptions {
   maxBodyBytes?: number
   /** What the request is for, used in error messages (e.g. `token endpoint`). Default `server`. */
   purpose?: string
+  /**
+   * Scrubs the request's credentials from server text quoted in errors (the content type), from
+   * `applyClientAuth`. Default: nothing is scrubbed.
+   */
+  redactor?: Redactor
 }
 
 /** A JSON answer, of any status. */
@@ -121,7 +127,7 @@ export async function requestJson(
     discard(res.body)
     const why = isJsonContentType(contentType)
       ? `a body larger than ${maxBodyBytes} bytes`
-      : `content type ${contentType ?? '(none)'}, not JSON`
+      : `content type ${(options.redactor ?? NO_REDACTION).redact(contentType ?? '(none)')}, not JSON`
     throw new HttpError(`${purpose} answered ${status} with ${why}`, { status, retryAfterMs })
   }
 

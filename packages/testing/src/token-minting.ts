@@ -5,7 +5,7 @@
  *
  * @module token-minting
  */
-import { HttpError, OAuthResponseError } from '@oauth-m2m/core'
+import { applyClientAuth, HttpError, OAuthResponseError } from '@oauth-m2m/core'
 import type { AuthorizationServer } from '@oauth-m2m/server'
 import type { TestClientCredentials } from './test-clients.js'
 
@@ -47,7 +47,8 @@ export async function requestTestToken(
   if (scope !== '') body.set('scope', scope)
   for (const resource of list(options.resource)) body.append('resource', resource)
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
-  await client.auth.apply(
+  const redactor = await applyClientAuth(
+    client.auth,
     { headers, body },
     {
       clientId: client.clientId,
@@ -62,9 +63,12 @@ export async function requestTestToken(
   const answer = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined
   if (response.status === 200 && typeof answer?.access_token === 'string') return answer.access_token
   if (typeof answer?.error === 'string') {
+    // Scrubbed like the client's: the server may echo the credential it was sent.
     throw new OAuthResponseError({
-      error: answer.error,
-      errorDescription: typeof answer.error_description === 'string' ? answer.error_description : undefined,
+      error: redactor.redact(answer.error),
+      errorDescription: redactor.redact(
+        typeof answer.error_description === 'string' ? answer.error_description : undefined,
+      ),
       status: response.status,
     })
   }

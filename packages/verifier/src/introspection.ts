@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks'
 import {
   abortable,
+  applyClientAuth,
   type ClientAuthStrategy,
   InvalidTokenError,
   requestJson,
@@ -166,7 +167,9 @@ export class Introspector {
       endpoint = settings.endpoint ?? (await settings.metadata.endpoint('introspection_endpoint'))
       const form = new URLSearchParams({ token, token_type_hint: 'access_token' })
       const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
-      await settings.auth.apply(
+      // The redactor scrubs these credentials from server text that requestJson quotes in errors.
+      const redactor = await applyClientAuth(
+        settings.auth,
         { headers, body: form },
         { clientId: settings.clientId, endpoint, issuer: settings.metadata.issuer },
       )
@@ -177,6 +180,7 @@ export class Introspector {
         timeoutMs: settings.timeoutMs,
         signal,
         purpose: 'introspection endpoint',
+        redactor,
         ...(settings.dispatcher ? { dispatcher: settings.dispatcher } : {}),
       })
       status = res.status

@@ -8,14 +8,14 @@ export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion
 /** Default lifetime of a client assertion, in seconds. */
 export const DEFAULT_ASSERTION_LIFETIME_SEC = 60
 
-/** Signs a fresh RFC 7523 client assertion and puts it in the form body. */
+/** Signs a fresh RFC 7523 client assertion, puts it in the form body and returns it. */
 export async function addClientAssertion(
   request: ClientAuthRequest,
   context: ClientAuthContext,
   key: CryptoKey | KeyObject | JWK | Uint8Array,
   header: { alg: string; kid?: string | undefined },
   options: AssertionOptions,
-): Promise<void> {
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000)
   const assertion = await new SignJWT({})
     .setProtectedHeader(header.kid === undefined ? { alg: header.alg } : { alg: header.alg, kid: header.kid })
@@ -29,4 +29,5 @@ export async function addClientAssertion(
   request.body.set('client_id', context.clientId)
   request.body.set('client_assertion_type', JWT_BEARER_ASSERTION_TYPE)
   request.body.set('client_assertion', assertion)
+  return assertion
 }

@@ -13,7 +13,10 @@ export function clientSecretBasic(secret: SecretSource): ClientAuthStrategy {
   return {
     method: 'client_secret_basic',
     async apply(request, context) {
-      request.headers.authorization = encodeBasicCredentials(context.clientId, await resolveSecret(secret))
+      const value = await resolveSecret(secret)
+      const header = encodeBasicCredentials(context.clientId, value)
+      request.headers.authorization = header
+      return { sensitive: [value, header.slice('Basic '.length)] }
     },
   }
 }

@@ -28,8 +28,10 @@ export function clientSecretJwt(
   return {
     method: 'client_secret_jwt',
     async apply(request, context) {
-      const key = encoder.encode(await resolveSecret(secret))
-      await addClientAssertion(request, context, key, { alg }, options)
+      const value = await resolveSecret(secret)
+      const assertion = await addClientAssertion(request, context, encoder.encode(value), { alg }, options)
+      // The secret never travels, but a server that knows it may still quote it.
+      return { sensitive: [value, assertion] }
     },
   }
 }

@@ -11,8 +11,10 @@ export function clientSecretPost(secret: SecretSource): ClientAuthStrategy {
   return {
     method: 'client_secret_post',
     async apply(request, context) {
+      const value = await resolveSecret(secret)
       request.body.set('client_id', context.clientId)
-      request.body.set('client_secret', await resolveSecret(secret))
+      request.body.set('client_secret', value)
+      return { sensitive: [value] }
     },
   }
 }

@@ -127,7 +127,14 @@ export function privateKeyJwt(
   return {
     method: 'private_key_jwt',
     async apply(request, context) {
-      await addClientAssertion(request, context, await signingKey(), { alg: signingAlg, kid }, options)
+      const assertion = await addClientAssertion(
+        request,
+        context,
+        await signingKey(),
+        { alg: signingAlg, kid },
+        options,
+      )
+      return { sensitive: [assertion] }
     },
   }
 }

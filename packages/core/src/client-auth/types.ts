@@ -33,15 +33,30 @@ export interface ClientAuthRequest {
   body: URLSearchParams
 }
 
+/** What a strategy reports after adding credentials to a request. */
+export interface AppliedClientAuth {
+  /**
+   * The credential strings it put on the wire (a secret, a Basic credential, an assertion), raw:
+   * text from the answer is scrubbed of them (and of their encoded forms) before any error holds it.
+   */
+  readonly sensitive: readonly string[]
+}
+
 /**
  * Adds client credentials to one request. Strategies are stateless between requests, except
  * for cached key material: each call produces fresh credentials (a new assertion every time).
+ * Send requests through `applyClientAuth`, which also yields what to scrub from the answer.
  */
 export interface ClientAuthStrategy {
   /** The RFC 7591 method name, as advertised in `token_endpoint_auth_methods_supported`. */
   readonly method: ClientAuthMethod
-  /** Adds this client's credentials to `request`. */
-  apply(request: ClientAuthRequest, context: ClientAuthContext): Promise<void>
+  /**
+   * Adds this client's credentials to `request`, and says which strings were credentials. A
+   * strategy that returns nothing is still covered: `applyClientAuth` treats every header it set
+   * and every form parameter but `client_id` and `client_assertion_type` as one.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: strategies written before this returned Promise<void>; they must still fit.
+  apply(request: ClientAuthRequest, context: ClientAuthContext): Promise<AppliedClientAuth | void>
 }
 
 /**
