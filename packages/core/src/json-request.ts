@@ -77,6 +77,19 @@ function discard(body: Dispatcher.ResponseData['body']): void {
 }
 
 /**
+ * What went wrong with the connection, as a plain error: name, code and message of undici's error
+ * and nothing else. undici's HTTP parser errors keep the rest of the raw response in `data`, and a
+ * server may echo there what it was sent, so the live error never becomes a cause.
+ */
+function connectionFailure(err: unknown, redactor: Redactor): Error {
+  if (!(err instanceof Error)) return new Error('the connection failed')
+  const failure = new Error(redactor.redact(err.message))
+  failure.name = err.name
+  if ('code' in err && typeof err.code === 'string') Object.assign(failure, { code: err.code })
+  return failure
+}
+
+/**
  * Sends one request and parses the answer as JSON, whatever its status.
  *
  * @throws {TimeoutError} when `timeoutMs` passes first.
@@ -103,7 +116,9 @@ export async function requestJson(
     }
     if (err instanceof HttpError) throw err
     const detail = err instanceof Error && 'code' in err ? ` (${String(err.code)})` : ''
-    throw new NetworkError(`request to ${purpose} failed${detail}`, { cause: err })
+    throw new NetworkError(`request to ${purpose} failed${detail}`, {
+      cause: connectionFailure(err, options.redactor ?? NO_REDACTION),
+    })
   }
 
   let res: Dispatcher.ResponseData

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { HttpError, NetworkError, requestJson, TimeoutError } from '@oauth-m2m/core'
+import { type AddressInfo, createServer as createNetServer } from 'node:net'
+import { inspect } from 'node:util'
+import { createRedactor, HttpError, NetworkError, requestJson, TimeoutError } from '@oauth-m2m/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 type Responder = (req: IncomingMessage, res: ServerResponse, body: string) => void
@@ -188,6 +189,29 @@ describe('requestJson: transport failures', () => {
     expect((err as Error).message).toMatch(/^request to token endpoint failed/)
     expect((err as Error).cause).toMatchObject({ code: 'ECONNREFUSED' })
     server = await startServer()
+  })
+
+  it('keeps no raw response bytes in the cause of a malformed answer, which may echo a credential', async () => {
+    const echoed = 'echoed-secret-4f1d2a'
+    const raw = createNetServer((socket) => {
+      socket.once('data', () => {
+        // An invalid header byte makes undici's parser fail; it keeps the rest of the answer in `data`.
+        socket.end(`HTTP/1.1 200 OK\r\nX-Bad: \x01\r\nX-Echo: ${echoed}\r\nContent-Length: 2\r\n\r\n{}`)
+      })
+    })
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(raw.address() as AddressInfo).port}/`
+      const err = await requestJson(url, { redactor: createRedactor(['unused']) }).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(NetworkError)
+      expect((err as Error).cause).toMatchObject({ name: 'HTTPParserError' })
+      expect((err as Error).cause).not.toHaveProperty('data')
+      for (const view of [inspect(err, { depth: 10, showHidden: true }), JSON.stringify(err)]) {
+        expect(view).not.toContain(echoed)
+      }
+    } finally {
+      await new Promise<void>((resolve) => raw.close(() => resolve()))
+    }
   })
 
   it('reports a connection reset mid-body as NetworkError', async () => {
