@@ -5,7 +5,8 @@
  * on.
  */
 import { createTokenClient } from '@oauth-m2m/client'
-import { clientSecretBasic, NetworkError, requestJson } from '@oauth-m2m/core'
+import { clientSecretBasic, NetworkError } from '@oauth-m2m/core'
+import { requestJson } from '@oauth-m2m/core/internal'
 import { createVerifier } from '@oauth-m2m/verifier'
 import { expect, it } from 'vitest'
 import { MIDDLEWARE_APPS } from './support/protected-apps.js'

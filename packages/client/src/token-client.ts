@@ -6,7 +6,8 @@
  *
  * @module token-client
  */
-import { abortable, DiscoveryError, discover } from '@oauth-m2m/core'
+import { DiscoveryError, discover } from '@oauth-m2m/core'
+import { abortable } from '@oauth-m2m/core/internal'
 import type { Dispatcher, RequestInfo, RequestInit, Response } from 'undici'
 import { allowedOrigins } from './allowed-origins.js'
 import { type AuthorizedFetch, type BearerSource, createAuthorizedFetch } from './authorized-fetch.js'

@@ -5,16 +5,8 @@
  *
  * @module token-request
  */
-import {
-  applyClientAuth,
-  type ClientAuthStrategy,
-  HttpError,
-  NO_REDACTION,
-  type OAuthM2MError,
-  OAuthResponseError,
-  type Redactor,
-  requestJson,
-} from '@oauth-m2m/core'
+import { type ClientAuthStrategy, HttpError } from '@oauth-m2m/core'
+import { errorFromAnswer, NO_REDACTION, postAuthenticatedForm, type Redactor } from '@oauth-m2m/core/internal'
 import { decodeJwt } from 'jose'
 import type { Dispatcher } from 'undici'
 import type { TokenGrant } from './cache-key.js'
@@ -46,37 +38,6 @@ const PURPOSE = 'token endpoint'
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function optionalString(body: Record<string, unknown>, name: string): string | undefined {
-  const value = body[name]
-  return typeof value === 'string' ? value : undefined
-}
-
-/**
- * Turns a non-200 answer into an {@link OAuthResponseError} when it is one, else an
- * {@link HttpError}. Every string taken from the answer is scrubbed of the request's credentials:
- * a server may echo them.
- */
-function errorAnswer(
-  status: number,
-  body: unknown,
-  retryAfterMs: number | undefined,
-  redactor: Redactor,
-): OAuthM2MError {
-  if (isObject(body) && typeof body.error === 'string' && body.error !== '') {
-    return new OAuthResponseError({
-      error: redactor.redact(body.error),
-      errorDescription: redactor.redact(optionalString(body, 'error_description')),
-      errorUri: redactor.redact(optionalString(body, 'error_uri')),
-      status,
-      retryAfterMs,
-    })
-  }
-  return new HttpError(`${PURPOSE} answered ${status} without an OAuth error object`, {
-    status,
-    retryAfterMs,
-  })
 }
 
 function invalid(what: string): HttpError {
@@ -128,7 +89,9 @@ export function parseTokenResponse(
   if (!isObject(body)) throw invalid('a JSON value that is not an object')
   const accessToken = body.access_token
   if (typeof accessToken !== 'string' || accessToken === '') {
-    if (typeof body.error === 'string') throw errorAnswer(200, body, undefined, redactor)
+    if (typeof body.error === 'string') {
+      throw errorFromAnswer({ status: 200, body, retryAfterMs: undefined }, redactor, PURPOSE)
+    }
     throw invalid('no access_token string')
   }
   if (typeof body.token_type !== 'string' || body.token_type.toLowerCase() !== 'bearer') {
@@ -163,32 +126,22 @@ export async function requestToken(
   grant: TokenGrant,
   options: TokenRequestOptions,
 ): Promise<TokenSet> {
-  const body = tokenRequestForm(grant)
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
-  const redactor = await applyClientAuth(
-    target.auth,
-    { headers, body },
-    {
+  // Taken before sending: the server's clock starts expires_in no earlier than this.
+  const issuedAt = options.now()
+  const answer = await postAuthenticatedForm(target.tokenEndpoint, tokenRequestForm(grant), {
+    auth: target.auth,
+    context: {
       clientId: target.clientId,
       endpoint: target.tokenEndpoint,
       tokenEndpoint: target.tokenEndpoint,
       issuer: target.issuer,
     },
-  )
-  options.signal?.throwIfAborted()
-  // Taken before sending: the server's clock starts expires_in no earlier than this.
-  const issuedAt = options.now()
-  const res = await requestJson(target.tokenEndpoint, {
-    method: 'POST',
-    headers,
-    body: body.toString(),
     timeoutMs: options.timeoutMs,
     maxBodyBytes: options.maxResponseBytes,
     purpose: PURPOSE,
-    redactor,
     ...(target.dispatcher ? { dispatcher: target.dispatcher } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   })
-  if (res.status !== 200) throw errorAnswer(res.status, res.body, res.retryAfterMs, redactor)
-  return parseTokenResponse(res.body, issuedAt, grant.scopes, options.defaultExpiresInMs, redactor)
+  if (answer.status !== 200) throw errorFromAnswer(answer, answer.redactor, PURPOSE)
+  return parseTokenResponse(answer.body, issuedAt, grant.scopes, options.defaultExpiresInMs, answer.redactor)
 }

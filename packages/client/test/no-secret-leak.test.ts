@@ -10,12 +10,11 @@ import {
   clientSecretBasic,
   clientSecretJwt,
   clientSecretPost,
-  formUrlEncode,
   HttpError,
   OAuthResponseError,
   privateKeyJwt,
-  REDACTED,
 } from '@oauth-m2m/core'
+import { formUrlEncode, REDACTED } from '@oauth-m2m/core/internal'
 import { createMswDispatcher } from '@oauth-m2m/testing/msw'
 import { generateKeyPair } from 'jose'
 import { delay, HttpResponse, http } from 'msw'

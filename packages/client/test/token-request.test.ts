@@ -1,12 +1,6 @@
 import diagnostics_channel from 'node:diagnostics_channel'
-import {
-  clientSecretBasic,
-  decodeBasicCredentials,
-  HttpError,
-  NetworkError,
-  OAuthResponseError,
-  TimeoutError,
-} from '@oauth-m2m/core'
+import { clientSecretBasic, HttpError, NetworkError, OAuthResponseError, TimeoutError } from '@oauth-m2m/core'
+import { decodeBasicCredentials } from '@oauth-m2m/core/internal'
 import { SignJWT } from 'jose'
 import { delay, HttpResponse } from 'msw'
 import { afterEach, describe, expect, it } from 'vitest'

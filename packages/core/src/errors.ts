@@ -13,12 +13,39 @@ export interface OAuthM2MErrorOptions {
   cause?: unknown
 }
 
+/**
+ * Every `code` an oauth-m2m error can have, across all packages: a `switch` on
+ * {@link OAuthM2MError.code} is checked by the compiler. A code never changes between releases.
+ */
+export type OAuthM2MErrorCode =
+  // core
+  | 'ERR_CONFIGURATION'
+  | 'ERR_OAUTH_RESPONSE'
+  | 'ERR_HTTP'
+  | 'ERR_NETWORK'
+  | 'ERR_TIMEOUT'
+  | 'ERR_DISCOVERY'
+  | 'ERR_INVALID_TOKEN'
+  | 'ERR_INSUFFICIENT_SCOPE'
+  | 'ERR_INVALID_REQUEST'
+  | 'ERR_TEMPORARILY_UNAVAILABLE'
+  | 'ERR_JWKS_NO_MATCHING_KEY'
+  | 'ERR_JWKS_UNAVAILABLE'
+  // @oauth-m2m/client
+  | 'ERR_CLIENT_CLOSED'
+  | 'ERR_RETRY_LATER'
+  | 'ERR_TOKEN_UNAVAILABLE'
+  // @oauth-m2m/verifier
+  | 'ERR_VERIFIER_CLOSED'
+  // @oauth-m2m/testing
+  | 'ERR_MSW_UNHANDLED_REQUEST'
+
 /** Base class of every error thrown by oauth-m2m. Switch on `code`, which never changes between releases. */
 export class OAuthM2MError extends Error {
   /** Stable, machine-readable identifier of the failure, e.g. `ERR_TIMEOUT`. */
-  readonly code: string
+  readonly code: OAuthM2MErrorCode
 
-  constructor(code: string, message: string, options?: OAuthM2MErrorOptions) {
+  constructor(code: OAuthM2MErrorCode, message: string, options?: OAuthM2MErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.name = new.target.name

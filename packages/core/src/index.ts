@@ -1,25 +1,77 @@
 /**
- * `@oauth-m2m/core`: what the client, the verifier and the server share.
+ * `@oauth-m2m/core`: what the client, the verifier and the server share, and what their users
+ * see of it: the errors, the client authentication strategies, RFC 8414 discovery, the JWKS cache
+ * and its diagnostics channels. The building blocks the packages share among themselves are on
+ * `@oauth-m2m/core/internal`, which is not a public API.
  *
  * @packageDocumentation
  */
-export * from './abortable.js'
-export * from './basic-credentials.js'
-export * from './client-auth/apply-client-auth.js'
-export * from './client-auth/assertion.js'
-export * from './client-auth/client-secret-basic.js'
-export * from './client-auth/client-secret-jwt.js'
-export * from './client-auth/client-secret-post.js'
-export * from './client-auth/private-key-jwt.js'
-export { resolveSecret } from './client-auth/secret-source.js'
-export * from './client-auth/types.js'
-export * from './diagnostics.js'
-export * from './discovery.js'
-export * from './errors.js'
-export * from './form-encoding.js'
-export * from './json-request.js'
-export * from './jwk-match.js'
-export * from './jwks-cache.js'
-export * from './jwks-document.js'
-export * from './redaction.js'
-export * from './retry-after.js'
+export {
+  DEFAULT_ASSERTION_LIFETIME_SEC,
+  JWT_BEARER_ASSERTION_TYPE,
+} from './client-auth/assertion.js'
+export { clientSecretBasic } from './client-auth/client-secret-basic.js'
+export { type ClientSecretJwtOptions, clientSecretJwt } from './client-auth/client-secret-jwt.js'
+export { clientSecretPost } from './client-auth/client-secret-post.js'
+export {
+  type PrivateKeyInput,
+  type PrivateKeyJwtAlg,
+  type PrivateKeyJwtOptions,
+  privateKeyJwt,
+} from './client-auth/private-key-jwt.js'
+export type {
+  AppliedClientAuth,
+  AssertionOptions,
+  ClientAuthContext,
+  ClientAuthMethod,
+  ClientAuthRequest,
+  ClientAuthStrategy,
+  SecretSource,
+} from './client-auth/types.js'
+export {
+  type ErrorSummary,
+  JWKS_ERROR_CHANNEL,
+  JWKS_FETCH_CHANNEL,
+  type JwksErrorEvent,
+  type JwksFetchEvent,
+  type JwksFetchReason,
+} from './diagnostics.js'
+export {
+  type AuthorizationServerMetadata,
+  clearDiscoveryCache,
+  DEFAULT_DISCOVERY_CACHE_TTL_MS,
+  DEFAULT_DISCOVERY_TIMEOUT_MS,
+  type DiscoveryOptions,
+  discover,
+} from './discovery.js'
+export {
+  BearerError,
+  type BearerErrorCode,
+  ConfigurationError,
+  DiscoveryError,
+  HttpError,
+  type HttpErrorInit,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  JwksError,
+  JwksNoMatchingKeyError,
+  JwksUnavailableError,
+  NetworkError,
+  OAuthM2MError,
+  type OAuthM2MErrorCode,
+  type OAuthM2MErrorOptions,
+  OAuthResponseError,
+  type OAuthResponseErrorInit,
+  TemporarilyUnavailableError,
+  TimeoutError,
+} from './errors.js'
+export type { JwsKeyHint } from './jwk-match.js'
+export {
+  DEFAULT_JWKS_COOLDOWN_MS,
+  DEFAULT_JWKS_MAX_AGE_MS,
+  DEFAULT_JWKS_MAX_STALE_MS,
+  DEFAULT_JWKS_TIMEOUT_MS,
+  JwksCache,
+  type JwksCacheOptions,
+} from './jwks-cache.js'

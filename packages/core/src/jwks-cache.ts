@@ -13,6 +13,7 @@ import {
   type JwksErrorEvent,
   type JwksFetchEvent,
   type JwksFetchReason,
+  summarizeError,
 } from './diagnostics.js'
 import { ConfigurationError, HttpError, JwksNoMatchingKeyError, JwksUnavailableError } from './errors.js'
 import { headerValue, requestJson } from './json-request.js'
@@ -81,7 +82,8 @@ const errorChannel = channel(JWKS_ERROR_CHANNEL)
  * - When a refetch fails, the last good set is served for up to `maxStaleMs` past its expiry and
  *   the fetch is retried at most once per cooldown; only without any usable set does a call fail,
  *   with {@link JwksUnavailableError}.
- * - Only public signing keys are ever returned; see {@link parseJwksDocument}.
+ * - Only public signing keys are ever returned: an entry without a `kty`, with private or
+ *   symmetric key material, or with a `use` other than `sig` is skipped, not fatal.
  *
  * Diagnostics: every fetch is published on {@link JWKS_FETCH_CHANNEL}, every failed fetch on
  * {@link JWKS_ERROR_CHANNEL}.
@@ -253,7 +255,7 @@ export class JwksCache {
     } catch (err) {
       this.#lastFailure = err
       if (errorChannel.hasSubscribers) {
-        errorChannel.publish({ jwksUri, error: describeError(err) } satisfies JwksErrorEvent)
+        errorChannel.publish({ jwksUri, error: summarizeError(err) } satisfies JwksErrorEvent)
       }
       throw err
     }
@@ -300,12 +302,4 @@ function noMatch(header: JwsKeyHint, what: string): JwksNoMatchingKeyError {
 
 function unavailable(cause: unknown, why: string): JwksUnavailableError {
   return new JwksUnavailableError(why, { cause })
-}
-
-function describeError(err: unknown): JwksErrorEvent['error'] {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code
-    return { name: err.name, code: typeof code === 'string' ? code : undefined, message: err.message }
-  }
-  return { name: 'Error', code: undefined, message: String(err) }
 }

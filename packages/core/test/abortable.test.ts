@@ -1,4 +1,4 @@
-import { abortable } from '@oauth-m2m/core'
+import { abortable } from '@oauth-m2m/core/internal'
 import { describe, expect, it } from 'vitest'
 
 function deferred<T>() {

@@ -1,4 +1,4 @@
-import { decodeBasicCredentials, encodeBasicCredentials, formUrlEncode } from '@oauth-m2m/core'
+import { decodeBasicCredentials, encodeBasicCredentials, formUrlEncode } from '@oauth-m2m/core/internal'
 import { describe, expect, it } from 'vitest'
 
 describe('Basic client credentials (RFC 6749 §2.3.1)', () => {

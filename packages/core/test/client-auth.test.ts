@@ -6,10 +6,10 @@ import {
   clientSecretBasic,
   clientSecretJwt,
   clientSecretPost,
-  decodeBasicCredentials,
   JWT_BEARER_ASSERTION_TYPE,
   privateKeyJwt,
 } from '@oauth-m2m/core'
+import { decodeBasicCredentials } from '@oauth-m2m/core/internal'
 import { decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPair, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
 

@@ -1,4 +1,4 @@
-import { encodeForm, formUrlDecode, parseForm } from '@oauth-m2m/core'
+import { encodeForm, formUrlDecode, parseForm } from '@oauth-m2m/core/internal'
 import { describe, expect, it } from 'vitest'
 
 describe('form encoding', () => {

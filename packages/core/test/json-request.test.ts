@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { type AddressInfo, createServer as createNetServer } from 'node:net'
 import { inspect } from 'node:util'
-import { createRedactor, HttpError, NetworkError, requestJson, TimeoutError } from '@oauth-m2m/core'
+import { HttpError, NetworkError, TimeoutError } from '@oauth-m2m/core'
+import { createRedactor, requestJson } from '@oauth-m2m/core/internal'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 type Responder = (req: IncomingMessage, res: ServerResponse, body: string) => void

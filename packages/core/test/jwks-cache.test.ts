@@ -150,7 +150,7 @@ describe('JwksCache: fetching and freshness', () => {
     expect(await jwks.getKeys()).toEqual([keyB])
   })
 
-  it('publishes each fetch with its reason on oauth-m2m:jwks:fetch', async () => {
+  it('publishes each fetch with its reason on oauth-m2m:core:jwks:fetch', async () => {
     const fetches = record<JwksFetchEvent>(JWKS_FETCH_CHANNEL)
     try {
       server.respond = json({ keys: [keyA] })

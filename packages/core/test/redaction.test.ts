@@ -1,17 +1,19 @@
 import {
-  applyClientAuth,
   type ClientAuthContext,
   type ClientAuthRequest,
   type ClientAuthStrategy,
   clientSecretBasic,
   clientSecretJwt,
   clientSecretPost,
+  privateKeyJwt,
+} from '@oauth-m2m/core'
+import {
+  applyClientAuth,
   createRedactor,
   formUrlEncode,
   NO_REDACTION,
-  privateKeyJwt,
   REDACTED,
-} from '@oauth-m2m/core'
+} from '@oauth-m2m/core/internal'
 import { generateKeyPair } from 'jose'
 import { describe, expect, it } from 'vitest'
 

@@ -1,4 +1,4 @@
-import { parseRetryAfter } from '@oauth-m2m/core'
+import { parseRetryAfter } from '@oauth-m2m/core/internal'
 import { describe, expect, it } from 'vitest'
 
 const NOW = Date.parse('2026-11-24T12:00:00Z')

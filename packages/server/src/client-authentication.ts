@@ -5,7 +5,8 @@
  *
  * @module client-authentication
  */
-import { decodeBasicCredentials, JWT_BEARER_ASSERTION_TYPE } from '@oauth-m2m/core'
+import { JWT_BEARER_ASSERTION_TYPE } from '@oauth-m2m/core'
+import { decodeBasicCredentials } from '@oauth-m2m/core/internal'
 import { decodeJwt } from 'jose'
 import { type AssertionPolicy, verifyClientAssertion } from './client-assertion.js'
 import type { ClientRegistry, RegisteredClient } from './client-registry.js'

@@ -5,7 +5,7 @@
  *
  * @module request-form
  */
-import { formUrlDecode } from '@oauth-m2m/core'
+import { formUrlDecode } from '@oauth-m2m/core/internal'
 import { type EndpointResponse, oauthError } from './http-response.js'
 
 /** Parameters of a request body, each name with its non-empty values. */

@@ -3,7 +3,7 @@
  * the proxy could disagree on who is calling. Every endpoint that reads the header refuses them.
  */
 import { connect } from 'node:net'
-import { encodeBasicCredentials } from '@oauth-m2m/core'
+import { encodeBasicCredentials } from '@oauth-m2m/core/internal'
 import { createAuthorizationServer } from '@oauth-m2m/server'
 import { describe, expect, it } from 'vitest'
 import { FORM, postForm, startServer } from './test-server.js'

@@ -2,7 +2,7 @@
  * The rate limiter cannot be flushed: a flood of failures for other ids must not evict a live
  * lock (which would restore full guessing speed), while memory stays bounded.
  */
-import { encodeBasicCredentials } from '@oauth-m2m/core'
+import { encodeBasicCredentials } from '@oauth-m2m/core/internal'
 import { describe, expect, it } from 'vitest'
 import { FailedAuthLimiter } from '../src/rate-limit.js'
 import { FORM, startServer } from './test-server.js'

@@ -3,7 +3,7 @@
  * under a higher ceiling. Loopback has a whole /8, so 127.0.0.2 and 127.0.0.3 play other hosts.
  */
 import { request } from 'node:http'
-import { encodeBasicCredentials } from '@oauth-m2m/core'
+import { encodeBasicCredentials } from '@oauth-m2m/core/internal'
 import { type AuthorizationServerConfig, createAuthorizationServer } from '@oauth-m2m/server'
 import { describe, expect, it } from 'vitest'
 import { FORM, startServer } from './test-server.js'

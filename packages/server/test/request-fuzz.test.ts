@@ -1,4 +1,5 @@
-import { encodeBasicCredentials, JWT_BEARER_ASSERTION_TYPE } from '@oauth-m2m/core'
+import { JWT_BEARER_ASSERTION_TYPE } from '@oauth-m2m/core'
+import { encodeBasicCredentials } from '@oauth-m2m/core/internal'
 import { type AuthorizationServer, createAuthorizationServer } from '@oauth-m2m/server'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

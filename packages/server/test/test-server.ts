@@ -1,7 +1,7 @@
 /**
  * Shared set-up of the server tests: a real server on 127.0.0.1:0 and small HTTP helpers.
  */
-import { encodeBasicCredentials } from '@oauth-m2m/core'
+import { encodeBasicCredentials } from '@oauth-m2m/core/internal'
 import {
   type AuthorizationServer,
   type AuthorizationServerConfig,

@@ -5,7 +5,8 @@
  *
  * @module token-minting
  */
-import { applyClientAuth, HttpError, OAuthResponseError } from '@oauth-m2m/core'
+import { HttpError, OAuthResponseError } from '@oauth-m2m/core'
+import { applyClientAuth } from '@oauth-m2m/core/internal'
 import type { AuthorizationServer } from '@oauth-m2m/server'
 import type { TestClientCredentials } from './test-clients.js'
 

@@ -1,4 +1,5 @@
-import { ConfigurationError, clientSecretBasic, discover, JwksCache, requestJson } from '@oauth-m2m/core'
+import { ConfigurationError, clientSecretBasic, discover, JwksCache } from '@oauth-m2m/core'
+import { requestJson } from '@oauth-m2m/core/internal'
 import { createAuthorizationServer } from '@oauth-m2m/server'
 import {
   createTestAuthorizationServer,

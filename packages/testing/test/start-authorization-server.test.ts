@@ -1,12 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto'
-import {
-  ConfigurationError,
-  discover,
-  JwksCache,
-  NetworkError,
-  OAuthResponseError,
-  requestJson,
-} from '@oauth-m2m/core'
+import { ConfigurationError, discover, JwksCache, NetworkError, OAuthResponseError } from '@oauth-m2m/core'
+import { requestJson } from '@oauth-m2m/core/internal'
 import {
   DEFAULT_TEST_AUDIENCE,
   DEFAULT_TEST_CLIENT_ID,

@@ -1,7 +1,7 @@
 /**
  * Names and payloads of the `node:diagnostics_channel` channels the verifier publishes on.
  * Nothing is published, and nothing costs, while no one subscribes. Payloads never hold a token.
- * JWKS fetches and failures are published by core (`oauth-m2m:jwks:fetch`, `oauth-m2m:jwks:error`).
+ * JWKS fetches and failures are published by core (`oauth-m2m:core:jwks:fetch`, `oauth-m2m:core:jwks:error`).
  *
  * @module diagnostics
  */

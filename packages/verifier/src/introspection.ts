@@ -6,14 +6,8 @@
  * @module introspection
  */
 import { performance } from 'node:perf_hooks'
-import {
-  abortable,
-  applyClientAuth,
-  type ClientAuthStrategy,
-  InvalidTokenError,
-  requestJson,
-  TemporarilyUnavailableError,
-} from '@oauth-m2m/core'
+import { type ClientAuthStrategy, InvalidTokenError, TemporarilyUnavailableError } from '@oauth-m2m/core'
+import { abortable, postAuthenticatedForm } from '@oauth-m2m/core/internal'
 import { LRUCache } from 'lru-cache'
 import type { Dispatcher } from 'undici'
 import { type ClaimRules, principalFromClaims } from './access-token-claims.js'
@@ -166,21 +160,12 @@ export class Introspector {
     try {
       endpoint = settings.endpoint ?? (await settings.metadata.endpoint('introspection_endpoint'))
       const form = new URLSearchParams({ token, token_type_hint: 'access_token' })
-      const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
-      // The redactor scrubs these credentials from server text that requestJson quotes in errors.
-      const redactor = await applyClientAuth(
-        settings.auth,
-        { headers, body: form },
-        { clientId: settings.clientId, endpoint, issuer: settings.metadata.issuer },
-      )
-      const res = await requestJson(endpoint, {
-        method: 'POST',
-        headers,
-        body: form.toString(),
+      const res = await postAuthenticatedForm(endpoint, form, {
+        auth: settings.auth,
+        context: { clientId: settings.clientId, endpoint, issuer: settings.metadata.issuer },
         timeoutMs: settings.timeoutMs,
         signal,
         purpose: 'introspection endpoint',
-        redactor,
         ...(settings.dispatcher ? { dispatcher: settings.dispatcher } : {}),
       })
       status = res.status

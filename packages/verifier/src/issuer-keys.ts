@@ -6,13 +6,13 @@
  * @module issuer-keys
  */
 import {
-  abortable,
   InvalidTokenError,
   JwksCache,
   type JwksCacheOptions,
   JwksNoMatchingKeyError,
   TemporarilyUnavailableError,
 } from '@oauth-m2m/core'
+import { abortable } from '@oauth-m2m/core/internal'
 import type { JWK } from 'jose'
 import { defaultAlgorithms, type JwsAlgorithm, SUPPORTED_ALGORITHMS } from './algorithms.js'
 import type { IssuerMetadata } from './issuer-metadata.js'

@@ -3,7 +3,8 @@
  * introspection endpoint on 127.0.0.1 whose answers the test decides.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { ConfigurationError, clientSecretBasic, encodeBasicCredentials } from '@oauth-m2m/core'
+import { ConfigurationError, clientSecretBasic } from '@oauth-m2m/core'
+import { encodeBasicCredentials } from '@oauth-m2m/core/internal'
 import {
   createVerifier,
   INTROSPECTION_CHANNEL,

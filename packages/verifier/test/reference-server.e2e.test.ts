@@ -8,10 +8,10 @@ import {
   clientSecretBasic,
   clientSecretJwt,
   clientSecretPost,
-  encodeBasicCredentials,
   JWKS_FETCH_CHANNEL,
   type JwksFetchEvent,
 } from '@oauth-m2m/core'
+import { encodeBasicCredentials } from '@oauth-m2m/core/internal'
 import {
   type AuthorizationServer,
   createAuthorizationServer,

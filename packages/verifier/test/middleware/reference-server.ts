@@ -2,7 +2,8 @@
  * The real reference authorization server on 127.0.0.1 port 0, a real `createVerifier()` for one
  * of its resources, and a way to mint tokens over its `/token` endpoint.
  */
-import { clientSecretBasic, encodeBasicCredentials } from '@oauth-m2m/core'
+import { clientSecretBasic } from '@oauth-m2m/core'
+import { encodeBasicCredentials } from '@oauth-m2m/core/internal'
 import { type AuthorizationServer, createAuthorizationServer } from '@oauth-m2m/server'
 import { createVerifier, type Verifier } from '@oauth-m2m/verifier'
 

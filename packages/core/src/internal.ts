@@ -1,0 +1,46 @@
+/**
+ * `@oauth-m2m/core/internal`: the building blocks the oauth-m2m packages share among themselves
+ * (protocol grammar, transport rule, the authenticated form POST, encodings, redaction). Not a
+ * public API: anything here may change in any release. Users import from `@oauth-m2m/core` or
+ * from the package they use.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+export { abortable } from './abortable.js'
+export {
+  type AuthenticatedFormAnswer,
+  type AuthenticatedFormPostOptions,
+  errorFromAnswer,
+  postAuthenticatedForm,
+} from './authenticated-form-post.js'
+export {
+  type BasicCredentialsResult,
+  decodeBasicCredentials,
+  encodeBasicCredentials,
+} from './basic-credentials.js'
+export { applyClientAuth } from './client-auth/apply-client-auth.js'
+export { addClientAssertion } from './client-auth/assertion.js'
+export { assertSecretSource, resolveSecret } from './client-auth/secret-source.js'
+export { deepFreeze } from './deep-freeze.js'
+export { summarizeError } from './diagnostics.js'
+export { encodeForm, type FormParams, formUrlDecode, formUrlEncode, parseForm } from './form-encoding.js'
+export {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  headerValue,
+  type JsonRequestOptions,
+  type JsonResponse,
+  requestJson,
+} from './json-request.js'
+export { isJwkCompatible, type JwkSelection, selectJwk } from './jwk-match.js'
+export { parseJwksDocument } from './jwks-document.js'
+export {
+  isAbsoluteUriWithoutFragment,
+  isScopeToken,
+  parseScopeParameter,
+  toErrorDescription,
+} from './protocol-grammar.js'
+export { createRedactor, NO_REDACTION, REDACTED, type Redactor } from './redaction.js'
+export { parseRetryAfter } from './retry-after.js'
+export { isLoopbackHostname, isSecureTransport } from './transport-security.js'

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import {
+  isAbsoluteUriWithoutFragment,
+  isScopeToken,
+  parseScopeParameter,
+  toErrorDescription,
+} from '../src/protocol-grammar.js'
+
+describe('isScopeToken (RFC 6749 §3.3)', () => {
+  it('accepts printable ASCII other than space, " and \\', () => {
+    for (const token of [
+      'read',
+      'inventory:read',
+      'https://api.example.com/.default',
+      '!#$%&()*+,-./:;<=>?@[]^_`{|}~',
+    ]) {
+      expect(isScopeToken(token), token).toBe(true)
+    }
+  })
+
+  it('refuses the empty string, space, ", \\, control characters and non-ASCII', () => {
+    for (const token of ['', 'a b', 'a"b', 'a\\b', 'a\tb', 'a\nb', 'a\x7fb', 'café', 'a\u00a0b']) {
+      expect(isScopeToken(token), JSON.stringify(token)).toBe(false)
+    }
+  })
+})
+
+describe('parseScopeParameter (RFC 6749 §3.3)', () => {
+  it('splits on single spaces and keeps the order', () => {
+    expect(parseScopeParameter('b a c')).toEqual(['b', 'a', 'c'])
+    expect(parseScopeParameter('read')).toEqual(['read'])
+  })
+
+  it('refuses empty values and doubled, leading or trailing spaces', () => {
+    for (const value of ['', ' ', 'a  b', ' a', 'a ', 'a\tb', 'a "b"']) {
+      expect(parseScopeParameter(value), JSON.stringify(value)).toBeUndefined()
+    }
+  })
+})
+
+describe('toErrorDescription (RFC 6749 §5.2, RFC 6750 §3)', () => {
+  it('keeps the allowed set as is', () => {
+    const allowed =
+      " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"
+    expect(toErrorDescription(allowed)).toBe(allowed)
+  })
+
+  it('turns " into \' and drops \\, control characters and non-ASCII', () => {
+    expect(toErrorDescription('say "no"\\\r\nnow é\u2028')).toBe("say 'no'now ")
+  })
+
+  it('cuts to the given length', () => {
+    expect(toErrorDescription('x'.repeat(300), 200)).toHaveLength(200)
+  })
+})
+
+describe('isAbsoluteUriWithoutFragment (RFC 8707 §2, RFC 3986 §4.3)', () => {
+  it('accepts absolute URIs of any scheme', () => {
+    for (const uri of [
+      'https://api.example.com',
+      'https://api.example.com/v1?x=1',
+      'urn:example:api',
+      'http://127.0.0.1:8080/',
+    ]) {
+      expect(isAbsoluteUriWithoutFragment(uri), uri).toBe(true)
+    }
+  })
+
+  it('refuses fragments, relative references and non-URIs', () => {
+    for (const uri of [
+      'https://api.example.com/#x',
+      'https://api.example.com#',
+      '/relative',
+      'api.example.com',
+      '',
+      '1http://x',
+      'http://[::1',
+    ]) {
+      expect(isAbsoluteUriWithoutFragment(uri), uri).toBe(false)
+    }
+  })
+})
