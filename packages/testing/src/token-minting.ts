@@ -1,14 +1,30 @@
 /**
  * Mints access tokens for tests by calling the reference server's own token endpoint in process
- * (`server.handle()`), so a token is exactly what a real client would get: same claims, same
- * signing key, and opaque tokens the server can introspect and revoke.
+ * (`server.handle()`, no socket) with the same authenticated form POST a real client sends, so a
+ * token is exactly what a real client would get: same claims, same signing key, and opaque tokens
+ * the server can introspect and revoke.
  *
  * @module token-minting
  */
-import { HttpError, OAuthResponseError } from '@oauth-m2m/core'
-import { applyClientAuth } from '@oauth-m2m/core/internal'
+import { errorFromAnswer, postAuthenticatedForm } from '@oauth-m2m/core/internal'
 import type { AuthorizationServer } from '@oauth-m2m/server'
+import type { Dispatcher } from 'undici'
 import type { TestClientCredentials } from './test-clients.js'
+import { createWebHandlerDispatcher } from './web-handler-dispatcher.js'
+
+const PURPOSE = 'token endpoint'
+
+/** One dispatcher per server, answering from `server.handle()` without a socket. */
+const dispatchers = new WeakMap<AuthorizationServer, Dispatcher>()
+
+function inProcessDispatcher(server: AuthorizationServer): Dispatcher {
+  let dispatcher = dispatchers.get(server)
+  if (dispatcher === undefined) {
+    dispatcher = createWebHandlerDispatcher((request) => server.handle(request), unanswered)
+    dispatchers.set(server, dispatcher)
+  }
+  return dispatcher
+}
 
 /** Options of `mintToken`. */
 export interface MintTokenOptions {
@@ -32,8 +48,14 @@ function list(value: string | readonly string[] | undefined): readonly string[] 
   return typeof value === 'string' ? [value] : value
 }
 
+/** Whose answer the in-process dispatcher has none for: never, since the server answers everything. */
+function unanswered(request: Request): Error {
+  return new Error(`the reference server did not answer ${request.method} ${request.url}`)
+}
+
 /**
- * Asks `server`'s token endpoint for a client_credentials token as `client`.
+ * Asks `server`'s token endpoint for a client_credentials token as `client`, through the same
+ * authenticated form POST the token client uses, answered in process by `server.handle()`.
  *
  * @throws {OAuthResponseError} when the server refuses.
  * @throws {HttpError} when its answer is not a token response.
@@ -43,37 +65,23 @@ export async function requestTestToken(
   client: TestClientCredentials,
   options: MintTokenOptions,
 ): Promise<string> {
-  const body = new URLSearchParams({ grant_type: 'client_credentials' })
+  const form = new URLSearchParams({ grant_type: 'client_credentials' })
   const scope = list(options.scope).join(' ')
-  if (scope !== '') body.set('scope', scope)
-  for (const resource of list(options.resource)) body.append('resource', resource)
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
-  const redactor = await applyClientAuth(
-    client.auth,
-    { headers, body },
-    {
+  if (scope !== '') form.set('scope', scope)
+  for (const resource of list(options.resource)) form.append('resource', resource)
+  const answer = await postAuthenticatedForm(client.tokenEndpoint, form, {
+    auth: client.auth,
+    context: {
       clientId: client.clientId,
       endpoint: client.tokenEndpoint,
       tokenEndpoint: client.tokenEndpoint,
       issuer: client.issuer,
     },
-  )
-  const response = await server.handle(
-    new Request(client.tokenEndpoint, { method: 'POST', headers, body: body.toString() }),
-  )
-  const answer = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined
-  if (response.status === 200 && typeof answer?.access_token === 'string') return answer.access_token
-  if (typeof answer?.error === 'string') {
-    // Scrubbed like the client's: the server may echo the credential it was sent.
-    throw new OAuthResponseError({
-      error: redactor.redact(answer.error),
-      errorDescription: redactor.redact(
-        typeof answer.error_description === 'string' ? answer.error_description : undefined,
-      ),
-      status: response.status,
-    })
-  }
-  throw new HttpError(`the token endpoint answered ${response.status} without a token`, {
-    status: response.status,
+    purpose: PURPOSE,
+    dispatcher: inProcessDispatcher(server),
   })
+  const body = answer.body as Record<string, unknown> | null
+  if (answer.status === 200 && typeof body?.access_token === 'string') return body.access_token
+  // Scrubbed like the client's: the server may echo the credential it was sent.
+  throw errorFromAnswer(answer, answer.redactor, PURPOSE)
 }
