@@ -7,6 +7,7 @@
  * @module access-token-claims
  */
 import { InvalidTokenError } from '@oauth-m2m/core'
+import { deepFreeze } from '@oauth-m2m/core/internal'
 import type { Principal } from './types.js'
 
 /** What the claims are checked against. */
@@ -42,14 +43,6 @@ function numericDate(claims: Record<string, unknown>, name: string): number | un
 function optionalString(claims: Record<string, unknown>, name: string): string | undefined {
   const value = claims[name]
   return typeof value === 'string' ? value : undefined
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const member of Object.values(value)) deepFreeze(member)
-  }
-  return value
 }
 
 /**

@@ -4,6 +4,7 @@
  * @module www-authenticate
  */
 import { type BearerError, InsufficientScopeError } from '@oauth-m2m/core'
+import { isScopeToken, toErrorDescription } from '@oauth-m2m/core/internal'
 
 /** Options of {@link toWWWAuthenticate}. */
 export interface WWWAuthenticateOptions {
@@ -16,20 +17,14 @@ export interface WWWAuthenticateOptions {
   scope?: readonly string[]
 }
 
-// RFC 6750 §3: error_description is restricted to %x20-21 / %x23-5B / %x5D-7E and scope tokens to
-// %x21 / %x23-5B / %x5D-7E, so neither ever needs escaping inside the quotes.
-const DESCRIPTION_OUTSIDE_CHARSET = /[^\x20\x21\x23-\x5B\x5D-\x7E]/g
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+// RFC 6750 §3 restricts error_description and scope tokens to character sets without `"` and `\`,
+// so neither ever needs escaping inside the quotes.
 const NON_PRINTABLE = /[^\x20-\x7E]/g
 const MAX_DESCRIPTION_CHARS = 200
 
 /** A quoted-string (RFC 9110 §5.6.4) of printable ASCII: a realm can never split the header. */
 function quoted(value: string): string {
   return `"${value.replace(NON_PRINTABLE, '').replace(/[\\"]/g, '\\$&')}"`
-}
-
-function description(message: string): string {
-  return message.replace(/"/g, "'").replace(DESCRIPTION_OUTSIDE_CHARSET, '').slice(0, MAX_DESCRIPTION_CHARS)
 }
 
 /**
@@ -47,11 +42,11 @@ export function toWWWAuthenticate(error?: BearerError, options: WWWAuthenticateO
   if (options.realm !== undefined) params.push(`realm=${quoted(options.realm)}`)
   if (error) {
     params.push(`error="${error.error}"`)
-    const text = description(error.message)
+    const text = toErrorDescription(error.message, MAX_DESCRIPTION_CHARS)
     if (text) params.push(`error_description="${text}"`)
   }
   const scopes = options.scope ?? (error instanceof InsufficientScopeError ? error.requiredScopes : [])
-  const scope = scopes.filter((s) => SCOPE_TOKEN.test(s)).join(' ')
+  const scope = scopes.filter(isScopeToken).join(' ')
   if (scope) params.push(`scope="${scope}"`)
   return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`
 }

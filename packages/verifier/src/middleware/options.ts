@@ -4,6 +4,7 @@
  * @module middleware/options
  */
 import { ConfigurationError } from '@oauth-m2m/core'
+import { isScopeToken } from '@oauth-m2m/core/internal'
 import type { Verifier, VerifyOptions } from '../types.js'
 
 /** Options shared by the node:http, Express, Fastify, Hono and fetch middleware. */
@@ -33,9 +34,6 @@ export interface BearerAuthSettings {
   readonly verifyOptions: VerifyOptions | undefined
 }
 
-// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
-
 /** Checks a scope list given in options; returns the `verify()` options for it. */
 export function verifyOptionsFor(
   scopes: readonly string[] | undefined,
@@ -44,7 +42,7 @@ export function verifyOptionsFor(
   if (scopes === undefined) return undefined
   if (!Array.isArray(scopes)) throw new ConfigurationError(`${where}: scopes must be an array of strings`)
   for (const scope of scopes) {
-    if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) {
+    if (typeof scope !== 'string' || !isScopeToken(scope)) {
       throw new ConfigurationError(`${where}: every scope must be a non-empty RFC 6749 scope-token`)
     }
   }
