@@ -6,6 +6,7 @@
  * @module diagnostics
  */
 import { channel } from 'node:diagnostics_channel'
+import type { ErrorSummary, OAuthM2MErrorCode } from '@oauth-m2m/core'
 
 /** Published after every introspection call, with an {@link IntrospectionEvent}. */
 export const INTROSPECTION_CHANNEL = 'oauth-m2m:verifier:introspection'
@@ -23,14 +24,14 @@ export interface IntrospectionEvent {
   status: number | undefined
   /** Duration of the call, in milliseconds. */
   durationMs: number
-  /** What went wrong, when `outcome` is `error`. */
-  error?: { name: string; code: string | undefined; message: string }
+  /** What went wrong, when `outcome` is `error`, as plain data. */
+  error?: ErrorSummary
 }
 
 /** Payload of {@link REJECTION_CHANNEL}. */
 export interface RejectionEvent {
   /** The error's stable code, e.g. `ERR_INVALID_TOKEN`. */
-  code: string
+  code: OAuthM2MErrorCode
   /** The RFC 6750 error, e.g. `invalid_token`. */
   error: string
   /** The error's message (which never contains the token). */
@@ -41,12 +42,3 @@ export interface RejectionEvent {
 export const introspectionChannel = channel(INTROSPECTION_CHANNEL)
 /** @internal */
 export const rejectionChannel = channel(REJECTION_CHANNEL)
-
-/** @internal Plain data describing an error, for a diagnostics payload. */
-export function describeError(err: unknown): { name: string; code: string | undefined; message: string } {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code
-    return { name: err.name, code: typeof code === 'string' ? code : undefined, message: err.message }
-  }
-  return { name: 'Error', code: undefined, message: String(err) }
-}

@@ -7,11 +7,11 @@
  */
 import { performance } from 'node:perf_hooks'
 import { type ClientAuthStrategy, InvalidTokenError, TemporarilyUnavailableError } from '@oauth-m2m/core'
-import { abortable, postAuthenticatedForm } from '@oauth-m2m/core/internal'
+import { abortable, postAuthenticatedForm, summarizeError } from '@oauth-m2m/core/internal'
 import { LRUCache } from 'lru-cache'
 import type { Dispatcher } from 'undici'
 import { type ClaimRules, principalFromClaims } from './access-token-claims.js'
-import { describeError, type IntrospectionEvent, introspectionChannel } from './diagnostics.js'
+import { type IntrospectionEvent, introspectionChannel } from './diagnostics.js'
 import { FailureCooldown } from './failure-cooldown.js'
 import type { IssuerMetadata } from './issuer-metadata.js'
 import type { Principal } from './types.js'
@@ -185,7 +185,7 @@ export class Introspector {
       report({ outcome: active ? 'active' : 'inactive' })
       return body as Record<string, unknown>
     } catch (err) {
-      report({ outcome: 'error', error: describeError(err) })
+      report({ outcome: 'error', error: summarizeError(err) })
       if (err instanceof TemporarilyUnavailableError) throw err
       throw new TemporarilyUnavailableError('the introspection endpoint could not be reached', { cause: err })
     }
