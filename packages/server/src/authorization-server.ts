@@ -8,17 +8,13 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ConfigurationError } from '@oauth-m2m/core'
 import type { JWK } from 'jose'
+import { type ClientMetadata, type PublicClientMetadata, validateClientMetadata } from './client-metadata.js'
 import { ClientRegistry } from './client-registry.js'
-import {
-  type AuthorizationServerConfig,
-  type ClientMetadata,
-  type PublicClientMetadata,
-  resolveConfig,
-  validateClientMetadata,
-} from './config.js'
+import type { AuthorizationServerConfig } from './config.js'
 import type { ServerMetadata } from './metadata.js'
 import { nodeRequestListener } from './node-adapter.js'
 import { FailedAuthLimiter } from './rate-limit.js'
+import { resolveConfig } from './resolve-config.js'
 import { SecretHasher } from './secret-hash.js'
 import { ServerCore, type ServerState } from './server-core.js'
 import { MemoryServerStore } from './server-store.js'

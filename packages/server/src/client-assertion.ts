@@ -9,6 +9,15 @@ import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose'
 import type { RegisteredClient } from './client-registry.js'
 import type { ServerStore } from './server-store.js'
 
+/**
+ * JWS algorithms a client assertion may use, per authentication method (RFC 7518): HMAC only with
+ * the client's secret, asymmetric only with its registered keys.
+ */
+export const ASSERTION_ALGS = {
+  client_secret_jwt: ['HS256', 'HS384', 'HS512'],
+  private_key_jwt: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
+} as const
+
 /** Settings of {@link verifyClientAssertion}. */
 export interface AssertionPolicy {
   /** Accepted `aud` values: the issuer, the token endpoint, the endpoint being called. */

@@ -8,12 +8,13 @@
  */
 import { ConfigurationError, JwksCache } from '@oauth-m2m/core'
 import { createLocalJWKSet, importJWK, type JWK, type JWTVerifyGetKey } from 'jose'
+import { ASSERTION_ALGS } from './client-assertion.js'
 import {
-  ASSERTION_ALGS,
   type ClientMetadata,
   type PublicClientMetadata,
+  SECRET_MEMBERS,
   type TokenEndpointAuthMethod,
-} from './config.js'
+} from './client-metadata.js'
 import type { SecretHasher } from './secret-hash.js'
 
 /** A client as the endpoints use it. */
@@ -77,7 +78,7 @@ function remoteKeys(jwksUri: string, timeoutMs: number): JWTVerifyGetKey {
   }
 }
 
-const SECRET_MEMBERS = new Set(['client_secret', 'client_secrets', 'client_secret_hash'])
+const SECRET_MEMBER_NAMES: ReadonlySet<string> = new Set(SECRET_MEMBERS)
 
 function publicMetadata(metadata: ClientMetadata, method: TokenEndpointAuthMethod): PublicClientMetadata {
   const shown: PublicClientMetadata = {
@@ -86,7 +87,7 @@ function publicMetadata(metadata: ClientMetadata, method: TokenEndpointAuthMetho
     grant_types: ['client_credentials'],
   }
   for (const [name, value] of Object.entries(metadata)) {
-    if (!SECRET_MEMBERS.has(name) && value !== undefined) shown[name] = value
+    if (!SECRET_MEMBER_NAMES.has(name) && value !== undefined) shown[name] = value
   }
   // A copy: the caller keeps its object and may change it; the registration must not follow.
   return Object.freeze(structuredClone(shown))

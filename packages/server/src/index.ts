@@ -11,16 +11,10 @@ export {
   type ListeningServer,
   type ListenOptions,
 } from './authorization-server.js'
-export type {
-  AuthorizationServerConfig,
-  ClientMetadata,
-  PublicClientMetadata,
-  RateLimitConfig,
-  ResourceConfig,
-  TokenEndpointAuthMethod,
-  TokenFormat,
-} from './config.js'
+export type { ClientMetadata, PublicClientMetadata, TokenEndpointAuthMethod } from './client-metadata.js'
+export type { AuthorizationServerConfig, RateLimitConfig, ResourceConfig } from './config.js'
 export type { ServerMetadata } from './metadata.js'
+export type { TokenFormat } from './resource.js'
 export { secretDigest } from './secret-hash.js'
 export {
   MemoryServerStore,

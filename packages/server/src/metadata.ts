@@ -3,7 +3,8 @@
  *
  * @module metadata
  */
-import { ASSERTION_ALGS } from './config.js'
+import { ASSERTION_ALGS } from './client-assertion.js'
+import { TOKEN_ENDPOINT_AUTH_METHODS } from './client-metadata.js'
 
 /** Absolute URLs and request paths of the server's endpoints. */
 export interface EndpointLocations {
@@ -53,7 +54,8 @@ export interface ServerMetadata {
   scopes_supported?: string[]
 }
 
-const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt']
+/** Public clients (`none`) may get no token and may not introspect or revoke: not advertised. */
+const AUTH_METHODS = TOKEN_ENDPOINT_AUTH_METHODS.filter((method) => method !== 'none')
 const AUTH_ALGS = [...ASSERTION_ALGS.client_secret_jwt, ...ASSERTION_ALGS.private_key_jwt]
 
 /** Builds the metadata document; arrays that would be empty are left out (RFC 8414 §2). */

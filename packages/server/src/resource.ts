@@ -4,15 +4,32 @@
  *
  * @module resource
  */
+import { isAbsoluteUriWithoutFragment } from '@oauth-m2m/core/internal'
 import type { RegisteredClient } from './client-registry.js'
-import { isAbsoluteUriWithoutFragment, type ResourceConfig, type TokenFormat } from './config.js'
 import { type EndpointResponse, oauthError } from './http-response.js'
+
+/** Format of the access tokens issued for a resource. */
+export type TokenFormat = 'jwt' | 'opaque'
+
+/** One configured resource (RFC 8707 resource indicator) with every default filled in. */
+export interface ResourceSettings {
+  /** The resource indicator: an absolute URI without fragment. */
+  readonly resource: string
+  /** The `aud` of tokens for this resource. */
+  readonly audience: string
+  /** Format of tokens for this resource. */
+  readonly tokenFormat: TokenFormat
+  /** Lifetime of tokens for this resource, in seconds. */
+  readonly accessTokenLifetimeSec: number
+}
 
 /** What a token is for and how it is made. */
 export interface TokenTarget {
   /** The `aud` claim: one audience, or several when the client combined resources. */
   readonly audience: string | string[]
+  /** How the token is made. */
   readonly format: TokenFormat
+  /** Lifetime of the token, in seconds. */
   readonly lifetimeSec: number
 }
 
@@ -38,7 +55,7 @@ export class ResourceResolver {
    *   audience, which no API accepts as its own).
    */
   constructor(
-    resources: readonly Required<ResourceConfig>[],
+    resources: readonly ResourceSettings[],
     defaultTarget: TokenTarget,
     defaultResource: string | undefined,
   ) {

@@ -7,12 +7,12 @@
  */
 import { ClientAuthenticator } from './client-authentication.js'
 import type { ClientRegistry } from './client-registry.js'
-import type { ResolvedConfig } from './config.js'
 import { type EndpointResponse, oauthError, publicJson } from './http-response.js'
 import { IntrospectionEndpoint } from './introspection-endpoint.js'
 import { buildMetadata, type EndpointLocations, endpointLocations, type ServerMetadata } from './metadata.js'
 import type { FailedAuthLimiter } from './rate-limit.js'
 import { type FormParams, readForm } from './request-form.js'
+import type { ResolvedConfig } from './resolve-config.js'
 import { ResourceResolver } from './resource.js'
 import { RevocationEndpoint } from './revocation-endpoint.js'
 import type { SecretHasher } from './secret-hash.js'
@@ -107,6 +107,15 @@ function singleAuthorization(values: readonly string[]): string | undefined | En
     return oauthError(400, 'invalid_request', 'the request holds more than one Authorization header')
   }
   return values[0]
+}
+
+/**
+ * The default `onInternalError`: the error's name and message on stderr, nothing else, as an
+ * internal error's other properties could hold request data.
+ */
+export function writeInternalErrorToStderr(error: unknown): void {
+  const summary = error instanceof Error ? `${error.name}: ${error.message}` : 'non-Error value thrown'
+  process.stderr.write(`[m2m-server] internal error: ${summary}\n`)
 }
 
 /** What a (method, path) pair leads to: an answer at once, or a form route that needs the body. */

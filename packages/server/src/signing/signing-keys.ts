@@ -52,8 +52,8 @@ export interface SigningKeySetOptions {
   retentionMarginMs?: number
 }
 
-/** Every algorithm {@link SigningKeySet} supports, in the order `algorithms` reports them. */
-const SUPPORTED_ALGS: readonly SigningAlg[] = ['ES256', 'RS256', 'PS256', 'EdDSA']
+/** Every algorithm the server signs access tokens with. */
+export const SIGNING_ALGS: readonly SigningAlg[] = ['ES256', 'RS256', 'PS256', 'EdDSA']
 
 /** RSA keys shorter than this are refused (RFC 7518 §3.3, §3.5). */
 const MIN_RSA_MODULUS_BITS = 2048
@@ -75,7 +75,7 @@ interface KeyEntry {
 }
 
 function isSigningAlg(value: unknown): value is SigningAlg {
-  return typeof value === 'string' && (SUPPORTED_ALGS as readonly string[]).includes(value)
+  return typeof value === 'string' && (SIGNING_ALGS as readonly string[]).includes(value)
 }
 
 async function generate(alg: SigningAlg): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
@@ -153,7 +153,7 @@ async function importConfiguredKey(
     throw new ConfigurationError(`${where}.kid must be a non-empty string when present`)
   }
   if (candidate.alg !== undefined && !isSigningAlg(candidate.alg)) {
-    throw new ConfigurationError(`${where}.alg must be one of ${SUPPORTED_ALGS.join(', ')}`)
+    throw new ConfigurationError(`${where}.alg must be one of ${SIGNING_ALGS.join(', ')}`)
   }
   const alg = candidate.alg ?? inferAlg(candidate, preferred)
   if (alg === undefined) throw new ConfigurationError(`${where}.kty does not fit any supported algorithm`)
@@ -242,7 +242,7 @@ export class SigningKeySet {
   static async create(options: SigningKeySetOptions = {}): Promise<SigningKeySet> {
     const alg = options.alg ?? 'ES256'
     if (!isSigningAlg(alg))
-      throw new ConfigurationError(`signing alg must be one of ${SUPPORTED_ALGS.join(', ')}`)
+      throw new ConfigurationError(`signing alg must be one of ${SIGNING_ALGS.join(', ')}`)
     const retentionMarginMs = options.retentionMarginMs ?? 60_000
     if (!Number.isFinite(retentionMarginMs) || retentionMarginMs < 0) {
       throw new ConfigurationError('retentionMarginMs must be a finite number of milliseconds ≥ 0')
@@ -291,7 +291,7 @@ export class SigningKeySet {
    */
   async rotate(alg: SigningAlg = this.#rotationAlg): Promise<SigningKey> {
     if (!isSigningAlg(alg))
-      throw new ConfigurationError(`signing alg must be one of ${SUPPORTED_ALGS.join(', ')}`)
+      throw new ConfigurationError(`signing alg must be one of ${SIGNING_ALGS.join(', ')}`)
     const key = this.#next.alg === alg ? this.#next : await generateKey(alg)
     this.#rotationAlg = alg
     this.#next = await generateKey(alg)

@@ -1,0 +1,223 @@
+/**
+ * Validates the server's options (from code or the JSON config file) and fills in the defaults,
+ * refusing a bad configuration at start with a message naming the offending field
+ * (`clients[1].token_endpoint_auth_method`). Client metadata follows `client-metadata`'s rules.
+ *
+ * @module resolve-config
+ */
+import { isAbsoluteUriWithoutFragment } from '@oauth-m2m/core/internal'
+import type { JWK } from 'jose'
+import { type ClientMetadata, checkClient } from './client-metadata.js'
+import type { AuthorizationServerConfig, RateLimitConfig } from './config.js'
+import {
+  fail,
+  isObject,
+  nonNegativeInt,
+  optionalString,
+  positiveInt,
+  validating,
+} from './field-validation.js'
+import type { ResourceSettings, TokenFormat } from './resource.js'
+import { writeInternalErrorToStderr } from './server-core.js'
+import type { ServerStore } from './server-store.js'
+import { SIGNING_ALGS, type SigningAlg } from './signing/signing-keys.js'
+
+/** A validated configuration with every default filled in. */
+export interface ResolvedConfig {
+  issuer: string | undefined
+  clients: ClientMetadata[]
+  resources: ResourceSettings[]
+  defaultAudience: string | undefined
+  tokenFormat: TokenFormat
+  accessTokenLifetimeSec: number
+  signing: { alg?: SigningAlg; keys?: JWK[] }
+  assertionMaxLifetimeSec: number
+  clockSkewSec: number
+  rateLimit: Required<RateLimitConfig> | false
+  maxBodyBytes: number
+  realm: string
+  jwksUriTimeoutMs: number
+  requestTimeoutMs: number
+  headersTimeoutMs: number
+  keepAliveTimeoutMs: number
+  store: ServerStore | undefined
+  onInternalError: (error: unknown) => void
+}
+
+const TOP_LEVEL_KEYS: ReadonlySet<string> = new Set<keyof AuthorizationServerConfig | '$schema'>([
+  'issuer',
+  'clients',
+  'resources',
+  'defaultAudience',
+  'tokenFormat',
+  'accessTokenLifetimeSec',
+  'signing',
+  'assertionMaxLifetimeSec',
+  'clockSkewSec',
+  'rateLimit',
+  'maxBodyBytes',
+  'realm',
+  'jwksUriTimeoutMs',
+  'requestTimeoutMs',
+  'headersTimeoutMs',
+  'keepAliveTimeoutMs',
+  'store',
+  'onInternalError',
+  '$schema',
+])
+
+function tokenFormat(value: unknown, field: string): TokenFormat | undefined {
+  if (value === undefined) return undefined
+  if (value !== 'jwt' && value !== 'opaque') fail(field, 'must be "jwt" or "opaque"')
+  return value
+}
+
+function validateIssuer(value: unknown, field: string): string | undefined {
+  const issuer = optionalString(value, field)
+  if (issuer === undefined) return undefined
+  if (!URL.canParse(issuer)) fail(field, 'must be an absolute URL')
+  const url = new URL(issuer)
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(field, 'must be an http or https URL')
+  if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#')) {
+    fail(field, 'must not have a query or fragment (RFC 8414 section 2)')
+  }
+  return issuer
+}
+
+function validateResource(value: unknown, field: string, defaults: ResolvedDefaults): ResourceSettings {
+  if (!isObject(value)) fail(field, 'must be an object')
+  for (const key of Object.keys(value)) {
+    if (!['resource', 'audience', 'tokenFormat', 'accessTokenLifetimeSec'].includes(key)) {
+      fail(`${field}.${key}`, 'is not a known option')
+    }
+  }
+  const resource = optionalString(value.resource, `${field}.resource`)
+  if (resource === undefined) fail(`${field}.resource`, 'is required')
+  if (!isAbsoluteUriWithoutFragment(resource))
+    fail(`${field}.resource`, 'must be an absolute URI without fragment')
+  return {
+    resource,
+    audience: optionalString(value.audience, `${field}.audience`) ?? resource,
+    tokenFormat: tokenFormat(value.tokenFormat, `${field}.tokenFormat`) ?? defaults.tokenFormat,
+    accessTokenLifetimeSec: positiveInt(
+      value.accessTokenLifetimeSec,
+      `${field}.accessTokenLifetimeSec`,
+      defaults.accessTokenLifetimeSec,
+    ),
+  }
+}
+
+function validateRealm(value: unknown): string {
+  const realm = optionalString(value, 'realm') ?? 'oauth-m2m'
+  // The realm goes into a quoted-string of WWW-Authenticate; keep it to plain printable ASCII.
+  if (!/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/.test(realm))
+    fail('realm', 'must be printable ASCII without quotes or backslashes')
+  return realm
+}
+
+interface ResolvedDefaults {
+  tokenFormat: TokenFormat
+  accessTokenLifetimeSec: number
+}
+
+/**
+ * Validates a configuration object (from code or a JSON file) and fills in the defaults.
+ *
+ * @throws {ConfigurationError} naming the first invalid field.
+ */
+export function resolveConfig(input: unknown): ResolvedConfig {
+  return validating('server configuration', () => resolveValidConfig(input))
+}
+
+function resolveValidConfig(input: unknown): ResolvedConfig {
+  if (!isObject(input)) fail('configuration', 'must be an object')
+  for (const key of Object.keys(input)) {
+    if (!TOP_LEVEL_KEYS.has(key)) fail(key, 'is not a known option')
+  }
+  const defaults: ResolvedDefaults = {
+    tokenFormat: tokenFormat(input.tokenFormat, 'tokenFormat') ?? 'jwt',
+    accessTokenLifetimeSec: positiveInt(input.accessTokenLifetimeSec, 'accessTokenLifetimeSec', 3600),
+  }
+  if (input.resources !== undefined && !Array.isArray(input.resources)) fail('resources', 'must be an array')
+  const resources = ((input.resources as unknown[] | undefined) ?? []).map((r, i) =>
+    validateResource(r, `resources[${i}]`, defaults),
+  )
+  const resourceUris = new Set<string>()
+  resources.forEach((r, i) => {
+    if (resourceUris.has(r.resource)) fail(`resources[${i}].resource`, 'is configured twice')
+    resourceUris.add(r.resource)
+  })
+  if (!Array.isArray(input.clients)) fail('clients', 'must be an array of RFC 7591 client metadata objects')
+  const seenIds = new Set<string>()
+  const clients = input.clients.map((c, i) => checkClient(c, `clients[${i}]`, resourceUris, seenIds))
+
+  const signing = input.signing
+  if (signing !== undefined) {
+    if (!isObject(signing)) fail('signing', 'must be an object')
+    if (signing.alg !== undefined && !SIGNING_ALGS.includes(signing.alg as SigningAlg)) {
+      fail('signing.alg', `must be one of ${SIGNING_ALGS.join(', ')}`)
+    }
+    if (signing.keys !== undefined) {
+      if (!Array.isArray(signing.keys) || signing.keys.length === 0)
+        fail('signing.keys', 'must be a non-empty array')
+      signing.keys.forEach((key, i) => {
+        if (!isObject(key) || typeof key.kty !== 'string' || key.d === undefined) {
+          fail(`signing.keys[${i}]`, 'must be a private JWK')
+        }
+      })
+    }
+  }
+  let rateLimit: Required<RateLimitConfig> | false = {
+    maxFailures: 10,
+    maxFailuresPerClient: 1000,
+    windowMs: 60_000,
+    maxTrackedIds: 10_000,
+  }
+  if (input.rateLimit === false) rateLimit = false
+  else if (input.rateLimit !== undefined) {
+    if (!isObject(input.rateLimit)) fail('rateLimit', 'must be an object or false')
+    rateLimit = {
+      maxFailures: positiveInt(input.rateLimit.maxFailures, 'rateLimit.maxFailures', 10),
+      maxFailuresPerClient: positiveInt(
+        input.rateLimit.maxFailuresPerClient,
+        'rateLimit.maxFailuresPerClient',
+        1000,
+      ),
+      windowMs: positiveInt(input.rateLimit.windowMs, 'rateLimit.windowMs', 60_000),
+      maxTrackedIds: positiveInt(input.rateLimit.maxTrackedIds, 'rateLimit.maxTrackedIds', 10_000),
+    }
+  }
+  const requestTimeoutMs = positiveInt(input.requestTimeoutMs, 'requestTimeoutMs', 10_000)
+  const headersTimeoutMs = positiveInt(
+    input.headersTimeoutMs,
+    'headersTimeoutMs',
+    Math.min(5000, requestTimeoutMs),
+  )
+  // node:http refuses a headers time-out longer than the request time-out.
+  if (headersTimeoutMs > requestTimeoutMs) fail('headersTimeoutMs', 'must not exceed requestTimeoutMs')
+  if (input.store !== undefined && !isObject(input.store)) fail('store', 'must be a ServerStore object')
+  if (input.onInternalError !== undefined && typeof input.onInternalError !== 'function') {
+    fail('onInternalError', 'must be a function')
+  }
+  return {
+    issuer: validateIssuer(input.issuer, 'issuer'),
+    clients,
+    resources,
+    defaultAudience: optionalString(input.defaultAudience, 'defaultAudience'),
+    tokenFormat: defaults.tokenFormat,
+    accessTokenLifetimeSec: defaults.accessTokenLifetimeSec,
+    signing: (signing as ResolvedConfig['signing'] | undefined) ?? {},
+    assertionMaxLifetimeSec: positiveInt(input.assertionMaxLifetimeSec, 'assertionMaxLifetimeSec', 3600),
+    clockSkewSec: nonNegativeInt(input.clockSkewSec, 'clockSkewSec', 30),
+    rateLimit,
+    maxBodyBytes: positiveInt(input.maxBodyBytes, 'maxBodyBytes', 65_536),
+    realm: validateRealm(input.realm),
+    jwksUriTimeoutMs: positiveInt(input.jwksUriTimeoutMs, 'jwksUriTimeoutMs', 5000),
+    requestTimeoutMs,
+    headersTimeoutMs,
+    keepAliveTimeoutMs: positiveInt(input.keepAliveTimeoutMs, 'keepAliveTimeoutMs', 5000),
+    store: input.store as ServerStore | undefined,
+    onInternalError:
+      (input.onInternalError as ((error: unknown) => void) | undefined) ?? writeInternalErrorToStderr,
+  }
+}
