@@ -9,7 +9,6 @@ import {
   InsufficientScopeError,
   InvalidTokenError,
   JwksCache,
-  TemporarilyUnavailableError,
 } from '@oauth-m2m/core'
 import type { ClaimRules } from './access-token-claims.js'
 import { type RejectionEvent, rejectionChannel } from './diagnostics.js'
@@ -22,6 +21,7 @@ import { hashToken } from './token-hash.js'
 import { classifyToken } from './token-syntax.js'
 import type { Principal, Verifier, VerifyOptions } from './types.js'
 import { VerifiedTokenCache } from './verified-token-cache.js'
+import { VerifierClosedError } from './verifier-closed-error.js'
 import { resolveVerifierOptions, type VerifierOptions } from './verifier-options.js'
 
 /**
@@ -124,7 +124,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   async function check(token: string, tokenHash: string | undefined, signal: AbortSignal | undefined) {
-    if (closed) throw new TemporarilyUnavailableError('the verifier is closed')
+    if (closed) throw new VerifierClosedError()
     const principal = await checkUncached(token, tokenHash, signal)
     if (tokenCache && tokenHash !== undefined && principal.source === 'jwt') {
       tokenCache.set(tokenHash, principal, Date.now())
@@ -180,7 +180,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     async close(): Promise<void> {
       closed = true
       tokenCache?.clear()
-      introspector?.clear()
+      introspector?.close()
     },
   }
 }

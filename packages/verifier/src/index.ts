@@ -35,6 +35,7 @@ export {
   DEFAULT_TOKEN_CACHE_MAX_TTL_MS,
   type TokenCacheOptions,
 } from './verified-token-cache.js'
+export { VerifierClosedError } from './verifier-closed-error.js'
 export {
   DEFAULT_CLOCK_TOLERANCE_SEC,
   DEFAULT_DISCOVERY_FAILURE_COOLDOWN_MS,

@@ -15,6 +15,7 @@ import { type IntrospectionEvent, introspectionChannel } from './diagnostics.js'
 import { FailureCooldown } from './failure-cooldown.js'
 import type { IssuerMetadata } from './issuer-metadata.js'
 import type { Principal } from './types.js'
+import { VerifierClosedError } from './verifier-closed-error.js'
 
 /** Options of introspection (`createVerifier({ introspection })`). */
 export interface IntrospectionOptions {
@@ -81,6 +82,7 @@ export class Introspector {
   readonly #settings: IntrospectorSettings
   readonly #answers: LRUCache<string, Answer, string>
   readonly #cooldown: FailureCooldown
+  #closed = false
 
   constructor(settings: IntrospectorSettings) {
     this.#settings = settings
@@ -100,9 +102,16 @@ export class Introspector {
    * @throws {TemporarilyUnavailableError} when the endpoint cannot be asked.
    */
   async introspect(token: string, tokenHash: string, signal?: AbortSignal): Promise<Principal> {
-    // The caller's signal only stops this caller waiting; the shared call runs on for the others.
-    const answer = await abortable(this.#answers.fetch(tokenHash, { context: token }), signal)
-    if (answer === undefined) throw new TemporarilyUnavailableError('the verifier was closed')
+    let answer: Answer | undefined
+    try {
+      // The caller's signal only stops this caller waiting; the shared call runs on for the others.
+      answer = await abortable(this.#answers.fetch(tokenHash, { context: token }), signal)
+    } catch (err) {
+      // close() aborts the calls in flight; lru-cache then rejects with its own bare Error.
+      if (this.#closed && !signal?.aborted) throw new VerifierClosedError()
+      throw err
+    }
+    if (answer === undefined || this.#closed) throw new VerifierClosedError()
     if ('rejection' in answer) throw new InvalidTokenError(answer.rejection)
     if (answer.principal.expiresAt + this.#settings.rules.clockToleranceSec * 1000 <= Date.now()) {
       throw new InvalidTokenError('the token has expired')
@@ -110,8 +119,9 @@ export class Introspector {
     return answer.principal
   }
 
-  /** Forgets every answer and abandons calls in flight. */
-  clear(): void {
+  /** Forgets every answer and abandons calls in flight: their callers get `VerifierClosedError`. */
+  close(): void {
+    this.#closed = true
     this.#answers.clear()
   }
 

@@ -47,10 +47,15 @@ export interface Verifier {
    * @throws {InsufficientScopeError} the token is valid but lacks a scope in `options.scopes` (403).
    * @throws {TemporarilyUnavailableError} keys or the introspection endpoint are unreachable, so
    *   the token cannot be judged right now (503).
+   * @throws {VerifierClosedError} the verifier was closed (answered like
+   *   `TemporarilyUnavailableError`, 503).
    * @throws {ConfigurationError} `options` is not an object or `options.scopes` is not an array of
    *   strings: a mistake in the calling code, not in the token.
    */
   verify(token: string, options?: VerifyOptions): Promise<Principal>
-  /** Releases caches and timers. Verifying after `close()` is an error. */
+  /**
+   * Releases caches and timers. Every later `verify()`, and every lookup still in flight, rejects
+   * with `VerifierClosedError`.
+   */
   close(): Promise<void>
 }

@@ -12,6 +12,7 @@ import {
   type IntrospectionOptions,
   InvalidTokenError,
   TemporarilyUnavailableError,
+  VerifierClosedError,
   type VerifierOptions,
 } from '@oauth-m2m/verifier'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -357,6 +358,21 @@ describe('cancellation', () => {
     controller.abort(new Error('gave up'))
     await expect(impatient).rejects.toThrow('gave up')
     await expect(patient).resolves.toMatchObject({ clientId: 'service-a' })
+    expect(calls).toHaveLength(1)
+  })
+})
+
+describe('close()', () => {
+  it('abandons a lookup in flight with VerifierClosedError', async () => {
+    answers.set(OPAQUE, { body: activeAnswer(), delayMs: 300 })
+    const verifier = makeVerifier()
+    const pending = verifier.verify(OPAQUE)
+    await vi.waitFor(() => expect(calls).toHaveLength(1), { timeout: 5000, interval: 10 })
+    await verifier.close()
+    const err = await pending.catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(VerifierClosedError)
+    expect(err).toMatchObject({ code: 'ERR_VERIFIER_CLOSED', status: 503 })
+    await expect(verifier.verify(OPAQUE)).rejects.toThrow(VerifierClosedError)
     expect(calls).toHaveLength(1)
   })
 })

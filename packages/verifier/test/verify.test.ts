@@ -1,5 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { ConfigurationError } from '@oauth-m2m/core'
+import { ConfigurationError, OAuthM2MError } from '@oauth-m2m/core'
 import {
   createVerifier,
   DEFAULT_CLOCK_TOLERANCE_SEC,
@@ -7,7 +7,7 @@ import {
   InvalidTokenError,
   REJECTION_CHANNEL,
   type RejectionEvent,
-  TemporarilyUnavailableError,
+  VerifierClosedError,
   type VerifierOptions,
 } from '@oauth-m2m/verifier'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -284,12 +284,39 @@ describe('cancellation', () => {
 })
 
 describe('close()', () => {
-  it('makes every later verification a 503-class failure', async () => {
+  it('makes every later verification, cached token or not, a VerifierClosedError answered as 503', async () => {
     const verifier = verifierFor()
     const token = await mintToken(keys.ES256!)
+    const other = await mintToken(keys.ES256!, accessTokenClaims({ jti: 'never-seen' }))
     await verifier.verify(token)
     await verifier.close()
-    await expect(verifier.verify(token)).rejects.toThrow(TemporarilyUnavailableError)
+    for (const t of [token, other]) {
+      const err = await verifier.verify(t).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(VerifierClosedError)
+      expect(err).toBeInstanceOf(OAuthM2MError)
+      expect(err).toMatchObject({
+        code: 'ERR_VERIFIER_CLOSED',
+        status: 503,
+        error: 'temporarily_unavailable',
+        message: 'the verifier is closed',
+      })
+    }
+  })
+
+  it('publishes the refusal on the rejection channel', async () => {
+    const events: RejectionEvent[] = []
+    const listener = (event: unknown) => events.push(event as RejectionEvent)
+    subscribe(REJECTION_CHANNEL, listener)
+    try {
+      const verifier = verifierFor()
+      await verifier.close()
+      await expect(verifier.verify(await mintToken(keys.ES256!))).rejects.toThrow(VerifierClosedError)
+      expect(events).toEqual([
+        { code: 'ERR_VERIFIER_CLOSED', error: 'temporarily_unavailable', message: 'the verifier is closed' },
+      ])
+    } finally {
+      unsubscribe(REJECTION_CHANNEL, listener)
+    }
   })
 })
 

@@ -7,6 +7,7 @@
  * - `GET /admin`, protected the framework's own way for a route that needs `read` and `admin`.
  */
 
+import { createVerifier } from '@oauth-m2m/verifier'
 import type { BearerAuthOptions } from '@oauth-m2m/verifier/node'
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest'
 import { type FakeVerifier, fakeVerifier } from './fake-verifier.js'
@@ -130,6 +131,26 @@ export function bearerAuthConformance(startApp: StartApp): void {
     })
     expect(answer.headers['retry-after']).toBe('5')
     expect(answer.body).not.toContain('10.0.0.7')
+  })
+
+  it('answers 503 with Retry-After, not 500, when the verifier was closed (a server shutting down)', async () => {
+    const closed = createVerifier({
+      issuer: 'https://as.example',
+      audience: 'https://things.example',
+      jwksUri: 'https://as.example/jwks',
+    })
+    await closed.close()
+    const closedApp = await startApp({ verifier: closed, realm: REALM, scopes: ['read'] })
+    try {
+      const answer = await httpCall(`${closedApp.url}/things`, { headers: { authorization: 'Bearer a.b.c' } })
+      expectRefusal(answer, 503, undefined, {
+        error: 'temporarily_unavailable',
+        error_description: 'the access token cannot be checked right now; try again later',
+      })
+      expect(answer.headers['retry-after']).toBe('5')
+    } finally {
+      await closedApp.close()
+    }
   })
 
   it('answers 400 invalid_request to "Bearer" with no token, without calling the verifier', async () => {
