@@ -38,3 +38,25 @@ export function allowedOrigins(
   }
   return out
 }
+
+/**
+ * Checks a list of bare http(s) origins and returns them normalised (`https://api.example.com`).
+ *
+ * @param name Who gives the list, for the error message.
+ * @throws {ConfigurationError} naming the first bad entry's problem.
+ */
+export function normalizeOrigins(name: string, value: unknown): string[] {
+  const fail = (message: string): never => {
+    throw new ConfigurationError(message)
+  }
+  if (!Array.isArray(value)) fail(`${name} must be an array of origins`)
+  return (value as unknown[]).map((item) => {
+    if (typeof item !== 'string' || !URL.canParse(item)) fail(`${name} must hold absolute http(s) origins`)
+    const url = new URL(item as string)
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(`${name} must hold http(s) origins`)
+    if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '') {
+      fail(`${name} must hold bare origins such as https://api.example.com, without a path`)
+    }
+    return url.origin
+  })
+}

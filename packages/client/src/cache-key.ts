@@ -6,7 +6,7 @@
  * @module cache-key
  */
 import { LRUCache } from 'lru-cache'
-import { normalizeExtraParams, normalizeResources, normalizeScopes } from './options.js'
+import { normalizeExtraParams, normalizeResources, normalizeScopes } from './token-parameters.js'
 
 /** What one `getToken` call asks for; anything left out falls back to the client's options. */
 export interface TokenParams {

@@ -37,7 +37,8 @@ export {
   type StoreErrorMessage,
 } from './diagnostics.js'
 export * from './errors.js'
-export type { RetryOptions, TokenClientOptions } from './options.js'
+export type { TokenClientOptions } from './options.js'
+export type { RetryOptions } from './retry.js'
 export { createTokenClient, type InterceptorOptions, type TokenClient } from './token-client.js'
 export type { TokenSet } from './token-set.js'
 export { MemoryTokenStore, type MemoryTokenStoreOptions, type TokenStore } from './token-store.js'

@@ -58,6 +58,23 @@ function originOf(origin: Dispatcher.DispatchOptions['origin']): string | undefi
   return URL.canParse(origin) ? new URL(origin).origin : undefined
 }
 
+/** What a {@link BearerHandler} needs: where the request goes, how to send it again, and with what. */
+interface BearerHandlerOptions {
+  /** The caller's handler, which gets every answer but a swallowed 401. */
+  handler: Dispatcher.DispatchHandler
+  /** Sends the request with `token`, answering to `handler`. */
+  send: (token: string, handler: Dispatcher.DispatchHandler) => void
+  source: BearerSource
+  /** Origin of the request, for a `TokenUnavailableError`. */
+  origin: string
+  /** The caller's signal, which stops the wait for a new token. */
+  signal: AbortSignal | undefined
+  /** The token the request is sent with. */
+  token: string
+  /** Whether the body can be sent a second time. */
+  canReplay: boolean
+}
+
 /**
  * Passes a response through, except a 401 `invalid_token` one: that token is reported, and when
  * the request can be replayed (once), the response is swallowed and the request sent again with
@@ -73,15 +90,7 @@ class BearerHandler implements Dispatcher.DispatchHandler {
   #canReplay: boolean
   #swallowing = false
 
-  constructor(
-    handler: Dispatcher.DispatchHandler,
-    send: (token: string, handler: Dispatcher.DispatchHandler) => void,
-    source: BearerSource,
-    origin: string,
-    signal: AbortSignal | undefined,
-    token: string,
-    canReplay: boolean,
-  ) {
+  constructor({ handler, send, source, origin, signal, token, canReplay }: BearerHandlerOptions) {
     this.#handler = handler
     this.#send = send
     this.#source = source
@@ -173,7 +182,15 @@ export function createBearerInterceptor(
         (token) =>
           send(
             token,
-            new BearerHandler(handler, send, source, origin, signal, token, isReplayableBody(options.body)),
+            new BearerHandler({
+              handler,
+              send,
+              source,
+              origin,
+              signal,
+              token,
+              canReplay: isReplayableBody(options.body),
+            }),
           ),
         // No controller exists yet: undici's own interceptors (dns) report early failures the same way.
         (error: Error) => handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, error),

@@ -6,19 +6,13 @@
  */
 import { type ClientAuthStrategy, ConfigurationError } from '@oauth-m2m/core'
 import type { Dispatcher } from 'undici'
-import type { TokenStore } from './token-store.js'
-
-/** How failed token requests are retried. */
-export interface RetryOptions {
-  /** Retries after the first attempt. Default 3. */
-  retries?: number
-  /** Backoff before the first retry, before jitter, in ms; it doubles per retry. Default 250. */
-  minDelayMs?: number
-  /** Largest backoff between two attempts, before jitter, in ms. Default 5 000. */
-  maxDelayMs?: number
-  /** Total time for all attempts and waits of one token request, in ms. Default 30 000. */
-  deadlineMs?: number
-}
+import { normalizeOrigins } from './allowed-origins.js'
+import { DEFAULT_RETRY_POLICY, type RetryOptions, type RetryPolicy } from './retry.js'
+import type { ReuseTokenSourceSettings } from './reuse-token-source.js'
+import type { ServerTokenSourceSettings } from './server-token-source.js'
+import { DEFAULT_LIFECYCLE_TIMINGS, type LifecycleTimings } from './token-lifecycle.js'
+import { normalizeExtraParams, normalizeResources, normalizeScopes } from './token-parameters.js'
+import { DEFAULT_MAX_CACHE_ENTRIES, type TokenStore } from './token-store.js'
 
 /** Options of `createTokenClient`. */
 export interface TokenClientOptions {
@@ -110,57 +104,22 @@ export interface TokenClientOptions {
   now?: () => number
 }
 
-/** The retry policy with every default applied. */
-export interface RetryPolicy {
-  retries: number
-  minDelayMs: number
-  maxDelayMs: number
-  /** From `maxRetryAfterSec`, whether retrying is on or not. */
-  maxRetryAfterMs: number
-  deadlineMs: number
-}
-
-/** Lifecycle timings with every default applied, in ms or ratios. */
-export interface LifecycleTimings {
-  refreshRatio: number
-  refreshMarginMs: number
-  refreshJitterRatio: number
-  clockSkewMs: number
-  defaultExpiresInMs: number
-  maxLifetimeMs: number
-}
-
-/** Options with every default applied and every value checked. */
-export interface ResolvedOptions {
-  issuer: string | undefined
-  tokenEndpoint: string | undefined
-  clientId: string
-  auth: ClientAuthStrategy
+/**
+ * Options with every default applied and every value checked: what each runtime module asks for
+ * (its own settings type), plus the defaults of a call.
+ */
+export interface ResolvedOptions extends ServerTokenSourceSettings, ReuseTokenSourceSettings {
+  /** Default scopes of a call. */
   scopes: readonly string[]
+  /** Default resource indicators of a call. */
   resources: readonly string[]
+  /** Default extra parameters of a call. */
   extraParams: Readonly<Record<string, string>>
+  /** Origins `fetch` and `interceptor` attach the token to, when given. */
   origins: readonly string[] | undefined
-  dispatcher: Dispatcher | undefined
-  timeoutMs: number
-  maxResponseBytes: number
-  retry: RetryPolicy
+  /** Every lifecycle timing; the server token source reads `defaultExpiresInMs` of them. */
   timings: LifecycleTimings
-  store: TokenStore | undefined
-  storeTimeoutMs: number
-  maxCacheEntries: number
-  now: () => number
 }
-
-/** Token-request parameter names the client sets itself. */
-export const RESERVED_PARAMS: ReadonlySet<string> = new Set([
-  'grant_type',
-  'scope',
-  'resource',
-  'client_id',
-  'client_secret',
-  'client_assertion',
-  'client_assertion_type',
-])
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
@@ -178,6 +137,11 @@ function number(name: string, value: unknown, fallback: number, min: number, max
   return value
 }
 
+/** A duration option in s, returned in ms; `fallbackMs` when it is not given. */
+function seconds(name: string, value: unknown, fallbackMs: number, min: number): number {
+  return value === undefined ? fallbackMs : number(name, value, 0, min) * 1000
+}
+
 function serverUrl(name: string, value: unknown, allowInsecureHttp: boolean): string | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'string' || !URL.canParse(value)) fail(`${OWNER}: ${name} must be an absolute URL`)
@@ -190,68 +154,10 @@ function serverUrl(name: string, value: unknown, allowInsecureHttp: boolean): st
   return value
 }
 
-/** Splits a scope option into distinct scope tokens (RFC 6749 §3.3), refusing invalid characters. */
-export function normalizeScopes(name: string, value: unknown): string[] {
-  if (value === undefined) return []
-  const list = typeof value === 'string' ? value.split(' ') : value
-  if (!Array.isArray(list)) fail(`${name} must be a string or an array of strings`)
-  const out = new Set<string>()
-  for (const item of list as unknown[]) {
-    if (typeof item !== 'string') fail(`${name} must be a string or an array of strings`)
-    for (const scope of item.split(' ')) {
-      if (scope === '') continue
-      // RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E
-      if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope)) fail(`${name} has a scope with invalid characters`)
-      out.add(scope)
-    }
-  }
-  return [...out]
-}
-
-/** Checks resource indicators: absolute URIs without a fragment (RFC 8707 §2). */
-export function normalizeResources(name: string, value: unknown): string[] {
-  if (value === undefined) return []
-  const list = typeof value === 'string' ? [value] : value
-  if (!Array.isArray(list)) fail(`${name} must be a string or an array of strings`)
-  const out = new Set<string>()
-  for (const item of list as unknown[]) {
-    if (typeof item !== 'string' || !URL.canParse(item)) fail(`${name} must hold absolute URIs`)
-    if (new URL(item).hash !== '') fail(`${name} must not hold a URI with a fragment`)
-    out.add(item)
-  }
-  return [...out]
-}
-
-/** Checks extra token-request parameters: string values, no name the client sets itself. */
-export function normalizeExtraParams(name: string, value: unknown): Record<string, string> {
-  if (value === undefined) return {}
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`${name} must be an object`)
-  const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(value)) {
-    if (RESERVED_PARAMS.has(k)) fail(`${name} must not set ${k}; the client sets it`)
-    if (typeof v !== 'string') fail(`${name}.${k} must be a string`)
-    out[k] = v
-  }
-  return out
-}
-
-/** Checks a list of bare http(s) origins and returns them normalised (`https://api.example.com`). */
-export function normalizeOrigins(name: string, value: unknown): string[] {
-  if (!Array.isArray(value)) fail(`${name} must be an array of origins`)
-  return (value as unknown[]).map((item) => {
-    if (typeof item !== 'string' || !URL.canParse(item)) fail(`${name} must hold absolute http(s) origins`)
-    const url = new URL(item)
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(`${name} must hold http(s) origins`)
-    if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '') {
-      fail(`${name} must hold bare origins such as https://api.example.com, without a path`)
-    }
-    return url.origin
-  })
-}
-
 function retryPolicy(value: unknown, maxRetryAfterMs: number): RetryPolicy {
+  const d = DEFAULT_RETRY_POLICY
   if (value === false)
-    return { retries: 0, minDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs, deadlineMs: 30_000 }
+    return { retries: 0, minDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs, deadlineMs: d.deadlineMs }
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
     fail(`${OWNER}: retry must be an object or false`)
   }
@@ -259,13 +165,13 @@ function retryPolicy(value: unknown, maxRetryAfterMs: number): RetryPolicy {
   if ('maxRetryAfterMs' in r) {
     fail(`${OWNER}: retry.maxRetryAfterMs is replaced by maxRetryAfterSec, which also bounds the hold-back`)
   }
-  const minDelayMs = number('retry.minDelayMs', r.minDelayMs, 250, 0)
+  const minDelayMs = number('retry.minDelayMs', r.minDelayMs, d.minDelayMs, 0)
   return {
-    retries: number('retry.retries', r.retries, 3, 0, 100),
+    retries: number('retry.retries', r.retries, d.retries, 0, 100),
     minDelayMs,
-    maxDelayMs: number('retry.maxDelayMs', r.maxDelayMs, 5000, minDelayMs),
+    maxDelayMs: number('retry.maxDelayMs', r.maxDelayMs, d.maxDelayMs, minDelayMs),
     maxRetryAfterMs,
-    deadlineMs: number('retry.deadlineMs', r.deadlineMs, 30_000, 1),
+    deadlineMs: number('retry.deadlineMs', r.deadlineMs, d.deadlineMs, 1),
   }
 }
 
@@ -305,6 +211,7 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
     fail(`${OWNER}: dispatcher must be an undici Dispatcher`)
   }
   if (options.now !== undefined && typeof options.now !== 'function') fail(`${OWNER}: now must be a function`)
+  const t = DEFAULT_LIFECYCLE_TIMINGS
   return {
     issuer,
     tokenEndpoint,
@@ -318,18 +225,32 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
     dispatcher: options.dispatcher,
     timeoutMs: number('timeoutMs', options.timeoutMs, 10_000, 1),
     maxResponseBytes: number('maxResponseBytes', options.maxResponseBytes, 256 * 1024, 1024),
-    retry: retryPolicy(options.retry, number('maxRetryAfterSec', options.maxRetryAfterSec, 300, 0) * 1000),
+    retry: retryPolicy(
+      options.retry,
+      seconds('maxRetryAfterSec', options.maxRetryAfterSec, DEFAULT_RETRY_POLICY.maxRetryAfterMs, 0),
+    ),
     timings: {
-      refreshRatio: number('refreshRatio', options.refreshRatio, 0.8, 0.05, 1),
-      refreshMarginMs: number('refreshMarginSec', options.refreshMarginSec, 60, 0) * 1000,
-      refreshJitterRatio: number('refreshJitterRatio', options.refreshJitterRatio, 0.1, 0, 0.5),
-      clockSkewMs: number('clockSkewSec', options.clockSkewSec, 30, 0) * 1000,
-      defaultExpiresInMs: number('defaultExpiresInSec', options.defaultExpiresInSec, 300, 1) * 1000,
-      maxLifetimeMs: number('maxLifetimeSec', options.maxLifetimeSec, 86_400, 1) * 1000,
+      refreshRatio: number('refreshRatio', options.refreshRatio, t.refreshRatio, 0.05, 1),
+      refreshMarginMs: seconds('refreshMarginSec', options.refreshMarginSec, t.refreshMarginMs, 0),
+      refreshJitterRatio: number(
+        'refreshJitterRatio',
+        options.refreshJitterRatio,
+        t.refreshJitterRatio,
+        0,
+        0.5,
+      ),
+      clockSkewMs: seconds('clockSkewSec', options.clockSkewSec, t.clockSkewMs, 0),
+      defaultExpiresInMs: seconds(
+        'defaultExpiresInSec',
+        options.defaultExpiresInSec,
+        t.defaultExpiresInMs,
+        1,
+      ),
+      maxLifetimeMs: seconds('maxLifetimeSec', options.maxLifetimeSec, t.maxLifetimeMs, 1),
     },
     store: options.store,
     storeTimeoutMs: number('storeTimeoutMs', options.storeTimeoutMs, 1000, 1),
-    maxCacheEntries: number('maxCacheEntries', options.maxCacheEntries, 1000, 1),
+    maxCacheEntries: number('maxCacheEntries', options.maxCacheEntries, DEFAULT_MAX_CACHE_ENTRIES, 1),
     now: options.now ?? Date.now,
   }
 }

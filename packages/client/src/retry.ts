@@ -1,18 +1,52 @@
 /**
- * Retrying a token request with p-retry: exponential backoff with full jitter on network
- * errors, timeouts, 408, 429 and 5xx; `Retry-After` honoured up to `maxRetryAfterSec`; all of it within a
+ * Retrying a token request (target discovery included) with p-retry: exponential backoff with
+ * full jitter on network errors, timeouts, 408, 429 and 5xx; `Retry-After` honoured up to `maxRetryAfterSec`; all of it within a
  * total deadline and cancelled by an `AbortSignal`. OAuth errors such as `invalid_client` or
  * `invalid_scope` and every other 4xx answer are final.
  *
  * @module retry
  */
-import { HttpError, NetworkError, OAuthResponseError, TimeoutError } from '@oauth-m2m/core'
+import { DiscoveryError, HttpError, NetworkError, OAuthResponseError, TimeoutError } from '@oauth-m2m/core'
 import pRetry, { AbortError } from 'p-retry'
-import type { RetryPolicy } from './options.js'
 
-/** Whether another attempt may succeed where `error` failed. */
+/** How failed token requests are retried: the `retry` option of `createTokenClient`. */
+export interface RetryOptions {
+  /** Retries after the first attempt. Default 3. */
+  retries?: number
+  /** Backoff before the first retry, before jitter, in ms; it doubles per retry. Default 250. */
+  minDelayMs?: number
+  /** Largest backoff between two attempts, before jitter, in ms. Default 5 000. */
+  maxDelayMs?: number
+  /** Total time for all attempts and waits of one token request, in ms. Default 30 000. */
+  deadlineMs?: number
+}
+
+/** The retry policy with every default applied. */
+export interface RetryPolicy {
+  retries: number
+  minDelayMs: number
+  maxDelayMs: number
+  /** The longest `Retry-After` honoured, from `maxRetryAfterSec`, whether retrying is on or not. */
+  maxRetryAfterMs: number
+  deadlineMs: number
+}
+
+/** The documented defaults of {@link RetryOptions} and `maxRetryAfterSec`. */
+export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
+  retries: 3,
+  minDelayMs: 250,
+  maxDelayMs: 5000,
+  maxRetryAfterMs: 300_000,
+  deadlineMs: 30_000,
+})
+
+/**
+ * Whether another attempt may succeed where `error` failed. A failed discovery is retryable when
+ * what made it fail is (a reset connection, a timeout, a 5xx), not when the metadata is wrong.
+ */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof NetworkError || error instanceof TimeoutError) return true
+  if (error instanceof DiscoveryError) return error.cause !== undefined && isRetryable(error.cause)
   if (error instanceof HttpError || error instanceof OAuthResponseError) {
     const status = error.status
     return status !== undefined && (status >= 500 || status === 429 || status === 408)

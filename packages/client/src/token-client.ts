@@ -1,34 +1,19 @@
 /**
- * `createTokenClient`: ties the pieces together. Per cache key a token is fresh, then stale
- * (served at once while one background refresh runs), then expired (callers wait); concurrent
- * callers of a key share one request; failures are never cached; a server that asked for a pause
- * (429/503 + Retry-After) is left alone until then.
+ * `createTokenClient`: the public face of the client. It turns call parameters into cache keys
+ * and wires `fetch` and the interceptor to the tokens; keeping tokens is the job of
+ * reuse-token-source, getting them from the server that of server-token-source.
  *
  * @module token-client
  */
-import { DiscoveryError, discover } from '@oauth-m2m/core'
-import { abortable } from '@oauth-m2m/core/internal'
 import type { Dispatcher, RequestInfo, RequestInit, Response } from 'undici'
-import { allowedOrigins } from './allowed-origins.js'
+import { allowedOrigins, normalizeOrigins } from './allowed-origins.js'
 import { type AuthorizedFetch, type BearerSource, createAuthorizedFetch } from './authorized-fetch.js'
-import { BackoffGate } from './backoff-gate.js'
 import { type TokenGrant, TokenGrants, type TokenParams } from './cache-key.js'
-import { channels } from './diagnostics.js'
-import { ClientClosedError, RetryLaterError } from './errors.js'
+import { ClientClosedError } from './errors.js'
 import { createBearerInterceptor } from './interceptor.js'
-import { normalizeOrigins, type ResolvedOptions, resolveOptions, type TokenClientOptions } from './options.js'
-import { holdProcessUntilSettled } from './process-hold.js'
-import { honouredRetryAfterMs, withRetry } from './retry.js'
-import { SingleFlight } from './single-flight.js'
-import { type CacheEntry, TokenCache } from './token-cache.js'
-import {
-  boundLifetime,
-  refreshRetryDelayMs,
-  scheduleToken,
-  type TokenSchedule,
-  tokenState,
-} from './token-lifecycle.js'
-import { requestToken, type TokenEndpointTarget } from './token-request.js'
+import { type ResolvedOptions, resolveOptions, type TokenClientOptions } from './options.js'
+import { ReuseTokenSource } from './reuse-token-source.js'
+import { ServerTokenSource } from './server-token-source.js'
 import type { TokenSet } from './token-set.js'
 
 /** Options of {@link TokenClient.interceptor}. */
@@ -89,88 +74,42 @@ export interface TokenClient {
   close(): Promise<void>
 }
 
-/** Monotonic time for durations, unaffected by the injectable wall clock. */
-const monotonicMs = () => performance.now()
-
 class DefaultTokenClient implements TokenClient {
   readonly #options: ResolvedOptions
   readonly #grants: TokenGrants
-  readonly #cache: TokenCache
-  readonly #flights = new SingleFlight<TokenSet>()
-  readonly #gate: BackoffGate
-  readonly #lifetime = new AbortController()
-  readonly #now: () => number
-  #target: TokenEndpointTarget | undefined
+  readonly #tokens: ReuseTokenSource
   #fetch: AuthorizedFetch | undefined
-  #closed = false
 
   constructor(options: ResolvedOptions) {
     this.#options = options
-    this.#now = options.now
     this.#grants = new TokenGrants(options.tokenEndpoint ?? `issuer:${options.issuer}`, options.clientId, {
       scopes: options.scopes,
       resources: options.resources,
       extraParams: options.extraParams,
     })
-    this.#cache = new TokenCache({
-      maxEntries: options.maxCacheEntries,
-      store: options.store,
-      storeTimeoutMs: options.storeTimeoutMs,
-      reportStoreError: (key, operation, error) => {
-        if (channels.storeError.hasSubscribers) channels.storeError.publish({ key, operation, error })
-      },
-    })
-    this.#gate = new BackoffGate(options.maxCacheEntries)
-    if (options.tokenEndpoint !== undefined) {
-      this.#target = this.#targetFor(options.tokenEndpoint)
-    }
+    this.#tokens = new ReuseTokenSource(new ServerTokenSource(options), options)
   }
 
   getToken(params?: TokenParams): Promise<TokenSet> {
-    if (params === undefined) return this.#tokenFor(this.#grants.defaultGrant, undefined)
+    if (params === undefined) return this.#tokens.token(this.#grants.defaultGrant, undefined)
     let grant: TokenGrant
     try {
       grant = this.#grants.grantFor(params)
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.#tokenFor(grant, params.signal)
-  }
-
-  #tokenFor(grant: TokenGrant, signal: AbortSignal | undefined): Promise<TokenSet> {
-    if (this.#closed) return Promise.reject(new ClientClosedError())
-    // The hot path: one map lookup and an already resolved promise, no await.
-    const entry = this.#cache.get(grant.key)
-    if (entry !== undefined) {
-      const at = this.#now()
-      if (at < entry.schedule.refreshAt) {
-        if (channels.cacheHit.hasSubscribers) {
-          channels.cacheHit.publish({ key: grant.key, expiresAt: entry.token.expiresAt })
-        }
-        return entry.promise
-      }
-      if (at < entry.schedule.expiredAt) {
-        if (channels.cacheStale.hasSubscribers) {
-          channels.cacheStale.publish({ key: grant.key, expiresAt: entry.token.expiresAt })
-        }
-        this.#refreshInBackground(grant, entry, at)
-        return entry.promise
-      }
-    }
-    return this.#acquire(grant, signal)
+    return this.#tokens.token(grant, params.signal)
   }
 
   invalidate(params?: Omit<TokenParams, 'signal'>): void {
-    if (this.#closed) throw new ClientClosedError()
-    const key = (params === undefined ? this.#grants.defaultGrant : this.#grants.grantFor(params)).key
-    this.#cache.forget(key)
-    // The caller has a reason to ask again now (a rotated secret, a fixed server): a Retry-After
-    // pause must not outlive that.
-    this.#gate.clear(key)
+    if (this.#tokens.closed) throw new ClientClosedError()
+    this.#tokens.forget(
+      (params === undefined ? this.#grants.defaultGrant : this.#grants.grantFor(params)).key,
+    )
   }
 
   fetch(input: RequestInfo, init?: RequestInit): Promise<Response> {
-    if (this.#closed) return Promise.reject(new ClientClosedError())
+    if (this.#tokens.closed) return Promise.reject(new ClientClosedError())
     if (this.#fetch === undefined) {
       let origins: ReadonlySet<string>
       try {
@@ -188,7 +127,7 @@ class DefaultTokenClient implements TokenClient {
   }
 
   interceptor(options: InterceptorOptions = {}): Dispatcher.DispatcherComposeInterceptor {
-    if (this.#closed) throw new ClientClosedError()
+    if (this.#tokens.closed) throw new ClientClosedError()
     const grant = this.#grants.grantFor(options)
     const origins =
       options.origins !== undefined
@@ -201,193 +140,15 @@ class DefaultTokenClient implements TokenClient {
     return createBearerInterceptor(this.#bearerSource(grant), origins)
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    this.#lifetime.abort(new ClientClosedError())
-    this.#cache.clear()
-    this.#gate.clearAll()
-    await Promise.allSettled(this.#flights.pending())
+  close(): Promise<void> {
+    return this.#tokens.close()
   }
 
   #bearerSource(grant: TokenGrant): BearerSource {
     return {
-      token: (signal) => this.#tokenFor(grant, signal),
-      rejected: (accessToken) => {
-        const entry = this.#cache.get(grant.key)
-        // Only the token that was rejected: a newer one, fetched meanwhile, stays.
-        if (entry !== undefined && entry.token.accessToken === accessToken) this.#cache.forget(grant.key)
-      },
+      token: (signal) => this.#tokens.token(grant, signal),
+      rejected: (accessToken) => this.#tokens.rejected(grant.key, accessToken),
     }
-  }
-
-  /** A cache miss or an expired token: wait for the shared request, unless the server asked for a pause. */
-  #acquire(grant: TokenGrant, signal: AbortSignal | undefined): Promise<TokenSet> {
-    if (channels.cacheMiss.hasSubscribers) channels.cacheMiss.publish({ key: grant.key })
-    if (!this.#flights.has(grant.key)) {
-      const backoff = this.#gate.check(grant.key, this.#now())
-      if (backoff !== undefined) {
-        return Promise.reject(new RetryLaterError(backoff.remainingMs, { cause: backoff.cause }))
-      }
-    }
-    // The caller waits for this answer, so the process must not end before it, even when the
-    // flight is a background refresh (unref'ed waits) that this caller joined.
-    return holdProcessUntilSettled(
-      abortable(
-        this.#flights.run(grant.key, () => this.#load(grant, false)),
-        signal,
-      ),
-    )
-  }
-
-  #refreshInBackground(grant: TokenGrant, entry: CacheEntry, at: number): void {
-    if (at < entry.refreshRetryAt || this.#flights.has(grant.key)) return
-    if (this.#gate.check(grant.key, at) !== undefined) return
-    this.#flights
-      .run(grant.key, () => this.#load(grant, true))
-      .then(undefined, (error: Error) => {
-        if (this.#closed) return
-        entry.refreshFailures++
-        entry.refreshRetryAt = this.#now() + refreshRetryDelayMs(entry.refreshFailures)
-        if (channels.refreshFailed.hasSubscribers) {
-          channels.refreshFailed.publish({ key: grant.key, error, retryAt: entry.refreshRetryAt })
-        }
-      })
-  }
-
-  /** Adopts a fresh token from the shared store when there is one, else fetches one. */
-  async #load(grant: TokenGrant, background: boolean): Promise<TokenSet> {
-    const maxLifetimeMs = this.#options.timings.maxLifetimeMs
-    if (this.#cache.hasStore) {
-      const loaded = await this.#cache.load(grant.key)
-      if (this.#closed) throw new ClientClosedError()
-      // A store is shared and may hold what another (older, misconfigured) client wrote.
-      const stored = loaded && boundLifetime(loaded, maxLifetimeMs, this.#now())
-      const current = this.#cache.get(grant.key)
-      if (stored !== undefined && stored.accessToken !== current?.token.accessToken) {
-        const schedule = scheduleToken(stored, this.#options.timings)
-        if (tokenState(schedule, this.#now()) === 'fresh') {
-          this.#keep(grant.key, stored, schedule, false)
-          return stored
-        }
-      }
-    }
-    const token = boundLifetime(await this.#request(grant, background), maxLifetimeMs, this.#now())
-    if (this.#closed) throw new ClientClosedError()
-    this.#keep(grant.key, token, scheduleToken(token, this.#options.timings), true)
-    return token
-  }
-
-  #keep(key: string, token: TokenSet, schedule: TokenSchedule, save: boolean): void {
-    this.#cache.remember(key, token, schedule)
-    if (save) this.#cache.save(key, token, token.expiresAt - this.#now())
-    if (channels.refreshScheduled.hasSubscribers) {
-      channels.refreshScheduled.publish({ key, refreshAt: schedule.refreshAt, expiredAt: schedule.expiredAt })
-    }
-  }
-
-  /** One token request with retries, reported on the fetch channels. */
-  async #request(grant: TokenGrant, background: boolean): Promise<TokenSet> {
-    const key = grant.key
-    const started = monotonicMs()
-    let attempts = 0
-    if (channels.fetchStart.hasSubscribers) {
-      channels.fetchStart.publish({
-        key,
-        clientId: this.#options.clientId,
-        server: this.#options.tokenEndpoint ?? this.#options.issuer,
-        scopes: grant.scopes,
-        resources: grant.resources,
-        background,
-      })
-    }
-    try {
-      const target = this.#target ?? (await this.#discoverTarget())
-      const signal = this.#lifetime.signal
-      const token = await withRetry(
-        async (attempt, remainingMs) => {
-          attempts = attempt
-          try {
-            return await requestToken(target, grant, {
-              timeoutMs: Math.ceil(Math.min(this.#options.timeoutMs, remainingMs)),
-              maxResponseBytes: this.#options.maxResponseBytes,
-              defaultExpiresInMs: this.#options.timings.defaultExpiresInMs,
-              now: this.#now,
-              signal,
-            })
-          } catch (error) {
-            this.#noteBackoff(key, error)
-            throw error
-          }
-        },
-        this.#options.retry,
-        {
-          signal,
-          onRetry: ({ attempt, delayMs, error }) => {
-            if (channels.fetchRetry.hasSubscribers)
-              channels.fetchRetry.publish({ key, attempt, delayMs, error })
-          },
-        },
-      )
-      this.#gate.clear(key)
-      if (channels.fetchEnd.hasSubscribers) {
-        channels.fetchEnd.publish({
-          key,
-          attempts,
-          durationMs: monotonicMs() - started,
-          expiresAt: token.expiresAt,
-          scope: token.scope,
-        })
-      }
-      return token
-    } catch (error) {
-      if (channels.fetchError.hasSubscribers) {
-        channels.fetchError.publish({ key, attempts, durationMs: monotonicMs() - started, error })
-      }
-      throw error
-    }
-  }
-
-  /** A 429 or 503 with Retry-After holds the key back until then, for at most `maxRetryAfterSec`. */
-  #noteBackoff(key: string, error: unknown): void {
-    const { status } = error as { status?: unknown }
-    if (status !== 429 && status !== 503) return
-    const pauseMs = honouredRetryAfterMs(error, this.#options.retry.maxRetryAfterMs)
-    if (pauseMs === undefined || pauseMs <= 0) return
-    const until = this.#now() + pauseMs
-    this.#gate.block(key, until, error as Error)
-    if (channels.backoff.hasSubscribers) channels.backoff.publish({ key, until, status })
-  }
-
-  #targetFor(tokenEndpoint: string): TokenEndpointTarget {
-    return {
-      tokenEndpoint,
-      issuer: this.#options.issuer,
-      clientId: this.#options.clientId,
-      auth: this.#options.auth,
-      dispatcher: this.#options.dispatcher,
-    }
-  }
-
-  /** The token endpoint from RFC 8414 metadata; discovery caches and de-duplicates per issuer. */
-  async #discoverTarget(): Promise<TokenEndpointTarget> {
-    const issuer = this.#options.issuer!
-    const metadata = await discover(issuer, {
-      timeoutMs: this.#options.timeoutMs,
-      signal: this.#lifetime.signal,
-      ...(this.#options.dispatcher ? { dispatcher: this.#options.dispatcher } : {}),
-    })
-    const endpoint = metadata.token_endpoint
-    if (typeof endpoint !== 'string' || !URL.canParse(endpoint)) {
-      throw new DiscoveryError(`the metadata of ${issuer} has no valid token_endpoint`)
-    }
-    const url = new URL(endpoint)
-    const issuerUrl = new URL(issuer)
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && issuerUrl.protocol === 'http:')) {
-      throw new DiscoveryError(`the token_endpoint of ${issuer} is not an https URL`)
-    }
-    this.#target = this.#targetFor(endpoint)
-    return this.#target
   }
 }
 

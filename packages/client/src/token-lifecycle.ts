@@ -7,8 +7,33 @@
  *
  * @module token-lifecycle
  */
-import type { LifecycleTimings } from './options.js'
 import type { TokenSet } from './token-set.js'
+
+/** Lifecycle timings with every default applied, in ms or ratios. */
+export interface LifecycleTimings {
+  /** Share of the lifetime after which the token is refreshed. */
+  refreshRatio: number
+  /** Refresh at least this long before expiry (capped at half the lifetime), in ms. */
+  refreshMarginMs: number
+  /** Largest jitter subtracted from `refreshAt`, as a share of the lifetime. */
+  refreshJitterRatio: number
+  /** The token counts as expired this long before `expiresAt` (capped at half the lifetime), in ms. */
+  clockSkewMs: number
+  /** Lifetime assumed when neither `expires_in` nor a JWT `exp` gives one, in ms. */
+  defaultExpiresInMs: number
+  /** Longest lifetime believed, whatever the server or a store says, in ms. */
+  maxLifetimeMs: number
+}
+
+/** The documented defaults of the lifecycle options. */
+export const DEFAULT_LIFECYCLE_TIMINGS: Readonly<LifecycleTimings> = Object.freeze({
+  refreshRatio: 0.8,
+  refreshMarginMs: 60_000,
+  refreshJitterRatio: 0.1,
+  clockSkewMs: 30_000,
+  defaultExpiresInMs: 300_000,
+  maxLifetimeMs: 86_400_000,
+})
 
 /** The two instants that divide a token's life, epoch ms. */
 export interface TokenSchedule {

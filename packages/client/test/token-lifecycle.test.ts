@@ -13,8 +13,12 @@ import {
   type TokenSet,
   type TokenStore,
 } from '../src/index.js'
-import type { LifecycleTimings } from '../src/options.js'
-import { refreshRetryDelayMs, scheduleToken, tokenState } from '../src/token-lifecycle.js'
+import {
+  type LifecycleTimings,
+  refreshRetryDelayMs,
+  scheduleToken,
+  tokenState,
+} from '../src/token-lifecycle.js'
 import {
   type Answer,
   oauthErrorAnswer,

@@ -1,8 +1,16 @@
 import diagnostics_channel from 'node:diagnostics_channel'
-import { clientSecretBasic, HttpError, NetworkError, OAuthResponseError, TimeoutError } from '@oauth-m2m/core'
+import {
+  clientSecretBasic,
+  DiscoveryError,
+  HttpError,
+  NetworkError,
+  OAuthResponseError,
+  TimeoutError,
+} from '@oauth-m2m/core'
 import { decodeBasicCredentials } from '@oauth-m2m/core/internal'
+import { createMswDispatcher } from '@oauth-m2m/testing/msw'
 import { SignJWT } from 'jose'
-import { delay, HttpResponse } from 'msw'
+import { delay, HttpResponse, http } from 'msw'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   CLIENT_CHANNELS,
@@ -450,5 +458,62 @@ describe('the token lifetime when expires_in is absent', () => {
       defaultExpiresInSec: 42,
     })
     await expect(other.client.getToken()).resolves.toMatchObject({ expiresAt: clock + 42_000 })
+  })
+})
+
+describe('discovery of the token endpoint', () => {
+  const ISSUER = 'https://as.example.test'
+  const METADATA = `${ISSUER}/.well-known/oauth-authorization-server`
+
+  function discoveringSetup(metadataAnswer: (n: number) => Response) {
+    const metadataRequests: number[] = []
+    const tokenRequests: number[] = []
+    const dispatcher = createMswDispatcher([
+      http.get(METADATA, () => {
+        metadataRequests.push(metadataRequests.length + 1)
+        return metadataAnswer(metadataRequests.length)
+      }),
+      http.post(TOKEN_ENDPOINT, () => {
+        tokenRequests.push(tokenRequests.length + 1)
+        return tokenAnswer()
+      }),
+    ])
+    const client = createTokenClient({
+      issuer: ISSUER,
+      clientId: 'service-a',
+      auth: clientSecretBasic('s3cret'),
+      dispatcher,
+      retry: { minDelayMs: 1, maxDelayMs: 5 },
+    })
+    clients.push(client)
+    return { client, metadataRequests, tokenRequests }
+  }
+
+  const metadata = () => HttpResponse.json({ issuer: ISSUER, token_endpoint: TOKEN_ENDPOINT })
+
+  it('retries a connection reset on the metadata URL under the same policy as the token request', async () => {
+    const { client, metadataRequests, tokenRequests } = discoveringSetup((n) =>
+      n === 1 ? HttpResponse.error() : metadata(),
+    )
+    await expect(client.getToken()).resolves.toMatchObject({ tokenType: 'Bearer' })
+    expect(metadataRequests).toHaveLength(2)
+    expect(tokenRequests).toHaveLength(1)
+  })
+
+  it('does not retry metadata that is wrong, and does not ask the token endpoint', async () => {
+    const { client, metadataRequests, tokenRequests } = discoveringSetup(() =>
+      HttpResponse.json({ issuer: 'https://elsewhere.example.test', token_endpoint: TOKEN_ENDPOINT }),
+    )
+    await expect(client.getToken()).rejects.toBeInstanceOf(DiscoveryError)
+    expect(metadataRequests).toHaveLength(1)
+    expect(tokenRequests).toHaveLength(0)
+  })
+
+  it('gives up on a metadata URL that keeps resetting after the configured retries', async () => {
+    const { client, metadataRequests } = discoveringSetup(() => HttpResponse.error())
+    const error = await client.getToken().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(DiscoveryError)
+    expect((error as DiscoveryError).cause).toBeInstanceOf(NetworkError)
+    expect(metadataRequests).toHaveLength(4)
   })
 })

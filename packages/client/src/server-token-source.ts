@@ -1,0 +1,155 @@
+/**
+ * Getting a token from the authorization server, the way Go's `x/oauth2` token source does it
+ * beneath its `ReuseTokenSource`: find the token endpoint (RFC 8414 discovery, once), send the
+ * request, retry what may succeed on a second try (discovery included) within one deadline, and
+ * remember a server's `Retry-After` pause per key (the backoff gate) so that it is not called
+ * again before then. Caching is not its job (see reuse-token-source).
+ *
+ * @module server-token-source
+ */
+import { type ClientAuthStrategy, DiscoveryError, discover } from '@oauth-m2m/core'
+import type { Dispatcher } from 'undici'
+import { type Backoff, BackoffGate } from './backoff-gate.js'
+import type { TokenGrant } from './cache-key.js'
+import { clientEvents } from './client-events.js'
+import { honouredRetryAfterMs, type RetryPolicy, withRetry } from './retry.js'
+import { requestToken, type TokenEndpointTarget } from './token-request.js'
+import type { TokenSet } from './token-set.js'
+
+/** What the server token source needs to know: a part of the client's resolved options. */
+export interface ServerTokenSourceSettings {
+  /** Issuer to discover the token endpoint from, when `tokenEndpoint` is not given. */
+  issuer: string | undefined
+  tokenEndpoint: string | undefined
+  clientId: string
+  auth: ClientAuthStrategy
+  dispatcher: Dispatcher | undefined
+  /** Time limit of one attempt (discovery or token request), in ms. */
+  timeoutMs: number
+  maxResponseBytes: number
+  retry: RetryPolicy
+  timings: { defaultExpiresInMs: number }
+  /** Bound of the backoff gate, in keys. */
+  maxCacheEntries: number
+  /** Clock, epoch ms. */
+  now: () => number
+}
+
+/** Options of one {@link ServerTokenSource.fetchToken} call. */
+export interface FetchTokenOptions {
+  /** `true` when no caller waits for the answer (the refresh of a stale token). */
+  background: boolean
+}
+
+/** Monotonic time for durations, unaffected by the injectable wall clock. */
+const monotonicMs = () => performance.now()
+
+/** Tokens from the authorization server, one request (with its retries) per call. */
+export class ServerTokenSource {
+  readonly #settings: ServerTokenSourceSettings
+  readonly #gate: BackoffGate
+  readonly #lifetime = new AbortController()
+  #target: TokenEndpointTarget | undefined
+
+  constructor(settings: ServerTokenSourceSettings) {
+    this.#settings = settings
+    this.#gate = new BackoffGate(settings.maxCacheEntries)
+    if (settings.tokenEndpoint !== undefined) this.#target = this.#targetFor(settings.tokenEndpoint)
+  }
+
+  /** The pause the server asked for that `key` is in at `nowMs`, or `undefined`. */
+  heldBack(key: string, nowMs: number): Backoff | undefined {
+    return this.#gate.check(key, nowMs)
+  }
+
+  /** Ends the pause of `key`: the caller has a reason to ask again now (a rotated secret, a fixed server). */
+  release(key: string): void {
+    this.#gate.clear(key)
+  }
+
+  /** Cancels requests in flight and their retry waits, and forgets every pause. */
+  close(reason: Error): void {
+    this.#lifetime.abort(reason)
+    this.#gate.clearAll()
+  }
+
+  /** One token request with its retries, reported on the fetch channels. */
+  async fetchToken(grant: TokenGrant, { background }: FetchTokenOptions): Promise<TokenSet> {
+    const { key } = grant
+    const settings = this.#settings
+    const started = monotonicMs()
+    let attempts = 0
+    clientEvents.fetchStart(grant, settings.clientId, settings.tokenEndpoint ?? settings.issuer!, background)
+    try {
+      const signal = this.#lifetime.signal
+      const token = await withRetry(
+        async (attempt, remainingMs) => {
+          attempts = attempt
+          const timeoutMs = Math.ceil(Math.min(settings.timeoutMs, remainingMs))
+          try {
+            const target = this.#target ?? (await this.#discoverTarget(timeoutMs))
+            return await requestToken(target, grant, {
+              timeoutMs,
+              maxResponseBytes: settings.maxResponseBytes,
+              defaultExpiresInMs: settings.timings.defaultExpiresInMs,
+              now: settings.now,
+              signal,
+            })
+          } catch (error) {
+            this.#noteBackoff(key, error)
+            throw error
+          }
+        },
+        settings.retry,
+        {
+          signal,
+          onRetry: ({ attempt, delayMs, error }) => clientEvents.fetchRetry(key, attempt, delayMs, error),
+        },
+      )
+      this.#gate.clear(key)
+      clientEvents.fetchEnd(key, attempts, monotonicMs() - started, token)
+      return token
+    } catch (error) {
+      clientEvents.fetchError(key, attempts, monotonicMs() - started, error)
+      throw error
+    }
+  }
+
+  /** A 429 or 503 with Retry-After holds the key back until then, for at most `maxRetryAfterSec`. */
+  #noteBackoff(key: string, error: unknown): void {
+    const { status } = error as { status?: unknown }
+    if (status !== 429 && status !== 503) return
+    const pauseMs = honouredRetryAfterMs(error, this.#settings.retry.maxRetryAfterMs)
+    if (pauseMs === undefined || pauseMs <= 0) return
+    const until = this.#settings.now() + pauseMs
+    this.#gate.block(key, until, error as Error)
+    clientEvents.backoff(key, until, status)
+  }
+
+  #targetFor(tokenEndpoint: string): TokenEndpointTarget {
+    const { issuer, clientId, auth, dispatcher } = this.#settings
+    return { tokenEndpoint, issuer, clientId, auth, dispatcher }
+  }
+
+  /** The token endpoint from RFC 8414 metadata; discovery caches and de-duplicates per issuer. */
+  async #discoverTarget(timeoutMs: number): Promise<TokenEndpointTarget> {
+    const issuer = this.#settings.issuer!
+    const dispatcher = this.#settings.dispatcher
+    const metadata = await discover(issuer, {
+      timeoutMs,
+      signal: this.#lifetime.signal,
+      ...(dispatcher ? { dispatcher } : {}),
+    })
+    const endpoint = metadata.token_endpoint
+    if (typeof endpoint !== 'string' || !URL.canParse(endpoint)) {
+      throw new DiscoveryError(`the metadata of ${issuer} has no valid token_endpoint`)
+    }
+    const url = new URL(endpoint)
+    const issuerUrl = new URL(issuer)
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && issuerUrl.protocol === 'http:')) {
+      throw new DiscoveryError(`the token_endpoint of ${issuer} is not an https URL`)
+    }
+    this.#target = this.#targetFor(endpoint)
+    return this.#target
+  }
+}
