@@ -13,12 +13,15 @@ export async function addClientAssertion(
   request: ClientAuthRequest,
   context: ClientAuthContext,
   key: CryptoKey | KeyObject | JWK | Uint8Array,
-  header: { alg: string; kid?: string | undefined },
+  header: { alg: string; kid?: string | undefined } & Record<string, unknown>,
   options: AssertionOptions,
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000)
+  const { kid, ...members } = header
   const assertion = await new SignJWT({})
-    .setProtectedHeader(header.kid === undefined ? { alg: header.alg } : { alg: header.alg, kid: header.kid })
+    .setProtectedHeader(
+      kid === undefined ? { ...members, alg: header.alg } : { ...members, alg: header.alg, kid },
+    )
     .setIssuer(context.clientId)
     .setSubject(context.clientId)
     .setAudience(options.audience ?? context.tokenEndpoint ?? context.issuer ?? context.endpoint)

@@ -2,6 +2,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { type CryptoKey, importJWK, type JWK } from 'jose'
 import { ConfigurationError } from '../errors.js'
 import { addClientAssertion } from './assertion.js'
+import { certificateHeader } from './assertion-certificate.js'
 import type { AssertionOptions, ClientAuthStrategy } from './types.js'
 
 /** Asymmetric JWS algorithms accepted for `private_key_jwt`. */
@@ -23,6 +24,16 @@ export interface PrivateKeyJwtOptions extends AssertionOptions {
   kid?: string
   /** Signing algorithm. Default: the JWK's `alg`, else derived from the key (P-256 → ES256, RSA → RS256, Ed25519 → EdDSA). */
   alg?: PrivateKeyJwtAlg
+  /**
+   * The X.509 certificate of the key, PEM (a chain may follow, leaf first), for servers that
+   * register certificates instead of JWKs, such as Entra ID: the assertion header then names it by
+   * its SHA-256 thumbprint, `x5t#S256`. Checked against the key at creation. Default: none.
+   */
+  certificate?: string
+  /** With `certificate`: also send the SHA-1 thumbprint as `x5t` (older Entra ID endpoints, AD FS). Default `false`. */
+  x5t?: boolean
+  /** With `certificate`: also send the certificate chain as `x5c`. Default `false`. */
+  x5c?: boolean
 }
 
 /** A private key: a WebCrypto `CryptoKey`, a `node:crypto` `KeyObject`, a private JWK, or a PKCS#8 PEM string. */
@@ -113,6 +124,17 @@ export function privateKeyJwt(
   if (alg === undefined)
     throw new ConfigurationError('privateKeyJwt: cannot tell the signing alg; pass options.alg')
   const signingAlg = alg
+  if ((options.x5t !== undefined || options.x5c !== undefined) && options.certificate === undefined) {
+    throw new ConfigurationError('privateKeyJwt: x5t and x5c need a certificate')
+  }
+  const certificate =
+    options.certificate === undefined
+      ? undefined
+      : certificateHeader(key, {
+          certificate: options.certificate,
+          ...(options.x5t !== undefined ? { x5t: options.x5t } : {}),
+          ...(options.x5c !== undefined ? { x5c: options.x5c } : {}),
+        })
 
   let imported: Promise<CryptoKey | KeyObject | Uint8Array> | undefined
   const signingKey = (): Promise<CryptoKey | KeyObject | Uint8Array> => {
@@ -131,7 +153,7 @@ export function privateKeyJwt(
         request,
         context,
         await signingKey(),
-        { alg: signingAlg, kid },
+        { ...certificate, alg: signingAlg, kid },
         options,
       )
       return { sensitive: [assertion] }
