@@ -10,6 +10,11 @@ export {
   DEFAULT_ASSERTION_LIFETIME_SEC,
   JWT_BEARER_ASSERTION_TYPE,
 } from './client-auth/assertion.js'
+export {
+  type ClientAssertionOptions,
+  type ClientAssertionSource,
+  clientAssertion,
+} from './client-auth/client-assertion.js'
 export { clientSecretBasic } from './client-auth/client-secret-basic.js'
 export { type ClientSecretJwtOptions, clientSecretJwt } from './client-auth/client-secret-jwt.js'
 export { clientSecretPost } from './client-auth/client-secret-post.js'

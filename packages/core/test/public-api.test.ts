@@ -33,6 +33,7 @@ describe('@oauth-m2m/core entry points', () => {
       'TemporarilyUnavailableError',
       'TimeoutError',
       'clearDiscoveryCache',
+      'clientAssertion',
       'clientSecretBasic',
       'clientSecretJwt',
       'clientSecretPost',
