@@ -24,7 +24,7 @@ import autocannon from 'autocannon'
 import { createLocalJWKSet, decodeProtectedHeader, importJWK, type JWK, jwtVerify, SignJWT } from 'jose'
 import { request } from 'undici'
 import { signJwt } from '../../packages/server/src/signing/jwt-signer.js'
-import { SigningKeySet } from '../../packages/server/src/signing/signing-keys.js'
+import { SigningKeySet } from '../../packages/server/src/signing/signing-key-set.js'
 import { type BenchRow, opsPerSecond } from './harness.js'
 import {
   CLIENT_ID,

@@ -18,7 +18,8 @@ import { resolveConfig } from './resolve-config.js'
 import { SecretHasher } from './secret-hash.js'
 import { ServerCore, type ServerState } from './server-core.js'
 import { MemoryServerStore } from './server-store.js'
-import { type SigningAlg, SigningKeySet } from './signing/signing-keys.js'
+import type { SigningAlg } from './signing/signing-key.js'
+import { SigningKeySet } from './signing/signing-key-set.js'
 import { handleWebRequest } from './web-adapter.js'
 
 /** Options of {@link AuthorizationServer.listen}. */

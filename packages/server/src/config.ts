@@ -8,7 +8,7 @@ import type { JWK } from 'jose'
 import type { ClientMetadata } from './client-metadata.js'
 import type { TokenFormat } from './resource.js'
 import type { ServerStore } from './server-store.js'
-import type { SigningAlg } from './signing/signing-keys.js'
+import type { SigningAlg } from './signing/signing-key.js'
 
 /** Settings of one protected resource (RFC 8707 resource indicator). */
 export interface ResourceConfig {

@@ -22,4 +22,4 @@ export {
   type ServerStore,
   type StoredTokenClaims,
 } from './server-store.js'
-export type { SigningAlg } from './signing/signing-keys.js'
+export type { SigningAlg } from './signing/signing-key.js'

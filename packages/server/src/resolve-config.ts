@@ -20,7 +20,7 @@ import {
 import type { ResourceSettings, TokenFormat } from './resource.js'
 import { writeInternalErrorToStderr } from './server-core.js'
 import type { ServerStore } from './server-store.js'
-import { SIGNING_ALGS, type SigningAlg } from './signing/signing-keys.js'
+import { isSigningAlg, SIGNING_ALGS, type SigningAlg } from './signing/signing-key.js'
 
 /** A validated configuration with every default filled in. */
 export interface ResolvedConfig {
@@ -154,7 +154,7 @@ function resolveValidConfig(input: unknown): ResolvedConfig {
   const signing = input.signing
   if (signing !== undefined) {
     if (!isObject(signing)) fail('signing', 'must be an object')
-    if (signing.alg !== undefined && !SIGNING_ALGS.includes(signing.alg as SigningAlg)) {
+    if (signing.alg !== undefined && !isSigningAlg(signing.alg)) {
       fail('signing.alg', `must be one of ${SIGNING_ALGS.join(', ')}`)
     }
     if (signing.keys !== undefined) {

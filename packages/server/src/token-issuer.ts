@@ -9,8 +9,7 @@ import type { RegisteredClient } from './client-registry.js'
 import { newOpaqueToken, opaqueTokenHash } from './opaque-tokens.js'
 import type { TokenTarget } from './resource.js'
 import type { ServerStore, StoredTokenClaims } from './server-store.js'
-import { signJwt } from './signing/jwt-signer.js'
-import type { SigningKeySet } from './signing/signing-keys.js'
+import type { SigningKeySet } from './signing/signing-key-set.js'
 
 /** Issues access tokens for one issuer. */
 export class AccessTokenIssuer {
@@ -38,10 +37,7 @@ export class AccessTokenIssuer {
       scope,
     }
     if (target.format === 'opaque') return this.#issueOpaque(claims)
-    const key = this.#keys.current
-    const token = signJwt(key, claims as unknown as Record<string, unknown>)
-    this.#keys.noteIssued(key, claims.exp * 1000)
-    return token
+    return this.#keys.sign(claims)
   }
 
   async #issueOpaque(claims: StoredTokenClaims): Promise<string> {

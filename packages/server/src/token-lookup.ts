@@ -7,7 +7,7 @@
 import { looksOpaque, opaqueTokenHash } from './opaque-tokens.js'
 import type { ServerStore, StoredTokenClaims } from './server-store.js'
 import { verifyOwnJwt } from './signing/jwt-signer.js'
-import type { SigningKeySet } from './signing/signing-keys.js'
+import type { SigningKeySet } from './signing/signing-key-set.js'
 
 /** A live token and how to revoke it. */
 export interface LiveToken {

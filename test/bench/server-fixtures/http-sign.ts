@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { signJwt } from '../../../packages/server/src/signing/jwt-signer.js'
-import { SigningKeySet } from '../../../packages/server/src/signing/signing-keys.js'
+import { SigningKeySet } from '../../../packages/server/src/signing/signing-key-set.js'
 import { CLIENT_ID, REQUESTED_SCOPE, RESOURCE, TOKEN_LIFETIME_SEC } from './bench-client.js'
 import { serveFixture } from './fixture-protocol.js'
 

@@ -8,7 +8,8 @@
  * @module jwt-signer
  */
 import { constants, type KeyObject, type SignKeyObjectInput, sign, verify } from 'node:crypto'
-import type { SigningAlg, SigningKey, SigningKeySet } from './signing-keys.js'
+import type { SigningAlg, SigningKey } from './signing-key.js'
+import type { SigningKeySet } from './signing-key-set.js'
 
 /** Tokens longer than this are refused before any decoding, in characters. */
 const MAX_TOKEN_LENGTH = 8 * 1024
@@ -73,15 +74,11 @@ function encodedHeader(key: SigningKey, entry: PreparedKey, typ: string): string
  * Signs `payload` as a compact JWS with header `{alg, typ, kid}`.
  *
  * @param key The key to sign with; its `alg` is the token's `alg`.
- * @param payload The claims; serialised with `JSON.stringify`.
+ * @param payload The claims, a JSON object; serialised with `JSON.stringify`.
  * @param typ The `typ` header. Default `at+jwt` (RFC 9068).
  * @returns The compact serialisation `header.payload.signature`.
  */
-export function signJwt(
-  key: SigningKey,
-  payload: Record<string, unknown>,
-  typ: string = ACCESS_TOKEN_TYP,
-): string {
+export function signJwt(key: SigningKey, payload: object, typ: string = ACCESS_TOKEN_TYP): string {
   const entry = prepare(key)
   const signingInput = `${encodedHeader(key, entry, typ)}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`
   const signature = sign(entry.digest, Buffer.from(signingInput), entry.signWith)

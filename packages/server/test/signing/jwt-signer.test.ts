@@ -15,7 +15,8 @@ import {
 } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { signJwt, verifyOwnJwt } from '../../src/signing/jwt-signer.js'
-import { type SigningAlg, type SigningKey, SigningKeySet } from '../../src/signing/signing-keys.js'
+import type { SigningAlg, SigningKey } from '../../src/signing/signing-key.js'
+import { SigningKeySet } from '../../src/signing/signing-key-set.js'
 
 const ALGS: SigningAlg[] = ['ES256', 'RS256', 'PS256', 'EdDSA']
 const NOW_SEC = Math.floor(Date.now() / 1000)

@@ -1,39 +1,21 @@
 /**
- * The authorization server's access-token signing keys: the current key, the keys it replaced
- * (published until every token they signed has expired), and their public JWKS.
+ * The authorization server's access-token signing keys: the current key, which signs every new
+ * token, the keys it replaced (published until every token they signed has expired), the next key
+ * (published ahead of use), and their public JWKS.
  *
- * @module signing-keys
+ * @module signing-key-set
  */
-import {
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPair,
-  type JsonWebKey,
-  type KeyObject,
-  randomBytes,
-  sign,
-  verify,
-} from 'node:crypto'
-import { promisify } from 'node:util'
 import { ConfigurationError } from '@oauth-m2m/core'
-import { calculateJwkThumbprint, type JWK } from 'jose'
-
-/** The JWS algorithms the server signs access tokens with (RFC 7518 §3, RFC 8037). */
-export type SigningAlg = 'ES256' | 'RS256' | 'PS256' | 'EdDSA'
-
-/** One signing key pair with its published identity. */
-export interface SigningKey {
-  /** Key id: the RFC 7638 thumbprint of the public key, or the `kid` given in the configuration. */
-  readonly kid: string
-  /** The one algorithm this key signs with. */
-  readonly alg: SigningAlg
-  /** The private half; never leaves the process. */
-  readonly privateKey: KeyObject
-  /** The public half, used to verify the server's own tokens. */
-  readonly publicKey: KeyObject
-  /** The public JWK as published on `/jwks`, with `kid`, `use: 'sig'` and `alg`. */
-  readonly publicJwk: JWK
-}
+import type { JWK } from 'jose'
+import { signJwt } from './jwt-signer.js'
+import {
+  generateSigningKey,
+  importSigningKey,
+  isSigningAlg,
+  SIGNING_ALGS,
+  type SigningAlg,
+  type SigningKey,
+} from './signing-key.js'
 
 /** Options of {@link SigningKeySet.create}. */
 export interface SigningKeySetOptions {
@@ -52,16 +34,8 @@ export interface SigningKeySetOptions {
   retentionMarginMs?: number
 }
 
-/** Every algorithm the server signs access tokens with. */
-export const SIGNING_ALGS: readonly SigningAlg[] = ['ES256', 'RS256', 'PS256', 'EdDSA']
-
-/** RSA keys shorter than this are refused (RFC 7518 §3.3, §3.5). */
-const MIN_RSA_MODULUS_BITS = 2048
-
 /** JWK members that hold private or symmetric key material and must never be published. */
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const
-
-const generateKeyPairAsync = promisify(generateKeyPair)
 
 /** A key held by the set and the latest expiry, in epoch ms, of the tokens it signed. */
 interface KeyEntry {
@@ -72,133 +46,6 @@ interface KeyEntry {
   retiredAtMs: number | undefined
   /** Configured keys stay published for as long as they are configured. */
   readonly pinned: boolean
-}
-
-function isSigningAlg(value: unknown): value is SigningAlg {
-  return typeof value === 'string' && (SIGNING_ALGS as readonly string[]).includes(value)
-}
-
-async function generate(alg: SigningAlg): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
-  switch (alg) {
-    case 'ES256':
-      return generateKeyPairAsync('ec', { namedCurve: 'P-256' })
-    case 'RS256':
-    case 'PS256':
-      return generateKeyPairAsync('rsa', { modulusLength: MIN_RSA_MODULUS_BITS })
-    case 'EdDSA':
-      return generateKeyPairAsync('ed25519')
-  }
-}
-
-/** Whether a key of this shape can sign with `alg`. */
-function keyFitsAlg(alg: SigningAlg, key: KeyObject): boolean {
-  const details = key.asymmetricKeyDetails
-  switch (alg) {
-    case 'ES256':
-      return key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1'
-    case 'RS256':
-    case 'PS256':
-      return key.asymmetricKeyType === 'rsa'
-    case 'EdDSA':
-      return key.asymmetricKeyType === 'ed25519'
-  }
-}
-
-/** The algorithm a configured key signs with when its JWK does not say. */
-function inferAlg(jwk: JWK, preferred: SigningAlg | undefined): SigningAlg | undefined {
-  if (jwk.kty === 'EC') return 'ES256'
-  if (jwk.kty === 'OKP') return 'EdDSA'
-  if (jwk.kty === 'RSA') return preferred === 'PS256' ? 'PS256' : 'RS256'
-  return undefined
-}
-
-async function toSigningKey(
-  alg: SigningAlg,
-  privateKey: KeyObject,
-  publicKey: KeyObject,
-  configuredKid?: string,
-): Promise<SigningKey> {
-  const exported = publicKey.export({ format: 'jwk' }) as JWK
-  const kid = configuredKid ?? (await calculateJwkThumbprint(exported, 'sha256'))
-  const publicJwk: JWK = { ...exported, kid, use: 'sig', alg }
-  return Object.freeze({ kid, alg, privateKey, publicKey, publicJwk: Object.freeze(publicJwk) })
-}
-
-async function importConfiguredKey(
-  jwk: unknown,
-  index: number,
-  preferred: SigningAlg | undefined,
-): Promise<SigningKey> {
-  const where = `signing keys[${index}]`
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
-    throw new ConfigurationError(`${where} must be a JWK object`)
-  }
-  const candidate = jwk as JWK
-  if (candidate.kty !== 'EC' && candidate.kty !== 'RSA' && candidate.kty !== 'OKP') {
-    throw new ConfigurationError(`${where}.kty must be "EC", "RSA" or "OKP"`)
-  }
-  if (typeof candidate.d !== 'string' || candidate.d === '') {
-    throw new ConfigurationError(`${where} must be a private key (it has no "d")`)
-  }
-  if (candidate.use !== undefined && candidate.use !== 'sig') {
-    throw new ConfigurationError(`${where}.use must be "sig" when present`)
-  }
-  if (
-    candidate.key_ops !== undefined &&
-    !(Array.isArray(candidate.key_ops) && candidate.key_ops.includes('sign'))
-  ) {
-    throw new ConfigurationError(`${where}.key_ops must include "sign" when present`)
-  }
-  if (candidate.kid !== undefined && (typeof candidate.kid !== 'string' || candidate.kid === '')) {
-    throw new ConfigurationError(`${where}.kid must be a non-empty string when present`)
-  }
-  if (candidate.alg !== undefined && !isSigningAlg(candidate.alg)) {
-    throw new ConfigurationError(`${where}.alg must be one of ${SIGNING_ALGS.join(', ')}`)
-  }
-  const alg = candidate.alg ?? inferAlg(candidate, preferred)
-  if (alg === undefined) throw new ConfigurationError(`${where}.kty does not fit any supported algorithm`)
-
-  let privateKey: KeyObject
-  try {
-    privateKey = createPrivateKey({ key: candidate as JsonWebKey, format: 'jwk' })
-  } catch (cause) {
-    throw new ConfigurationError(`${where} is not a valid private ${candidate.kty} JWK`, { cause })
-  }
-  if (!keyFitsAlg(alg, privateKey)) {
-    const expected =
-      alg === 'ES256' ? 'an EC P-256 key' : alg === 'EdDSA' ? 'an OKP Ed25519 key' : 'an RSA key'
-    throw new ConfigurationError(`${where}: alg ${alg} needs ${expected}`)
-  }
-  const modulusLength = privateKey.asymmetricKeyDetails?.modulusLength
-  if (privateKey.asymmetricKeyType === 'rsa' && (modulusLength ?? 0) < MIN_RSA_MODULUS_BITS) {
-    throw new ConfigurationError(`${where}: RSA keys must have at least ${MIN_RSA_MODULUS_BITS} bits`)
-  }
-  return toSigningKey(alg, privateKey, declaredPublicKey(candidate, privateKey, where), candidate.kid)
-}
-
-/**
- * The public key the JWK declares, after checking that its private part belongs to it: node
- * imports an EC JWK whose `d` does not match `x`/`y` without complaint, and such a key would
- * sign tokens that fail verification against the published key.
- */
-function declaredPublicKey(jwk: JWK, privateKey: KeyObject, where: string): KeyObject {
-  const members =
-    jwk.kty === 'RSA'
-      ? { kty: jwk.kty, n: jwk.n, e: jwk.e }
-      : { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }
-  let publicKey: KeyObject
-  try {
-    publicKey = createPublicKey({ key: JSON.parse(JSON.stringify(members)) as JsonWebKey, format: 'jwk' })
-  } catch (cause) {
-    throw new ConfigurationError(`${where} has invalid public members`, { cause })
-  }
-  // A pairwise consistency test (as FIPS 140 does at key import), not a JWS operation.
-  const probe = randomBytes(32)
-  const digest = privateKey.asymmetricKeyType === 'ed25519' ? null : 'sha256'
-  if (!verify(digest, probe, publicKey, sign(digest, probe, privateKey))) {
-    throw new ConfigurationError(`${where}: the private key does not belong to the public key it declares`)
-  }
-  return publicKey
 }
 
 /**
@@ -252,11 +99,11 @@ export class SigningKeySet {
 
     const entries: KeyEntry[] = []
     if (configured.length === 0) {
-      entries.push(newEntry(await generateKey(alg), false))
+      entries.push(newEntry(await generateSigningKey(alg), false))
     } else {
       const seen = new Set<string>()
       for (const [index, jwk] of configured.entries()) {
-        const key = await importConfiguredKey(jwk, index, options.alg)
+        const key = await importSigningKey(jwk, index, options.alg)
         if (seen.has(key.kid))
           throw new ConfigurationError(`signing keys[${index}].kid duplicates another key's kid`)
         seen.add(key.kid)
@@ -265,7 +112,7 @@ export class SigningKeySet {
     }
     // Rotation keeps the algorithm of the current key unless one was asked for.
     const rotationAlg = options.alg ?? (entries[0] as KeyEntry).key.alg
-    return new SigningKeySet(rotationAlg, retentionMarginMs, entries, await generateKey(rotationAlg))
+    return new SigningKeySet(rotationAlg, retentionMarginMs, entries, await generateSigningKey(rotationAlg))
   }
 
   /** The key that signs new tokens. */
@@ -292,15 +139,28 @@ export class SigningKeySet {
   async rotate(alg: SigningAlg = this.#rotationAlg): Promise<SigningKey> {
     if (!isSigningAlg(alg))
       throw new ConfigurationError(`signing alg must be one of ${SIGNING_ALGS.join(', ')}`)
-    const key = this.#next.alg === alg ? this.#next : await generateKey(alg)
+    const key = this.#next.alg === alg ? this.#next : await generateSigningKey(alg)
     this.#rotationAlg = alg
-    this.#next = await generateKey(alg)
+    this.#next = await generateSigningKey(alg)
     const nowMs = Date.now()
     const previous = this.#entries[0] as KeyEntry
     if (!previous.pinned) previous.retiredAtMs = nowMs
     this.#entries = [newEntry(key, false), ...this.#entries]
     this.#prune(nowMs)
     return key
+  }
+
+  /**
+   * Signs an access token with the current key (a compact JWS, `typ` `at+jwt`) and notes its
+   * expiry, so that the key stays published until the token has expired.
+   *
+   * @param claims The claims, a JSON object; `exp` in epoch seconds.
+   */
+  sign<Claims extends { readonly exp: number }>(claims: Claims): string {
+    const key = this.current
+    const token = signJwt(key, claims)
+    this.noteIssued(key, claims.exp * 1000)
+    return token
   }
 
   /**
@@ -357,11 +217,6 @@ export class SigningKeySet {
       return nowMs <= lastUseMs + this.#retentionMarginMs
     })
   }
-}
-
-async function generateKey(alg: SigningAlg): Promise<SigningKey> {
-  const pair = await generate(alg)
-  return toSigningKey(alg, pair.privateKey, pair.publicKey)
 }
 
 function newEntry(key: SigningKey, pinned: boolean): KeyEntry {

@@ -4,7 +4,8 @@ import { ConfigurationError } from '@oauth-m2m/core'
 import { calculateJwkThumbprint, type JWK } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { signJwt, verifyOwnJwt } from '../../src/signing/jwt-signer.js'
-import { type SigningAlg, SigningKeySet } from '../../src/signing/signing-keys.js'
+import type { SigningAlg } from '../../src/signing/signing-key.js'
+import { SigningKeySet } from '../../src/signing/signing-key-set.js'
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
 const MARGIN_MS = 60_000
@@ -272,6 +273,22 @@ describe('rotation', () => {
     expect(kids(now + 1_000_000)).toEqual([g3.kid, g2.kid, g1.kid])
     expect(kids(now + 1_000_000 + MARGIN_MS + 1)).toEqual([g3.kid, g2.kid])
     expect(kids(now + 2_000_000 + MARGIN_MS + 1)).toEqual([g3.kid])
+  })
+
+  it('sign() signs with the current key and keeps that key published until the token expired', async () => {
+    const keys = await SigningKeySet.create()
+    const signer = keys.current
+    const expSec = Math.floor(Date.now() / 1000) + 600
+    const token = keys.sign({ sub: 'a', exp: expSec })
+    expect(JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString())).toEqual({
+      alg: 'ES256',
+      typ: 'at+jwt',
+      kid: signer.kid,
+    })
+    await keys.rotate()
+    expect(verifyOwnJwt(token, keys)).toEqual({ sub: 'a', exp: expSec })
+    expect(keys.find(signer.kid, expSec * 1000 + MARGIN_MS)).toBe(signer)
+    expect(keys.find(signer.kid, expSec * 1000 + MARGIN_MS + 1)).toBeUndefined()
   })
 
   it('verifies tokens of a replaced key while it is published', async () => {
