@@ -23,7 +23,7 @@ export interface ServiceClientOptions {
 }
 
 /**
- * A token client tuned for the demo's short token lifetimes: a 1 s clock skew and refresh margin
+ * A token client tuned for the demo's short token lifetimes: a 1 s expiry margin and refresh margin
  * instead of the defaults (30 s and 60 s, which suit lifetimes of minutes).
  */
 export function createServiceClient(options: ServiceClientOptions): TokenClient {
@@ -36,7 +36,7 @@ export function createServiceClient(options: ServiceClientOptions): TokenClient 
     resource: options.resource,
     refreshRatio: DEMO_REFRESH_RATIO,
     refreshMarginSec: 1,
-    clockSkewSec: 1,
+    expiryMarginSec: 1,
   })
 }
 

@@ -7,9 +7,9 @@
  * @module client-events
  */
 
-import type { TokenGrant } from './cache-key.js'
 import { channels } from './diagnostics.js'
 import type { TokenSchedule } from './token-lifecycle.js'
+import type { TokenRequestKey } from './token-request-key.js'
 import type { TokenSet } from './token-set.js'
 
 /** Publishes the client's events on its diagnostics channels. */
@@ -45,9 +45,9 @@ export const clientEvents = {
     if (channels.backoff.hasSubscribers) channels.backoff.publish({ key, until, status })
   },
   /** A token request starts. */
-  fetchStart(grant: TokenGrant, clientId: string, server: string, background: boolean): void {
+  fetchStart(requestKey: TokenRequestKey, clientId: string, server: string, background: boolean): void {
     if (channels.fetchStart.hasSubscribers) {
-      const { key, scopes, resources } = grant
+      const { cacheKey: key, scopes, resources } = requestKey
       channels.fetchStart.publish({ key, clientId, server, scopes, resources, background })
     }
   },

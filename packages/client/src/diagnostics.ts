@@ -90,7 +90,7 @@ export interface FetchErrorMessage extends KeyMessage {
 export interface RefreshScheduledMessage extends KeyMessage {
   /** When the token becomes stale and is refreshed on next use, epoch ms. */
   refreshAt: number
-  /** When the token stops being served and callers wait for a new one (expiry minus clock skew), epoch ms. */
+  /** When the token stops being served and callers wait for a new one (expiry minus `expiryMarginSec`), epoch ms. */
   expiredAt: number
 }
 

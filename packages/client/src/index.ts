@@ -22,7 +22,6 @@ export {
   privateKeyJwt,
   TimeoutError,
 } from '@oauth-m2m/core'
-export type { TokenParams } from './cache-key.js'
 export {
   type BackoffMessage,
   type CacheMessage,
@@ -40,5 +39,6 @@ export * from './errors.js'
 export type { TokenClientOptions } from './options.js'
 export type { RetryOptions } from './retry.js'
 export { createTokenClient, type InterceptorOptions, type TokenClient } from './token-client.js'
+export type { TokenParams } from './token-request-key.js'
 export type { TokenSet } from './token-set.js'
 export { MemoryTokenStore, type MemoryTokenStoreOptions, type TokenStore } from './token-store.js'

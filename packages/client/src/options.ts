@@ -74,10 +74,11 @@ export interface TokenClientOptions {
   /** Random jitter subtracted from `refreshAt`, at most this share of the lifetime. Default 0.1. */
   refreshJitterRatio?: number
   /**
-   * A token is treated as expired this long before its `expiresAt`, in s, to allow for clock
-   * differences and time on the wire; capped at half the lifetime. Default 30.
+   * A token is treated as expired this long before its `expiresAt`, in s: a margin for clock
+   * differences and time on the wire, so that a token is never sent in its last seconds; capped at
+   * half the lifetime. Default 30. (Formerly `clockSkewSec`, which now throws a `ConfigurationError`.)
    */
-  clockSkewSec?: number
+  expiryMarginSec?: number
   /** Lifetime assumed when the server sends no `expires_in` and the token is not a JWT, in s. Default 300. */
   defaultExpiresInSec?: number
   /**
@@ -154,6 +155,21 @@ function serverUrl(name: string, value: unknown, allowInsecureHttp: boolean): st
   return value
 }
 
+/**
+ * Options that were renamed or replaced, with what replaces them: an old name throws rather than
+ * being silently ignored, which would quietly bring back a default.
+ */
+const REPLACED_OPTIONS: Readonly<Record<string, string>> = {
+  clockSkewSec: 'clockSkewSec is replaced by expiryMarginSec (same meaning: expire a token this early)',
+}
+const REPLACED_RETRY_OPTIONS: Readonly<Record<string, string>> = {
+  maxRetryAfterMs: 'retry.maxRetryAfterMs is replaced by maxRetryAfterSec, which also bounds the hold-back',
+}
+
+function refuseReplaced(value: object, replaced: Readonly<Record<string, string>>): void {
+  for (const [name, message] of Object.entries(replaced)) if (name in value) fail(`${OWNER}: ${message}`)
+}
+
 function retryPolicy(value: unknown, maxRetryAfterMs: number): RetryPolicy {
   const d = DEFAULT_RETRY_POLICY
   if (value === false)
@@ -162,9 +178,7 @@ function retryPolicy(value: unknown, maxRetryAfterMs: number): RetryPolicy {
     fail(`${OWNER}: retry must be an object or false`)
   }
   const r = (value ?? {}) as RetryOptions
-  if ('maxRetryAfterMs' in r) {
-    fail(`${OWNER}: retry.maxRetryAfterMs is replaced by maxRetryAfterSec, which also bounds the hold-back`)
-  }
+  refuseReplaced(r, REPLACED_RETRY_OPTIONS)
   const minDelayMs = number('retry.minDelayMs', r.minDelayMs, d.minDelayMs, 0)
   return {
     retries: number('retry.retries', r.retries, d.retries, 0, 100),
@@ -193,6 +207,7 @@ function isStore(value: unknown): value is TokenStore {
  */
 export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) fail(`${OWNER}: options must be an object`)
+  refuseReplaced(options, REPLACED_OPTIONS)
   const allowInsecureHttp = options.allowInsecureHttp === true
   const issuer = serverUrl('issuer', options.issuer, allowInsecureHttp)
   const tokenEndpoint = serverUrl('tokenEndpoint', options.tokenEndpoint, allowInsecureHttp)
@@ -239,7 +254,7 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
         0,
         0.5,
       ),
-      clockSkewMs: seconds('clockSkewSec', options.clockSkewSec, t.clockSkewMs, 0),
+      expiryMarginMs: seconds('expiryMarginSec', options.expiryMarginSec, t.expiryMarginMs, 0),
       defaultExpiresInMs: seconds(
         'defaultExpiresInSec',
         options.defaultExpiresInSec,

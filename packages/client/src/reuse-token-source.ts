@@ -10,7 +10,6 @@
  */
 import { abortable } from '@oauth-m2m/core/internal'
 import type { Backoff } from './backoff-gate.js'
-import type { TokenGrant } from './cache-key.js'
 import { clientEvents } from './client-events.js'
 import { ClientClosedError, RetryLaterError } from './errors.js'
 import { holdProcessUntilSettled } from './process-hold.js'
@@ -24,13 +23,14 @@ import {
   type TokenSchedule,
   tokenState,
 } from './token-lifecycle.js'
+import type { TokenRequestKey } from './token-request-key.js'
 import type { TokenSet } from './token-set.js'
 import type { TokenStore } from './token-store.js'
 
 /** Where new tokens come from: the authorization server, in the client (see server-token-source). */
 export interface TokenSource {
-  /** A new token for `grant`; `background` when no caller waits for it. */
-  fetchToken(grant: TokenGrant, options: { background: boolean }): Promise<TokenSet>
+  /** A new token for `requestKey`; `background` when no caller waits for it. */
+  fetchToken(requestKey: TokenRequestKey, options: { background: boolean }): Promise<TokenSet>
   /** The pause the server asked for that `key` is in at `nowMs`, or `undefined`. */
   heldBack(key: string, nowMs: number): Backoff | undefined
   /** Ends the pause of `key`. */
@@ -88,26 +88,26 @@ export class ReuseTokenSource {
   }
 
   /**
-   * A valid token for `grant`: from memory when fresh or stale, else from the store or the
+   * A valid token for `requestKey`: from memory when fresh or stale, else from the store or the
    * source, one request for all concurrent callers. `signal` stops this caller's wait only.
    */
-  token(grant: TokenGrant, signal: AbortSignal | undefined): Promise<TokenSet> {
+  token(requestKey: TokenRequestKey, signal: AbortSignal | undefined): Promise<TokenSet> {
     if (this.#closed) return Promise.reject(new ClientClosedError())
     // The hot path: one map lookup and an already resolved promise, no await.
-    const entry = this.#cache.get(grant.key)
+    const entry = this.#cache.get(requestKey.cacheKey)
     if (entry !== undefined) {
       const at = this.#now()
       if (at < entry.schedule.refreshAt) {
-        clientEvents.cacheHit(grant.key, entry.token.expiresAt)
+        clientEvents.cacheHit(requestKey.cacheKey, entry.token.expiresAt)
         return entry.promise
       }
       if (at < entry.schedule.expiredAt) {
-        clientEvents.cacheStale(grant.key, entry.token.expiresAt)
-        this.#refreshInBackground(grant, entry, at)
+        clientEvents.cacheStale(requestKey.cacheKey, entry.token.expiresAt)
+        this.#refreshInBackground(requestKey, entry, at)
         return entry.promise
       }
     }
-    return this.#acquire(grant, signal)
+    return this.#acquire(requestKey, signal)
   }
 
   /** Forgets the token of `key` (memory and store) and ends its pause: the next call asks the server. */
@@ -132,10 +132,10 @@ export class ReuseTokenSource {
   }
 
   /** A cache miss or an expired token: wait for the shared request, unless the server asked for a pause. */
-  #acquire(grant: TokenGrant, signal: AbortSignal | undefined): Promise<TokenSet> {
-    clientEvents.cacheMiss(grant.key)
-    if (!this.#flights.has(grant.key)) {
-      const backoff = this.#source.heldBack(grant.key, this.#now())
+  #acquire(requestKey: TokenRequestKey, signal: AbortSignal | undefined): Promise<TokenSet> {
+    clientEvents.cacheMiss(requestKey.cacheKey)
+    if (!this.#flights.has(requestKey.cacheKey)) {
+      const backoff = this.#source.heldBack(requestKey.cacheKey, this.#now())
       if (backoff !== undefined) {
         return Promise.reject(new RetryLaterError(backoff.remainingMs, { cause: backoff.cause }))
       }
@@ -144,46 +144,46 @@ export class ReuseTokenSource {
     // flight is a background refresh (unref'ed waits) that this caller joined.
     return holdProcessUntilSettled(
       abortable(
-        this.#flights.run(grant.key, () => this.#load(grant, { background: false })),
+        this.#flights.run(requestKey.cacheKey, () => this.#load(requestKey, { background: false })),
         signal,
       ),
     )
   }
 
-  #refreshInBackground(grant: TokenGrant, entry: CacheEntry, at: number): void {
-    if (at < entry.refreshRetryAt || this.#flights.has(grant.key)) return
-    if (this.#source.heldBack(grant.key, at) !== undefined) return
+  #refreshInBackground(requestKey: TokenRequestKey, entry: CacheEntry, at: number): void {
+    if (at < entry.refreshRetryAt || this.#flights.has(requestKey.cacheKey)) return
+    if (this.#source.heldBack(requestKey.cacheKey, at) !== undefined) return
     this.#flights
-      .run(grant.key, () => this.#load(grant, { background: true }))
+      .run(requestKey.cacheKey, () => this.#load(requestKey, { background: true }))
       .then(undefined, (error: Error) => {
         if (this.#closed) return
         entry.refreshFailures++
         entry.refreshRetryAt = this.#now() + refreshRetryDelayMs(entry.refreshFailures)
-        clientEvents.refreshFailed(grant.key, error, entry.refreshRetryAt)
+        clientEvents.refreshFailed(requestKey.cacheKey, error, entry.refreshRetryAt)
       })
   }
 
   /** Adopts a fresh token from the shared store when there is one, else fetches one. */
-  async #load(grant: TokenGrant, { background }: LoadOptions): Promise<TokenSet> {
+  async #load(requestKey: TokenRequestKey, { background }: LoadOptions): Promise<TokenSet> {
     const { timings } = this.#settings
     if (this.#cache.hasStore) {
-      const loaded = await this.#cache.load(grant.key)
+      const loaded = await this.#cache.load(requestKey.cacheKey)
       if (this.#closed) throw new ClientClosedError()
       // A store is shared and may hold what another (older, misconfigured) client wrote.
       const stored = loaded && boundLifetime(loaded, timings.maxLifetimeMs, this.#now())
-      const current = this.#cache.get(grant.key)
+      const current = this.#cache.get(requestKey.cacheKey)
       if (stored !== undefined && stored.accessToken !== current?.token.accessToken) {
         const schedule = scheduleToken(stored, timings)
         if (tokenState(schedule, this.#now()) === 'fresh') {
-          this.#keep(grant.key, stored, schedule, { saveToStore: false })
+          this.#keep(requestKey.cacheKey, stored, schedule, { saveToStore: false })
           return stored
         }
       }
     }
-    const fetched = await this.#source.fetchToken(grant, { background })
+    const fetched = await this.#source.fetchToken(requestKey, { background })
     const token = boundLifetime(fetched, timings.maxLifetimeMs, this.#now())
     if (this.#closed) throw new ClientClosedError()
-    this.#keep(grant.key, token, scheduleToken(token, timings), { saveToStore: true })
+    this.#keep(requestKey.cacheKey, token, scheduleToken(token, timings), { saveToStore: true })
     return token
   }
 

@@ -10,10 +10,10 @@
 import { type ClientAuthStrategy, DiscoveryError, discover } from '@oauth-m2m/core'
 import type { Dispatcher } from 'undici'
 import { type Backoff, BackoffGate } from './backoff-gate.js'
-import type { TokenGrant } from './cache-key.js'
 import { clientEvents } from './client-events.js'
 import { honouredRetryAfterMs, type RetryPolicy, withRetry } from './retry.js'
 import { requestToken, type TokenEndpointTarget } from './token-request.js'
+import type { TokenRequestKey } from './token-request-key.js'
 import type { TokenSet } from './token-set.js'
 
 /** What the server token source needs to know: a part of the client's resolved options. */
@@ -74,12 +74,17 @@ export class ServerTokenSource {
   }
 
   /** One token request with its retries, reported on the fetch channels. */
-  async fetchToken(grant: TokenGrant, { background }: FetchTokenOptions): Promise<TokenSet> {
-    const { key } = grant
+  async fetchToken(requestKey: TokenRequestKey, { background }: FetchTokenOptions): Promise<TokenSet> {
+    const { cacheKey: key } = requestKey
     const settings = this.#settings
     const started = monotonicMs()
     let attempts = 0
-    clientEvents.fetchStart(grant, settings.clientId, settings.tokenEndpoint ?? settings.issuer!, background)
+    clientEvents.fetchStart(
+      requestKey,
+      settings.clientId,
+      settings.tokenEndpoint ?? settings.issuer!,
+      background,
+    )
     try {
       const signal = this.#lifetime.signal
       const token = await withRetry(
@@ -88,7 +93,7 @@ export class ServerTokenSource {
           const timeoutMs = Math.ceil(Math.min(settings.timeoutMs, remainingMs))
           try {
             const target = this.#target ?? (await this.#discoverTarget(timeoutMs))
-            return await requestToken(target, grant, {
+            return await requestToken(target, requestKey, {
               timeoutMs,
               maxResponseBytes: settings.maxResponseBytes,
               defaultExpiresInMs: settings.timings.defaultExpiresInMs,

@@ -8,12 +8,12 @@
 import type { Dispatcher, RequestInfo, RequestInit, Response } from 'undici'
 import { allowedOrigins, normalizeOrigins } from './allowed-origins.js'
 import { type AuthorizedFetch, type BearerSource, createAuthorizedFetch } from './authorized-fetch.js'
-import { type TokenGrant, TokenGrants, type TokenParams } from './cache-key.js'
 import { ClientClosedError } from './errors.js'
 import { createBearerInterceptor } from './interceptor.js'
 import { type ResolvedOptions, resolveOptions, type TokenClientOptions } from './options.js'
 import { ReuseTokenSource } from './reuse-token-source.js'
 import { ServerTokenSource } from './server-token-source.js'
+import { type TokenParams, type TokenRequestKey, TokenRequestKeys } from './token-request-key.js'
 import type { TokenSet } from './token-set.js'
 
 /** Options of {@link TokenClient.interceptor}. */
@@ -76,35 +76,39 @@ export interface TokenClient {
 
 class DefaultTokenClient implements TokenClient {
   readonly #options: ResolvedOptions
-  readonly #grants: TokenGrants
+  readonly #requestKeys: TokenRequestKeys
   readonly #tokens: ReuseTokenSource
   #fetch: AuthorizedFetch | undefined
 
   constructor(options: ResolvedOptions) {
     this.#options = options
-    this.#grants = new TokenGrants(options.tokenEndpoint ?? `issuer:${options.issuer}`, options.clientId, {
-      scopes: options.scopes,
-      resources: options.resources,
-      extraParams: options.extraParams,
-    })
+    this.#requestKeys = new TokenRequestKeys(
+      options.tokenEndpoint ?? `issuer:${options.issuer}`,
+      options.clientId,
+      {
+        scopes: options.scopes,
+        resources: options.resources,
+        extraParams: options.extraParams,
+      },
+    )
     this.#tokens = new ReuseTokenSource(new ServerTokenSource(options), options)
   }
 
   getToken(params?: TokenParams): Promise<TokenSet> {
-    if (params === undefined) return this.#tokens.token(this.#grants.defaultGrant, undefined)
-    let grant: TokenGrant
+    if (params === undefined) return this.#tokens.token(this.#requestKeys.defaultKey, undefined)
+    let requestKey: TokenRequestKey
     try {
-      grant = this.#grants.grantFor(params)
+      requestKey = this.#requestKeys.keyFor(params)
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.#tokens.token(grant, params.signal)
+    return this.#tokens.token(requestKey, params.signal)
   }
 
   invalidate(params?: Omit<TokenParams, 'signal'>): void {
     if (this.#tokens.closed) throw new ClientClosedError()
     this.#tokens.forget(
-      (params === undefined ? this.#grants.defaultGrant : this.#grants.grantFor(params)).key,
+      (params === undefined ? this.#requestKeys.defaultKey : this.#requestKeys.keyFor(params)).cacheKey,
     )
   }
 
@@ -118,7 +122,7 @@ class DefaultTokenClient implements TokenClient {
         return Promise.reject(error)
       }
       this.#fetch = createAuthorizedFetch(
-        this.#bearerSource(this.#grants.defaultGrant),
+        this.#bearerSource(this.#requestKeys.defaultKey),
         origins,
         this.#options.dispatcher,
       )
@@ -128,7 +132,7 @@ class DefaultTokenClient implements TokenClient {
 
   interceptor(options: InterceptorOptions = {}): Dispatcher.DispatcherComposeInterceptor {
     if (this.#tokens.closed) throw new ClientClosedError()
-    const grant = this.#grants.grantFor(options)
+    const requestKey = this.#requestKeys.keyFor(options)
     const origins =
       options.origins !== undefined
         ? allowedOrigins(
@@ -136,24 +140,24 @@ class DefaultTokenClient implements TokenClient {
             [],
             'client.interceptor',
           )
-        : allowedOrigins(this.#options.origins, grant.resources, 'client.interceptor')
-    return createBearerInterceptor(this.#bearerSource(grant), origins)
+        : allowedOrigins(this.#options.origins, requestKey.resources, 'client.interceptor')
+    return createBearerInterceptor(this.#bearerSource(requestKey), origins)
   }
 
   close(): Promise<void> {
     return this.#tokens.close()
   }
 
-  #bearerSource(grant: TokenGrant): BearerSource {
+  #bearerSource(requestKey: TokenRequestKey): BearerSource {
     return {
-      token: (signal) => this.#tokens.token(grant, signal),
-      rejected: (accessToken) => this.#tokens.rejected(grant.key, accessToken),
+      token: (signal) => this.#tokens.token(requestKey, signal),
+      rejected: (accessToken) => this.#tokens.rejected(requestKey.cacheKey, accessToken),
     }
   }
 }
 
 /**
- * Creates a token client for the client_credentials grant.
+ * Creates a token client for the client_credentials requestKey.
  *
  * ```ts
  * const client = createTokenClient({

@@ -3,7 +3,7 @@
  *
  * - **fresh** until `refreshAt`: served as is;
  * - **stale** until `expiredAt`: still served at once, while one background refresh runs;
- * - **expired** from `expiredAt` (`expiresAt` minus clock skew): callers wait for a new token.
+ * - **expired** from `expiredAt` (`expiresAt` minus the expiry margin): callers wait for a new token.
  *
  * @module token-lifecycle
  */
@@ -18,7 +18,7 @@ export interface LifecycleTimings {
   /** Largest jitter subtracted from `refreshAt`, as a share of the lifetime. */
   refreshJitterRatio: number
   /** The token counts as expired this long before `expiresAt` (capped at half the lifetime), in ms. */
-  clockSkewMs: number
+  expiryMarginMs: number
   /** Lifetime assumed when neither `expires_in` nor a JWT `exp` gives one, in ms. */
   defaultExpiresInMs: number
   /** Longest lifetime believed, whatever the server or a store says, in ms. */
@@ -30,7 +30,7 @@ export const DEFAULT_LIFECYCLE_TIMINGS: Readonly<LifecycleTimings> = Object.free
   refreshRatio: 0.8,
   refreshMarginMs: 60_000,
   refreshJitterRatio: 0.1,
-  clockSkewMs: 30_000,
+  expiryMarginMs: 30_000,
   defaultExpiresInMs: 300_000,
   maxLifetimeMs: 86_400_000,
 })
@@ -49,7 +49,7 @@ export type TokenState = 'fresh' | 'stale' | 'expired'
 /**
  * Computes the schedule of `token`:
  * `refreshAt = min(expiresAt − margin, issuedAt + ratio × lifetime) − random jitter`, where the
- * margin and the clock skew are each capped at half the lifetime and the jitter is at most
+ * refresh margin and the expiry margin are each capped at half the lifetime and the jitter is at most
  * `refreshJitterRatio × lifetime`, so that a fleet of clients does not refresh in lock-step.
  * `refreshAt` never falls before `issuedAt` nor after `expiredAt`.
  *
@@ -61,7 +61,7 @@ export function scheduleToken(
   random: () => number = Math.random,
 ): TokenSchedule {
   const lifetime = Math.max(0, token.expiresAt - token.issuedAt)
-  const expiredAt = token.expiresAt - Math.min(timings.clockSkewMs, lifetime / 2)
+  const expiredAt = token.expiresAt - Math.min(timings.expiryMarginMs, lifetime / 2)
   const margin = Math.min(timings.refreshMarginMs, lifetime / 2)
   const planned = Math.min(token.expiresAt - margin, token.issuedAt + timings.refreshRatio * lifetime)
   const jitter = random() * timings.refreshJitterRatio * lifetime

@@ -9,7 +9,7 @@ import { type ClientAuthStrategy, HttpError } from '@oauth-m2m/core'
 import { errorFromAnswer, NO_REDACTION, postAuthenticatedForm, type Redactor } from '@oauth-m2m/core/internal'
 import { decodeJwt } from 'jose'
 import type { Dispatcher } from 'undici'
-import type { TokenGrant } from './cache-key.js'
+import type { TokenRequestKey } from './token-request-key.js'
 import type { TokenSet } from './token-set.js'
 
 /** Where and as whom a token request is sent. */
@@ -104,13 +104,13 @@ export function parseTokenResponse(
   return { accessToken, tokenType: 'Bearer', issuedAt, expiresAt, scope, response: body }
 }
 
-/** Builds the form body of a client_credentials request for `grant`, before client authentication. */
-export function tokenRequestForm(grant: TokenGrant): URLSearchParams {
+/** Builds the form body of a client_credentials request for `requestKey`, before client authentication. */
+export function tokenRequestForm(requestKey: TokenRequestKey): URLSearchParams {
   const form = new URLSearchParams()
-  for (const [name, value] of grant.extraParams) form.set(name, value)
+  for (const [name, value] of requestKey.extraParams) form.set(name, value)
   form.set('grant_type', 'client_credentials')
-  if (grant.scopes.length > 0) form.set('scope', grant.scopes.join(' '))
-  for (const resource of grant.resources) form.append('resource', resource)
+  if (requestKey.scopes.length > 0) form.set('scope', requestKey.scopes.join(' '))
+  for (const resource of requestKey.resources) form.append('resource', resource)
   return form
 }
 
@@ -123,12 +123,12 @@ export function tokenRequestForm(grant: TokenGrant): URLSearchParams {
  */
 export async function requestToken(
   target: TokenEndpointTarget,
-  grant: TokenGrant,
+  requestKey: TokenRequestKey,
   options: TokenRequestOptions,
 ): Promise<TokenSet> {
   // Taken before sending: the server's clock starts expires_in no earlier than this.
   const issuedAt = options.now()
-  const answer = await postAuthenticatedForm(target.tokenEndpoint, tokenRequestForm(grant), {
+  const answer = await postAuthenticatedForm(target.tokenEndpoint, tokenRequestForm(requestKey), {
     auth: target.auth,
     context: {
       clientId: target.clientId,
@@ -143,5 +143,11 @@ export async function requestToken(
     ...(options.signal ? { signal: options.signal } : {}),
   })
   if (answer.status !== 200) throw errorFromAnswer(answer, answer.redactor, PURPOSE)
-  return parseTokenResponse(answer.body, issuedAt, grant.scopes, options.defaultExpiresInMs, answer.redactor)
+  return parseTokenResponse(
+    answer.body,
+    issuedAt,
+    requestKey.scopes,
+    options.defaultExpiresInMs,
+    answer.redactor,
+  )
 }

@@ -25,7 +25,7 @@ describe('options', () => {
       refreshRatio: 0.8,
       refreshMarginMs: 60_000,
       refreshJitterRatio: 0.1,
-      clockSkewMs: 30_000,
+      expiryMarginMs: 30_000,
       defaultExpiresInMs: 300_000,
       maxLifetimeMs: 86_400_000,
     })
@@ -61,7 +61,8 @@ describe('options', () => {
     ['an origin with a path', { origins: ['https://api.example.test/v1'] }, /bare origins/],
     ['a negative timeout', { timeoutMs: -1 }, /timeoutMs/],
     ['a refreshRatio above 1', { refreshRatio: 1.5 }, /refreshRatio/],
-    ['a NaN clock skew', { clockSkewSec: Number.NaN }, /clockSkewSec/],
+    ['a NaN expiry margin', { expiryMarginSec: Number.NaN }, /expiryMarginSec/],
+    ['the replaced clockSkewSec', { clockSkewSec: 30 }, /clockSkewSec is replaced by expiryMarginSec/],
     ['a store without delete', { store: { get() {}, set() {} } }, /store must have/],
     ['a negative maxRetryAfterSec', { maxRetryAfterSec: -1 }, /maxRetryAfterSec/],
     [

@@ -31,7 +31,7 @@ const DEFAULTS: LifecycleTimings = {
   refreshRatio: 0.8,
   refreshMarginMs: 60_000,
   refreshJitterRatio: 0.1,
-  clockSkewMs: 30_000,
+  expiryMarginMs: 30_000,
   defaultExpiresInMs: 300_000,
   maxLifetimeMs: 86_400_000,
 }
@@ -56,7 +56,7 @@ describe('scheduleToken', () => {
     expect(scheduleToken(token, timings).refreshAt).toBe(HOUR - 60_000)
   })
 
-  it('caps the margin and the clock skew at half a short lifetime', () => {
+  it('caps the refresh margin and the expiry margin at half a short lifetime', () => {
     const short = { issuedAt: 0, expiresAt: 40_000 }
     const schedule = scheduleToken(short, { ...DEFAULTS, refreshJitterRatio: 0 })
     expect(schedule.expiredAt).toBe(20_000)
@@ -155,7 +155,7 @@ describe('the token lifecycle', () => {
   it('makes callers wait for a new token once the old one has expired', async () => {
     const { clock, server, client } = setup(() => tokenAnswer())
     const first = await client.getToken()
-    clock.now += 3_570_000 // expiresAt − clock skew
+    clock.now += 3_570_000 // expiresAt − expiry margin
     const next = await client.getToken()
     expect(next.accessToken).not.toBe(first.accessToken)
     expect(server.requests).toHaveLength(2)
@@ -256,7 +256,7 @@ describe('absurd lifetimes', () => {
     )
     const first = await client.getToken()
     expect(first.expiresAt).toBe(first.issuedAt + DAY)
-    clock.now += DAY - 30_000 // expired (clock skew) by the bounded lifetime
+    clock.now += DAY - 30_000 // expired (expiry margin) by the bounded lifetime
     const second = await client.getToken()
     expect(second.accessToken).not.toBe(first.accessToken)
     expect(server.requests).toHaveLength(2)

@@ -1,9 +1,10 @@
 /**
- * Which cached token a call means. A token is cached per token endpoint, client id, sorted
- * scopes, sorted resources and extra parameters; two calls asking for the same thing in a
- * different order share one token.
+ * The key of a token request: which token a call means. A token is requested and cached per token
+ * endpoint, client id, sorted scopes, sorted resources and extra parameters; two calls asking for
+ * the same thing in a different order share one token. (In OAuth the grant is
+ * `client_credentials`; this is what one request of it asks for.)
  *
- * @module cache-key
+ * @module token-request-key
  */
 import { LRUCache } from 'lru-cache'
 import { normalizeExtraParams, normalizeResources, normalizeScopes } from './token-parameters.js'
@@ -20,10 +21,10 @@ export interface TokenParams {
   signal?: AbortSignal
 }
 
-/** A normalised token request and the cache key it lives under. */
-export interface TokenGrant {
-  /** Cache and store key. Holds no secret. */
-  readonly key: string
+/** What one token request asks for, normalised, and the cache key it lives under. */
+export interface TokenRequestKey {
+  /** Cache and store key (the `key` of diagnostics payloads). Holds no secret. */
+  readonly cacheKey: string
   /** Sorted, distinct scopes. */
   readonly scopes: readonly string[]
   /** Sorted, distinct resource indicators. */
@@ -34,17 +35,17 @@ export interface TokenGrant {
 
 const GETTOKEN = 'getToken'
 
-/** Turns call parameters into {@link TokenGrant}s, remembering recent answers so repeated calls cost a lookup. */
-export class TokenGrants {
-  /** The grant of a call without parameters, computed once. */
-  readonly defaultGrant: TokenGrant
+/** Turns call parameters into {@link TokenRequestKey}s, remembering recent answers so repeated calls cost a lookup. */
+export class TokenRequestKeys {
+  /** The key of a call without parameters, computed once. */
+  readonly defaultKey: TokenRequestKey
   readonly #prefix: string
   readonly #defaults: {
     scopes: readonly string[]
     resources: readonly string[]
     extraParams: Readonly<Record<string, string>>
   }
-  readonly #recent = new LRUCache<string, TokenGrant>({ max: 256 })
+  readonly #recent = new LRUCache<string, TokenRequestKey>({ max: 256 })
 
   /**
    * @param endpointId Identifies the authorization server: the token endpoint, or the issuer when
@@ -61,17 +62,17 @@ export class TokenGrants {
   ) {
     this.#prefix = JSON.stringify([endpointId, clientId]).slice(0, -1)
     this.#defaults = defaults
-    this.defaultGrant = this.#build(defaults.scopes, defaults.resources, defaults.extraParams)
+    this.defaultKey = this.#build(defaults.scopes, defaults.resources, defaults.extraParams)
   }
 
   /**
-   * The grant for `params`.
+   * The key of the token request `params` ask for.
    *
    * @throws {ConfigurationError} when a scope, resource or extra parameter is invalid.
    */
-  grantFor(params: TokenParams): TokenGrant {
+  keyFor(params: TokenParams): TokenRequestKey {
     const { scope, resource, extraParams } = params
-    if (scope === undefined && resource === undefined && extraParams === undefined) return this.defaultGrant
+    if (scope === undefined && resource === undefined && extraParams === undefined) return this.defaultKey
     // Strings and arrays of strings without the separators render distinctly; others are not memoised.
     const fingerprint =
       extraParams === undefined && isSimple(scope) && isSimple(resource)
@@ -81,7 +82,7 @@ export class TokenGrants {
       const known = this.#recent.get(fingerprint)
       if (known !== undefined) return known
     }
-    const grant = this.#build(
+    const requestKey = this.#build(
       scope === undefined ? this.#defaults.scopes : normalizeScopes(`${GETTOKEN}: scope`, scope),
       resource === undefined
         ? this.#defaults.resources
@@ -90,21 +91,21 @@ export class TokenGrants {
         ? this.#defaults.extraParams
         : { ...this.#defaults.extraParams, ...normalizeExtraParams(`${GETTOKEN}: extraParams`, extraParams) },
     )
-    if (fingerprint !== undefined) this.#recent.set(fingerprint, grant)
-    return grant
+    if (fingerprint !== undefined) this.#recent.set(fingerprint, requestKey)
+    return requestKey
   }
 
   #build(
     scopes: readonly string[],
     resources: readonly string[],
     extraParams: Readonly<Record<string, string>>,
-  ): TokenGrant {
+  ): TokenRequestKey {
     const sortedScopes = [...new Set(scopes)].sort()
     const sortedResources = [...new Set(resources)].sort()
     const sortedExtra = Object.entries(extraParams).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    const key = `${this.#prefix},${JSON.stringify([sortedScopes, sortedResources, sortedExtra])}]`
+    const cacheKey = `${this.#prefix},${JSON.stringify([sortedScopes, sortedResources, sortedExtra])}]`
     return Object.freeze({
-      key,
+      cacheKey,
       scopes: Object.freeze(sortedScopes),
       resources: Object.freeze(sortedResources),
       extraParams: Object.freeze(sortedExtra),
