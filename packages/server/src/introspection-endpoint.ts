@@ -5,21 +5,20 @@
  * @module introspection-endpoint
  */
 import type { ClientAuthenticator } from './client-authentication.js'
-import { type EndpointResponse, noStoreJson, oauthError } from './http-response.js'
-import { type FormParams, single } from './request-form.js'
+import { type EndpointResponse, noStoreJson } from './http-response.js'
+import type { FormParams } from './request-form.js'
 import type { TokenLookup } from './token-lookup.js'
+import { readTokenRequest, type TokenRequestEndpoint } from './token-request.js'
 
 const INACTIVE = '{"active":false}'
 
 /** Answers introspection requests. */
 export class IntrospectionEndpoint {
-  readonly #url: string
-  readonly #authenticator: ClientAuthenticator
+  readonly #endpoint: TokenRequestEndpoint
   readonly #lookup: TokenLookup
 
   constructor(url: string, authenticator: ClientAuthenticator, lookup: TokenLookup) {
-    this.#url = url
-    this.#authenticator = authenticator
+    this.#endpoint = { url, name: 'introspection', authenticator }
     this.#lookup = lookup
   }
 
@@ -29,14 +28,9 @@ export class IntrospectionEndpoint {
     params: FormParams,
     source: string,
   ): Promise<EndpointResponse> {
-    const auth = await this.#authenticator.authenticate(authorization, params, this.#url, source)
-    if (auth.error) return auth.error
-    if (auth.client.method === 'none') {
-      return oauthError(401, 'invalid_client', 'public clients cannot use the introspection endpoint')
-    }
-    const token = single(params, 'token')
-    if (token === undefined) return oauthError(400, 'invalid_request', 'token is missing')
-    const live = await this.#lookup.find(token)
+    const request = await readTokenRequest(this.#endpoint, authorization, params, source)
+    if (request.error) return request.error
+    const live = await this.#lookup.find(request.token)
     if (live === undefined) return noStoreJson(200, INACTIVE)
     const { client_id, scope, exp, iat, sub, aud, iss, jti } = live.claims
     return noStoreJson(

@@ -6,8 +6,9 @@
  */
 import type { ClientAuthenticator } from './client-authentication.js'
 import { type EndpointResponse, oauthError } from './http-response.js'
-import { type FormParams, single } from './request-form.js'
+import type { FormParams } from './request-form.js'
 import type { TokenLookup } from './token-lookup.js'
+import { readTokenRequest, type TokenRequestEndpoint } from './token-request.js'
 
 function revoked(): EndpointResponse {
   return { status: 200, headers: { 'cache-control': 'no-store' }, body: '' }
@@ -15,13 +16,11 @@ function revoked(): EndpointResponse {
 
 /** Answers revocation requests. */
 export class RevocationEndpoint {
-  readonly #url: string
-  readonly #authenticator: ClientAuthenticator
+  readonly #endpoint: TokenRequestEndpoint
   readonly #lookup: TokenLookup
 
   constructor(url: string, authenticator: ClientAuthenticator, lookup: TokenLookup) {
-    this.#url = url
-    this.#authenticator = authenticator
+    this.#endpoint = { url, name: 'revocation', authenticator }
     this.#lookup = lookup
   }
 
@@ -31,16 +30,11 @@ export class RevocationEndpoint {
     params: FormParams,
     source: string,
   ): Promise<EndpointResponse> {
-    const auth = await this.#authenticator.authenticate(authorization, params, this.#url, source)
-    if (auth.error) return auth.error
-    if (auth.client.method === 'none') {
-      return oauthError(401, 'invalid_client', 'public clients cannot use the revocation endpoint')
-    }
-    const token = single(params, 'token')
-    if (token === undefined) return oauthError(400, 'invalid_request', 'token is missing')
-    const live = await this.#lookup.find(token)
+    const request = await readTokenRequest(this.#endpoint, authorization, params, source)
+    if (request.error) return request.error
+    const live = await this.#lookup.find(request.token)
     if (live === undefined) return revoked()
-    if (live.claims.client_id !== auth.client.id) {
+    if (live.claims.client_id !== request.client.id) {
       return oauthError(400, 'invalid_request', 'the token was not issued to this client')
     }
     await live.revoke()
