@@ -3,6 +3,7 @@
  *
  * @module http-response
  */
+import { toErrorDescription } from '@oauth-m2m/core/internal'
 
 /** What an endpoint answers, before an adapter writes it to node:http or a web `Response`. */
 export interface EndpointResponse {
@@ -53,15 +54,6 @@ export function publicJson(body: string, maxAgeSec: number): EndpointResponse {
   }
 }
 
-/**
- * RFC 6749 §5.2 limits `error_description` to %x20-21 / %x23-5B / %x5D-7E: printable ASCII without
- * `"` and `\`. Descriptions are written by this package, never copied from a request, so this only
- * guards against a future slip.
- */
-export function toAllowedDescription(description: string): string {
-  return description.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '?')
-}
-
 /** An RFC 6749 §5.2 error answer: `{error, error_description}`, never stored by caches. */
 export function oauthError(
   status: number,
@@ -69,7 +61,9 @@ export function oauthError(
   description: string,
   extraHeaders?: Record<string, string>,
 ): EndpointResponse {
-  const body = JSON.stringify({ error, error_description: toAllowedDescription(description) })
+  // Descriptions are this package's own text, never copied from a request: reducing them to the
+  // RFC 6749 §5.2 character set only guards against a future slip.
+  const body = JSON.stringify({ error, error_description: toErrorDescription(description) })
   return noStoreJson(status, body, extraHeaders)
 }
 

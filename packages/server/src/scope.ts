@@ -4,6 +4,7 @@
  *
  * @module scope
  */
+import { parseScopeParameter } from '@oauth-m2m/core/internal'
 import type { RegisteredClient } from './client-registry.js'
 import { type EndpointResponse, oauthError } from './http-response.js'
 
@@ -12,20 +13,16 @@ export type ScopeResult =
   | { scope: string; error?: undefined }
   | { scope?: undefined; error: EndpointResponse }
 
-/** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
-
 /** Decides the scope of a token for `client` from the request's `scope` parameter. */
 export function grantScope(requested: string | undefined, client: RegisteredClient): ScopeResult {
   if (requested === undefined) return { scope: client.defaultScope }
+  // A doubled, leading or trailing space is outside the grammar too.
+  const tokens = parseScopeParameter(requested)
+  if (tokens === undefined) {
+    return { error: oauthError(400, 'invalid_scope', 'scope is not a space-separated list of scope tokens') }
+  }
   const granted: string[] = []
-  // Splitting on single spaces makes a doubled, leading or trailing space an empty, invalid token.
-  for (const token of requested.split(' ')) {
-    if (!SCOPE_TOKEN.test(token)) {
-      return {
-        error: oauthError(400, 'invalid_scope', 'scope is not a space-separated list of scope tokens'),
-      }
-    }
+  for (const token of tokens) {
     if (!client.scopes.has(token)) {
       return { error: oauthError(400, 'invalid_scope', 'a requested scope is not allowed for this client') }
     }
