@@ -5,6 +5,7 @@
  * @module options
  */
 import { type ClientAuthStrategy, ConfigurationError } from '@oauth-m2m/core'
+import { isAbsoluteUriWithoutFragment, isSecureTransport } from '@oauth-m2m/core/internal'
 import type { Dispatcher } from 'undici'
 import { normalizeOrigins } from './allowed-origins.js'
 import { DEFAULT_RETRY_POLICY, type RetryOptions, type RetryPolicy } from './retry.js'
@@ -98,7 +99,7 @@ export interface TokenClientOptions {
   maxCacheEntries?: number
   /**
    * Allow `http:` URLs for the issuer and token endpoint on hosts other than loopback
-   * (`localhost`, `127.0.0.1`, `[::1]`). Default `false`: credentials only travel over TLS.
+   * (`localhost`, 127.0.0.0/8, `[::1]`). Default `false`: credentials only travel over TLS.
    */
   allowInsecureHttp?: boolean
   /** Clock, epoch ms. Default `Date.now`. Tests inject one to move through a token's lifetime. */
@@ -122,8 +123,6 @@ export interface ResolvedOptions extends ServerTokenSourceSettings, ReuseTokenSo
   timings: LifecycleTimings
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
-
 function fail(message: string): never {
   throw new ConfigurationError(message)
 }
@@ -146,13 +145,13 @@ function seconds(name: string, value: unknown, fallbackMs: number, min: number):
 function serverUrl(name: string, value: unknown, allowInsecureHttp: boolean): string | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'string' || !URL.canParse(value)) fail(`${OWNER}: ${name} must be an absolute URL`)
-  const url = new URL(value)
+  const url = new URL(value as string)
   if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(`${OWNER}: ${name} must be an http(s) URL`)
-  if (url.protocol === 'http:' && !allowInsecureHttp && !LOOPBACK_HOSTS.has(url.hostname)) {
+  if (!isSecureTransport(url) && !allowInsecureHttp) {
     fail(`${OWNER}: ${name} uses http: on a non-loopback host; use https: or set allowInsecureHttp`)
   }
-  if (url.hash !== '') fail(`${OWNER}: ${name} must not have a fragment`)
-  return value
+  if (!isAbsoluteUriWithoutFragment(value as string)) fail(`${OWNER}: ${name} must not have a fragment`)
+  return value as string
 }
 
 /**

@@ -8,6 +8,7 @@
  * @module server-token-source
  */
 import { type ClientAuthStrategy, DiscoveryError, discover } from '@oauth-m2m/core'
+import { isSecureTransport } from '@oauth-m2m/core/internal'
 import type { Dispatcher } from 'undici'
 import { type Backoff, BackoffGate } from './backoff-gate.js'
 import { clientEvents } from './client-events.js'
@@ -149,9 +150,8 @@ export class ServerTokenSource {
     if (typeof endpoint !== 'string' || !URL.canParse(endpoint)) {
       throw new DiscoveryError(`the metadata of ${issuer} has no valid token_endpoint`)
     }
-    const url = new URL(endpoint)
-    const issuerUrl = new URL(issuer)
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && issuerUrl.protocol === 'http:')) {
+    // The transport rule of every package: https, or http to a loopback host.
+    if (!isSecureTransport(new URL(endpoint))) {
       throw new DiscoveryError(`the token_endpoint of ${issuer} is not an https URL`)
     }
     this.#target = this.#targetFor(endpoint)

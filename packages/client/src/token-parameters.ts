@@ -6,6 +6,7 @@
  * @module token-parameters
  */
 import { ConfigurationError } from '@oauth-m2m/core'
+import { isAbsoluteUriWithoutFragment, isScopeToken } from '@oauth-m2m/core/internal'
 
 /** Token-request parameter names the client sets itself. */
 export const RESERVED_PARAMS: ReadonlySet<string> = new Set([
@@ -32,8 +33,7 @@ export function normalizeScopes(name: string, value: unknown): string[] {
     if (typeof item !== 'string') fail(`${name} must be a string or an array of strings`)
     for (const scope of item.split(' ')) {
       if (scope === '') continue
-      // RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E
-      if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope)) fail(`${name} has a scope with invalid characters`)
+      if (!isScopeToken(scope)) fail(`${name} has a scope with invalid characters`)
       out.add(scope)
     }
   }
@@ -47,8 +47,14 @@ export function normalizeResources(name: string, value: unknown): string[] {
   if (!Array.isArray(list)) fail(`${name} must be a string or an array of strings`)
   const out = new Set<string>()
   for (const item of list as unknown[]) {
-    if (typeof item !== 'string' || !URL.canParse(item)) fail(`${name} must hold absolute URIs`)
-    if (new URL(item).hash !== '') fail(`${name} must not hold a URI with a fragment`)
+    if (typeof item !== 'string') fail(`${name} must hold absolute URIs`)
+    if (!isAbsoluteUriWithoutFragment(item as string)) {
+      fail(
+        (item as string).includes('#')
+          ? `${name} must not hold a URI with a fragment`
+          : `${name} must hold absolute URIs`,
+      )
+    }
     out.add(item)
   }
   return [...out]

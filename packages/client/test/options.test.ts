@@ -57,6 +57,9 @@ describe('options', () => {
     ['a scope with a quote', { scope: 'read"x' }, /invalid characters/],
     ['a relative resource', { resource: '/api' }, /absolute URIs/],
     ['a resource with a fragment', { resource: 'https://api.example.test/#x' }, /fragment/],
+    ['a resource with an empty fragment', { resource: 'https://api.example.test/#' }, /fragment/],
+    ['a token endpoint with a fragment', { tokenEndpoint: 'https://as.example.test/token#x' }, /fragment/],
+    ['a scope with a backslash', { scope: ['read', 'a\\b'] }, /invalid characters/],
     ['a reserved extra parameter', { extraParams: { client_secret: 'x' } }, /must not set client_secret/],
     ['an origin with a path', { origins: ['https://api.example.test/v1'] }, /bare origins/],
     ['a negative timeout', { timeoutMs: -1 }, /timeoutMs/],
@@ -81,6 +84,9 @@ describe('options', () => {
   it('allows http on loopback hosts, and elsewhere only with allowInsecureHttp', () => {
     expect(() => resolveOptions({ ...base, tokenEndpoint: 'http://127.0.0.1:8080/token' })).not.toThrow()
     expect(() => resolveOptions({ ...base, tokenEndpoint: 'http://localhost/token' })).not.toThrow()
+    expect(() => resolveOptions({ ...base, tokenEndpoint: 'http://[::1]:8080/token' })).not.toThrow()
+    // The one transport rule of every package: all of 127.0.0.0/8 is loopback.
+    expect(() => resolveOptions({ ...base, issuer: 'http://127.0.0.2:8080' })).not.toThrow()
     expect(() =>
       resolveOptions({ ...base, tokenEndpoint: 'http://as.internal/token', allowInsecureHttp: true }),
     ).not.toThrow()
