@@ -25,7 +25,7 @@ export interface AssertionPolicy {
   /** Longest accepted `exp` − now, in seconds. */
   maxLifetimeSec: number
   /** Clock tolerance, in seconds. */
-  clockSkewSec: number
+  clockToleranceSec: number
   /** Where used `jti`s are remembered. */
   store: ServerStore
 }
@@ -71,7 +71,7 @@ async function verifySignatureAndClaims(
     subject: client.id,
     audience: policy.audiences,
     requiredClaims: ['exp', 'jti'],
-    clockTolerance: policy.clockSkewSec,
+    clockTolerance: policy.clockToleranceSec,
   }
   if (client.assertionKeys) return (await jwtVerify(assertion, client.assertionKeys, options)).payload
   let lastError: unknown = new joseErrors.JWSSignatureVerificationFailed()
@@ -100,7 +100,7 @@ export async function verifyClientAssertion(
     return describe(error)
   }
   const expiresAtMs = (payload.exp as number) * 1000
-  if (expiresAtMs - Date.now() > (policy.maxLifetimeSec + policy.clockSkewSec) * 1000) {
+  if (expiresAtMs - Date.now() > (policy.maxLifetimeSec + policy.clockToleranceSec) * 1000) {
     return 'the client assertion expires too far in the future'
   }
   if (typeof payload.jti !== 'string' || payload.jti === '')
@@ -108,7 +108,7 @@ export async function verifyClientAssertion(
   const fresh = await policy.store.useAssertionJti(
     client.id,
     payload.jti,
-    expiresAtMs + policy.clockSkewSec * 1000,
+    expiresAtMs + policy.clockToleranceSec * 1000,
   )
   return fresh ? undefined : 'the client assertion was already used (jti replay)'
 }

@@ -33,7 +33,7 @@ export interface ClientAuthenticatorOptions {
   tokenEndpoint: string
   realm: string
   assertionMaxLifetimeSec: number
-  clockSkewSec: number
+  clockToleranceSec: number
 }
 
 /** Authenticates the client of a request to a form endpoint. */
@@ -184,7 +184,7 @@ export class ClientAuthenticator {
     const policy: AssertionPolicy = {
       audiences: [...new Set([o.issuer, o.tokenEndpoint, endpointUrl])],
       maxLifetimeSec: o.assertionMaxLifetimeSec,
-      clockSkewSec: o.clockSkewSec,
+      clockToleranceSec: o.clockToleranceSec,
       store: o.store,
     }
     const failure = await verifyClientAssertion(assertion, client, policy)

@@ -74,8 +74,12 @@ export interface AuthorizationServerConfig {
    * not weaken with it, as each `jti` is remembered until the assertion's `exp`.
    */
   assertionMaxLifetimeSec?: number
-  /** Clock tolerance for client assertions' `exp`, `nbf` and `iat`, in seconds. Default 30. */
-  clockSkewSec?: number
+  /**
+   * Accepted difference between a client's clock and the server's when checking a client
+   * assertion's `exp`, `nbf` and `iat`, in seconds. Default 30. Formerly `clockSkewSec`, a name
+   * now refused.
+   */
+  clockToleranceSec?: number
   /**
    * Brute-force protection, or `false` to turn it off. Default
    * `{ maxFailures: 10, maxFailuresPerClient: 1000, windowMs: 60000, maxTrackedIds: 10000 }`.

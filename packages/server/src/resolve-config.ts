@@ -32,7 +32,7 @@ export interface ResolvedConfig {
   accessTokenLifetimeSec: number
   signing: { alg?: SigningAlg; keys?: JWK[] }
   assertionMaxLifetimeSec: number
-  clockSkewSec: number
+  clockToleranceSec: number
   rateLimit: Required<RateLimitConfig> | false
   maxBodyBytes: number
   realm: string
@@ -44,6 +44,11 @@ export interface ResolvedConfig {
   onInternalError: (error: unknown) => void
 }
 
+/** Options renamed since an earlier version: the old name is refused with a message naming the new one. */
+const RENAMED_OPTIONS: ReadonlyMap<string, keyof AuthorizationServerConfig> = new Map([
+  ['clockSkewSec', 'clockToleranceSec'],
+])
+
 const TOP_LEVEL_KEYS: ReadonlySet<string> = new Set<keyof AuthorizationServerConfig | '$schema'>([
   'issuer',
   'clients',
@@ -53,7 +58,7 @@ const TOP_LEVEL_KEYS: ReadonlySet<string> = new Set<keyof AuthorizationServerCon
   'accessTokenLifetimeSec',
   'signing',
   'assertionMaxLifetimeSec',
-  'clockSkewSec',
+  'clockToleranceSec',
   'rateLimit',
   'maxBodyBytes',
   'realm',
@@ -132,6 +137,8 @@ export function resolveConfig(input: unknown): ResolvedConfig {
 function resolveValidConfig(input: unknown): ResolvedConfig {
   if (!isObject(input)) fail('configuration', 'must be an object')
   for (const key of Object.keys(input)) {
+    const renamed = RENAMED_OPTIONS.get(key)
+    if (renamed !== undefined) fail(key, `is now named ${renamed}`)
     if (!TOP_LEVEL_KEYS.has(key)) fail(key, 'is not a known option')
   }
   const defaults: ResolvedDefaults = {
@@ -208,7 +215,7 @@ function resolveValidConfig(input: unknown): ResolvedConfig {
     accessTokenLifetimeSec: defaults.accessTokenLifetimeSec,
     signing: (signing as ResolvedConfig['signing'] | undefined) ?? {},
     assertionMaxLifetimeSec: positiveInt(input.assertionMaxLifetimeSec, 'assertionMaxLifetimeSec', 3600),
-    clockSkewSec: nonNegativeInt(input.clockSkewSec, 'clockSkewSec', 30),
+    clockToleranceSec: nonNegativeInt(input.clockToleranceSec, 'clockToleranceSec', 30),
     rateLimit,
     maxBodyBytes: positiveInt(input.maxBodyBytes, 'maxBodyBytes', 65_536),
     realm: validateRealm(input.realm),

@@ -152,7 +152,7 @@ export class ServerCore {
       tokenEndpoint: locations.tokenEndpoint,
       realm: config.realm,
       assertionMaxLifetimeSec: config.assertionMaxLifetimeSec,
-      clockSkewSec: config.clockSkewSec,
+      clockToleranceSec: config.clockToleranceSec,
     })
     const defaultAudience = config.defaultAudience ?? issuer
     const defaultResource = config.resources.find((r) => r.resource === defaultAudience)

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { clientSecretJwt, JWT_BEARER_ASSERTION_TYPE, privateKeyJwt } from '@oauth-m2m/core'
+import type { AuthorizationServerConfig } from '@oauth-m2m/server'
 import {
   type CryptoKey,
   exportJWK,
@@ -43,7 +44,10 @@ async function serveJwks(keys: object[]): Promise<{ uri: string; hits: () => num
   return { uri: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`, hits: () => hits }
 }
 
-async function assertionServer(extraClients: object[] = []) {
+async function assertionServer(
+  extraClients: object[] = [],
+  options: Partial<AuthorizationServerConfig> = {},
+) {
   const ecJwk = { ...(await exportJWK(ecKeys.publicKey)), kid: 'ec-1' }
   const rsaJwk = { ...(await exportJWK(rsaKeys.publicKey)), kid: 'rsa-1' }
   const { url } = await startServer({
@@ -70,6 +74,7 @@ async function assertionServer(extraClients: object[] = []) {
       { client_id: 'basic-client', client_secret: 'basic-secret', scope: 'read' },
       ...extraClients,
     ] as never,
+    ...options,
   })
   return { url, token: `${url}/token` }
 }
@@ -242,6 +247,19 @@ describe('client_secret_jwt and private_key_jwt (RFC 7523 §3)', () => {
     )
     const answer = expectOAuthError(await postForm(token, form), 401, 'invalid_client')
     expect(answer.json.error_description).toContain('expired')
+  })
+
+  it('accepts nbf and iat ahead of its clock within clockToleranceSec (default 30), not beyond', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const ahead = (token: string) =>
+      claims('pk-client', token, { nbf: now + 20, iat: now + 20, exp: now + 80 })
+    const lenient = await assertionServer()
+    expect((await postForm(lenient.token, assertionForm(await signEs256(ahead(lenient.token))))).status).toBe(
+      200,
+    )
+    const strict = await assertionServer([], { clockToleranceSec: 5 })
+    const answer = await postForm(strict.token, assertionForm(await signEs256(ahead(strict.token))))
+    expect(expectOAuthError(answer, 401, 'invalid_client').json.error_description).toContain('nbf')
   })
 
   it('refuses an assertion that expires too far ahead', async () => {

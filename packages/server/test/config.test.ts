@@ -107,6 +107,16 @@ describe('configuration validation', () => {
     expect(message).toContain(field)
   })
 
+  it('refuses the former name clockSkewSec, naming clockToleranceSec', async () => {
+    const message = await refusal({ clients: [], clockSkewSec: 5 })
+    expect(message).toContain('clockSkewSec')
+    expect(message).toContain('clockToleranceSec')
+  })
+
+  it('refuses a negative clockToleranceSec', async () => {
+    expect(await refusal({ clients: [], clockToleranceSec: -1 })).toContain('clockToleranceSec')
+  })
+
   it('never puts a secret into the message', async () => {
     const message = await refusal({
       clients: [{ client_id: 'b', client_secret: 'top-secret-value', scope: 'a\nb' }],
