@@ -2,11 +2,13 @@
  * The client's telemetry behind one small object, so that the token lifecycle reads without
  * publish blocks. Each method checks its channel's `hasSubscribers` before it builds a payload:
  * with no subscriber an event costs a call and a property read, no allocation, which keeps a
- * cached `getToken` as cheap as a map lookup.
+ * cached `getToken` as cheap as a map lookup. Errors are published as plain data
+ * (`summarizeError`), never as the live object.
  *
  * @module client-events
  */
 
+import { summarizeError } from '@oauth-m2m/core/internal'
 import { channels } from './diagnostics.js'
 import type { TokenSchedule } from './token-lifecycle.js'
 import type { TokenRequestKey } from './token-request-key.js'
@@ -34,11 +36,13 @@ export const clientEvents = {
   },
   /** A background refresh failed; the next one is not tried before `retryAt`. */
   refreshFailed(key: string, error: Error, retryAt: number): void {
-    if (channels.refreshFailed.hasSubscribers) channels.refreshFailed.publish({ key, error, retryAt })
+    if (channels.refreshFailed.hasSubscribers)
+      channels.refreshFailed.publish({ key, error: summarizeError(error), retryAt })
   },
   /** The shared store failed and was bypassed. */
   storeError(key: string, operation: 'get' | 'set' | 'delete', error: unknown): void {
-    if (channels.storeError.hasSubscribers) channels.storeError.publish({ key, operation, error })
+    if (channels.storeError.hasSubscribers)
+      channels.storeError.publish({ key, operation, error: summarizeError(error) })
   },
   /** The server asked for a pause: the key is held back until `until`. */
   backoff(key: string, until: number, status: number): void {
@@ -53,7 +57,8 @@ export const clientEvents = {
   },
   /** An attempt failed and the next one follows after `delayMs`. */
   fetchRetry(key: string, attempt: number, delayMs: number, error: Error): void {
-    if (channels.fetchRetry.hasSubscribers) channels.fetchRetry.publish({ key, attempt, delayMs, error })
+    if (channels.fetchRetry.hasSubscribers)
+      channels.fetchRetry.publish({ key, attempt, delayMs, error: summarizeError(error) })
   },
   /** A token request succeeded. */
   fetchEnd(key: string, attempts: number, durationMs: number, token: TokenSet): void {
@@ -63,6 +68,7 @@ export const clientEvents = {
   },
   /** A token request failed for good. */
   fetchError(key: string, attempts: number, durationMs: number, error: unknown): void {
-    if (channels.fetchError.hasSubscribers) channels.fetchError.publish({ key, attempts, durationMs, error })
+    if (channels.fetchError.hasSubscribers)
+      channels.fetchError.publish({ key, attempts, durationMs, error: summarizeError(error) })
   },
 }

@@ -1,13 +1,15 @@
 /**
- * `node:diagnostics_channel` channels the client publishes on. Payloads are plain objects that
- * name the cache key, never a secret, an assertion or a token; errors in them are oauth-m2m
- * errors (or a store's own error), whose messages hold no credential either.
+ * `node:diagnostics_channel` channels the client publishes on, named `oauth-m2m:client:<event>`.
+ * Payloads are plain data that name the cache key, never a secret, an assertion or a token; an
+ * error is described by an {@link ErrorSummary} (its name, code and message), never passed as the
+ * live object, which might carry a secret in a property or a cause.
  *
  * Subscribe with `diagnostics_channel.subscribe(CLIENT_CHANNELS.fetchEnd, (msg) => …)`.
  *
  * @module diagnostics
  */
 import diagnostics_channel from 'node:diagnostics_channel'
+import type { ErrorSummary } from '@oauth-m2m/core'
 
 /** Names of every channel, by event. */
 export const CLIENT_CHANNELS = {
@@ -64,7 +66,8 @@ export interface FetchRetryMessage extends KeyMessage {
   attempt: number
   /** Wait before the next attempt, in ms. */
   delayMs: number
-  error: Error
+  /** Why the attempt failed. */
+  error: ErrorSummary
 }
 
 /** Payload of `oauth-m2m:client:fetch:end`. */
@@ -81,9 +84,12 @@ export interface FetchEndMessage extends KeyMessage {
 
 /** Payload of `oauth-m2m:client:fetch:error`. */
 export interface FetchErrorMessage extends KeyMessage {
+  /** Attempts made, from 1 (discovery included). */
   attempts: number
+  /** Time from start to failure, in ms. */
   durationMs: number
-  error: Error
+  /** The error the caller got. */
+  error: ErrorSummary
 }
 
 /** Payload of `oauth-m2m:client:refresh:scheduled`. */
@@ -96,7 +102,8 @@ export interface RefreshScheduledMessage extends KeyMessage {
 
 /** Payload of `oauth-m2m:client:refresh:failed`. */
 export interface RefreshFailedMessage extends KeyMessage {
-  error: Error
+  /** Why the refresh failed. */
+  error: ErrorSummary
   /** Earliest next background attempt, epoch ms. */
   retryAt: number
 }
@@ -104,7 +111,8 @@ export interface RefreshFailedMessage extends KeyMessage {
 /** Payload of `oauth-m2m:client:store:error`. */
 export interface StoreErrorMessage extends KeyMessage {
   operation: 'get' | 'set' | 'delete'
-  error: unknown
+  /** What the store threw (or `StoreTimeoutError`, or a `TypeError` for a value that is not a TokenSet). */
+  error: ErrorSummary
 }
 
 /** Payload of `oauth-m2m:client:backoff`. */

@@ -15,6 +15,7 @@ export {
   clientSecretJwt,
   clientSecretPost,
   DiscoveryError,
+  type ErrorSummary,
   HttpError,
   NetworkError,
   OAuthM2MError,

@@ -259,6 +259,25 @@ describe('no secret, assertion or token in errors or diagnostics', () => {
     await client.close()
   })
 
+  it('publishes plain data only: no live error (or any class instance) in any payload', () => {
+    const isPlain = (value: unknown): boolean => {
+      if (typeof value !== 'object' || value === null) return typeof value !== 'function'
+      const proto = Object.getPrototypeOf(value)
+      if (proto !== Object.prototype && proto !== Array.prototype) return false
+      return Object.values(value).every(isPlain)
+    }
+    expect(payloads.length).toBeGreaterThan(0)
+    for (const payload of payloads) expect(isPlain(payload), inspect(payload)).toBe(true)
+    const described = payloads.flatMap((p) =>
+      'error' in (p as object) ? [(p as { error: unknown }).error] : [],
+    )
+    expect(described.length).toBeGreaterThan(0)
+    for (const error of described) {
+      expect(Object.keys(error as object).sort()).toEqual(['code', 'message', 'name'])
+    }
+    expect(isPlain({ error: new Error('x') })).toBe(false)
+  })
+
   it('has gathered errors and payloads from every channel that fired, with none leaking', () => {
     expect(errors.length).toBe(strategies.length * behaviours.length * 3)
     expect(leaks.length).toBeGreaterThan(20)
