@@ -231,16 +231,18 @@ export async function createAuthorizationServer(
 ): Promise<AuthorizationServer> {
   const resolved = resolveConfig(config)
   const hasher = new SecretHasher()
+  const now = resolved.now
   const keys = await SigningKeySet.create({
     ...(resolved.signing.alg ? { alg: resolved.signing.alg } : {}),
     ...(resolved.signing.keys ? { keys: resolved.signing.keys } : {}),
+    now,
   })
   return new NodeAuthorizationServer({
     config: resolved,
     registry: new ClientRegistry(resolved.clients, { hasher, jwksUriTimeoutMs: resolved.jwksUriTimeoutMs }),
     hasher,
-    limiter: resolved.rateLimit ? new FailedAuthLimiter(resolved.rateLimit) : undefined,
-    store: resolved.store ?? new MemoryServerStore(),
+    limiter: resolved.rateLimit ? new FailedAuthLimiter({ ...resolved.rateLimit, now }) : undefined,
+    store: resolved.store ?? new MemoryServerStore({ now }),
     keys,
   })
 }

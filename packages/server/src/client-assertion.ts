@@ -26,6 +26,8 @@ export interface AssertionPolicy {
   maxLifetimeSec: number
   /** Clock tolerance, in seconds. */
   clockToleranceSec: number
+  /** The server's clock, epoch ms: `exp`, `nbf` and `iat` are checked against it. */
+  now: () => number
   /** Where used `jti`s are remembered. */
   store: ServerStore
 }
@@ -72,6 +74,7 @@ async function verifySignatureAndClaims(
     audience: policy.audiences,
     requiredClaims: ['exp', 'jti'],
     clockTolerance: policy.clockToleranceSec,
+    currentDate: new Date(policy.now()),
   }
   if (client.assertionKeys) return (await jwtVerify(assertion, client.assertionKeys, options)).payload
   let lastError: unknown = new joseErrors.JWSSignatureVerificationFailed()
@@ -100,7 +103,7 @@ export async function verifyClientAssertion(
     return describe(error)
   }
   const expiresAtMs = (payload.exp as number) * 1000
-  if (expiresAtMs - Date.now() > (policy.maxLifetimeSec + policy.clockToleranceSec) * 1000) {
+  if (expiresAtMs - policy.now() > (policy.maxLifetimeSec + policy.clockToleranceSec) * 1000) {
     return 'the client assertion expires too far in the future'
   }
   if (typeof payload.jti !== 'string' || payload.jti === '')

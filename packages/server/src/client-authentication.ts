@@ -34,6 +34,8 @@ export interface ClientAuthenticatorOptions {
   realm: string
   assertionMaxLifetimeSec: number
   clockToleranceSec: number
+  /** The server's clock, epoch ms. */
+  now: () => number
 }
 
 /** Authenticates the client of a request to a form endpoint. */
@@ -185,6 +187,7 @@ export class ClientAuthenticator {
       audiences: [...new Set([o.issuer, o.tokenEndpoint, endpointUrl])],
       maxLifetimeSec: o.assertionMaxLifetimeSec,
       clockToleranceSec: o.clockToleranceSec,
+      now: o.now,
       store: o.store,
     }
     const failure = await verifyClientAssertion(assertion, client, policy)

@@ -105,8 +105,19 @@ export interface AuthorizationServerConfig {
   headersTimeoutMs?: number
   /** How long an idle keep-alive connection stays open after an answer, in milliseconds. Default 5000. */
   keepAliveTimeoutMs?: number
-  /** Where opaque tokens, revocations and used assertion ids are kept. Default: in memory. */
+  /**
+   * Where opaque tokens, revocations and used assertion ids are kept. Default: a
+   * `MemoryServerStore` reading the server's `now`. A store given here keeps its own clock:
+   * give a `MemoryServerStore` the same `now`.
+   */
   store?: ServerStore
+  /**
+   * The server's clock, in epoch milliseconds: read for `iat`/`exp` of issued tokens, client
+   * assertion checks, opaque token expiry, revocation bookkeeping, rate-limit windows and signing-key
+   * retention. For tests that move time without fake timers; not settable from the JSON config
+   * file. Default `Date.now`.
+   */
+  now?: () => number
   /**
    * Called with an unexpected internal error (which the caller sees as a 500). Default: writes the
    * error's name and message to stderr. Never given request data.

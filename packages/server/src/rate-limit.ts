@@ -10,6 +10,7 @@
  * @module rate-limit
  */
 import { LRUCache } from 'lru-cache'
+import { lruClock } from './lru-clock.js'
 
 interface FailureWindow {
   failures: number
@@ -30,6 +31,8 @@ export interface FailedAuthLimiterOptions {
    * id). Default 10 000.
    */
   maxTrackedIds?: number
+  /** The clock windows are counted on, epoch ms. Default `Date.now`. */
+  now?: () => number
 }
 
 /** How often, at most, the lock table is swept for expired locks when it looks full. */
@@ -53,12 +56,12 @@ class FailureCounter {
   readonly #maxLocks: number
   #nextPurgeAtMs = 0
 
-  constructor(maxFailures: number, windowMs: number, maxTracked: number) {
+  constructor(maxFailures: number, windowMs: number, maxTracked: number, now: () => number) {
     this.#maxFailures = maxFailures
     this.#windowMs = windowMs
     this.#maxLocks = maxTracked
-    this.#windows = new LRUCache({ max: maxTracked, ttl: windowMs })
-    this.#locks = new LRUCache({ max: maxTracked, ttl: windowMs })
+    this.#windows = new LRUCache({ max: maxTracked, ttl: windowMs, ...lruClock(now) })
+    this.#locks = new LRUCache({ max: maxTracked, ttl: windowMs, ...lruClock(now) })
   }
 
   retryAfterSec(key: string, nowMs: number): number {
@@ -110,15 +113,23 @@ function secondsUntil(endsAtMs: number, nowMs: number): number {
 export class FailedAuthLimiter {
   readonly #perSource: FailureCounter
   readonly #perClient: FailureCounter
+  readonly #now: () => number
 
   constructor(options: FailedAuthLimiterOptions) {
     const maxTracked = options.maxTrackedIds ?? 10_000
-    this.#perSource = new FailureCounter(options.maxFailures, options.windowMs, maxTracked)
-    this.#perClient = new FailureCounter(options.maxFailuresPerClient, options.windowMs, maxTracked)
+    this.#now = options.now ?? Date.now
+    this.#perSource = new FailureCounter(options.maxFailures, options.windowMs, maxTracked, this.#now)
+    this.#perClient = new FailureCounter(
+      options.maxFailuresPerClient,
+      options.windowMs,
+      maxTracked,
+      this.#now,
+    )
   }
 
   /** Seconds until `clientId` may try again from `source`, or 0 when it is not blocked. */
-  retryAfterSec(clientId: string, source: string, nowMs = Date.now()): number {
+  retryAfterSec(clientId: string, source: string): number {
+    const nowMs = this.#now()
     return Math.max(
       this.#perSource.retryAfterSec(pairKey(clientId, source), nowMs),
       this.#perClient.retryAfterSec(clientId, nowMs),
@@ -126,7 +137,8 @@ export class FailedAuthLimiter {
   }
 
   /** Counts one failed authentication for `clientId` from `source`. */
-  recordFailure(clientId: string, source: string, nowMs = Date.now()): void {
+  recordFailure(clientId: string, source: string): void {
+    const nowMs = this.#now()
     this.#perSource.recordFailure(pairKey(clientId, source), nowMs)
     this.#perClient.recordFailure(clientId, nowMs)
   }

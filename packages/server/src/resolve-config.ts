@@ -42,6 +42,7 @@ export interface ResolvedConfig {
   keepAliveTimeoutMs: number
   store: ServerStore | undefined
   onInternalError: (error: unknown) => void
+  now: () => number
 }
 
 /** Options renamed since an earlier version: the old name is refused with a message naming the new one. */
@@ -68,6 +69,7 @@ const TOP_LEVEL_KEYS: ReadonlySet<string> = new Set<keyof AuthorizationServerCon
   'keepAliveTimeoutMs',
   'store',
   'onInternalError',
+  'now',
   '$schema',
 ])
 
@@ -206,6 +208,9 @@ function resolveValidConfig(input: unknown): ResolvedConfig {
   if (input.onInternalError !== undefined && typeof input.onInternalError !== 'function') {
     fail('onInternalError', 'must be a function')
   }
+  if (input.now !== undefined && typeof input.now !== 'function') {
+    fail('now', 'must be a function returning epoch milliseconds')
+  }
   return {
     issuer: validateIssuer(input.issuer, 'issuer'),
     clients,
@@ -226,5 +231,6 @@ function resolveValidConfig(input: unknown): ResolvedConfig {
     store: input.store as ServerStore | undefined,
     onInternalError:
       (input.onInternalError as ((error: unknown) => void) | undefined) ?? writeInternalErrorToStderr,
+    now: (input.now as (() => number) | undefined) ?? Date.now,
   }
 }

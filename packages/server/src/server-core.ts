@@ -153,6 +153,7 @@ export class ServerCore {
       realm: config.realm,
       assertionMaxLifetimeSec: config.assertionMaxLifetimeSec,
       clockToleranceSec: config.clockToleranceSec,
+      now: config.now,
     })
     const defaultAudience = config.defaultAudience ?? issuer
     const defaultResource = config.resources.find((r) => r.resource === defaultAudience)
@@ -169,9 +170,9 @@ export class ServerCore {
       url: locations.tokenEndpoint,
       authenticator,
       resources,
-      issuer: new AccessTokenIssuer(issuer, keys, store),
+      issuer: new AccessTokenIssuer(issuer, keys, store, config.now),
     })
-    const lookup = new TokenLookup(issuer, keys, store)
+    const lookup = new TokenLookup(issuer, keys, store, config.now)
     const introspection = new IntrospectionEndpoint(locations.introspectionEndpoint, authenticator, lookup)
     const revocation = new RevocationEndpoint(locations.revocationEndpoint, authenticator, lookup)
     const onError = config.onInternalError
@@ -223,7 +224,7 @@ export class ServerCore {
   }
 
   #jwks(): string {
-    const now = Date.now()
+    const now = this.#state.config.now()
     // Retired keys drop out of the set as time passes, so the cached document also ages out.
     if (this.#jwksBody === undefined || now - this.#jwksBuiltAtMs > JWKS_REFRESH_MS) {
       this.#jwksBody = JSON.stringify(this.#state.keys.publicJwks(now))

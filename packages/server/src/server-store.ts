@@ -6,6 +6,7 @@
  * @module server-store
  */
 import { LRUCache } from 'lru-cache'
+import { lruClock } from './lru-clock.js'
 
 /** What the server remembers about an opaque access token; also the introspection answer. */
 export interface StoredTokenClaims {
@@ -51,10 +52,11 @@ export interface MemoryServerStoreOptions {
   maxRevokedJtis?: number
   /** Most used assertion `jti`s kept. Default 100 000. */
   maxAssertionJtis?: number
-}
-
-function ttlFrom(expiresAtMs: number): number {
-  return Math.max(1, Math.ceil(expiresAtMs - Date.now()))
+  /**
+   * The clock entries expire on, epoch ms. Default `Date.now`. Give it the server's `now` when
+   * the server is configured with one.
+   */
+  now?: () => number
 }
 
 /** The default {@link ServerStore}: bounded LRU caches in this process, each entry with its own TTL. */
@@ -62,15 +64,23 @@ export class MemoryServerStore implements ServerStore {
   readonly #opaque: LRUCache<string, StoredTokenClaims>
   readonly #revoked: LRUCache<string, true>
   readonly #assertions: LRUCache<string, true>
+  readonly #now: () => number
 
   constructor(options: MemoryServerStoreOptions = {}) {
-    this.#opaque = new LRUCache({ max: options.maxOpaqueTokens ?? 100_000, ttlAutopurge: false })
-    this.#revoked = new LRUCache({ max: options.maxRevokedJtis ?? 100_000 })
-    this.#assertions = new LRUCache({ max: options.maxAssertionJtis ?? 100_000 })
+    this.#now = options.now ?? Date.now
+    const clock = lruClock(this.#now)
+    this.#opaque = new LRUCache({ max: options.maxOpaqueTokens ?? 100_000, ttlAutopurge: false, ...clock })
+    this.#revoked = new LRUCache({ max: options.maxRevokedJtis ?? 100_000, ...clock })
+    this.#assertions = new LRUCache({ max: options.maxAssertionJtis ?? 100_000, ...clock })
+  }
+
+  /** Milliseconds from now until `expiresAtMs`, at least 1 (lru-cache reads a TTL of 0 as none). */
+  #ttlUntil(expiresAtMs: number): number {
+    return Math.max(1, Math.ceil(expiresAtMs - this.#now()))
   }
 
   async saveOpaqueToken(tokenHash: string, claims: StoredTokenClaims, expiresAtMs: number): Promise<void> {
-    this.#opaque.set(tokenHash, claims, { ttl: ttlFrom(expiresAtMs) })
+    this.#opaque.set(tokenHash, claims, { ttl: this.#ttlUntil(expiresAtMs) })
   }
 
   async findOpaqueToken(tokenHash: string): Promise<StoredTokenClaims | undefined> {
@@ -82,7 +92,7 @@ export class MemoryServerStore implements ServerStore {
   }
 
   async revokeJti(jti: string, expiresAtMs: number): Promise<void> {
-    this.#revoked.set(jti, true, { ttl: ttlFrom(expiresAtMs) })
+    this.#revoked.set(jti, true, { ttl: this.#ttlUntil(expiresAtMs) })
   }
 
   async isJtiRevoked(jti: string): Promise<boolean> {
@@ -93,7 +103,7 @@ export class MemoryServerStore implements ServerStore {
     // JSON keeps the pair unambiguous whatever characters the ids hold.
     const key = JSON.stringify([clientId, jti])
     if (this.#assertions.has(key)) return false
-    this.#assertions.set(key, true, { ttl: ttlFrom(expiresAtMs) })
+    this.#assertions.set(key, true, { ttl: this.#ttlUntil(expiresAtMs) })
     return true
   }
 }

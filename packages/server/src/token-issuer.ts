@@ -16,16 +16,19 @@ export class AccessTokenIssuer {
   readonly #issuer: string
   readonly #keys: SigningKeySet
   readonly #store: ServerStore
+  readonly #now: () => number
 
-  constructor(issuer: string, keys: SigningKeySet, store: ServerStore) {
+  /** @param now The server's clock, epoch ms: `iat` and `exp` count from it. */
+  constructor(issuer: string, keys: SigningKeySet, store: ServerStore, now: () => number) {
     this.#issuer = issuer
     this.#keys = keys
     this.#store = store
+    this.#now = now
   }
 
   /** A new access token for `client` with `scope`, for `target`. Synchronous for JWTs. */
   issue(client: RegisteredClient, scope: string, target: TokenTarget): string | Promise<string> {
-    const iat = Math.floor(Date.now() / 1000)
+    const iat = Math.floor(this.#now() / 1000)
     const claims: StoredTokenClaims = {
       iss: this.#issuer,
       sub: client.id,

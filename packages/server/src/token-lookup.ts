@@ -38,16 +38,19 @@ export class TokenLookup {
   readonly #issuer: string
   readonly #keys: SigningKeySet
   readonly #store: ServerStore
+  readonly #now: () => number
 
-  constructor(issuer: string, keys: SigningKeySet, store: ServerStore) {
+  /** @param now The server's clock, epoch ms: a token is live until its `exp` by it. */
+  constructor(issuer: string, keys: SigningKeySet, store: ServerStore, now: () => number) {
     this.#issuer = issuer
     this.#keys = keys
     this.#store = store
+    this.#now = now
   }
 
   /** The live token `token` is, or `undefined` for anything else (garbage included). */
-  async find(token: string, nowMs = Date.now()): Promise<LiveToken | undefined> {
-    const nowSec = nowMs / 1000
+  async find(token: string): Promise<LiveToken | undefined> {
+    const nowSec = this.#now() / 1000
     if (looksOpaque(token)) {
       const hash = opaqueTokenHash(token)
       const claims = await this.#store.findOpaqueToken(hash)

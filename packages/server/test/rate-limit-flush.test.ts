@@ -55,22 +55,23 @@ describe('rate limiter under a flood of other ids', () => {
   })
 
   it('frees lock slots as locks expire, and counts normally again', () => {
+    let nowMs = Date.now()
     const limiter = new FailedAuthLimiter({
       maxFailures: 3,
       maxFailuresPerClient: 1_000_000,
       windowMs: 40,
       maxTrackedIds: 2,
+      now: () => nowMs,
     })
     for (const id of ['a', 'b']) for (let i = 0; i < 3; i++) limiter.recordFailure(id, 's')
     expect(limiter.retryAfterSec('a', 's')).toBeGreaterThan(0)
-    return new Promise<void>((resolve) => {
-      setTimeout(() => {
-        expect(limiter.retryAfterSec('a', 's')).toBe(0)
-        // Room again: one failure no longer locks.
-        limiter.recordFailure('c', 's')
-        expect(limiter.retryAfterSec('c', 's')).toBe(0)
-        resolve()
-      }, 80)
-    })
+    // Full of live locks: a newcomer's first failure locks it.
+    limiter.recordFailure('early', 's')
+    expect(limiter.retryAfterSec('early', 's')).toBeGreaterThan(0)
+    nowMs += 2000
+    expect(limiter.retryAfterSec('a', 's')).toBe(0)
+    // Room again: one failure no longer locks.
+    limiter.recordFailure('c', 's')
+    expect(limiter.retryAfterSec('c', 's')).toBe(0)
   })
 })

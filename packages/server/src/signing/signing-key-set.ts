@@ -32,6 +32,8 @@ export interface SigningKeySetOptions {
    * milliseconds, to cover verifiers whose clocks run behind. Default 60 000.
    */
   retentionMarginMs?: number
+  /** The clock that retention is counted on, epoch ms. Default `Date.now`. */
+  now?: () => number
 }
 
 /** JWK members that hold private or symmetric key material and must never be published. */
@@ -63,6 +65,7 @@ export class SigningKeySet {
   /** Algorithm of the keys rotations generate: the current key's, or the last one asked for. */
   #rotationAlg: SigningAlg
   readonly #retentionMarginMs: number
+  readonly #now: () => number
   /** The current key first, then published older keys, newest first. */
   #entries: KeyEntry[]
   /** Published, not yet signing: the key the next {@link SigningKeySet.rotate} makes current. */
@@ -71,11 +74,13 @@ export class SigningKeySet {
   private constructor(
     defaultAlg: SigningAlg,
     retentionMarginMs: number,
+    now: () => number,
     entries: KeyEntry[],
     next: SigningKey,
   ) {
     this.#rotationAlg = defaultAlg
     this.#retentionMarginMs = retentionMarginMs
+    this.#now = now
     this.#entries = entries
     this.#next = next
   }
@@ -112,7 +117,14 @@ export class SigningKeySet {
     }
     // Rotation keeps the algorithm of the current key unless one was asked for.
     const rotationAlg = options.alg ?? (entries[0] as KeyEntry).key.alg
-    return new SigningKeySet(rotationAlg, retentionMarginMs, entries, await generateSigningKey(rotationAlg))
+    const now = options.now ?? Date.now
+    return new SigningKeySet(
+      rotationAlg,
+      retentionMarginMs,
+      now,
+      entries,
+      await generateSigningKey(rotationAlg),
+    )
   }
 
   /** The key that signs new tokens. */
@@ -142,7 +154,7 @@ export class SigningKeySet {
     const key = this.#next.alg === alg ? this.#next : await generateSigningKey(alg)
     this.#rotationAlg = alg
     this.#next = await generateSigningKey(alg)
-    const nowMs = Date.now()
+    const nowMs = this.#now()
     const previous = this.#entries[0] as KeyEntry
     if (!previous.pinned) previous.retiredAtMs = nowMs
     this.#entries = [newEntry(key, false), ...this.#entries]
@@ -187,9 +199,9 @@ export class SigningKeySet {
    * each key with `kid`, `use: 'sig'` and `alg`. Replaced keys whose retention has ended are
    * dropped first.
    *
-   * @param nowMs The current time in epoch ms. Default `Date.now()`.
+   * @param nowMs The current time in epoch ms. Default: the set's `now`.
    */
-  publicJwks(nowMs: number = Date.now()): { keys: JWK[] } {
+  publicJwks(nowMs: number = this.#now()): { keys: JWK[] } {
     this.#prune(nowMs)
     return { keys: [...this.#entries, { key: this.#next }].map((entry) => publicOnly(entry.key.publicJwk)) }
   }
@@ -198,9 +210,9 @@ export class SigningKeySet {
    * The key with this `kid` that may have signed a token: the current key or a replaced one still
    * retained; `undefined` otherwise (also for the next key, which has signed nothing yet).
    *
-   * @param nowMs The current time in epoch ms. Default `Date.now()`.
+   * @param nowMs The current time in epoch ms. Default: the set's `now`.
    */
-  find(kid: string, nowMs: number = Date.now()): SigningKey | undefined {
+  find(kid: string, nowMs: number = this.#now()): SigningKey | undefined {
     const current = this.#entries[0] as KeyEntry
     if (current.key.kid === kid) return current.key
     this.#prune(nowMs)
