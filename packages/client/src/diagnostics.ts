@@ -51,10 +51,13 @@ export interface CacheMessage extends KeyMessage {
 
 /** Payload of `oauth-m2m:client:fetch:start`. */
 export interface FetchStartMessage extends KeyMessage {
+  /** The client's `client_id`. */
   clientId: string
   /** The token endpoint, or the issuer when it is still to be discovered. */
   server: string
+  /** Scopes requested, sorted. */
   scopes: readonly string[]
+  /** Resource indicators requested, sorted. */
   resources: readonly string[]
   /** `true` when no caller waits for it (a refresh of a stale token). */
   background: boolean

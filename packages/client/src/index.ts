@@ -19,6 +19,7 @@ export {
   HttpError,
   NetworkError,
   OAuthM2MError,
+  type OAuthM2MErrorCode,
   OAuthResponseError,
   privateKeyJwt,
   TimeoutError,

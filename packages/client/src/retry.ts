@@ -23,11 +23,15 @@ export interface RetryOptions {
 
 /** The retry policy with every default applied. */
 export interface RetryPolicy {
+  /** Retries after the first attempt. */
   retries: number
+  /** Backoff ceiling before the first retry, in ms. */
   minDelayMs: number
+  /** Largest backoff ceiling, in ms. */
   maxDelayMs: number
   /** The longest `Retry-After` honoured, from `maxRetryAfterSec`, whether retrying is on or not. */
   maxRetryAfterMs: number
+  /** Total time for all attempts and waits, in ms. */
   deadlineMs: number
 }
 

@@ -418,7 +418,7 @@ describe('answers that are refused', () => {
 
 describe('the token lifetime when expires_in is absent', () => {
   it('is the JWT exp when the access token is a JWT', async () => {
-    const clock = Date.now()
+    const clock = 1_700_000_000_000
     const exp = Math.floor(clock / 1000) + 900
     const jwt = await new SignJWT({})
       .setProtectedHeader({ alg: 'HS256' })
@@ -430,13 +430,17 @@ describe('the token lifetime when expires_in is absent', () => {
     await expect(client.getToken()).resolves.toMatchObject({ expiresAt: exp * 1000 })
   })
 
-  it('refuses a JWT that has already expired', async () => {
-    const exp = Math.floor(Date.now() / 1000) - 10
+  it('refuses a JWT that has already expired by the client clock', async () => {
+    // Valid by the wall clock, expired by the `now` the client is given: the client reads its own.
+    const clock = Date.now() + 3_600_000
+    const exp = Math.floor(clock / 1000) - 10
     const jwt = await new SignJWT({})
       .setProtectedHeader({ alg: 'HS256' })
       .setExpirationTime(exp)
       .sign(new Uint8Array(32))
-    const { client } = setup(() => HttpResponse.json({ access_token: jwt, token_type: 'Bearer' }))
+    const { client } = setup(() => HttpResponse.json({ access_token: jwt, token_type: 'Bearer' }), {
+      now: () => clock,
+    })
     await expect(client.getToken()).rejects.toThrow(/already expired/)
   })
 
