@@ -74,8 +74,8 @@ async function middlewareHandler(): Promise<{
   const { access_token: token } = (await response.body.json()) as { access_token: string }
   const verifier = createVerifier({ issuer, audience: RESOURCE })
   // The first verification fetches discovery and JWKS and fills the verified-token cache.
-  await verifier.verify(token, { scopes: [SCOPE] })
-  const auth = bearerAuth({ verifier, scopes: [SCOPE], realm: 'bench' })
+  await verifier.verify(token, { requiredScopes: [SCOPE] })
+  const auth = bearerAuth({ verifier, requiredScopes: [SCOPE], realm: 'bench' })
   return { token, handler: (req, res) => void auth(req, res, () => answer(res)) }
 }
 

@@ -17,7 +17,9 @@ it('gives a real-port server whose client credentials and minted tokens work wit
   const verifier = createVerifier({ issuer: as.issuer, audience: as.audience })
   const client = createTokenClient({ ...as.createClient('keyed') })
   try {
-    const fromClient = await verifier.verify((await client.getToken()).accessToken, { scopes: ['read'] })
+    const fromClient = await verifier.verify((await client.getToken()).accessToken, {
+      requiredScopes: ['read'],
+    })
     expect(fromClient).toMatchObject({ clientId: 'keyed', scopes: ['read'], source: 'jwt' })
 
     const minted = await verifier.verify(await as.mintToken({ scope: 'write' }))

@@ -66,7 +66,7 @@ export async function connect(env: NodeJS.ProcessEnv = process.env): Promise<Dep
   })
   const { url: issuer } = await authorizationServer.listen({ port: 0, host: '127.0.0.1' })
   const verifier = createVerifier({ issuer, audience: api.url })
-  const auth = bearerAuth({ verifier, scopes: ['reports:write'] })
+  const auth = bearerAuth({ verifier, requiredScopes: ['reports:write'] })
   api.setHandler((req, res) =>
     auth(req, res, () => {
       const caller = (req as AuthenticatedRequest).auth.clientId

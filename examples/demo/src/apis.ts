@@ -51,7 +51,7 @@ function serveRoutes(
       sendJson(res, 404, { error: 'not_found' })
       return
     }
-    auth.authenticate(req, res, { scopes: [route.scope] }).then(
+    auth.authenticate(req, res, { requiredScopes: [route.scope] }).then(
       (principal) => {
         if (principal === undefined) return // refused with 401/403/503 by the middleware
         const jwtHeader = bearerJwtHeader(req.headers.authorization)

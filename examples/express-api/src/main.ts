@@ -18,8 +18,8 @@ import { type CallResults, callApi, startAuthorizationServer } from './local-set
 export function createApp(verifier: Verifier): Express {
   const app = express()
   // One middleware per scope set, created once: options are checked at start, not per request.
-  const canRead = bearerAuth({ verifier, realm: 'inventory', scopes: ['inventory:read'] })
-  const canWrite = bearerAuth({ verifier, realm: 'inventory', scopes: ['inventory:write'] })
+  const canRead = bearerAuth({ verifier, realm: 'inventory', requiredScopes: ['inventory:read'] })
+  const canWrite = bearerAuth({ verifier, realm: 'inventory', requiredScopes: ['inventory:write'] })
 
   app.get('/health', (_req, res) => {
     res.send('ok')

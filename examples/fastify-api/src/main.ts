@@ -20,11 +20,11 @@ export async function createApp(verifier: Verifier): Promise<FastifyInstance> {
   await app.register(bearerAuth, { verifier, realm: 'inventory' })
 
   app.get('/health', { config: { bearerAuth: false } }, () => 'ok')
-  app.get('/things', { config: { bearerAuth: { scopes: ['inventory:read'] } } }, (request) => ({
+  app.get('/things', { config: { bearerAuth: { requiredScopes: ['inventory:read'] } } }, (request) => ({
     things: ['bolt', 'nut'],
     caller: request.auth?.clientId,
   }))
-  app.post('/things', { config: { bearerAuth: { scopes: ['inventory:write'] } } }, (request, reply) =>
+  app.post('/things', { config: { bearerAuth: { requiredScopes: ['inventory:write'] } } }, (request, reply) =>
     reply.code(201).send({ created: true, by: request.auth?.clientId, scopes: request.auth?.scopes }),
   )
   return app

@@ -21,8 +21,8 @@ export function createApp(verifier: Verifier): Hono<BearerAuthEnv> {
   // BearerAuthEnv types c.get('auth') as the verified Principal.
   const app = new Hono<BearerAuthEnv>()
   // One middleware per scope set, created once: options are checked at start, not per request.
-  const canRead = bearerAuth({ verifier, realm: 'inventory', scopes: ['inventory:read'] })
-  const canWrite = bearerAuth({ verifier, realm: 'inventory', scopes: ['inventory:write'] })
+  const canRead = bearerAuth({ verifier, realm: 'inventory', requiredScopes: ['inventory:read'] })
+  const canWrite = bearerAuth({ verifier, realm: 'inventory', requiredScopes: ['inventory:write'] })
 
   app.get('/health', (c) => c.text('ok'))
   app.get('/things', canRead, (c) => c.json({ things: ['bolt', 'nut'], caller: c.get('auth').clientId }))

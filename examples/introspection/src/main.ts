@@ -40,7 +40,7 @@ export async function main(log: (line: string) => void = () => {}): Promise<Outc
     audience,
     introspection: { clientId: api.clientId, auth: clientSecretBasic(api.clientSecret), maxTtlMs: 30_000 },
   })
-  const auth = bearerAuth({ verifier, realm: 'billing', scopes: ['billing:charge'] })
+  const auth = bearerAuth({ verifier, realm: 'billing', requiredScopes: ['billing:charge'] })
   const server = createServer((req, res) =>
     auth(req, res, () => {
       const { clientId, scopes, source } = (req as AuthenticatedRequest).auth

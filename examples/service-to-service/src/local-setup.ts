@@ -78,7 +78,7 @@ export async function connect(env: NodeJS.ProcessEnv = process.env): Promise<Dep
   })
   const { url: issuer } = await authorizationServer.listen({ port: 0, host: '127.0.0.1' })
   const verifier = createVerifier({ issuer, audience: api.url })
-  const auth = bearerAuth({ verifier, scopes: ['inventory:read'] })
+  const auth = bearerAuth({ verifier, requiredScopes: ['inventory:read'] })
   api.setHandler((req, res) =>
     auth(req, res, () => json(res, { caller: (req as AuthenticatedRequest).auth.clientId })),
   )

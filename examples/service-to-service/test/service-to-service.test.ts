@@ -22,7 +22,7 @@ async function startDeployment(clientId: string, secret: string, scope: string) 
   })
   const { url: issuer, close } = await server.listen({ port: 0, host: '127.0.0.1' })
   const verifier = createVerifier({ issuer, audience: apiUrl })
-  const auth = bearerAuth({ verifier, scopes: [scope] })
+  const auth = bearerAuth({ verifier, requiredScopes: [scope] })
   return {
     issuer,
     apiUrl,

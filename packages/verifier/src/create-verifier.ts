@@ -16,7 +16,7 @@ import { Introspector } from './introspection.js'
 import { IssuerKeys } from './issuer-keys.js'
 import { IssuerMetadata } from './issuer-metadata.js'
 import { type JwtPolicy, verifyJwt } from './jwt-verification.js'
-import { hasScopes, requireScopes } from './scopes.js'
+import { hasScopes, renamedScopesOption, requireScopes } from './scopes.js'
 import { hashToken } from './token-hash.js'
 import { classifyToken } from './token-syntax.js'
 import type { Principal, Verifier, VerifyOptions } from './types.js'
@@ -31,13 +31,13 @@ import { resolveVerifierOptions, type VerifierOptions } from './verifier-options
  */
 function invalidVerifyOptions(options: VerifyOptions): string | undefined {
   if (typeof options !== 'object' || options === null) return 'verify: options must be an object'
-  const { scopes } = options
-  if (scopes === undefined) return undefined
-  if (!Array.isArray(scopes)) return 'verify: options.scopes must be an array of strings'
-  for (const scope of scopes) {
-    if (typeof scope !== 'string') return 'verify: options.scopes must be an array of strings'
+  const { requiredScopes } = options
+  if (requiredScopes === undefined) return renamedScopesOption(options, 'verify')
+  if (!Array.isArray(requiredScopes)) return 'verify: options.requiredScopes must be an array of strings'
+  for (const scope of requiredScopes) {
+    if (typeof scope !== 'string') return 'verify: options.requiredScopes must be an array of strings'
   }
-  return undefined
+  return renamedScopesOption(options, 'verify')
 }
 
 function publishRejection(err: unknown): void {
@@ -55,7 +55,7 @@ function publishRejection(err: unknown): void {
  *
  * ```ts
  * const verifier = createVerifier({ issuer: 'https://as.example.com', audience: 'https://api.example.com' })
- * const principal = await verifier.verify(token, { scopes: ['read:things'] })
+ * const principal = await verifier.verify(token, { requiredScopes: ['read:things'] })
  * ```
  *
  * Nothing is fetched until the first verification: discovery, the JWKS and the introspection
@@ -156,7 +156,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   ): Promise<Principal> {
     try {
       const principal = await check(token, tokenHash, options.signal)
-      requireScopes(principal, options.scopes)
+      requireScopes(principal, options.requiredScopes)
       return principal
     } catch (err) {
       publishRejection(err)
@@ -172,8 +172,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const tokenHash = cacheKey(token)
       const cached = tokenHash === undefined ? undefined : tokenCache!.get(tokenHash, Date.now())
       if (cached === undefined) return checkAndAuthorize(token, tokenHash, options)
-      if (hasScopes(cached, options.scopes)) return Promise.resolve(cached)
-      const err = new InsufficientScopeError(options.scopes!)
+      if (hasScopes(cached, options.requiredScopes)) return Promise.resolve(cached)
+      const err = new InsufficientScopeError(options.requiredScopes!)
       publishRejection(err)
       return Promise.reject(err)
     },

@@ -8,7 +8,7 @@
  *
  * const app = express()
  * app.use(bearerAuth({ verifier, realm: 'things-api' }))
- * app.get('/things', bearerAuth({ verifier, scopes: ['read:things'] }), (req, res) => {
+ * app.get('/things', bearerAuth({ verifier, requiredScopes: ['read:things'] }), (req, res) => {
  *   res.json({ caller: req.auth?.clientId })
  * })
  * ```
@@ -47,7 +47,7 @@ function formBodyHasToken(req: IncomingMessage & { body?: unknown }): boolean {
 
 /**
  * Creates Express middleware that lets a request through only with a valid
- * `Authorization: Bearer <token>` (RFC 6750 §2.1) carrying the configured scopes. It sets
+ * `Authorization: Bearer <token>` (RFC 6750 §2.1) carrying the required scopes. It sets
  * `req.auth` and calls `next()`, or answers 400/401/403/503 itself. An unexpected
  * (non-`BearerError`) failure goes to `next(error)`, i.e. to the app's error handler.
  *

@@ -8,7 +8,7 @@
  *
  * const app = Fastify()
  * await app.register(bearerAuth, { verifier, realm: 'things-api' })
- * app.get('/things', { config: { bearerAuth: { scopes: ['read:things'] } } }, (request) => ({
+ * app.get('/things', { config: { bearerAuth: { requiredScopes: ['read:things'] } } }, (request) => ({
  *   caller: request.auth?.clientId,
  * }))
  * app.get('/health', { config: { bearerAuth: false } }, () => 'ok')
@@ -33,8 +33,11 @@ export type { Principal } from './types.js'
 
 /** What a route says about bearer authentication in `config.bearerAuth`. */
 export interface RouteBearerAuthConfig {
-  /** Scopes this route needs in addition to the plugin's `scopes`. */
-  scopes?: readonly string[]
+  /**
+   * Scopes this route needs in addition to the plugin's `requiredScopes`. (Formerly `scopes`,
+   * which is now refused with a `ConfigurationError` when the route is declared.)
+   */
+  requiredScopes?: readonly string[]
 }
 
 declare module 'fastify' {
@@ -45,7 +48,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /**
      * Bearer authentication of this route: `false` leaves it open, an object protects it (adding
-     * `scopes`). Default: protected when the plugin's `global` is true (its default).
+     * `requiredScopes`). Default: protected when the plugin's `global` is true (its default).
      */
     bearerAuth?: RouteBearerAuthConfig | false
   }
@@ -79,14 +82,23 @@ function routeVerifyOptions(
   route: RouteOptions,
   routeConfig: RouteBearerAuthConfig | undefined,
 ): VerifyOptions | undefined {
-  if (routeConfig?.scopes === undefined) return settings.verifyOptions
-  const pluginScopes = settings.verifyOptions?.scopes ?? []
   const where = `bearerAuth of route ${String(route.method)} ${route.url}`
-  return verifyOptionsFor([...new Set([...pluginScopes, ...routeConfig.scopes])], where)
+  const own = verifyOptionsFor(routeConfig, where)?.requiredScopes
+  if (own === undefined) return settings.verifyOptions
+  const pluginScopes = settings.verifyOptions?.requiredScopes ?? []
+  return verifyOptionsFor({ requiredScopes: [...new Set([...pluginScopes, ...own])] }, where)
 }
 
 const plugin: FastifyPluginCallback<FastifyBearerAuthOptions> = (fastify, options, done) => {
-  const settings = resolveBearerAuthOptions(options)
+  let settings: BearerAuthSettings
+  try {
+    settings = resolveBearerAuthOptions(options)
+  } catch (error) {
+    // Thrown, it would leave `done` uncalled: `register` would fail only after Fastify's plugin
+    // timeout, with "Plugin did not start in time" instead of the ConfigurationError.
+    done(error as Error)
+    return
+  }
   const global = options.global ?? true
   fastify.decorateRequest('auth', null)
   // Each protected route gets its own hook when it is declared, so a route's scopes are checked
@@ -107,7 +119,7 @@ const plugin: FastifyPluginCallback<FastifyBearerAuthOptions> = (fastify, option
  * A refused request is answered 400/401/403/503 from an `onRequest` hook, before any body is read;
  * an unexpected (non-`BearerError`) failure goes to Fastify's error handler.
  *
- * @throws {ConfigurationError} invalid plugin options or route `config.bearerAuth.scopes`.
+ * @throws {ConfigurationError} invalid plugin options or route `config.bearerAuth.requiredScopes`.
  */
 export const bearerAuth: FastifyPluginCallback<FastifyBearerAuthOptions> = Object.assign(plugin, {
   [Symbol.for('skip-override')]: true,

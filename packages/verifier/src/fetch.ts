@@ -5,7 +5,7 @@
  * ```ts
  * import { bearerAuth } from '@oauth-m2m/verifier/fetch'
  *
- * const auth = bearerAuth({ verifier, scopes: ['read:things'], realm: 'things-api' })
+ * const auth = bearerAuth({ verifier, requiredScopes: ['read:things'], realm: 'things-api' })
  * export async function GET(request: Request) {
  *   const principal = await auth(request)
  *   if (principal instanceof Response) return principal // 400/401/403/503, ready to send
@@ -17,7 +17,11 @@
  */
 import { authenticate, withSignal } from './middleware/authenticate.js'
 import { Challenge } from './middleware/challenge.js'
-import { type BearerAuthOptions, resolveBearerAuthOptions, verifyOptionsFor } from './middleware/options.js'
+import {
+  type BearerAuthOptions,
+  perCallVerifyOptions,
+  resolveBearerAuthOptions,
+} from './middleware/options.js'
 import { challengeResponse, webCredentials } from './middleware/web-request.js'
 import type { Principal } from './types.js'
 
@@ -26,8 +30,11 @@ export type { Principal } from './types.js'
 
 /** Per-call options of a {@link FetchBearerAuth} check. */
 export interface FetchAuthenticateOptions {
-  /** Scopes this request needs, instead of the ones given to {@link bearerAuth}. */
-  scopes?: readonly string[]
+  /**
+   * Scopes this request needs, instead of the `requiredScopes` given to {@link bearerAuth}.
+   * (Formerly `scopes`, which is now refused with a `ConfigurationError`.)
+   */
+  requiredScopes?: readonly string[]
 }
 
 /**
@@ -51,9 +58,7 @@ export type FetchBearerAuth = (
 export function bearerAuth(options: BearerAuthOptions): FetchBearerAuth {
   const settings = resolveBearerAuthOptions(options)
   return async (request, callOptions) => {
-    const scopes = callOptions?.scopes
-    const verifyOptions =
-      scopes === undefined ? settings.verifyOptions : verifyOptionsFor(scopes, 'bearer auth')
+    const verifyOptions = perCallVerifyOptions(settings, callOptions, 'bearer auth')
     const outcome = await authenticate(
       settings,
       webCredentials(request),

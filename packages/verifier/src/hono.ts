@@ -8,7 +8,7 @@
  *
  * const app = new Hono<BearerAuthEnv>()
  * app.use('/things/*', bearerAuth({ verifier, realm: 'things-api' }))
- * app.get('/things', bearerAuth({ verifier, scopes: ['read:things'] }), (c) =>
+ * app.get('/things', bearerAuth({ verifier, requiredScopes: ['read:things'] }), (c) =>
  *   c.json({ caller: c.get('auth').clientId }),
  * )
  * ```
@@ -31,7 +31,7 @@ export type BearerAuthEnv = { Variables: { auth: Principal } }
 
 /**
  * Creates Hono middleware that lets a request through only with a valid
- * `Authorization: Bearer <token>` (RFC 6750 §2.1) carrying the configured scopes. A refused
+ * `Authorization: Bearer <token>` (RFC 6750 §2.1) carrying the required scopes. A refused
  * request gets the 400/401/403/503 answer directly (not an `HTTPException`, so an app's
  * `onError` cannot turn it into a 500 by accident); an unexpected (non-`BearerError`) failure is
  * thrown to `app.onError`. The raw request's `signal` is passed to `verify()`.

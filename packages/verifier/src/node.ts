@@ -6,7 +6,7 @@
  * import { createServer } from 'node:http'
  * import { bearerAuth, type AuthenticatedRequest } from '@oauth-m2m/verifier/node'
  *
- * const auth = bearerAuth({ verifier, scopes: ['read:things'], realm: 'things-api' })
+ * const auth = bearerAuth({ verifier, requiredScopes: ['read:things'], realm: 'things-api' })
  * createServer((req, res) =>
  *   auth(req, res, () => res.end(`hello ${(req as AuthenticatedRequest).auth.clientId}`)),
  * ).listen(8080)
@@ -18,7 +18,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { authenticate, tokenOrChallenge } from './middleware/authenticate.js'
 import { Challenge, challengeFor, isBearerError } from './middleware/challenge.js'
 import { nodeCredentials, writeChallenge, writeServerError } from './middleware/node-http.js'
-import { type BearerAuthOptions, resolveBearerAuthOptions, verifyOptionsFor } from './middleware/options.js'
+import {
+  type BearerAuthOptions,
+  perCallVerifyOptions,
+  resolveBearerAuthOptions,
+} from './middleware/options.js'
 import type { Principal } from './types.js'
 
 export type { BearerAuthOptions } from './middleware/options.js'
@@ -29,8 +33,11 @@ export type AuthenticatedRequest<R extends IncomingMessage = IncomingMessage> = 
 
 /** Per-call options of {@link NodeBearerAuth.authenticate}. */
 export interface AuthenticateOptions {
-  /** Scopes this request needs, instead of the middleware's `scopes`. */
-  scopes?: readonly string[]
+  /**
+   * Scopes this request needs, instead of the middleware's `requiredScopes`. (Formerly `scopes`,
+   * which is now refused with a `ConfigurationError`.)
+   */
+  requiredScopes?: readonly string[]
 }
 
 /** The middleware returned by {@link bearerAuth}. */
@@ -56,7 +63,7 @@ export interface NodeBearerAuth {
 
 /**
  * Creates node:http middleware that accepts a request only with a valid
- * `Authorization: Bearer <token>` (RFC 6750 §2.1) that carries the configured scopes.
+ * `Authorization: Bearer <token>` (RFC 6750 §2.1) that carries the required scopes.
  *
  * @throws {ConfigurationError} invalid options.
  */
@@ -90,9 +97,7 @@ export function bearerAuth(options: BearerAuthOptions): NodeBearerAuth {
 
   return Object.assign(middleware, {
     async authenticate(req: IncomingMessage, res: ServerResponse, callOptions?: AuthenticateOptions) {
-      const scopes = callOptions?.scopes
-      const verifyOptions =
-        scopes === undefined ? settings.verifyOptions : verifyOptionsFor(scopes, 'authenticate')
+      const verifyOptions = perCallVerifyOptions(settings, callOptions, 'authenticate')
       const outcome = await authenticate(settings, nodeCredentials(req), verifyOptions)
       if (outcome instanceof Challenge) {
         writeChallenge(res, outcome)

@@ -1,5 +1,6 @@
 /**
- * The per-request scope check of `verify(token, { scopes })`.
+ * Required scopes: what a request needs (`verify(token, { requiredScopes })`, the middleware's
+ * `requiredScopes`), checked against what the token grants (`principal.scopes`).
  *
  * @module scopes
  */
@@ -18,4 +19,14 @@ export function hasScopes(principal: Principal, required: readonly string[] | un
  */
 export function requireScopes(principal: Principal, required: readonly string[] | undefined): void {
   if (!hasScopes(principal, required)) throw new InsufficientScopeError(required!)
+}
+
+/**
+ * The message refusing `scopes`, the former name of `requiredScopes`, when `options` still uses it;
+ * `undefined` otherwise. Refused rather than ignored: a route whose requirement silently vanished
+ * would let every valid token through, whatever it grants.
+ */
+export function renamedScopesOption(options: object, where: string): string | undefined {
+  if ((options as { scopes?: unknown }).scopes === undefined) return undefined
+  return `${where}: "scopes" is now named "requiredScopes"`
 }

@@ -31,8 +31,12 @@ export interface Principal {
 
 /** Per-call options of {@link Verifier.verify}. */
 export interface VerifyOptions {
-  /** Scopes the request needs; every one must be granted, else `InsufficientScopeError`. */
-  scopes?: readonly string[]
+  /**
+   * Scopes the request needs; every one must be granted (be in `principal.scopes`), else
+   * `InsufficientScopeError`. Default: none. (Formerly `scopes`, which is now refused with a
+   * `ConfigurationError`.)
+   */
+  requiredScopes?: readonly string[]
   /** Cancels a network lookup (JWKS, introspection) this call would wait for. */
   signal?: AbortSignal
 }
@@ -44,13 +48,14 @@ export interface Verifier {
    *
    * @throws {InvalidTokenError} the token is malformed, forged, expired, revoked or not for this
    *   resource server (answer 401).
-   * @throws {InsufficientScopeError} the token is valid but lacks a scope in `options.scopes` (403).
+   * @throws {InsufficientScopeError} the token is valid but lacks a scope in `options.requiredScopes` (403).
    * @throws {TemporarilyUnavailableError} keys or the introspection endpoint are unreachable, so
    *   the token cannot be judged right now (503).
    * @throws {VerifierClosedError} the verifier was closed (answered like
    *   `TemporarilyUnavailableError`, 503).
-   * @throws {ConfigurationError} `options` is not an object or `options.scopes` is not an array of
-   *   strings: a mistake in the calling code, not in the token.
+   * @throws {ConfigurationError} `options` is not an object, `options.requiredScopes` is not an
+   *   array of strings, or `options` uses the former name `scopes`: a mistake in the calling code,
+   *   not in the token.
    */
   verify(token: string, options?: VerifyOptions): Promise<Principal>
   /**

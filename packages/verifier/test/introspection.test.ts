@@ -95,7 +95,7 @@ describe('an opaque token', () => {
   it('yields the principal of an active answer', async () => {
     const answer = activeAnswer()
     answers.set(OPAQUE, { body: answer })
-    const principal = await makeVerifier().verify(OPAQUE, { scopes: ['read:things'] })
+    const principal = await makeVerifier().verify(OPAQUE, { requiredScopes: ['read:things'] })
     expect(principal).toEqual({
       clientId: 'service-a',
       subject: 'service-a',
@@ -137,7 +137,7 @@ describe('an opaque token', () => {
   })
 
   it('is refused when it lacks a required scope', async () => {
-    await expect(makeVerifier().verify(OPAQUE, { scopes: ['write:things'] })).rejects.toMatchObject({
+    await expect(makeVerifier().verify(OPAQUE, { requiredScopes: ['write:things'] })).rejects.toMatchObject({
       error: 'insufficient_scope',
       requiredScopes: ['write:things'],
     })

@@ -105,7 +105,7 @@ describe('JWT access tokens from the reference server', () => {
     const issuer = await startServer(alg)
     const verifier = verifierFor(issuer)
     const token = await getToken(issuer, JWT_API, 'read:things write:things')
-    const principal = await verifier.verify(token, { scopes: ['read:things'] })
+    const principal = await verifier.verify(token, { requiredScopes: ['read:things'] })
     expect(principal).toMatchObject({
       clientId: 'service-a',
       issuer,
@@ -123,7 +123,7 @@ describe('JWT access tokens from the reference server', () => {
     await expect(verifierFor(issuer, { audience: 'https://api.c.example' }).verify(token)).rejects.toThrow(
       InvalidTokenError,
     )
-    await expect(verifierFor(issuer).verify(token, { scopes: ['write:things'] })).rejects.toThrow(
+    await expect(verifierFor(issuer).verify(token, { requiredScopes: ['write:things'] })).rejects.toThrow(
       InsufficientScopeError,
     )
   })
@@ -183,7 +183,7 @@ describe('opaque access tokens from the reference server', () => {
     const issuer = await startServer()
     const token = await getToken(issuer, OPAQUE_API)
     expect(token.split('.')).toHaveLength(1)
-    const principal = await introspectingVerifier(issuer).verify(token, { scopes: ['read:things'] })
+    const principal = await introspectingVerifier(issuer).verify(token, { requiredScopes: ['read:things'] })
     expect(principal).toMatchObject({
       clientId: 'service-a',
       issuer,

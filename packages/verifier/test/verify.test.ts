@@ -164,14 +164,18 @@ describe('scopes', () => {
   it('passes when every required scope is granted', async () => {
     const verifier = verifierFor()
     const token = await mintToken(keys.ES256!)
-    await expect(verifier.verify(token, { scopes: ['read:things'] })).resolves.toBeDefined()
-    await expect(verifier.verify(token, { scopes: ['read:things', 'write:things'] })).resolves.toBeDefined()
+    await expect(verifier.verify(token, { requiredScopes: ['read:things'] })).resolves.toBeDefined()
+    await expect(
+      verifier.verify(token, { requiredScopes: ['read:things', 'write:things'] }),
+    ).resolves.toBeDefined()
   })
 
   it('fails with InsufficientScopeError listing every required scope', async () => {
     const verifier = verifierFor()
     const token = await mintToken(keys.ES256!)
-    const err = await verifier.verify(token, { scopes: ['read:things', 'admin'] }).catch((e: unknown) => e)
+    const err = await verifier
+      .verify(token, { requiredScopes: ['read:things', 'admin'] })
+      .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(InsufficientScopeError)
     expect((err as InsufficientScopeError).requiredScopes).toEqual(['read:things', 'admin'])
     expect((err as InsufficientScopeError).status).toBe(403)
@@ -181,7 +185,9 @@ describe('scopes', () => {
     const verifier = verifierFor()
     const token = await mintToken(keys.ES256!)
     await verifier.verify(token)
-    await expect(verifier.verify(token, { scopes: ['admin'] })).rejects.toThrow(InsufficientScopeError)
+    await expect(verifier.verify(token, { requiredScopes: ['admin'] })).rejects.toThrow(
+      InsufficientScopeError,
+    )
   })
 })
 
@@ -342,14 +348,36 @@ describe('diagnostics', () => {
 describe('per-call options', () => {
   it.each([
     ['null options', null],
-    ['a scope string instead of a list', { scopes: 'read:things' }],
-    ['a scope list holding a number', { scopes: ['read:things', 1] }],
+    ['a scope string instead of a list', { requiredScopes: 'read:things' }],
+    ['a scope list holding a number', { requiredScopes: ['read:things', 1] }],
   ])('refuses %s with a ConfigurationError, cached token or not', async (_name, options) => {
     const verifier = verifierFor()
     const token = await mintToken(keys.ES256!)
     await expect(verifier.verify(token, options as never)).rejects.toThrow(ConfigurationError)
     await verifier.verify(token)
     await expect(verifier.verify(token, options as never)).rejects.toThrow(ConfigurationError)
+  })
+})
+
+describe('the former name of requiredScopes', () => {
+  it('is refused with a ConfigurationError naming the new one, cached token or not', async () => {
+    const verifier = verifierFor()
+    const token = await mintToken(keys.ES256!)
+    const old = { scopes: ['admin'] } as never
+    for (let i = 0; i < 2; i++) {
+      const err = await verifier.verify(token, old).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(ConfigurationError)
+      expect((err as Error).message).toBe('verify: "scopes" is now named "requiredScopes"')
+      await verifier.verify(token)
+    }
+  })
+
+  it('is refused beside requiredScopes too', async () => {
+    const verifier = verifierFor()
+    const token = await mintToken(keys.ES256!)
+    await expect(
+      verifier.verify(token, { requiredScopes: ['read:things'], scopes: ['admin'] } as never),
+    ).rejects.toThrow(/"scopes" is now named "requiredScopes"/)
   })
 })
 

@@ -9,7 +9,7 @@ const verifier = createVerifier({
 })
 
 // 401 without a valid token, 403 insufficient_scope without the scope (RFC 6750).
-const requireRead = bearerAuth({ verifier, scopes: ['inventory:read'], realm: 'inventory-api' })
+const requireRead = bearerAuth({ verifier, requiredScopes: ['inventory:read'], realm: 'inventory-api' })
 
 createServer((req, res) =>
   requireRead(req, res, () => {
@@ -20,6 +20,6 @@ createServer((req, res) =>
 
 // Without middleware: resolves to { clientId, subject, scopes, audience, expiresAt, claims, source }
 export async function whoIsCalling(token: string): Promise<string> {
-  const principal = await verifier.verify(token, { scopes: ['inventory:read'] })
+  const principal = await verifier.verify(token, { requiredScopes: ['inventory:read'] })
   return principal.clientId
 }

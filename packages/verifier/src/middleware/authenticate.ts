@@ -54,11 +54,11 @@ export async function authenticate(
   }
 }
 
-/** `verify()` options for `scopes` (already checked) plus a cancellation signal. */
+/** `verify()` options for `requiredScopes` (already checked) plus a cancellation signal. */
 export function withSignal(
   options: VerifyOptions | undefined,
   signal: AbortSignal | undefined,
 ): VerifyOptions | undefined {
   if (signal === undefined) return options
-  return options === undefined ? { signal } : { scopes: options.scopes ?? [], signal }
+  return options === undefined ? { signal } : { requiredScopes: options.requiredScopes ?? [], signal }
 }

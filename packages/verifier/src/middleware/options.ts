@@ -5,14 +5,18 @@
  */
 import { ConfigurationError } from '@oauth-m2m/core'
 import { isScopeToken } from '@oauth-m2m/core/internal'
+import { renamedScopesOption } from '../scopes.js'
 import type { Verifier, VerifyOptions } from '../types.js'
 
 /** Options shared by the node:http, Express, Fastify, Hono and fetch middleware. */
 export interface BearerAuthOptions {
   /** Checks the tokens; usually `createVerifier(…)`. The middleware never closes it. */
   verifier: Verifier
-  /** Scopes every request must carry; all of them, else 403 `insufficient_scope`. Default: none. */
-  scopes?: readonly string[]
+  /**
+   * Scopes every request must carry; all of them, else 403 `insufficient_scope`. Default: none.
+   * (Formerly `scopes`, which is now refused with a `ConfigurationError`.)
+   */
+  requiredScopes?: readonly string[]
   /**
    * The protection space named in `WWW-Authenticate: Bearer realm="…"`. Default: no `realm`
    * attribute (the challenge is then just `Bearer`, or `Bearer error="…"`).
@@ -30,23 +34,48 @@ export interface BearerAuthSettings {
   readonly verifier: Verifier
   readonly realm: string | undefined
   readonly retryAfterSec: number
-  /** What `verify()` gets for the configured scopes; `undefined` when none are required. */
+  /** What `verify()` gets for the required scopes; `undefined` when none are required. */
   readonly verifyOptions: VerifyOptions | undefined
 }
 
-/** Checks a scope list given in options; returns the `verify()` options for it. */
+/**
+ * Checks the `requiredScopes` of options (the middleware's, a route's or one call's), refusing the
+ * former name `scopes`; returns the `verify()` options for them.
+ */
 export function verifyOptionsFor(
-  scopes: readonly string[] | undefined,
+  options: { requiredScopes?: readonly string[] | undefined } | undefined,
   where: string,
 ): VerifyOptions | undefined {
-  if (scopes === undefined) return undefined
-  if (!Array.isArray(scopes)) throw new ConfigurationError(`${where}: scopes must be an array of strings`)
-  for (const scope of scopes) {
+  if (options === undefined || options === null) return undefined
+  const renamed = renamedScopesOption(options, where)
+  if (renamed !== undefined) throw new ConfigurationError(renamed)
+  const { requiredScopes } = options
+  if (requiredScopes === undefined) return undefined
+  if (!Array.isArray(requiredScopes)) {
+    throw new ConfigurationError(`${where}: requiredScopes must be an array of strings`)
+  }
+  for (const scope of requiredScopes) {
     if (typeof scope !== 'string' || !isScopeToken(scope)) {
       throw new ConfigurationError(`${where}: every scope must be a non-empty RFC 6749 scope-token`)
     }
   }
-  return scopes.length === 0 ? undefined : { scopes: Object.freeze([...scopes]) }
+  return requiredScopes.length === 0 ? undefined : { requiredScopes: Object.freeze([...requiredScopes]) }
+}
+
+/**
+ * The `verify()` options of one request given its own options (node's `authenticate()`, the fetch
+ * check): its `requiredScopes` replace the middleware's; without them the middleware's apply.
+ */
+export function perCallVerifyOptions(
+  settings: BearerAuthSettings,
+  callOptions: { requiredScopes?: readonly string[] | undefined } | undefined,
+  where: string,
+): VerifyOptions | undefined {
+  if (callOptions === undefined || callOptions === null) return settings.verifyOptions
+  if (callOptions.requiredScopes === undefined && renamedScopesOption(callOptions, where) === undefined) {
+    return settings.verifyOptions
+  }
+  return verifyOptionsFor(callOptions, where)
 }
 
 /** Validates the options; throws `ConfigurationError` at start-up rather than on a request. */
@@ -65,6 +94,6 @@ export function resolveBearerAuthOptions(options: BearerAuthOptions): BearerAuth
     verifier: options.verifier,
     realm: options.realm,
     retryAfterSec,
-    verifyOptions: verifyOptionsFor(options.scopes, 'bearer auth'),
+    verifyOptions: verifyOptionsFor(options, 'bearer auth'),
   }
 }

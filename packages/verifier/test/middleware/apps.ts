@@ -50,7 +50,7 @@ export function startNodeApp(options: BearerAuthOptions): Promise<AppUnderTest> 
   const auth = nodeBearerAuth(options)
   return listenNode((req, res) => {
     if (req.url?.startsWith('/admin')) {
-      void auth.authenticate(req, res, { scopes: ['read', 'admin'] }).then((principal) => {
+      void auth.authenticate(req, res, { requiredScopes: ['read', 'admin'] }).then((principal) => {
         if (principal) sendSummary(req, res)
       })
       return
@@ -66,7 +66,7 @@ export function startExpressApp(options: BearerAuthOptions): Promise<AppUnderTes
   app.get('/things', expressBearerAuth(options), (req, res) => {
     res.json(principalSummary(req.auth))
   })
-  app.get('/admin', expressBearerAuth({ ...options, scopes: ['read', 'admin'] }), (req, res) => {
+  app.get('/admin', expressBearerAuth({ ...options, requiredScopes: ['read', 'admin'] }), (req, res) => {
     res.json(principalSummary(req.auth))
   })
   app.post('/things', expressBearerAuth(options), (req, res) => {
@@ -98,7 +98,7 @@ export async function startFastifyApp(options: BearerAuthOptions): Promise<AppUn
   const app = Fastify()
   await app.register(fastifyBearerAuth, options)
   app.get('/things', async (request) => principalSummary(request.auth))
-  app.get('/admin', { config: { bearerAuth: { scopes: ['admin'] } } }, async (request) =>
+  app.get('/admin', { config: { bearerAuth: { requiredScopes: ['admin'] } } }, async (request) =>
     principalSummary(request.auth),
   )
   app.get('/health', { config: { bearerAuth: false } }, async (request) => ({
@@ -112,7 +112,7 @@ export async function startFastifyApp(options: BearerAuthOptions): Promise<AppUn
 export function startHonoApp(options: BearerAuthOptions): Promise<AppUnderTest> {
   const app = new Hono<BearerAuthEnv>()
   app.get('/things', honoBearerAuth(options), (c) => c.json(principalSummary(c.get('auth'))))
-  app.get('/admin', honoBearerAuth({ ...options, scopes: ['read', 'admin'] }), (c) =>
+  app.get('/admin', honoBearerAuth({ ...options, requiredScopes: ['read', 'admin'] }), (c) =>
     c.json(principalSummary(c.get('auth'))),
   )
   app.onError((error, c) => c.json({ handledByApp: error.message }, 500))
@@ -124,7 +124,7 @@ export function startFetchApp(options: BearerAuthOptions): Promise<AppUnderTest>
   const auth = fetchBearerAuth(options)
   return serveFetch(async (request) => {
     const admin = new URL(request.url).pathname === '/admin'
-    const principal = await auth(request, admin ? { scopes: ['read', 'admin'] } : undefined)
+    const principal = await auth(request, admin ? { requiredScopes: ['read', 'admin'] } : undefined)
     if (principal instanceof Response) return principal
     return Response.json(principalSummary(principal))
   })

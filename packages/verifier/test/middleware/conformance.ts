@@ -54,7 +54,7 @@ export function bearerAuthConformance(startApp: StartApp): void {
 
   beforeAll(async () => {
     verifier = fakeVerifier()
-    app = await startApp({ verifier, realm: REALM, scopes: ['read'] })
+    app = await startApp({ verifier, realm: REALM, requiredScopes: ['read'] })
   })
   afterAll(() => app.close())
   beforeEach(() => {
@@ -68,7 +68,7 @@ export function bearerAuthConformance(startApp: StartApp): void {
     const answer = await get('/things', { authorization: 'Bearer good.token' })
     expect(answer.status).toBe(200)
     expect(JSON.parse(answer.body)).toEqual({ clientId: 'service-a', scopes: ['read'] })
-    expect(verifier.calls.map((c) => [c.token, c.scopes])).toEqual([['good.token', ['read']]])
+    expect(verifier.calls.map((c) => [c.token, c.requiredScopes])).toEqual([['good.token', ['read']]])
   })
 
   it('accepts the scheme in any case and several spaces before the token', async () => {
@@ -114,7 +114,7 @@ export function bearerAuthConformance(startApp: StartApp): void {
       `Bearer realm="${REALM}", error="insufficient_scope", error_description="the token lacks required scope: read admin", scope="read admin"`,
       { error: 'insufficient_scope', error_description: 'the token lacks required scope: read admin' },
     )
-    expect(verifier.calls.map((c) => c.scopes)).toEqual([['read', 'admin']])
+    expect(verifier.calls.map((c) => c.requiredScopes)).toEqual([['read', 'admin']])
   })
 
   it('lets a token with the route scopes through', async () => {
@@ -140,7 +140,7 @@ export function bearerAuthConformance(startApp: StartApp): void {
       jwksUri: 'https://as.example/jwks',
     })
     await closed.close()
-    const closedApp = await startApp({ verifier: closed, realm: REALM, scopes: ['read'] })
+    const closedApp = await startApp({ verifier: closed, realm: REALM, requiredScopes: ['read'] })
     try {
       const answer = await httpCall(`${closedApp.url}/things`, { headers: { authorization: 'Bearer a.b.c' } })
       expectRefusal(answer, 503, undefined, {
@@ -151,6 +151,13 @@ export function bearerAuthConformance(startApp: StartApp): void {
     } finally {
       await closedApp.close()
     }
+  })
+
+  it('refuses the former option name scopes when it is set up, naming requiredScopes', async () => {
+    const old = { verifier, realm: REALM, scopes: ['read'] } as BearerAuthOptions
+    await expect((async () => startApp(old))()).rejects.toThrow(
+      'bearer auth: "scopes" is now named "requiredScopes"',
+    )
   })
 
   it('answers 400 invalid_request to "Bearer" with no token, without calling the verifier', async () => {

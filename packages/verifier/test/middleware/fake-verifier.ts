@@ -28,7 +28,7 @@ function principal(clientId: string, scopes: string[]): Principal {
 /** One call the middleware made. */
 export interface VerifyCall {
   token: string
-  scopes: readonly string[] | undefined
+  requiredScopes: readonly string[] | undefined
   signal: AbortSignal | undefined
 }
 
@@ -47,13 +47,13 @@ export function fakeVerifier(): FakeVerifier {
   return {
     calls,
     async verify(token: string, options?: VerifyOptions) {
-      calls.push({ token, scopes: options?.scopes, signal: options?.signal })
+      calls.push({ token, requiredScopes: options?.requiredScopes, signal: options?.signal })
       if (token === 'unavailable.token')
         throw new TemporarilyUnavailableError('JWKS endpoint http://10.0.0.7/jwks down')
       if (token === 'broken.token') throw new Error('internal detail that must not reach the caller')
       const found = known[token]
       if (!found) throw new InvalidTokenError('the token is not valid')
-      const required = options?.scopes ?? []
+      const required = options?.requiredScopes ?? []
       if (!required.every((s) => found.scopes.includes(s))) throw new InsufficientScopeError(required)
       return found
     },

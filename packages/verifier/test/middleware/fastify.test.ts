@@ -34,7 +34,7 @@ describe('Fastify plugin', () => {
         headers: { authorization: 'Bearer good.token' },
       })
       expect(JSON.parse(answer.body)).toEqual({ clientId: 'service-a', scopes: ['read'] })
-      expect(verifier.calls.map((c) => c.scopes)).toEqual([undefined])
+      expect(verifier.calls.map((c) => c.requiredScopes)).toEqual([undefined])
     } finally {
       await running.close()
     }
@@ -114,11 +114,20 @@ describe('Fastify plugin', () => {
     }
   })
 
+  it('refuses the former route option name scopes when the route is declared', async () => {
+    const app = Fastify()
+    await app.register(bearerAuth, { verifier: fakeVerifier() })
+    expect(() =>
+      app.get('/old', { config: { bearerAuth: { scopes: ['read'] } as never } }, async () => 'x'),
+    ).toThrow('bearerAuth of route GET /old: "scopes" is now named "requiredScopes"')
+    await app.close()
+  })
+
   it('refuses an invalid route scope when the route is declared', async () => {
     const app = Fastify()
     await app.register(bearerAuth, { verifier: fakeVerifier() })
     expect(() =>
-      app.get('/bad', { config: { bearerAuth: { scopes: ['two words'] } } }, async () => 'x'),
+      app.get('/bad', { config: { bearerAuth: { requiredScopes: ['two words'] } } }, async () => 'x'),
     ).toThrow(/bearerAuth of route GET \/bad: every scope must be a non-empty RFC 6749 scope-token/)
     await app.close()
   })

@@ -1,3 +1,4 @@
+import { ConfigurationError } from '@oauth-m2m/core'
 import { bearerAuth } from '@oauth-m2m/verifier/fetch'
 import { describe, expect, it } from 'vitest'
 import { startFetchApp } from './apps.js'
@@ -8,7 +9,7 @@ describe('fetch handler check', () => {
   bearerAuthConformance(startFetchApp)
 
   it('resolves to the Principal itself for a valid token', async () => {
-    const auth = bearerAuth({ verifier: fakeVerifier(), scopes: ['read'] })
+    const auth = bearerAuth({ verifier: fakeVerifier(), requiredScopes: ['read'] })
     const principal = await auth(
       new Request('http://127.0.0.1/things', { headers: { authorization: 'Bearer good.token' } }),
     )
@@ -35,10 +36,31 @@ describe('fetch handler check', () => {
       headers: { authorization: 'Bearer admin.token' },
       signal: controller.signal,
     })
-    await bearerAuth({ verifier, scopes: ['read'] })(request, { scopes: ['admin'] })
+    await bearerAuth({ verifier, requiredScopes: ['read'] })(request, { requiredScopes: ['admin'] })
     expect(verifier.calls).toHaveLength(1)
-    expect(verifier.calls[0]?.scopes).toEqual(['admin'])
+    expect(verifier.calls[0]?.requiredScopes).toEqual(['admin'])
     expect(verifier.calls[0]?.signal).toBe(request.signal)
+  })
+
+  it('keeps the configured requiredScopes when a call gives options without its own', async () => {
+    const verifier = fakeVerifier()
+    const request = new Request('http://127.0.0.1/things', {
+      headers: { authorization: 'Bearer good.token' },
+    })
+    await bearerAuth({ verifier, requiredScopes: ['read'] })(request, {})
+    expect(verifier.calls.map((c) => c.requiredScopes)).toEqual([['read']])
+  })
+
+  it('refuses the former per-call name scopes with a ConfigurationError naming requiredScopes', async () => {
+    const verifier = fakeVerifier()
+    const request = new Request('http://127.0.0.1/things', {
+      headers: { authorization: 'Bearer good.token' },
+    })
+    const auth = bearerAuth({ verifier, requiredScopes: ['read'] })
+    const err = await auth(request, { scopes: ['admin'] } as never).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ConfigurationError)
+    expect((err as Error).message).toBe('bearer auth: "scopes" is now named "requiredScopes"')
+    expect(verifier.calls).toEqual([])
   })
 
   it('rejects on an unexpected verifier failure instead of inventing an answer', async () => {

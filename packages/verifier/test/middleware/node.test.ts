@@ -1,3 +1,4 @@
+import { ConfigurationError } from '@oauth-m2m/core'
 import { type BearerAuthOptions, bearerAuth } from '@oauth-m2m/verifier/node'
 import { describe, expect, it } from 'vitest'
 import { listenNode as listen, startNodeApp } from './apps.js'
@@ -97,11 +98,46 @@ describe('node:http middleware', () => {
     }
   })
 
+  it("authenticate(): per-call requiredScopes replace the middleware's; the former name scopes is refused", async () => {
+    const verifier = fakeVerifier()
+    const auth = bearerAuth({ verifier, requiredScopes: ['read'] })
+    const outcomes: unknown[] = []
+    const callOptions = [undefined, {}, { requiredScopes: ['admin'] }, { scopes: ['admin'] } as never]
+    const app = await listen((req, res) => {
+      const options = callOptions[Number(req.url?.slice(1))]
+      auth.authenticate(req, res, options).then(
+        (principal) => {
+          outcomes.push(principal?.clientId)
+          if (principal) res.writeHead(200).end()
+        },
+        (error: unknown) => {
+          outcomes.push(error)
+          res.writeHead(500).end()
+        },
+      )
+    })
+    try {
+      const statuses = []
+      for (const index of [0, 1, 2, 3]) {
+        const answer = await httpCall(`${app.url}/${index}`, {
+          headers: { authorization: 'Bearer good.token' },
+        })
+        statuses.push(answer.status)
+      }
+      expect(statuses).toEqual([200, 200, 403, 500])
+      expect(verifier.calls.map((c) => c.requiredScopes)).toEqual([['read'], ['read'], ['admin']])
+      expect(outcomes[3]).toBeInstanceOf(ConfigurationError)
+      expect((outcomes[3] as Error).message).toBe('authenticate: "scopes" is now named "requiredScopes"')
+    } finally {
+      await app.close()
+    }
+  })
+
   it('refuses invalid options when it is created, not on a request', () => {
     const verifier = fakeVerifier()
     expect(() => bearerAuth({} as BearerAuthOptions)).toThrow(/options.verifier must be a Verifier/)
-    expect(() => bearerAuth({ verifier, scopes: ['read write'] })).toThrow(/scope-token/)
-    expect(() => bearerAuth({ verifier, scopes: [''] })).toThrow(/scope-token/)
+    expect(() => bearerAuth({ verifier, requiredScopes: ['read write'] })).toThrow(/scope-token/)
+    expect(() => bearerAuth({ verifier, requiredScopes: [''] })).toThrow(/scope-token/)
     expect(() => bearerAuth({ verifier, retryAfterSec: -1 })).toThrow(/retryAfterSec/)
     expect(() => bearerAuth({ verifier, retryAfterSec: 1.5 })).toThrow(/retryAfterSec/)
   })

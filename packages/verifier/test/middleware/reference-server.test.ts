@@ -23,7 +23,7 @@ afterAll(() => setup.close())
 describe.each(Object.entries(APPS))('%s middleware with the reference server', (_name, startApp) => {
   let app: AppUnderTest
   beforeAll(async () => {
-    app = await startApp({ verifier: setup.verifier, realm: 'things', scopes: ['read'] })
+    app = await startApp({ verifier: setup.verifier, realm: 'things', requiredScopes: ['read'] })
   })
   afterAll(() => app.close())
 
@@ -61,7 +61,7 @@ describe.each(Object.entries(APPS))('%s middleware with the reference server', (
 
 describe('an opaque token checked by introspection through the middleware', () => {
   it('reaches the handler with its Principal', async () => {
-    const app = await APPS['node:http']({ verifier: setup.opaqueVerifier, scopes: ['read'] })
+    const app = await APPS['node:http']({ verifier: setup.opaqueVerifier, requiredScopes: ['read'] })
     try {
       const token = await setup.mint('read', OPAQUE_API)
       expect(token.split('.')).toHaveLength(1)
