@@ -39,18 +39,31 @@ export function endpointLocations(issuer: string): EndpointLocations {
 
 /** The RFC 8414 authorization server metadata this server publishes. */
 export interface ServerMetadata {
+  /** The issuer identifier. */
   issuer: string
+  /** `POST` here for tokens (RFC 6749 §3.2). */
   token_endpoint: string
+  /** The public signing keys (RFC 7517 JWK Set). */
   jwks_uri: string
+  /** RFC 7662 token introspection. */
   introspection_endpoint: string
+  /** RFC 7009 token revocation. */
   revocation_endpoint: string
+  /** Always `["client_credentials"]`. */
   grant_types_supported: string[]
+  /** Client authentication methods the token endpoint accepts. */
   token_endpoint_auth_methods_supported: string[]
+  /** JWS algorithms accepted on client assertions at the token endpoint. */
   token_endpoint_auth_signing_alg_values_supported: string[]
+  /** Client authentication methods the introspection endpoint accepts. */
   introspection_endpoint_auth_methods_supported: string[]
+  /** JWS algorithms accepted on client assertions at the introspection endpoint. */
   introspection_endpoint_auth_signing_alg_values_supported: string[]
+  /** Client authentication methods the revocation endpoint accepts. */
   revocation_endpoint_auth_methods_supported: string[]
+  /** JWS algorithms accepted on client assertions at the revocation endpoint. */
   revocation_endpoint_auth_signing_alg_values_supported: string[]
+  /** Every scope of the registered clients; absent when there is none. */
   scopes_supported?: string[]
 }
 

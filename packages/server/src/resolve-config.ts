@@ -22,7 +22,10 @@ import { writeInternalErrorToStderr } from './server-core.js'
 import type { ServerStore } from './server-store.js'
 import { isSigningAlg, SIGNING_ALGS, type SigningAlg } from './signing/signing-key.js'
 
-/** A validated configuration with every default filled in. */
+/**
+ * A validated configuration with every default filled in: each member is the option of the same
+ * name in {@link AuthorizationServerConfig}.
+ */
 export interface ResolvedConfig {
   issuer: string | undefined
   clients: ClientMetadata[]

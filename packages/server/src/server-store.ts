@@ -10,15 +10,21 @@ import { lruClock } from './lru-clock.js'
 
 /** What the server remembers about an opaque access token; also the introspection answer. */
 export interface StoredTokenClaims {
+  /** The issuer. */
   iss: string
+  /** The client id, as the token's subject. */
   sub: string
+  /** The client the token was issued to. */
   client_id: string
+  /** The audience: one resource, or several. */
   aud: string | string[]
+  /** The granted scope, space-separated. */
   scope: string
   /** Issued at, epoch seconds. */
   iat: number
   /** Expiry, epoch seconds. */
   exp: number
+  /** The token's unique id. */
   jti: string
 }
 
