@@ -8,7 +8,7 @@
 import { ConfigurationError, clientSecretBasic, OAuthResponseError } from '@oauth-m2m/core'
 import { createMswDispatcher } from '@oauth-m2m/testing/msw'
 import { HttpResponse, http } from 'msw'
-import type { Dispatcher } from 'undici'
+import { type Dispatcher, FormData } from 'undici'
 import { afterEach, expect, it } from 'vitest'
 import {
   createTokenClient,
@@ -47,9 +47,27 @@ export interface EntryPoint {
   send(client: TokenClient, dispatcher: Dispatcher, url: string, options?: SendOptions): Promise<number>
   /** A body that can be read only once, holding `text`. */
   streamBody(text: string): unknown
-  /** Bodies the entry point can replay: name, body, what the API must receive (exactly, or matching). */
-  replayableBodies: readonly (readonly [string, () => unknown, string | RegExp])[]
+  /** Bodies the entry point can replay (see {@link COMMON_REPLAYABLE_BODIES}). */
+  replayableBodies: readonly ReplayableBody[]
 }
+
+/** A replayable body, its name, and what the API must receive (exactly, or matching). */
+export type ReplayableBody = readonly [string, () => unknown, string | RegExp]
+
+/** Bodies both entry points can send again: none, bytes and undici's `FormData`. */
+export const COMMON_REPLAYABLE_BODIES: readonly ReplayableBody[] = [
+  ['no body', () => undefined, ''],
+  ['bytes', () => new TextEncoder().encode('bytes'), 'bytes'],
+  [
+    'FormData',
+    () => {
+      const form = new FormData()
+      form.set('field', 'value')
+      return form
+    },
+    /name="field"\r\n\r\nvalue\r\n/,
+  ],
+]
 
 const clients: TokenClient[] = []
 
