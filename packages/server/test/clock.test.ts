@@ -2,12 +2,11 @@
  * The `now` option: every place the server reads time follows the configured clock, so a suite
  * moves time by changing a number instead of faking timers.
  */
-import { encodeBasicCredentials } from '@oauth-m2m/core/internal'
 import { createAuthorizationServer, MemoryServerStore, type StoredTokenClaims } from '@oauth-m2m/server'
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { SigningKeySet } from '../src/signing/signing-key-set.js'
-import { basic, FORM, postForm, startServer } from './test-server.js'
+import { basic, handleTokenRequest, postForm, startServer } from './test-server.js'
 
 /** A clock far from the real one (2040-01-01), so nothing passes by reading Date.now() instead. */
 function fakeClock() {
@@ -95,15 +94,7 @@ describe('the now option', () => {
       now: clock.now,
     })
     const token = (secret: string) =>
-      server
-        .handle(
-          new Request('https://as.example.com/token', {
-            method: 'POST',
-            headers: { authorization: encodeBasicCredentials('svc', secret), 'content-type': FORM },
-            body: 'grant_type=client_credentials',
-          }),
-        )
-        .then((response) => response.status)
+      handleTokenRequest(server, 'https://as.example.com', { clientId: 'svc', secret })
     expect([await token('guess-1'), await token('guess-2')]).toEqual([401, 401])
     expect(await token('svc-secret')).toBe(429)
     clock.ms += 59_000

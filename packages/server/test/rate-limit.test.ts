@@ -6,7 +6,7 @@ import { request } from 'node:http'
 import { encodeBasicCredentials } from '@oauth-m2m/core/internal'
 import { type AuthorizationServerConfig, createAuthorizationServer } from '@oauth-m2m/server'
 import { describe, expect, it } from 'vitest'
-import { FORM, startServer } from './test-server.js'
+import { FORM, handleTokenRequest, startServer } from './test-server.js'
 
 const CLIENTS: AuthorizationServerConfig['clients'] = [
   { client_id: 'svc', client_secret: 'svc-secret', scope: 'read' },
@@ -67,16 +67,12 @@ describe('rate limit per client id and source address', () => {
       rateLimit: { maxFailures: 2, maxFailuresPerClient: 100, windowMs: 60_000 },
     })
     const token = (secret: string, remoteAddress?: string) =>
-      server
-        .handle(
-          new Request('https://as.example.com/token', {
-            method: 'POST',
-            headers: { authorization: encodeBasicCredentials('svc', secret), 'content-type': FORM },
-            body: 'grant_type=client_credentials',
-          }),
-          remoteAddress === undefined ? {} : { remoteAddress },
-        )
-        .then((response) => response.status)
+      handleTokenRequest(
+        server,
+        'https://as.example.com',
+        { clientId: 'svc', secret },
+        remoteAddress === undefined ? {} : { remoteAddress },
+      )
 
     expect(await token('guess-1', '192.0.2.7')).toBe(401)
     expect(await token('guess-2', '192.0.2.7')).toBe(401)

@@ -6,6 +6,7 @@ import {
   type AuthorizationServer,
   type AuthorizationServerConfig,
   createAuthorizationServer,
+  type HandleOptions,
 } from '@oauth-m2m/server'
 import { afterEach } from 'vitest'
 
@@ -68,6 +69,27 @@ export function postForm(
     encoded = params.toString()
   }
   return send(url, { method: 'POST', headers: { 'content-type': FORM, ...headers }, body: encoded })
+}
+
+/**
+ * Sends a client_credentials request with `client_secret_basic` through `server.handle()` (no
+ * socket) and resolves to the answer's status.
+ */
+export function handleTokenRequest(
+  server: AuthorizationServer,
+  issuer: string,
+  credentials: { clientId: string; secret: string },
+  options: HandleOptions = {},
+): Promise<number> {
+  const request = new Request(`${issuer}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: encodeBasicCredentials(credentials.clientId, credentials.secret),
+      'content-type': FORM,
+    },
+    body: 'grant_type=client_credentials',
+  })
+  return server.handle(request, options).then((response) => response.status)
 }
 
 /** The `Authorization` header for `client_secret_basic`. */
