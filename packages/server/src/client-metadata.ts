@@ -65,10 +65,11 @@ export interface ClientMetadata {
 }
 
 /** The members of {@link ClientMetadata} that hold a secret: never shown back. */
-export const SECRET_MEMBERS = ['client_secret', 'client_secrets', 'client_secret_hash'] as const
-
-/** A member of {@link ClientMetadata} that holds a secret. */
-export type SecretMember = (typeof SECRET_MEMBERS)[number]
+export const SECRET_MEMBERS: readonly string[] = [
+  'client_secret',
+  'client_secrets',
+  'client_secret_hash',
+] satisfies (keyof ClientMetadata)[]
 
 /**
  * A registered client as the server shows it (`getClient`): its RFC 7591 metadata with the
@@ -78,7 +79,9 @@ export type SecretMember = (typeof SECRET_MEMBERS)[number]
  */
 export type PublicClientMetadata = {
   // A key-remapping mapped type, not Omit: Omit over an index signature drops the named members.
-  [K in keyof ClientMetadata as K extends SecretMember ? never : K]: ClientMetadata[K]
+  [K in keyof ClientMetadata as K extends 'client_secret' | 'client_secrets' | 'client_secret_hash'
+    ? never
+    : K]: ClientMetadata[K]
 } & Required<Pick<ClientMetadata, 'token_endpoint_auth_method' | 'grant_types'>>
 
 const SHA256_B64URL = /^[A-Za-z0-9_-]{43}$/

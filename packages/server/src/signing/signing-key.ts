@@ -18,11 +18,11 @@ import { promisify } from 'node:util'
 import { ConfigurationError } from '@oauth-m2m/core'
 import { calculateJwkThumbprint, type JWK } from 'jose'
 
-/** Every JWS algorithm the server signs access tokens with (RFC 7518 §3, RFC 8037), in the order lists name them. */
-export const SIGNING_ALGS = ['ES256', 'RS256', 'PS256', 'EdDSA'] as const
+/** A JWS algorithm the server signs access tokens with (RFC 7518 §3, RFC 8037). */
+export type SigningAlg = 'ES256' | 'RS256' | 'PS256' | 'EdDSA'
 
-/** A JWS algorithm the server signs access tokens with: one of {@link SIGNING_ALGS}. */
-export type SigningAlg = (typeof SIGNING_ALGS)[number]
+/** Every {@link SigningAlg}, in the order messages list them. */
+export const SIGNING_ALGS: readonly SigningAlg[] = ['ES256', 'RS256', 'PS256', 'EdDSA']
 
 /** One signing key pair with its published identity. */
 export interface SigningKey {
