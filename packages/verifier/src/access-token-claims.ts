@@ -55,7 +55,7 @@ export function principalFromClaims(
   claims: Record<string, unknown>,
   rules: ClaimRules,
   from: ClaimSource,
-  nowMs: number = Date.now(),
+  nowMs: number,
 ): Principal {
   const jwt = from.source === 'jwt'
   const nowSec = Math.floor(nowMs / 1000)

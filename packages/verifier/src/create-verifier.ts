@@ -24,6 +24,10 @@ import { VerifiedTokenCache } from './verified-token-cache.js'
 import { VerifierClosedError } from './verifier-closed-error.js'
 import { resolveVerifierOptions, type VerifierOptions } from './verifier-options.js'
 
+// Reads the global Date on each call, not once, so that whoever replaces it (a test's fake timers)
+// is seen.
+const wallClock = (): number => Date.now()
+
 /**
  * Why `verify()`'s per-call options are unusable, or `undefined` when they are fine. Checked on
  * every call because plain JavaScript callers get no help from the types, and a scope list that is
@@ -68,6 +72,7 @@ function publishRejection(err: unknown): void {
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const config = resolveVerifierOptions(options)
+  const now = config.now ?? wallClock
   const firstIssuer = config.issuers[0]!
   const metadataByIssuer = new Map(
     config.issuers.map((issuer) => [
@@ -76,6 +81,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         dispatcher: config.dispatcher,
         timeoutMs: config.timeoutMs,
         failureCooldownMs: config.discoveryFailureCooldownMs,
+        now,
       }),
     ]),
   )
@@ -98,6 +104,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       sharedJwks !== undefined || config.issuers.length === 1 ? keysByIssuer.get(firstIssuer) : undefined,
     rules,
     typ: config.typ,
+    now,
   }
   const introspector =
     config.introspection &&
@@ -107,6 +114,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       dispatcher: config.dispatcher,
       rules,
       metadata: metadataByIssuer.get(firstIssuer)!,
+      now: config.now,
     })
   const introspectJwts = config.introspection?.mode === 'all'
   // JWTs that are introspected too must not outlive the introspection cache bound here.
@@ -127,7 +135,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (closed) throw new VerifierClosedError()
     const principal = await checkUncached(token, tokenHash, signal)
     if (tokenCache && tokenHash !== undefined && principal.source === 'jwt') {
-      tokenCache.set(tokenHash, principal, Date.now())
+      tokenCache.set(tokenHash, principal, now())
     }
     return principal
   }
@@ -170,7 +178,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const misuse = invalidVerifyOptions(options)
       if (misuse !== undefined) return Promise.reject(new ConfigurationError(misuse))
       const tokenHash = cacheKey(token)
-      const cached = tokenHash === undefined ? undefined : tokenCache!.get(tokenHash, Date.now())
+      const cached = tokenHash === undefined ? undefined : tokenCache!.get(tokenHash, now())
       if (cached === undefined) return checkAndAuthorize(token, tokenHash, options)
       if (hasScopes(cached, options.requiredScopes)) return Promise.resolve(cached)
       const err = new InsufficientScopeError(options.requiredScopes!)

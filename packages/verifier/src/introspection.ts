@@ -73,23 +73,36 @@ export interface IntrospectorSettings {
   rules: ClaimRules
   /** The issuer whose endpoint is called: the default `iss` and the client-auth context. */
   metadata: IssuerMetadata
+  /**
+   * Clock, in epoch milliseconds, for claim checks, answer lifetimes and the failure cooldown.
+   * Default: `Date.now`, with answers aged by lru-cache's own monotonic clock.
+   */
+  now?: (() => number) | undefined
 }
 
 type Answer = { principal: Principal } | { rejection: string }
+
+// Reads the global Date on each call, not once, so that whoever replaces it (a test's fake timers)
+// is seen.
+const wallClock = (): number => Date.now()
 
 /** Asks the authorization server about tokens, with a bounded cache of its answers. */
 export class Introspector {
   readonly #settings: IntrospectorSettings
   readonly #answers: LRUCache<string, Answer, string>
   readonly #cooldown: FailureCooldown
+  readonly #now: () => number
   #closed = false
 
   constructor(settings: IntrospectorSettings) {
     this.#settings = settings
-    this.#cooldown = new FailureCooldown(settings.failureCooldownMs, 'the introspection endpoint')
+    this.#now = settings.now ?? wallClock
+    this.#cooldown = new FailureCooldown(settings.failureCooldownMs, 'the introspection endpoint', this.#now)
     this.#answers = new LRUCache<string, Answer, string>({
       max: settings.maxEntries,
       ttl: settings.maxTtlMs,
+      // A given clock ages the answers too; read on every lookup, since a test may move it at once.
+      ...(settings.now ? { perf: { now: settings.now }, ttlResolution: 0 } : {}),
       fetchMethod: (_hash, _stale, { context, options, signal }) => this.#lookUp(context, options, signal),
     })
   }
@@ -113,7 +126,7 @@ export class Introspector {
     }
     if (answer === undefined || this.#closed) throw new VerifierClosedError()
     if ('rejection' in answer) throw new InvalidTokenError(answer.rejection)
-    if (answer.principal.expiresAt + this.#settings.rules.clockToleranceSec * 1000 <= Date.now()) {
+    if (answer.principal.expiresAt + this.#settings.rules.clockToleranceSec * 1000 <= this.#now()) {
       throw new InvalidTokenError('the token has expired')
     }
     return answer.principal
@@ -137,11 +150,14 @@ export class Introspector {
       return { rejection: 'the token is not active' }
     }
     try {
-      const principal = principalFromClaims(body, settings.rules, {
-        source: 'introspection',
-        defaultIssuer: settings.metadata.issuer,
-      })
-      const untilExpiry = principal.expiresAt + settings.rules.clockToleranceSec * 1000 - Date.now()
+      const nowMs = this.#now()
+      const principal = principalFromClaims(
+        body,
+        settings.rules,
+        { source: 'introspection', defaultIssuer: settings.metadata.issuer },
+        nowMs,
+      )
+      const untilExpiry = principal.expiresAt + settings.rules.clockToleranceSec * 1000 - nowMs
       options.ttl = Math.max(1, Math.min(settings.maxTtlMs, untilExpiry))
       return { principal }
     } catch (err) {

@@ -23,6 +23,8 @@ export interface JwtPolicy {
   sharedKeys: IssuerKeys | undefined
   rules: ClaimRules
   typ: TypPolicy
+  /** The clock `exp`, `nbf` and `iat` are judged by, in epoch milliseconds. */
+  now: () => number
 }
 
 /**
@@ -50,5 +52,5 @@ export async function verifyJwt(token: string, policy: JwtPolicy, signal?: Abort
     throw new InvalidTokenError("the token's signature is not valid")
   }
   claims ??= decodeJsonSegment(jws.encodedPayload, 'claims')
-  return principalFromClaims(claims, policy.rules, { source: 'jwt' })
+  return principalFromClaims(claims, policy.rules, { source: 'jwt' }, policy.now())
 }

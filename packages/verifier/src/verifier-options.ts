@@ -69,8 +69,20 @@ export interface VerifierOptions {
    * Default 2 000.
    */
   discoveryFailureCooldownMs?: number
-  /** Options of the JWKS cache (`maxAgeMs`, `cooldownMs`, `maxStaleMs`, `timeoutMs`). */
+  /**
+   * Options of the JWKS cache (`maxAgeMs`, `cooldownMs`, `maxStaleMs`, `timeoutMs`; its `now`
+   * defaults to the verifier's {@link VerifierOptions.now}).
+   */
   jwks?: Omit<JwksCacheOptions, 'dispatcher'>
+  /**
+   * The clock, in epoch milliseconds, for everything the verifier judges by time: `exp`, `nbf`
+   * and `iat`, how long verified tokens and introspection answers are reused, the failure
+   * cooldowns of discovery and introspection, and the JWKS cache's freshness and refetch
+   * cooldown. Tests move it instead of faking timers. HTTP time limits (`timeoutMs`) are real
+   * timers and do not read it. Default `Date.now` (introspection answers then age by the
+   * monotonic clock, as `lru-cache` measures them).
+   */
+  now?: () => number
 }
 
 /** Default of {@link VerifierOptions.clockToleranceSec}. */
@@ -98,6 +110,8 @@ export interface ResolvedVerifierOptions {
   timeoutMs: number
   discoveryFailureCooldownMs: number
   jwks: JwksCacheOptions
+  /** The clock given in the options; `undefined` for the wall clock. */
+  now: (() => number) | undefined
 }
 
 function invalid(message: string): never {
@@ -175,6 +189,10 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
     }
   }
 
+  const now = options.now
+  if (now !== undefined && typeof now !== 'function')
+    invalid('now must be a function returning epoch milliseconds')
+
   const dispatcher = options.dispatcher
   const intro = options.introspection
   let introspection: ResolvedVerifierOptions['introspection']
@@ -240,6 +258,11 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
       'discoveryFailureCooldownMs',
       DEFAULT_DISCOVERY_FAILURE_COOLDOWN_MS,
     ),
-    jwks: { ...jwks, ...(dispatcher ? { dispatcher } : {}) },
+    jwks: {
+      ...jwks,
+      ...(dispatcher ? { dispatcher } : {}),
+      ...(jwks.now === undefined && now !== undefined ? { now } : {}),
+    },
+    now,
   }
 }

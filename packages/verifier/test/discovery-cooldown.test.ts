@@ -3,7 +3,8 @@
  * URLs, or no answer at all): one shared discovery attempt, then calls fail fast for
  * `discoveryFailureCooldownMs`, then one probe — on the JWT path (`jwks_uri` from discovery) and on
  * the introspection path (`introspection_endpoint` from discovery), counted at a metadata endpoint
- * on 127.0.0.1. `Date` is faked so the cooldown passes without waiting; HTTP timeouts stay real.
+ * on 127.0.0.1. The verifiers read a test clock (`now`) so the cooldown passes without waiting;
+ * HTTP timeouts stay real.
  */
 import { ConfigurationError, clientSecretBasic } from '@oauth-m2m/core'
 import { createVerifier, TemporarilyUnavailableError, type VerifierOptions } from '@oauth-m2m/verifier'
@@ -23,14 +24,16 @@ const OPAQUE = 'an-opaque-access-token-0123456789abcdef'
 
 let as: TestIssuer
 let key: TestKey
+/** The verifiers' clock (`now`), epoch ms. */
+let clockMs: number
+const now = () => clockMs
 
 beforeEach(async () => {
-  vi.useFakeTimers({ toFake: ['Date'] })
+  clockMs = Date.now()
   key = await makeKey('ES256', 'k1')
   as = await startTestIssuer([key.publicJwk])
 })
 afterEach(async () => {
-  vi.useRealTimers()
   await as.close()
 })
 
@@ -40,7 +43,7 @@ const jwt = () => mintToken(key, accessTokenClaims({ iss: as.issuer, aud: AUDIEN
 const attempts = () => as.counts.metadata
 
 function advance(ms: number): void {
-  vi.setSystemTime(Date.now() + ms)
+  clockMs += ms
 }
 
 /** Every result is a rejection with a 503-class `TemporarilyUnavailableError`; returns the errors. */
@@ -85,6 +88,7 @@ describe.each([
       tokenCache: false,
       timeoutMs: TIMEOUT_MS,
       discoveryFailureCooldownMs: COOLDOWN_MS,
+      now,
       ...options(),
     })
   }
@@ -176,7 +180,7 @@ describe('discoveryFailureCooldownMs', () => {
 
   it('defaults to 2 000 ms', async () => {
     as.setMetadataFailure(500)
-    const verifier = createVerifier({ issuer: as.issuer, audience: AUDIENCE })
+    const verifier = createVerifier({ issuer: as.issuer, audience: AUDIENCE, now })
     await expect(verifier.verify(await jwt())).rejects.toThrow(TemporarilyUnavailableError)
     advance(1_999)
     await expect(verifier.verify(await jwt())).rejects.toThrow(/after a 2000 ms cooldown/)

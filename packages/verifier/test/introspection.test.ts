@@ -29,6 +29,9 @@ const OPAQUE = 'Zm9vYmFyLW9wYXF1ZS10b2tlbi0xMjM0NTY3ODkw'
 
 let as: TestIssuer
 let calls: IntrospectionCall[]
+/** The clock (`now`) of the verifiers that are given one, epoch ms. */
+let clockMs: number
+const now = () => clockMs
 /** Introspection answers by token (`undefined`: never answer); unknown tokens are inactive. */
 let answers: Map<string, IntrospectionReply>
 
@@ -50,6 +53,7 @@ function activeAnswer(overrides: Record<string, unknown> = {}): Record<string, u
 }
 
 beforeEach(async () => {
+  clockMs = Date.now()
   as = await startTestIssuer()
   calls = []
   answers = new Map([[OPAQUE, { body: activeAnswer() }]])
@@ -60,7 +64,6 @@ beforeEach(async () => {
   })
 })
 afterEach(async () => {
-  vi.useRealTimers()
   await as.close()
 })
 
@@ -161,6 +164,17 @@ describe('the introspection cache', () => {
   })
 
   it('keeps an inactive answer for inactiveTtlMs, then asks again', async () => {
+    const verifier = makeVerifier({ inactiveTtlMs: 200 }, { now })
+    await expect(verifier.verify('unknown-token')).rejects.toThrow(InvalidTokenError)
+    clockMs += 200 // lru-cache counts an answer stale once it is older than its TTL
+    await expect(verifier.verify('unknown-token')).rejects.toThrow(InvalidTokenError)
+    expect(calls).toHaveLength(1)
+    clockMs += 1
+    await expect(verifier.verify('unknown-token')).rejects.toThrow(InvalidTokenError)
+    expect(calls).toHaveLength(2)
+  })
+
+  it('keeps an inactive answer for inactiveTtlMs of the real clock without a now option', async () => {
     const verifier = makeVerifier({ inactiveTtlMs: 200 })
     await expect(verifier.verify('unknown-token')).rejects.toThrow(InvalidTokenError)
     await expect(verifier.verify('unknown-token')).rejects.toThrow(InvalidTokenError)
@@ -175,33 +189,32 @@ describe('the introspection cache', () => {
   })
 
   it('lets a revoked token become inactive after maxTtlMs', async () => {
-    const verifier = makeVerifier({ maxTtlMs: 300 })
-    await verifier.verify(OPAQUE)
+    const verifier = makeVerifier({ maxTtlMs: 300 }, { now })
+    const principal = await verifier.verify(OPAQUE)
     answers.set(OPAQUE, { body: { active: false } }) // revoked at the authorization server
-    await vi.waitFor(() => expect(verifier.verify(OPAQUE)).rejects.toThrow('the token is not active'), {
-      timeout: 5000,
-      interval: 50,
-    })
+    clockMs += 300
+    expect(await verifier.verify(OPAQUE)).toBe(principal)
+    clockMs += 1
+    await expect(verifier.verify(OPAQUE)).rejects.toThrow('the token is not active')
     expect(calls).toHaveLength(2)
   })
 
   it('never answers with a token past its exp, even from the cache', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    const now = Math.floor(Date.now() / 1000)
-    answers.set(OPAQUE, { body: activeAnswer({ exp: now + 10 }) })
-    const verifier = makeVerifier({}, { clockToleranceSec: 0 })
+    const nowSec = Math.floor(clockMs / 1000)
+    answers.set(OPAQUE, { body: activeAnswer({ exp: nowSec + 10 }) })
+    const verifier = makeVerifier({}, { clockToleranceSec: 0, now })
     await verifier.verify(OPAQUE)
-    vi.setSystemTime((now + 10) * 1000)
+    clockMs = (nowSec + 10) * 1000
     await expect(verifier.verify(OPAQUE)).rejects.toThrow(/expired/)
+    expect(calls).toHaveLength(1)
   })
 
   it('does not keep failures: the first verification after the failure cooldown asks again', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
     answers.set(OPAQUE, { status: 500, body: { error: 'server_error' } })
-    const verifier = makeVerifier({ failureCooldownMs: 1000 })
+    const verifier = makeVerifier({ failureCooldownMs: 1000 }, { now })
     await expect(verifier.verify(OPAQUE)).rejects.toThrow(TemporarilyUnavailableError)
     answers.set(OPAQUE, { body: activeAnswer() })
-    vi.setSystemTime(Date.now() + 1000)
+    clockMs += 1000
     await expect(verifier.verify(OPAQUE)).resolves.toBeDefined()
     expect(calls).toHaveLength(2)
   })
@@ -252,7 +265,6 @@ describe('after a failed introspection call', () => {
   let outage: IntrospectionReply | 'none'
 
   beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['Date'] })
     outage = { status: 503, body: { error: 'temporarily_unavailable' } }
     as.onIntrospect((call) => {
       calls.push(call)
@@ -269,9 +281,9 @@ describe('after a failed introspection call', () => {
   }
 
   it('fails uncached tokens fast during the cooldown, sending no request', async () => {
-    const verifier = makeVerifier({ failureCooldownMs: COOLDOWN_MS })
+    const verifier = makeVerifier({ failureCooldownMs: COOLDOWN_MS }, { now })
     const first = await failOnce(verifier)
-    vi.setSystemTime(Date.now() + COOLDOWN_MS - 1)
+    clockMs += COOLDOWN_MS - 1
     for (const token of tokens(20)) {
       const err = await verifier.verify(token).catch((e: unknown) => e)
       expect(err).toBeInstanceOf(TemporarilyUnavailableError)
@@ -284,9 +296,9 @@ describe('after a failed introspection call', () => {
   })
 
   it('lets one probe through after the cooldown, shared by the lookups arriving meanwhile', async () => {
-    const verifier = makeVerifier({ failureCooldownMs: COOLDOWN_MS })
+    const verifier = makeVerifier({ failureCooldownMs: COOLDOWN_MS }, { now })
     await failOnce(verifier)
-    vi.setSystemTime(Date.now() + COOLDOWN_MS)
+    clockMs += COOLDOWN_MS
     outage = { status: 500, body: { error: 'server_error' }, delayMs: 100 }
     const results = await Promise.allSettled(tokens(10).map((token) => verifier.verify(token)))
     expect(calls).toHaveLength(2)
@@ -300,9 +312,9 @@ describe('after a failed introspection call', () => {
   })
 
   it('ends the cooldown on a successful probe: every lookup asks again', async () => {
-    const verifier = makeVerifier({ failureCooldownMs: COOLDOWN_MS })
+    const verifier = makeVerifier({ failureCooldownMs: COOLDOWN_MS }, { now })
     await failOnce(verifier)
-    vi.setSystemTime(Date.now() + COOLDOWN_MS)
+    clockMs += COOLDOWN_MS
     outage = 'none'
     await expect(verifier.verify(OPAQUE)).resolves.toMatchObject({ clientId: 'service-a' })
     // Closed again: concurrent lookups of different tokens go out together, not one probe at a time.
@@ -316,7 +328,7 @@ describe('after a failed introspection call', () => {
 
   it('keeps serving cached answers during the cooldown', async () => {
     outage = 'none'
-    const verifier = makeVerifier({ failureCooldownMs: COOLDOWN_MS })
+    const verifier = makeVerifier({ failureCooldownMs: COOLDOWN_MS }, { now })
     const principal = await verifier.verify(OPAQUE)
     outage = { status: 502, body: 'bad gateway' }
     await expect(verifier.verify('a-token-that-fails-0123456789')).rejects.toThrow(
@@ -329,7 +341,7 @@ describe('after a failed introspection call', () => {
 
   it('counts a failed discovery of the endpoint as a failed call', async () => {
     as.setMetadata({ issuer: 'https://someone-else.example' }) // RFC 8414 §3.3 mismatch
-    const verifier = makeVerifier({ endpoint: undefined, failureCooldownMs: COOLDOWN_MS })
+    const verifier = makeVerifier({ endpoint: undefined, failureCooldownMs: COOLDOWN_MS }, { now })
     await expect(verifier.verify(OPAQUE)).rejects.toThrow(TemporarilyUnavailableError)
     expect(as.counts.metadata).toBe(1)
     for (const token of tokens(5)) await expect(verifier.verify(token)).rejects.toThrow(/failed recently/)
@@ -338,13 +350,13 @@ describe('after a failed introspection call', () => {
   })
 
   it('with failureCooldownMs 0, asks again on every uncached lookup', async () => {
-    const verifier = makeVerifier({ failureCooldownMs: 0 })
+    const verifier = makeVerifier({ failureCooldownMs: 0 }, { now })
     for (const token of tokens(5)) await expect(verifier.verify(token)).rejects.toThrow(/answered 503/)
     expect(calls).toHaveLength(5)
   })
 
   it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])('refuses failureCooldownMs %s', (value) => {
-    expect(() => makeVerifier({ failureCooldownMs: value })).toThrow(ConfigurationError)
+    expect(() => makeVerifier({ failureCooldownMs: value }, { now })).toThrow(ConfigurationError)
   })
 })
 
@@ -404,13 +416,11 @@ describe("mode 'all'", () => {
     const claims = accessTokenClaims({ iss: as.issuer, aud: AUDIENCE })
     const jwt = await mintToken(key, claims)
     answers.set(jwt, { body: activeAnswer() })
-    const verifier = makeVerifier({ mode: 'all', maxTtlMs: 200 })
+    const verifier = makeVerifier({ mode: 'all', maxTtlMs: 200 }, { now })
     await expect(verifier.verify(jwt)).resolves.toMatchObject({ source: 'introspection' })
     answers.set(jwt, { body: { active: false } })
-    await vi.waitFor(() => expect(verifier.verify(jwt)).rejects.toThrow('the token is not active'), {
-      timeout: 5000,
-      interval: 50,
-    })
+    clockMs += 201
+    await expect(verifier.verify(jwt)).rejects.toThrow('the token is not active')
   })
 
   it('never introspects a JWT that fails the local check', async () => {

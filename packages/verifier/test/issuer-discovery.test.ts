@@ -3,7 +3,7 @@
  * algorithms it uses, and — with several issuers — which key set a token's `iss` selects.
  */
 import { createVerifier, InvalidTokenError, TemporarilyUnavailableError } from '@oauth-m2m/verifier'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { accessTokenClaims, makeKey, mintToken, type TestKey } from './support/keys.js'
 import { startTestIssuer, type TestIssuer } from './support/test-issuer.js'
 
@@ -20,7 +20,6 @@ beforeEach(async () => {
   second = await startTestIssuer([secondKey.publicJwk])
 })
 afterEach(async () => {
-  vi.useRealTimers()
   await first.close()
   await second.close()
 })
@@ -37,19 +36,38 @@ describe('discovery', () => {
   })
 
   it('is a 503-class error while the metadata cannot be fetched, and is retried after the cooldown', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
+    let clockMs = Date.now()
     const verifier = createVerifier({
       issuer: first.issuer,
       audience: AUDIENCE,
       timeoutMs: 1000,
       discoveryFailureCooldownMs: 1000,
+      now: () => clockMs,
     })
     first.setMetadata({ issuer: 'https://someone-else.example' }) // RFC 8414 §3.3 mismatch
     await expect(verifier.verify(await tokenOf(first, firstKey))).rejects.toThrow(TemporarilyUnavailableError)
     first.setMetadata({})
-    vi.setSystemTime(Date.now() + 1000)
+    clockMs += 1000
     await expect(verifier.verify(await tokenOf(first, firstKey))).resolves.toBeDefined()
     expect(first.counts.metadata).toBe(2)
+  })
+
+  it("reads the now option for the JWKS cache's freshness too", async () => {
+    let clockMs = Date.now()
+    const verifier = createVerifier({
+      issuer: first.issuer,
+      audience: AUDIENCE,
+      tokenCache: false,
+      jwks: { maxAgeMs: 60_000 },
+      now: () => clockMs,
+    })
+    await verifier.verify(await tokenOf(first, firstKey))
+    clockMs += 59_999
+    await verifier.verify(await tokenOf(first, firstKey))
+    expect(first.counts.jwks).toBe(1)
+    clockMs += 1
+    await verifier.verify(await tokenOf(first, firstKey))
+    expect(first.counts.jwks).toBe(2)
   })
 
   it('allows the algorithms the issuer advertises, plus RS256', async () => {

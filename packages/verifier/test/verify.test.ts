@@ -10,7 +10,7 @@ import {
   VerifierClosedError,
   type VerifierOptions,
 } from '@oauth-m2m/verifier'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AUDIENCE, accessTokenClaims, ISSUER, makeKey, mintToken, type TestKey } from './support/keys.js'
 import { startTestIssuer, type TestIssuer } from './support/test-issuer.js'
 
@@ -35,9 +35,6 @@ beforeAll(async () => {
   as = await startTestIssuer(Object.values(keys).map((k) => k.publicJwk))
 })
 afterAll(() => as.close())
-afterEach(() => {
-  vi.useRealTimers()
-})
 
 function verifierFor(overrides: Partial<VerifierOptions> = {}) {
   return createVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUri: as.jwksUri, ...overrides })
@@ -109,9 +106,9 @@ describe('a valid RFC 9068 access token', () => {
   })
 
   it('is judged with 5 s of clock tolerance by default', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    const now = Math.floor(Date.now() / 1000)
-    const verifier = verifierFor({ tokenCache: false })
+    const clockMs = Date.now()
+    const now = Math.floor(clockMs / 1000)
+    const verifier = verifierFor({ tokenCache: false, now: () => clockMs })
     const verdict = async (claims: Record<string, unknown>) =>
       verifier.verify(await mintToken(keys.ES256!, accessTokenClaims(claims))).then(
         () => 'accepted',
@@ -231,25 +228,25 @@ describe('the verified-token cache', () => {
   })
 
   it('never answers with a token past its exp plus tolerance', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    const verifier = verifierFor({ clockToleranceSec: 5 })
-    const now = Math.floor(Date.now() / 1000)
+    let clockMs = Date.now()
+    const verifier = verifierFor({ clockToleranceSec: 5, now: () => clockMs })
+    const now = Math.floor(clockMs / 1000)
     const token = await mintToken(keys.ES256!, accessTokenClaims({ iat: now, exp: now + 10 }))
     await verifier.verify(token)
-    vi.setSystemTime((now + 14) * 1000)
+    clockMs = (now + 14) * 1000
     await expect(verifier.verify(token)).resolves.toBeDefined()
-    vi.setSystemTime((now + 15) * 1000)
+    clockMs = (now + 15) * 1000
     await expect(verifier.verify(token)).rejects.toThrow(/expired/)
   })
 
   it('stops reusing a verification after maxTtlMs', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    const verifier = verifierFor({ tokenCache: { maxTtlMs: 1000 } })
+    let clockMs = Date.now()
+    const verifier = verifierFor({ tokenCache: { maxTtlMs: 1000 }, now: () => clockMs })
     const token = await mintToken(keys.ES256!)
     const first = await verifier.verify(token)
-    vi.setSystemTime(Date.now() + 999)
+    clockMs += 999
     expect(await verifier.verify(token)).toBe(first)
-    vi.setSystemTime(Date.now() + 2)
+    clockMs += 2
     expect(await verifier.verify(token)).not.toBe(first)
   })
 
@@ -393,6 +390,7 @@ describe('configuration', () => {
     ['introspection without auth', { introspection: { clientId: 'api' } }],
     ['a zero token cache size', { tokenCache: { maxEntries: 0 } }],
     ['a negative JWKS cooldown', { jwksUri: undefined, jwks: { cooldownMs: -1 } }],
+    ['a clock that is not a function', { now: 1_700_000_000_000 }],
   ])('refuses %s with a ConfigurationError', (_name, overrides) => {
     expect(() => verifierFor(overrides as Partial<VerifierOptions>)).toThrow(ConfigurationError)
   })
