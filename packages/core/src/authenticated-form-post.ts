@@ -6,10 +6,17 @@
  *
  * @module authenticated-form-post
  */
+import { performance } from 'node:perf_hooks'
+import { abortable } from './abortable.js'
 import { applyClientAuth } from './client-auth/apply-client-auth.js'
 import type { ClientAuthContext, ClientAuthStrategy } from './client-auth/types.js'
-import { HttpError, type OAuthM2MError, OAuthResponseError } from './errors.js'
-import { type JsonRequestOptions, type JsonResponse, requestJson } from './json-request.js'
+import { HttpError, type OAuthM2MError, OAuthResponseError, TimeoutError } from './errors.js'
+import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type JsonRequestOptions,
+  type JsonResponse,
+  requestJson,
+} from './json-request.js'
 import type { Redactor } from './redaction.js'
 
 /** Options of {@link postAuthenticatedForm}: the client's credentials, and the exchange's limits. */
@@ -30,9 +37,12 @@ export interface AuthenticatedFormAnswer extends JsonResponse {
 /**
  * POSTs `form` to `url` with the client's credentials added by `options.auth`, and returns the
  * JSON answer of any status with a {@link Redactor} for the credentials that were sent.
+ * `options.timeoutMs` (default 10 000) bounds the whole exchange, from client authentication (a
+ * secret function, an assertion source) to the last byte of the answer.
  *
  * @throws {HttpError} when the answer is not JSON or too large.
- * @throws {NetworkError} / {TimeoutError} from the exchange, or the signal's reason.
+ * @throws {TimeoutError} when client authentication or the exchange outlasts `timeoutMs`.
+ * @throws {NetworkError} from the exchange, or the signal's reason.
  */
 export async function postAuthenticatedForm(
   url: string,
@@ -40,13 +50,33 @@ export async function postAuthenticatedForm(
   options: AuthenticatedFormPostOptions,
 ): Promise<AuthenticatedFormAnswer> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
-  const redactor = await applyClientAuth(options.auth, { headers, body: form }, options.context)
+  // One time limit covers the whole exchange, client authentication included: a secret or
+  // assertion source is the user's code and may hang (a vault that never answers).
+  const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+  const started = performance.now()
+  const limit = AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs)))
+  let redactor: Redactor
+  try {
+    redactor = await abortable(
+      applyClientAuth(options.auth, { headers, body: form }, options.context),
+      options.signal ? AbortSignal.any([options.signal, limit]) : limit,
+    )
+  } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason
+    if (limit.aborted) {
+      throw new TimeoutError(
+        `client authentication for the ${options.purpose ?? 'server'} did not complete within ${timeoutMs} ms`,
+        timeoutMs,
+      )
+    }
+    throw error
+  }
   const answer = await requestJson(url, {
     method: 'POST',
     headers,
     body: form.toString(),
     redactor,
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    timeoutMs: Math.max(0, timeoutMs - (performance.now() - started)),
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.purpose !== undefined ? { purpose: options.purpose } : {}),
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
