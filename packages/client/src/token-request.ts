@@ -135,10 +135,12 @@ export async function requestToken(
       endpoint: target.tokenEndpoint,
       tokenEndpoint: target.tokenEndpoint,
       issuer: target.issuer,
+      now: options.now,
     },
     timeoutMs: options.timeoutMs,
     maxBodyBytes: options.maxResponseBytes,
     purpose: PURPOSE,
+    now: options.now,
     ...(target.dispatcher ? { dispatcher: target.dispatcher } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   })

@@ -1,6 +1,7 @@
 import diagnostics_channel from 'node:diagnostics_channel'
 import {
   clientSecretBasic,
+  clientSecretJwt,
   DiscoveryError,
   HttpError,
   NetworkError,
@@ -9,7 +10,7 @@ import {
 } from '@oauth-m2m/core'
 import { decodeBasicCredentials } from '@oauth-m2m/core/internal'
 import { createMswDispatcher } from '@oauth-m2m/testing/msw'
-import { SignJWT } from 'jose'
+import { decodeJwt, SignJWT } from 'jose'
 import { delay, HttpResponse, http } from 'msw'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -144,6 +145,26 @@ describe('retries', () => {
     expect(retries.messages.map((m) => m.delayMs)).toEqual([0])
   })
 
+  it("reads a Retry-After HTTP date and signs assertions against the client's clock (now), not the machine's", async () => {
+    const clock = Date.parse('2031-05-01T12:00:00Z')
+    const { server, client } = setup(
+      (n) =>
+        n === 1
+          ? new HttpResponse(null, {
+              status: 503,
+              // 1 s ahead of the client's clock, years ahead of the machine's.
+              headers: { 'retry-after': new Date(clock + 1000).toUTCString() },
+            })
+          : tokenAnswer(),
+      { now: () => clock, auth: clientSecretJwt('a-client-secret-of-32-bytes-or-more!') },
+    )
+    const retries = listen<FetchRetryMessage>(CLIENT_CHANNELS.fetchRetry)
+    await client.getToken().finally(retries.stop)
+    expect(retries.messages.map((m) => m.delayMs)).toEqual([1000])
+    const assertion = decodeJwt(server.requests[0]?.form.get('client_assertion') ?? '')
+    expect(assertion.iat).toBe(clock / 1000)
+  })
+
   it('holds back a key for a Retry-After HTTP date beyond the cap', async () => {
     const later = new Date(Date.now() + 3_600_000).toUTCString()
     const { server, client } = setup(
@@ -208,6 +229,22 @@ describe('retries', () => {
     clock += 1
     await expect(client.getToken()).resolves.toMatchObject({ tokenType: 'Bearer' })
     expect(server.requests).toHaveLength(2)
+  })
+
+  it('ignores Retry-After with maxRetryAfterSec 0: its own jittered backoff applies, and nothing is held back', async () => {
+    const retries = listen<FetchRetryMessage>(CLIENT_CHANNELS.fetchRetry)
+    const { server, client } = setup(
+      (n) => (n <= 2 ? oauthErrorAnswer(429, 'slow_down', { 'retry-after': '3600' }) : tokenAnswer()),
+      // Backoff ceilings of 20 and 40 ms: a draw of 0 ms each time is (almost) impossible.
+      { maxRetryAfterSec: 0, retry: { minDelayMs: 20, maxDelayMs: 40 } },
+    )
+    await client.getToken().finally(retries.stop)
+    expect(server.requests).toHaveLength(3)
+    const delays = retries.messages.map((m) => m.delayMs)
+    expect(delays).toHaveLength(2)
+    expect(delays[0]).toBeLessThanOrEqual(20)
+    expect(delays[1]).toBeLessThanOrEqual(40)
+    expect(delays.some((ms) => ms > 0)).toBe(true)
   })
 
   it('takes maxRetryAfterSec as the longest wait between attempts, too', async () => {

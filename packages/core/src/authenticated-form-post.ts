@@ -21,7 +21,10 @@ import type { Redactor } from './redaction.js'
 
 /** Options of {@link postAuthenticatedForm}: the client's credentials, and the exchange's limits. */
 export interface AuthenticatedFormPostOptions
-  extends Pick<JsonRequestOptions, 'dispatcher' | 'timeoutMs' | 'signal' | 'maxBodyBytes' | 'purpose'> {
+  extends Pick<
+    JsonRequestOptions,
+    'dispatcher' | 'timeoutMs' | 'signal' | 'maxBodyBytes' | 'purpose' | 'now'
+  > {
   /** How the client authenticates. */
   auth: ClientAuthStrategy
   /** Who is calling and where: the strategy builds assertions from it. */
@@ -79,6 +82,7 @@ export async function postAuthenticatedForm(
     timeoutMs: Math.max(0, timeoutMs - (performance.now() - started)),
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.purpose !== undefined ? { purpose: options.purpose } : {}),
+    ...(options.now !== undefined ? { now: options.now } : {}),
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   })

@@ -10,6 +10,7 @@ import { abortable } from './abortable.js'
 import { deepFreeze } from './deep-freeze.js'
 import { DiscoveryError, HttpError } from './errors.js'
 import { type JsonResponse, requestJson } from './json-request.js'
+import { isSecureTransport } from './transport-security.js'
 
 /** Authorization server metadata (RFC 8414 §2). Members not listed are kept as received. */
 export interface AuthorizationServerMetadata {
@@ -58,7 +59,6 @@ export const DEFAULT_DISCOVERY_CACHE_TTL_MS = 60 * 60_000
 const MAX_CACHED_ISSUERS = 256
 /** Metadata documents are a few KiB. */
 const MAX_METADATA_BYTES = 256 * 1024
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 /** Metadata members that must be lists of strings when present. */
 const STRING_LIST_MEMBERS = [
@@ -215,17 +215,13 @@ function parseIssuer(issuer: string): URL {
     // reported below
   }
   if (url === undefined) throw new DiscoveryError('the issuer is not an absolute URL')
-  if (!isSecureOrLoopback(url)) {
+  if (!isSecureTransport(url)) {
     throw new DiscoveryError(`the issuer ${issuer} must be an https URL (http only for loopback hosts)`)
   }
   if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#')) {
     throw new DiscoveryError(`the issuer ${issuer} must not have a query or fragment`)
   }
   return url
-}
-
-function isSecureOrLoopback(url: URL): boolean {
-  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))
 }
 
 function validateMetadata(body: unknown, issuer: string): AuthorizationServerMetadata {
@@ -266,7 +262,7 @@ function checkEndpoint(name: string, value: unknown, issuer: string): void {
   } catch {
     // reported below
   }
-  if (url === undefined || !isSecureOrLoopback(url)) {
+  if (url === undefined || !isSecureTransport(url)) {
     throw new DiscoveryError(
       `metadata of ${issuer}: ${name} must be an https URL (http only for loopback hosts)`,
     )

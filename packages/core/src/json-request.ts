@@ -33,6 +33,8 @@ export interface JsonRequestOptions {
    * `applyClientAuth`. Default: nothing is scrubbed.
    */
   redactor?: Redactor
+  /** Clock for a `Retry-After` given as an HTTP date, epoch ms. Default `Date.now`. */
+  now?: () => number
 }
 
 /** A JSON answer, of any status. */
@@ -134,7 +136,7 @@ export async function requestJson(
     return fail(err)
   }
 
-  const retryAfterMs = parseRetryAfter(headerValue(res.headers, 'retry-after'))
+  const retryAfterMs = parseRetryAfter(headerValue(res.headers, 'retry-after'), (options.now ?? Date.now)())
   const contentType = headerValue(res.headers, 'content-type')
   const status = res.statusCode
   const declared = Number(headerValue(res.headers, 'content-length'))

@@ -16,7 +16,7 @@ export async function addClientAssertion(
   header: { alg: string; kid?: string | undefined } & Record<string, unknown>,
   options: AssertionOptions,
 ): Promise<string> {
-  const now = Math.floor(Date.now() / 1000)
+  const now = Math.floor((context.now ?? Date.now)() / 1000)
   const { kid, ...members } = header
   const assertion = await new SignJWT({})
     .setProtectedHeader(

@@ -23,6 +23,8 @@ export interface ClientAuthContext {
   tokenEndpoint?: string | undefined
   /** The authorization server's issuer identifier, when known. */
   issuer?: string | undefined
+  /** Clock for an assertion's `iat` and `exp`, epoch ms. Default `Date.now`. */
+  now?: (() => number) | undefined
 }
 
 /** The mutable parts of an outgoing form POST that a strategy may add to. */
