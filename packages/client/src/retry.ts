@@ -64,9 +64,11 @@ export type OnRetry = (info: { attempt: number; delayMs: number; error: Error })
 /**
  * The part of the server's `Retry-After` on `error` that is honoured, in ms: at most
  * `maxRetryAfterMs`, so that one mistaken (or hostile) answer cannot silence the client for
- * days. `undefined` when the answer carried none.
+ * days. `undefined` when the answer carried none, or when `maxRetryAfterMs` is 0 (`Retry-After`
+ * ignored: the client's own backoff applies).
  */
 export function honouredRetryAfterMs(error: unknown, maxRetryAfterMs: number): number | undefined {
+  if (maxRetryAfterMs <= 0) return undefined
   const retryAfterMs = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs
   if (typeof retryAfterMs !== 'number' || !(retryAfterMs >= 0)) return undefined
   return Math.min(retryAfterMs, maxRetryAfterMs)
