@@ -9,8 +9,11 @@
  * @packageDocumentation
  */
 export {
+  type ClientAssertionOptions,
+  type ClientAssertionSource,
   type ClientAuthStrategy,
   ConfigurationError,
+  clientAssertion,
   clientSecretBasic,
   clientSecretJwt,
   clientSecretPost,
@@ -21,6 +24,8 @@ export {
   OAuthM2MError,
   type OAuthM2MErrorCode,
   OAuthResponseError,
+  type PrivateKeyInput,
+  type PrivateKeyJwtOptions,
   privateKeyJwt,
   TimeoutError,
 } from '@oauth-m2m/core'
