@@ -94,6 +94,8 @@ export function principalFromClaims(
 
   const scope = claims.scope
   if (scope !== undefined && typeof scope !== 'string') invalid('the token\'s "scope" is not a string')
+  // Not core's parseScopeParameter, which refuses a doubled or trailing space: a claim the issuer
+  // signed is read as it is, loosely spaced or not, rather than turning a valid token into a 401.
   const scopes = scope === undefined ? [] : scope.split(' ').filter((s) => s !== '')
 
   return deepFreeze({

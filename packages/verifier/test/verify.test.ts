@@ -36,6 +36,19 @@ beforeAll(async () => {
 })
 afterAll(() => as.close())
 
+/** The events published on the rejection channel while `action` runs. */
+async function rejectionsDuring(action: () => Promise<unknown>): Promise<RejectionEvent[]> {
+  const events: RejectionEvent[] = []
+  const listener = (event: unknown) => events.push(event as RejectionEvent)
+  subscribe(REJECTION_CHANNEL, listener)
+  try {
+    await action()
+  } finally {
+    unsubscribe(REJECTION_CHANNEL, listener)
+  }
+  return events
+}
+
 function verifierFor(overrides: Partial<VerifierOptions> = {}) {
   return createVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUri: as.jwksUri, ...overrides })
 }
@@ -307,38 +320,29 @@ describe('close()', () => {
   })
 
   it('publishes the refusal on the rejection channel', async () => {
-    const events: RejectionEvent[] = []
-    const listener = (event: unknown) => events.push(event as RejectionEvent)
-    subscribe(REJECTION_CHANNEL, listener)
-    try {
-      const verifier = verifierFor()
-      await verifier.close()
-      await expect(verifier.verify(await mintToken(keys.ES256!))).rejects.toThrow(VerifierClosedError)
-      expect(events).toEqual([
-        { code: 'ERR_VERIFIER_CLOSED', error: 'temporarily_unavailable', message: 'the verifier is closed' },
-      ])
-    } finally {
-      unsubscribe(REJECTION_CHANNEL, listener)
-    }
+    const verifier = verifierFor()
+    await verifier.close()
+    const token = await mintToken(keys.ES256!)
+    const events = await rejectionsDuring(() =>
+      expect(verifier.verify(token)).rejects.toThrow(VerifierClosedError),
+    )
+    expect(events).toEqual([
+      { code: 'ERR_VERIFIER_CLOSED', error: 'temporarily_unavailable', message: 'the verifier is closed' },
+    ])
   })
 })
 
 describe('diagnostics', () => {
   it('publishes every rejection without the token', async () => {
-    const events: RejectionEvent[] = []
-    const listener = (event: unknown) => events.push(event as RejectionEvent)
-    subscribe(REJECTION_CHANNEL, listener)
-    try {
-      const verifier = verifierFor()
-      const token = await mintToken(keys.ES256!, accessTokenClaims({ aud: 'https://elsewhere.example' }))
-      await expect(verifier.verify(token)).rejects.toThrow(InvalidTokenError)
-      expect(events).toEqual([
-        { code: 'ERR_INVALID_TOKEN', error: 'invalid_token', message: expect.any(String) },
-      ])
-      expect(JSON.stringify(events)).not.toContain(token.split('.')[2])
-    } finally {
-      unsubscribe(REJECTION_CHANNEL, listener)
-    }
+    const verifier = verifierFor()
+    const token = await mintToken(keys.ES256!, accessTokenClaims({ aud: 'https://elsewhere.example' }))
+    const events = await rejectionsDuring(() =>
+      expect(verifier.verify(token)).rejects.toThrow(InvalidTokenError),
+    )
+    expect(events).toEqual([
+      { code: 'ERR_INVALID_TOKEN', error: 'invalid_token', message: expect.any(String) },
+    ])
+    expect(JSON.stringify(events)).not.toContain(token.split('.')[2])
   })
 })
 
