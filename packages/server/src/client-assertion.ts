@@ -7,7 +7,7 @@
  */
 import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose'
 import type { RegisteredClient } from './client-registry.js'
-import type { ServerStore } from './server-store.js'
+import type { ServerStore, StoreFull } from './server-store.js'
 
 /**
  * JWS algorithms a client assertion may use, per authentication method (RFC 7518): HMAC only with
@@ -32,8 +32,11 @@ export interface AssertionPolicy {
   store: ServerStore
 }
 
-/** Outcome of {@link verifyClientAssertion}: `undefined` when valid, else why not (safe to send). */
-export type AssertionFailure = string | undefined
+/**
+ * Outcome of {@link verifyClientAssertion}: `undefined` when valid, else why not (safe to send), or
+ * {@link StoreFull} when the assertion could not be spent as the replay store has no room.
+ */
+export type AssertionFailure = string | StoreFull | undefined
 
 const NAMED_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti'])
 
@@ -113,5 +116,6 @@ export async function verifyClientAssertion(
     payload.jti,
     expiresAtMs + policy.clockToleranceSec * 1000,
   )
-  return fresh ? undefined : 'the client assertion was already used (jti replay)'
+  if (fresh === false) return 'the client assertion was already used (jti replay)'
+  return fresh === true ? undefined : fresh
 }

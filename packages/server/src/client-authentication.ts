@@ -10,7 +10,7 @@ import { decodeBasicCredentials } from '@oauth-m2m/core/internal'
 import { decodeJwt } from 'jose'
 import { type AssertionPolicy, verifyClientAssertion } from './client-assertion.js'
 import type { ClientRegistry, RegisteredClient } from './client-registry.js'
-import { type EndpointResponse, oauthError } from './http-response.js'
+import { type EndpointResponse, oauthError, temporarilyUnavailable } from './http-response.js'
 import type { FailedAuthLimiter } from './rate-limit.js'
 import { type FormParams, single } from './request-form.js'
 import type { SecretHasher } from './secret-hash.js'
@@ -191,6 +191,15 @@ export class ClientAuthenticator {
       store: o.store,
     }
     const failure = await verifyClientAssertion(assertion, client, policy)
-    return failure === undefined ? { client } : this.#authFailed(clientId, source, failure, false)
+    if (failure === undefined) return { client }
+    if (typeof failure === 'string') return this.#authFailed(clientId, source, failure, false)
+    // Not the client's fault: not counted as a failed authentication.
+    return {
+      error: temporarilyUnavailable(
+        'too many client assertions are in use; retry later',
+        failure.fullUntilMs,
+        o.now(),
+      ),
+    }
   }
 }

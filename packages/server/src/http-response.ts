@@ -15,7 +15,10 @@ export interface EndpointResponse {
   body: string
 }
 
-/** RFC 6749 §5.2 and RFC 8707 error codes this server answers with, plus its own `not_found`. */
+/**
+ * RFC 6749 §5.2 and RFC 8707 error codes this server answers with, plus `server_error` and
+ * `temporarily_unavailable` (RFC 6749 §4.1.2.1, with 500 and 503) and its own `not_found`.
+ */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -24,6 +27,7 @@ export type OAuthErrorCode =
   | 'invalid_scope'
   | 'invalid_target'
   | 'server_error'
+  | 'temporarily_unavailable'
   | 'not_found'
 
 const JSON_NO_STORE: Readonly<Record<string, string>> = {
@@ -72,4 +76,17 @@ export function payloadTooLarge(maxBodyBytes: number): EndpointResponse {
   return oauthError(413, 'invalid_request', `the request body exceeds ${maxBodyBytes} bytes`, {
     connection: 'close',
   })
+}
+
+/**
+ * 503 `temporarily_unavailable` with `Retry-After`: the server cannot take the request now without
+ * weakening replay protection (its replay store is full of live entries until `untilMs`).
+ */
+export function temporarilyUnavailable(
+  description: string,
+  untilMs: number,
+  nowMs: number,
+): EndpointResponse {
+  const retryAfterSec = Math.max(1, Math.ceil((untilMs - nowMs) / 1000))
+  return oauthError(503, 'temporarily_unavailable', description, { 'retry-after': String(retryAfterSec) })
 }

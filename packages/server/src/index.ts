@@ -21,5 +21,6 @@ export {
   type MemoryServerStoreOptions,
   type ServerStore,
   type StoredTokenClaims,
+  type StoreFull,
 } from './server-store.js'
 export type { SigningAlg } from './signing/signing-key.js'

@@ -174,7 +174,7 @@ export class ServerCore {
     })
     const lookup = new TokenLookup(issuer, keys, store, config.now)
     const introspection = new IntrospectionEndpoint(locations.introspectionEndpoint, authenticator, lookup)
-    const revocation = new RevocationEndpoint(locations.revocationEndpoint, authenticator, lookup)
+    const revocation = new RevocationEndpoint(locations.revocationEndpoint, authenticator, lookup, config.now)
     const onError = config.onInternalError
     this.#routes = new Map([
       [locations.paths.token, new FormRoute((a, p, s) => token.handle(a, p, s), onError)],

@@ -6,7 +6,11 @@
  * @module server-store
  */
 import { LRUCache } from 'lru-cache'
+import { keyDigest } from './key-digest.js'
+import { LiveEntrySet, type StoreFull } from './live-entry-set.js'
 import { lruClock } from './lru-clock.js'
+
+export type { StoreFull }
 
 /** What the server remembers about an opaque access token; also the introspection answer. */
 export interface StoredTokenClaims {
@@ -31,6 +35,11 @@ export interface StoredTokenClaims {
 /**
  * Storage of server state. Every entry carries its expiry (epoch ms); a store may drop it after
  * that time and must not return it after that time.
+ *
+ * Revoked `jti`s and used assertion `jti`s are replay protection: a store must never forget one
+ * before its expiry (to make room or otherwise), or the revoked token or used assertion would be
+ * accepted again. A store that cannot record one without forgetting another answers
+ * {@link StoreFull} instead, and the server answers 503 with `Retry-After`.
  */
 export interface ServerStore {
   /** Keeps an opaque token's claims under the SHA-256 hash (base64url) of the token. */
@@ -39,24 +48,37 @@ export interface ServerStore {
   findOpaqueToken(tokenHash: string): Promise<StoredTokenClaims | undefined>
   /** Forgets an opaque token (revocation). */
   deleteOpaqueToken(tokenHash: string): Promise<void>
-  /** Marks a JWT access token's `jti` revoked until the token would have expired anyway. */
-  revokeJti(jti: string, expiresAtMs: number): Promise<void>
+  /**
+   * Marks a JWT access token's `jti` revoked until the token would have expired anyway; or, when
+   * the store is full of live entries, records nothing and says until when.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: void keeps stores written before StoreFull valid.
+  revokeJti(jti: string, expiresAtMs: number): Promise<void | StoreFull>
   /** Whether a JWT access token's `jti` was revoked. */
   isJtiRevoked(jti: string): Promise<boolean>
   /**
    * Records a client assertion's `jti` (scoped by client) until the assertion expires. Returns
-   * `false` when it was already recorded: a replay. Must be atomic for a shared store.
+   * `false` when it was already recorded (a replay, whether the store is full or not), and
+   * {@link StoreFull} when it is new but the store is full of live entries. Must be atomic for a
+   * shared store.
    */
-  useAssertionJti(clientId: string, jti: string, expiresAtMs: number): Promise<boolean>
+  useAssertionJti(clientId: string, jti: string, expiresAtMs: number): Promise<boolean | StoreFull>
 }
 
 /** Bounds of {@link MemoryServerStore}. */
 export interface MemoryServerStoreOptions {
   /** Most opaque tokens kept; the least recently used live one is dropped beyond it. Default 100 000. */
   maxOpaqueTokens?: number
-  /** Most revoked `jti`s kept. Default 100 000. */
+  /**
+   * Most revoked `jti`s kept. None is forgotten before its token expires: when all are live,
+   * revocation of a JWT answers 503 with `Retry-After` until the earliest expires. Default 100 000.
+   */
   maxRevokedJtis?: number
-  /** Most used assertion `jti`s kept. Default 100 000. */
+  /**
+   * Most used client-assertion `jti`s kept (each as a 43-character digest of client id and `jti`).
+   * None is forgotten before its assertion expires: when all are live, a new assertion is answered
+   * 503 `temporarily_unavailable` with `Retry-After` until the earliest expires. Default 100 000.
+   */
   maxAssertionJtis?: number
   /**
    * The clock entries expire on, epoch ms. Default `Date.now`. Give it the server's `now` when
@@ -65,19 +87,23 @@ export interface MemoryServerStoreOptions {
   now?: () => number
 }
 
-/** The default {@link ServerStore}: bounded LRU caches in this process, each entry with its own TTL. */
+/**
+ * The default {@link ServerStore}: bounded tables in this process, each entry with its own TTL.
+ * Opaque tokens live in an LRU (dropping one only makes that token inactive early); revoked and
+ * used assertion `jti`s are never dropped before they expire.
+ */
 export class MemoryServerStore implements ServerStore {
   readonly #opaque: LRUCache<string, StoredTokenClaims>
-  readonly #revoked: LRUCache<string, true>
-  readonly #assertions: LRUCache<string, true>
+  readonly #revoked: LiveEntrySet
+  readonly #assertions: LiveEntrySet
   readonly #now: () => number
 
   constructor(options: MemoryServerStoreOptions = {}) {
     this.#now = options.now ?? Date.now
     const clock = lruClock(this.#now)
     this.#opaque = new LRUCache({ max: options.maxOpaqueTokens ?? 100_000, ttlAutopurge: false, ...clock })
-    this.#revoked = new LRUCache({ max: options.maxRevokedJtis ?? 100_000, ...clock })
-    this.#assertions = new LRUCache({ max: options.maxAssertionJtis ?? 100_000, ...clock })
+    this.#revoked = new LiveEntrySet(options.maxRevokedJtis ?? 100_000, this.#now)
+    this.#assertions = new LiveEntrySet(options.maxAssertionJtis ?? 100_000, this.#now)
   }
 
   /** Milliseconds from now until `expiresAtMs`, at least 1 (lru-cache reads a TTL of 0 as none). */
@@ -97,19 +123,19 @@ export class MemoryServerStore implements ServerStore {
     this.#opaque.delete(tokenHash)
   }
 
-  async revokeJti(jti: string, expiresAtMs: number): Promise<void> {
-    this.#revoked.set(jti, true, { ttl: this.#ttlUntil(expiresAtMs) })
+  async revokeJti(jti: string, expiresAtMs: number): Promise<StoreFull | undefined> {
+    // The jti of a token this server signed: its own fixed-size value, no digest needed.
+    return this.#revoked.add(jti, expiresAtMs)
   }
 
   async isJtiRevoked(jti: string): Promise<boolean> {
     return this.#revoked.has(jti)
   }
 
-  async useAssertionJti(clientId: string, jti: string, expiresAtMs: number): Promise<boolean> {
-    // JSON keeps the pair unambiguous whatever characters the ids hold.
-    const key = JSON.stringify([clientId, jti])
+  async useAssertionJti(clientId: string, jti: string, expiresAtMs: number): Promise<boolean | StoreFull> {
+    // A digest: the client's id and jti may be long, an entry's memory stays fixed.
+    const key = keyDigest(clientId, jti)
     if (this.#assertions.has(key)) return false
-    this.#assertions.set(key, true, { ttl: this.#ttlUntil(expiresAtMs) })
-    return true
+    return this.#assertions.add(key, expiresAtMs) ?? true
   }
 }

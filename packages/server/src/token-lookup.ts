@@ -12,8 +12,11 @@ import type { SigningKeySet } from './signing/signing-key-set.js'
 /** A live token and how to revoke it. */
 export interface LiveToken {
   readonly claims: StoredTokenClaims
-  /** Makes the token inactive until it would have expired anyway. */
-  revoke(): Promise<void>
+  /**
+   * Makes the token inactive until it would have expired anyway; `StoreFull` when the store
+   * has no room to remember that without forgetting another revocation.
+   */
+  revoke(): ReturnType<ServerStore['revokeJti']>
 }
 
 function isJwtClaims(
