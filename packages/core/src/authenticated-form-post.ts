@@ -29,6 +29,11 @@ export interface AuthenticatedFormPostOptions
   auth: ClientAuthStrategy
   /** Who is calling and where: the strategy builds assertions from it. */
   context: ClientAuthContext
+  /**
+   * Other strings of the form that must never be repeated from the answer, such as the token an
+   * introspection or revocation request carries. The client's credentials are always scrubbed.
+   */
+  sensitive?: readonly string[]
 }
 
 /** A JSON answer to an authenticated form POST. */
@@ -61,7 +66,7 @@ export async function postAuthenticatedForm(
   let redactor: Redactor
   try {
     redactor = await abortable(
-      applyClientAuth(options.auth, { headers, body: form }, options.context),
+      applyClientAuth(options.auth, { headers, body: form }, options.context, options.sensitive),
       options.signal ? AbortSignal.any([options.signal, limit]) : limit,
     )
   } catch (error) {

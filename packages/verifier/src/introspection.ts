@@ -189,6 +189,8 @@ export class Introspector {
       const res = await postAuthenticatedForm(endpoint, form, {
         auth: settings.auth,
         context: { clientId: settings.clientId, endpoint, issuer: settings.metadata.issuer },
+        // The token itself must never come back in an error, even if the endpoint echoes it.
+        sensitive: [token],
         timeoutMs: settings.timeoutMs,
         signal,
         purpose: 'introspection endpoint',

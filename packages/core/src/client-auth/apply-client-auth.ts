@@ -12,7 +12,9 @@ import type { ClientAuthContext, ClientAuthRequest, ClientAuthStrategy } from '.
 const PUBLIC_PARAMS: ReadonlySet<string> = new Set(['client_id', 'client_assertion_type'])
 
 /**
- * Adds `strategy`'s credentials to `request` and returns a {@link Redactor} for them. The strings
+ * Adds `strategy`'s credentials to `request` and returns a {@link Redactor} for them, and for
+ * `alsoSensitive` (what else the request carries that must not be repeated, e.g. the token being
+ * introspected). The strings
  * the strategy declares are joined by whatever it put in a credential slot — every header it set
  * and every form parameter other than `client_id` and `client_assertion_type` — so that a strategy
  * written elsewhere, which declares nothing, is covered too.
@@ -21,11 +23,12 @@ export async function applyClientAuth(
   strategy: ClientAuthStrategy,
   request: ClientAuthRequest,
   context: ClientAuthContext,
+  alsoSensitive: readonly string[] = [],
 ): Promise<Redactor> {
   const headersBefore = { ...request.headers }
   const bodyBefore = new URLSearchParams(request.body)
   const applied = await strategy.apply(request, context)
-  const sensitive: string[] = [...(applied?.sensitive ?? [])]
+  const sensitive: string[] = [...alsoSensitive, ...(applied?.sensitive ?? [])]
   for (const [name, value] of Object.entries(request.headers)) {
     if (headersBefore[name] === value) continue
     sensitive.push(value)
