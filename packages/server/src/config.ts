@@ -40,11 +40,12 @@ export interface RateLimitConfig {
    */
   maxFailuresPerClient?: number
   /**
-   * Most counting windows, and separately most live locks, kept in memory (each for the per-address
-   * and the per-id counts). A live lock is never evicted to make room for other ids; when the lock
-   * table is full, an id's first failure locks it. Default 10 000.
+   * Most counting windows, and separately most live locks, kept in memory, for each of the two
+   * counts (per client id and source address, per client id). Every entry is keyed by a fixed-size
+   * digest, so memory is bounded whatever the length of the ids. A live lock is never evicted to
+   * make room; when the lock table is full, a first failure locks at once. Default 10 000.
    */
-  maxTrackedIds?: number
+  maxTrackedEntries?: number
   /** Length of the window, in milliseconds, counted from the first failure. Default 60 000. */
   windowMs?: number
 }
@@ -82,7 +83,7 @@ export interface AuthorizationServerConfig {
   clockToleranceSec?: number
   /**
    * Brute-force protection, or `false` to turn it off. Default
-   * `{ maxFailures: 10, maxFailuresPerClient: 1000, windowMs: 60000, maxTrackedIds: 10000 }`.
+   * `{ maxFailures: 10, maxFailuresPerClient: 1000, windowMs: 60000, maxTrackedEntries: 10000 }`.
    */
   rateLimit?: RateLimitConfig | false
   /** Largest accepted request body, in bytes; larger ones get 413. Default 65 536. */

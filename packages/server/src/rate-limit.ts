@@ -10,6 +10,7 @@
  * @module rate-limit
  */
 import { LRUCache } from 'lru-cache'
+import { keyDigest } from './key-digest.js'
 import { lruClock } from './lru-clock.js'
 
 interface FailureWindow {
@@ -28,9 +29,10 @@ export interface FailedAuthLimiterOptions {
   windowMs: number
   /**
    * Most counting windows, and separately most live locks, kept by each counter (per pair, per
-   * id). Default 10 000.
+   * id). Each entry is keyed by a fixed-size digest, so memory is bounded by this count alone.
+   * Default 10 000.
    */
-  maxTrackedIds?: number
+  maxTrackedEntries?: number
   /** The clock windows are counted on, epoch ms. Default `Date.now`. */
   now?: () => number
 }
@@ -116,7 +118,7 @@ export class FailedAuthLimiter {
   readonly #now: () => number
 
   constructor(options: FailedAuthLimiterOptions) {
-    const maxTracked = options.maxTrackedIds ?? 10_000
+    const maxTracked = options.maxTrackedEntries ?? 10_000
     this.#now = options.now ?? Date.now
     this.#perSource = new FailureCounter(options.maxFailures, options.windowMs, maxTracked, this.#now)
     this.#perClient = new FailureCounter(
@@ -131,20 +133,17 @@ export class FailedAuthLimiter {
   retryAfterSec(clientId: string, source: string): number {
     const nowMs = this.#now()
     return Math.max(
-      this.#perSource.retryAfterSec(pairKey(clientId, source), nowMs),
-      this.#perClient.retryAfterSec(clientId, nowMs),
+      this.#perSource.retryAfterSec(keyDigest(clientId, source), nowMs),
+      this.#perClient.retryAfterSec(keyDigest(clientId), nowMs),
     )
   }
 
   /** Counts one failed authentication for `clientId` from `source`. */
   recordFailure(clientId: string, source: string): void {
     const nowMs = this.#now()
-    this.#perSource.recordFailure(pairKey(clientId, source), nowMs)
-    this.#perClient.recordFailure(clientId, nowMs)
+    // Digests, not the raw strings: a client id has no length limit (RFC 6749), and a 60 KB id
+    // kept raw in both tables would cost ~120 KB per failing id.
+    this.#perSource.recordFailure(keyDigest(clientId, source), nowMs)
+    this.#perClient.recordFailure(keyDigest(clientId), nowMs)
   }
-}
-
-function pairKey(clientId: string, source: string): string {
-  // JSON keeps the pair unambiguous whatever characters the id holds.
-  return JSON.stringify([clientId, source])
 }

@@ -76,6 +76,13 @@ const TOP_LEVEL_KEYS: ReadonlySet<string> = new Set<keyof AuthorizationServerCon
   '$schema',
 ])
 
+const RATE_LIMIT_KEYS: ReadonlySet<string> = new Set<keyof RateLimitConfig>([
+  'maxFailures',
+  'maxFailuresPerClient',
+  'maxTrackedEntries',
+  'windowMs',
+])
+
 function tokenFormat(value: unknown, field: string): TokenFormat | undefined {
   if (value === undefined) return undefined
   if (value !== 'jwt' && value !== 'opaque') fail(field, 'must be "jwt" or "opaque"')
@@ -183,11 +190,14 @@ function resolveValidConfig(input: unknown): ResolvedConfig {
     maxFailures: 10,
     maxFailuresPerClient: 1000,
     windowMs: 60_000,
-    maxTrackedIds: 10_000,
+    maxTrackedEntries: 10_000,
   }
   if (input.rateLimit === false) rateLimit = false
   else if (input.rateLimit !== undefined) {
     if (!isObject(input.rateLimit)) fail('rateLimit', 'must be an object or false')
+    for (const key of Object.keys(input.rateLimit)) {
+      if (!RATE_LIMIT_KEYS.has(key)) fail(`rateLimit.${key}`, 'is not a known option')
+    }
     rateLimit = {
       maxFailures: positiveInt(input.rateLimit.maxFailures, 'rateLimit.maxFailures', 10),
       maxFailuresPerClient: positiveInt(
@@ -196,7 +206,11 @@ function resolveValidConfig(input: unknown): ResolvedConfig {
         1000,
       ),
       windowMs: positiveInt(input.rateLimit.windowMs, 'rateLimit.windowMs', 60_000),
-      maxTrackedIds: positiveInt(input.rateLimit.maxTrackedIds, 'rateLimit.maxTrackedIds', 10_000),
+      maxTrackedEntries: positiveInt(
+        input.rateLimit.maxTrackedEntries,
+        'rateLimit.maxTrackedEntries',
+        10_000,
+      ),
     }
   }
   const requestTimeoutMs = positiveInt(input.requestTimeoutMs, 'requestTimeoutMs', 10_000)

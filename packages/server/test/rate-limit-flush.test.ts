@@ -8,11 +8,11 @@ import { FailedAuthLimiter } from '../src/rate-limit.js'
 import { FORM, startServer } from './test-server.js'
 
 describe('rate limiter under a flood of other ids', () => {
-  it('keeps a lock after failures for maxTrackedIds + 50 other client ids (over HTTP)', async () => {
-    const maxTrackedIds = 20
+  it('keeps a lock after failures for maxTrackedEntries + 50 other client ids (over HTTP)', async () => {
+    const maxTrackedEntries = 20
     const { url } = await startServer({
       clients: [{ client_id: 'svc', client_secret: 'svc-secret' }],
-      rateLimit: { maxFailures: 2, maxFailuresPerClient: 100, windowMs: 60_000, maxTrackedIds },
+      rateLimit: { maxFailures: 2, maxFailuresPerClient: 100, windowMs: 60_000, maxTrackedEntries },
     })
     const token = (clientId: string, secret: string) =>
       fetch(`${url}/token`, {
@@ -27,7 +27,7 @@ describe('rate limiter under a flood of other ids', () => {
     expect(await token('svc', 'guess-2')).toBe(401)
     expect(await token('svc', 'guess-3')).toBe(429)
 
-    for (let i = 0; i < maxTrackedIds + 50; i++) expect(await token(`flood-${i}`, 'x')).toBe(401)
+    for (let i = 0; i < maxTrackedEntries + 50; i++) expect(await token(`flood-${i}`, 'x')).toBe(401)
 
     expect(await token('svc', 'guess-4')).toBe(429)
   })
@@ -37,7 +37,7 @@ describe('rate limiter under a flood of other ids', () => {
       maxFailures: 3,
       maxFailuresPerClient: 1_000_000,
       windowMs: 60_000,
-      maxTrackedIds: 10,
+      maxTrackedEntries: 10,
     })
     const lock = (id: string) => {
       for (let i = 0; i < 3; i++) limiter.recordFailure(id, '192.0.2.1')
@@ -60,7 +60,7 @@ describe('rate limiter under a flood of other ids', () => {
       maxFailures: 3,
       maxFailuresPerClient: 1_000_000,
       windowMs: 40,
-      maxTrackedIds: 2,
+      maxTrackedEntries: 2,
       now: () => nowMs,
     })
     for (const id of ['a', 'b']) for (let i = 0; i < 3; i++) limiter.recordFailure(id, 's')
