@@ -297,3 +297,35 @@ describe('startAuthorizationServer options', () => {
     await expect(requestJson(`${as.url}/jwks`, { timeoutMs: 2000 })).rejects.toBeInstanceOf(NetworkError)
   })
 })
+
+describe('startAuthorizationServer with a clock of the test (now)', () => {
+  it("issues tokens, and judges them at introspection, at the test's time", async () => {
+    let clockMs = Date.parse('2030-01-01T00:00:00Z')
+    const as = await startAuthorizationServer({
+      now: () => clockMs,
+      resources: [{ resource: OPAQUE_API, tokenFormat: 'opaque', accessTokenLifetimeSec: 60 }],
+    })
+    try {
+      const { payload } = jwtParts(await as.mintToken())
+      expect(payload.iat).toBe(clockMs / 1000)
+      const opaque = await as.mintToken({ resource: OPAQUE_API })
+      const rs = as.createClient('introspecting-rs', { scope: '' })
+      const introspect = async () => {
+        const form = new URLSearchParams({ token: opaque })
+        const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
+        await rs.auth.apply(
+          { headers, body: form },
+          { clientId: rs.clientId, endpoint: `${as.issuer}/introspect` },
+        )
+        return (
+          await requestJson(`${as.issuer}/introspect`, { method: 'POST', headers, body: form.toString() })
+        ).body
+      }
+      expect(await introspect()).toMatchObject({ active: true })
+      clockMs += 61_000
+      expect(await introspect()).toEqual({ active: false })
+    } finally {
+      await as.close()
+    }
+  })
+})
