@@ -2,7 +2,9 @@
  * Where a token may be sent. The rule, for `client.fetch` and `client.interceptor()` alike:
  *
  * 1. an explicit `origins` list, when given, is the whole answer;
- * 2. else the origins of the `resource` indicators (RFC 8707) the token is requested for;
+ * 2. else the origins of the `resource` indicators (RFC 8707) the token is requested for, and of
+ *    its `audience` values that are `https:` URLs (or `http:` on a loopback host): an audience may
+ *    be any string, and only a URL one names where the API lives;
  * 3. else nowhere: a `ConfigurationError` is thrown, because guessing (every origin, or the
  *    authorization server's) would leak the token.
  *
@@ -11,29 +13,45 @@
  * @module allowed-origins
  */
 import { ConfigurationError } from '@oauth-m2m/core'
+import { isSecureTransport } from '@oauth-m2m/core/internal'
+
+/** What a token is requested for, whose URLs name the origins it may go to. */
+export interface TokenTargets {
+  /** Resource indicators (absolute URIs). */
+  readonly resources: readonly string[]
+  /** Audiences (any strings). */
+  readonly audiences: readonly string[]
+}
+
+/** No resource, no audience: only explicit origins count. */
+export const NO_TARGETS: TokenTargets = Object.freeze({ resources: [], audiences: [] })
 
 /**
  * The set of origins a token may be attached to.
  *
  * @param origins Explicit origins (already normalised), if any.
- * @param resources Resource indicators the token is requested for.
+ * @param targets Resource indicators and audiences the token is requested for.
  * @param where Who asks, for the error message.
  * @throws {ConfigurationError} when the set would be empty.
  */
 export function allowedOrigins(
   origins: readonly string[] | undefined,
-  resources: readonly string[],
+  targets: TokenTargets,
   where: string,
 ): ReadonlySet<string> {
   if (origins !== undefined && origins.length > 0) return new Set(origins)
   const out = new Set<string>()
-  for (const resource of resources) {
+  for (const resource of targets.resources) {
     const url = new URL(resource)
     if (url.protocol === 'https:' || url.protocol === 'http:') out.add(url.origin)
   }
+  for (const audience of targets.audiences) {
+    const url = URL.canParse(audience) ? new URL(audience) : undefined
+    if (url !== undefined && isSecureTransport(url)) out.add(url.origin)
+  }
   if (out.size === 0) {
     throw new ConfigurationError(
-      `${where}: no origin to send the token to; set \`origins\`, or an http(s) \`resource\` whose origin receives it`,
+      `${where}: no origin to send the token to; set \`origins\`, or an http(s) \`resource\` or https \`audience\` whose origin receives it`,
     )
   }
   return out

@@ -51,8 +51,8 @@ export const clientEvents = {
   /** A token request starts. */
   fetchStart(requestKey: TokenRequestKey, clientId: string, server: string, background: boolean): void {
     if (channels.fetchStart.hasSubscribers) {
-      const { cacheKey: key, scopes, resources } = requestKey
-      channels.fetchStart.publish({ key, clientId, server, scopes, resources, background })
+      const { cacheKey: key, scopes, resources, audiences } = requestKey
+      channels.fetchStart.publish({ key, clientId, server, scopes, resources, audiences, background })
     }
   },
   /** An attempt failed and the next one follows after `delayMs`. */

@@ -39,7 +39,7 @@ export const CLIENT_CHANNELS = {
 
 /** Fields every message has. */
 export interface KeyMessage {
-  /** The cache key (token endpoint or issuer, client id, scopes, resources, extra parameters). */
+  /** The cache key (token endpoint or issuer, client id, scopes, resources, audiences, extra parameters). */
   key: string
 }
 
@@ -59,6 +59,8 @@ export interface FetchStartMessage extends KeyMessage {
   scopes: readonly string[]
   /** Resource indicators requested, sorted. */
   resources: readonly string[]
+  /** Audiences requested (`audience` parameters), sorted. */
+  audiences: readonly string[]
   /** `true` when no caller waits for it (a refresh of a stale token). */
   background: boolean
 }

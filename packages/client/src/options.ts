@@ -12,7 +12,12 @@ import { DEFAULT_RETRY_POLICY, type RetryOptions, type RetryPolicy } from './ret
 import type { ReuseTokenSourceSettings } from './reuse-token-source.js'
 import type { ServerTokenSourceSettings } from './server-token-source.js'
 import { DEFAULT_LIFECYCLE_TIMINGS, type LifecycleTimings } from './token-lifecycle.js'
-import { normalizeExtraParams, normalizeResources, normalizeScopes } from './token-parameters.js'
+import {
+  normalizeAudiences,
+  normalizeExtraParams,
+  normalizeResources,
+  normalizeScopes,
+} from './token-parameters.js'
 import { DEFAULT_MAX_CACHE_ENTRIES, type TokenStore } from './token-store.js'
 
 /** Options of `createTokenClient`. */
@@ -37,14 +42,21 @@ export interface TokenClientOptions {
    */
   resource?: string | readonly string[]
   /**
-   * Extra token-request parameters sent with every request (e.g. `audience` for servers that
-   * use it). Names the client sets itself (`grant_type`, `scope`, `resource`, `client_id`,
+   * Audiences requested when a call names none, each sent as an `audience` parameter: the API
+   * identifier of Auth0 and of other servers that name the target API this way. Any non-empty
+   * string; one that is an `https:` URL (or loopback `http:`) also adds its origin to those
+   * `fetch` and `interceptor` send the token to, unless `origins` is given. Default: none.
+   */
+  audience?: string | readonly string[]
+  /**
+   * Extra token-request parameters sent with every request (e.g. `organization`). Names the
+   * client sets itself (`grant_type`, `scope`, `resource`, `audience`, `client_id`,
    * `client_secret`, `client_assertion`, `client_assertion_type`) are refused. Default: none.
    */
   extraParams?: Readonly<Record<string, string>>
   /**
    * Origins (`https://api.example.com`) that `fetch` and `interceptor` attach the token to.
-   * Default: the origins of `resource`. With neither, `fetch` and `interceptor` throw a
+   * Default: the origins of `resource` and of the URL values of `audience`. With none, `fetch` and `interceptor` throw a
    * `ConfigurationError`: the client never guesses where a token may go.
    */
   origins?: readonly string[]
@@ -115,6 +127,8 @@ export interface ResolvedOptions extends ServerTokenSourceSettings, ReuseTokenSo
   scopes: readonly string[]
   /** Default resource indicators of a call. */
   resources: readonly string[]
+  /** Default audiences of a call. */
+  audiences: readonly string[]
   /** Default extra parameters of a call. */
   extraParams: Readonly<Record<string, string>>
   /** Origins `fetch` and `interceptor` attach the token to, when given. */
@@ -233,6 +247,7 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
     auth,
     scopes: normalizeScopes(`${OWNER}: scope`, options.scope),
     resources: normalizeResources(`${OWNER}: resource`, options.resource),
+    audiences: normalizeAudiences(`${OWNER}: audience`, options.audience),
     extraParams: normalizeExtraParams(`${OWNER}: extraParams`, options.extraParams),
     origins:
       options.origins === undefined ? undefined : normalizeOrigins(`${OWNER}: origins`, options.origins),

@@ -6,7 +6,7 @@
  * @module token-client
  */
 import type { Dispatcher, RequestInfo, RequestInit, Response } from 'undici'
-import { allowedOrigins, normalizeOrigins } from './allowed-origins.js'
+import { allowedOrigins, NO_TARGETS, normalizeOrigins } from './allowed-origins.js'
 import { type AuthorizedFetch, type BearerSource, createAuthorizedFetch } from './authorized-fetch.js'
 import { ClientClosedError } from './errors.js'
 import { createBearerInterceptor } from './interceptor.js'
@@ -22,11 +22,14 @@ export interface InterceptorOptions {
   scope?: string | readonly string[]
   /** Resource indicators of the token attached (default: the client's `resource`). */
   resource?: string | readonly string[]
+  /** Audiences of the token attached (default: the client's `audience`). */
+  audience?: string | readonly string[]
   /** Extra token-request parameters, merged over the client's. */
   extraParams?: Readonly<Record<string, string>>
   /**
-   * Origins that get the token. Default: the client's `origins`, else the origins of this
-   * interceptor's `resource`, else of the client's `resource`.
+   * Origins that get the token. Default: the client's `origins`, else the origins of the
+   * token's resource indicators and URL audiences (this interceptor's `resource` and `audience`,
+   * each else the client's).
    */
   origins?: readonly string[]
 }
@@ -51,7 +54,7 @@ export interface TokenClient {
   invalidate(params?: Omit<TokenParams, 'signal'>): void
   /**
    * undici's `fetch` with `Authorization: Bearer` added for allowed origins (`origins`, else
-   * the origins of `resource`; with neither it rejects with a `ConfigurationError`). Requests to
+   * the origins of `resource` and of URL `audience`s; with none it rejects with a `ConfigurationError`). Requests to
    * other origins are sent untouched; a request that already has an `Authorization` header is
    * sent as is. When no token can be obtained the request is not sent
    * ({@link TokenUnavailableError}). A 401 with `error="invalid_token"` drops the token and the
@@ -88,6 +91,7 @@ class DefaultTokenClient implements TokenClient {
       {
         scopes: options.scopes,
         resources: options.resources,
+        audiences: options.audiences,
         extraParams: options.extraParams,
       },
     )
@@ -117,7 +121,8 @@ class DefaultTokenClient implements TokenClient {
     if (this.#fetch === undefined) {
       let origins: ReadonlySet<string>
       try {
-        origins = allowedOrigins(this.#options.origins, this.#options.resources, 'client.fetch')
+        const { resources, audiences } = this.#requestKeys.defaultKey
+        origins = allowedOrigins(this.#options.origins, { resources, audiences }, 'client.fetch')
       } catch (error) {
         return Promise.reject(error)
       }
@@ -137,10 +142,10 @@ class DefaultTokenClient implements TokenClient {
       options.origins !== undefined
         ? allowedOrigins(
             normalizeOrigins('client.interceptor: origins', options.origins),
-            [],
+            NO_TARGETS,
             'client.interceptor',
           )
-        : allowedOrigins(this.#options.origins, requestKey.resources, 'client.interceptor')
+        : allowedOrigins(this.#options.origins, requestKey, 'client.interceptor')
     return createBearerInterceptor(this.#bearerSource(requestKey), origins)
   }
 

@@ -1,7 +1,7 @@
 /**
- * The parameters of a token request that callers choose (`scope`, `resource`, extra parameters),
- * checked and normalised the same way whether they come from `createTokenClient`, `getToken` or
- * `interceptor`: a bad one is a {@link ConfigurationError} naming where it came from.
+ * The parameters of a token request that callers choose (`scope`, `resource`, `audience`, extra
+ * parameters), checked and normalised the same way whether they come from `createTokenClient`,
+ * `getToken` or `interceptor`: a bad one is a {@link ConfigurationError} naming where it came from.
  *
  * @module token-parameters
  */
@@ -13,6 +13,7 @@ export const RESERVED_PARAMS: ReadonlySet<string> = new Set([
   'grant_type',
   'scope',
   'resource',
+  'audience',
   'client_id',
   'client_secret',
   'client_assertion',
@@ -56,6 +57,22 @@ export function normalizeResources(name: string, value: unknown): string[] {
       )
     }
     out.add(item)
+  }
+  return [...out]
+}
+
+/**
+ * Checks audiences: non-empty strings, kept as given. Auth0's API identifiers are often URLs but
+ * need not be, so no URI syntax is required.
+ */
+export function normalizeAudiences(name: string, value: unknown): string[] {
+  if (value === undefined) return []
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list)) fail(`${name} must be a string or an array of strings`)
+  const out = new Set<string>()
+  for (const item of list as unknown[]) {
+    if (typeof item !== 'string' || item === '') fail(`${name} must hold non-empty strings`)
+    out.add(item as string)
   }
   return [...out]
 }

@@ -1,13 +1,18 @@
 /**
  * The key of a token request: which token a call means. A token is requested and cached per token
- * endpoint, client id, sorted scopes, sorted resources and extra parameters; two calls asking for
- * the same thing in a different order share one token. (In OAuth the grant is
+ * endpoint, client id, sorted scopes, sorted resources, sorted audiences and extra parameters; two
+ * calls asking for the same thing in a different order share one token. (In OAuth the grant is
  * `client_credentials`; this is what one request of it asks for.)
  *
  * @module token-request-key
  */
 import { LRUCache } from 'lru-cache'
-import { normalizeExtraParams, normalizeResources, normalizeScopes } from './token-parameters.js'
+import {
+  normalizeAudiences,
+  normalizeExtraParams,
+  normalizeResources,
+  normalizeScopes,
+} from './token-parameters.js'
 
 /** What one `getToken` call asks for; anything left out falls back to the client's options. */
 export interface TokenParams {
@@ -15,6 +20,8 @@ export interface TokenParams {
   scope?: string | readonly string[]
   /** RFC 8707 resource indicators to request instead of the client's `resource`. */
   resource?: string | readonly string[]
+  /** Audiences (`audience` parameters, e.g. Auth0's API identifier) instead of the client's `audience`. */
+  audience?: string | readonly string[]
   /** Extra token-request parameters, merged over the client's `extraParams`. */
   extraParams?: Readonly<Record<string, string>>
   /** Stops waiting for the token. A request shared with other callers goes on for them. */
@@ -29,85 +36,97 @@ export interface TokenRequestKey {
   readonly scopes: readonly string[]
   /** Sorted, distinct resource indicators. */
   readonly resources: readonly string[]
+  /** Sorted, distinct audiences. */
+  readonly audiences: readonly string[]
   /** Extra parameters, sorted by name. */
   readonly extraParams: readonly (readonly [string, string])[]
 }
 
 const GETTOKEN = 'getToken'
 
+/** The client's defaults, which a call's parameters replace (extra parameters: merge over). */
+export interface TokenRequestDefaults {
+  scopes: readonly string[]
+  resources: readonly string[]
+  audiences: readonly string[]
+  extraParams: Readonly<Record<string, string>>
+}
+
 /** Turns call parameters into {@link TokenRequestKey}s, remembering recent answers so repeated calls cost a lookup. */
 export class TokenRequestKeys {
   /** The key of a call without parameters, computed once. */
   readonly defaultKey: TokenRequestKey
   readonly #prefix: string
-  readonly #defaults: {
-    scopes: readonly string[]
-    resources: readonly string[]
-    extraParams: Readonly<Record<string, string>>
-  }
+  readonly #defaults: TokenRequestDefaults
   readonly #recent = new LRUCache<string, TokenRequestKey>({ max: 256 })
 
   /**
    * @param endpointId Identifies the authorization server: the token endpoint, or the issuer when
    *   the endpoint is discovered.
    */
-  constructor(
-    endpointId: string,
-    clientId: string,
-    defaults: {
-      scopes: readonly string[]
-      resources: readonly string[]
-      extraParams: Readonly<Record<string, string>>
-    },
-  ) {
+  constructor(endpointId: string, clientId: string, defaults: TokenRequestDefaults) {
     this.#prefix = JSON.stringify([endpointId, clientId]).slice(0, -1)
     this.#defaults = defaults
-    this.defaultKey = this.#build(defaults.scopes, defaults.resources, defaults.extraParams)
+    this.defaultKey = this.#build(defaults)
   }
 
   /**
    * The key of the token request `params` ask for.
    *
-   * @throws {ConfigurationError} when a scope, resource or extra parameter is invalid.
+   * @throws {ConfigurationError} when a scope, resource, audience or extra parameter is invalid.
    */
   keyFor(params: TokenParams): TokenRequestKey {
-    const { scope, resource, extraParams } = params
-    if (scope === undefined && resource === undefined && extraParams === undefined) return this.defaultKey
+    const { scope, resource, audience, extraParams } = params
+    if (
+      scope === undefined &&
+      resource === undefined &&
+      audience === undefined &&
+      extraParams === undefined
+    ) {
+      return this.defaultKey
+    }
     // Strings and arrays of strings without the separators render distinctly; others are not memoised.
     const fingerprint =
-      extraParams === undefined && isSimple(scope) && isSimple(resource)
-        ? `${fingerprintOf(scope)}\u0000${fingerprintOf(resource)}`
+      extraParams === undefined && isSimple(scope) && isSimple(resource) && isSimple(audience)
+        ? `${fingerprintOf(scope)}\u0000${fingerprintOf(resource)}\u0000${fingerprintOf(audience)}`
         : undefined
     if (fingerprint !== undefined) {
       const known = this.#recent.get(fingerprint)
       if (known !== undefined) return known
     }
-    const requestKey = this.#build(
-      scope === undefined ? this.#defaults.scopes : normalizeScopes(`${GETTOKEN}: scope`, scope),
-      resource === undefined
-        ? this.#defaults.resources
-        : normalizeResources(`${GETTOKEN}: resource`, resource),
-      extraParams === undefined
-        ? this.#defaults.extraParams
-        : { ...this.#defaults.extraParams, ...normalizeExtraParams(`${GETTOKEN}: extraParams`, extraParams) },
-    )
+    const defaults = this.#defaults
+    const requestKey = this.#build({
+      scopes: scope === undefined ? defaults.scopes : normalizeScopes(`${GETTOKEN}: scope`, scope),
+      resources:
+        resource === undefined ? defaults.resources : normalizeResources(`${GETTOKEN}: resource`, resource),
+      audiences:
+        audience === undefined ? defaults.audiences : normalizeAudiences(`${GETTOKEN}: audience`, audience),
+      extraParams:
+        extraParams === undefined
+          ? defaults.extraParams
+          : { ...defaults.extraParams, ...normalizeExtraParams(`${GETTOKEN}: extraParams`, extraParams) },
+    })
     if (fingerprint !== undefined) this.#recent.set(fingerprint, requestKey)
     return requestKey
   }
 
-  #build(
-    scopes: readonly string[],
-    resources: readonly string[],
-    extraParams: Readonly<Record<string, string>>,
-  ): TokenRequestKey {
+  #build({ scopes, resources, audiences, extraParams }: TokenRequestDefaults): TokenRequestKey {
     const sortedScopes = [...new Set(scopes)].sort()
     const sortedResources = [...new Set(resources)].sort()
+    const sortedAudiences = [...new Set(audiences)].sort()
     const sortedExtra = Object.entries(extraParams).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    const cacheKey = `${this.#prefix},${JSON.stringify([sortedScopes, sortedResources, sortedExtra])}]`
+    // Without audiences the key keeps its earlier form, so tokens in a shared store survive an upgrade;
+    // the two forms differ in length and cannot collide.
+    const parts =
+      sortedAudiences.length === 0
+        ? [sortedScopes, sortedResources, sortedExtra]
+        : [sortedScopes, sortedResources, sortedAudiences, sortedExtra]
+    const cacheKey = `${this.#prefix},${JSON.stringify(parts)}]`
     return Object.freeze({
       cacheKey,
       scopes: Object.freeze(sortedScopes),
       resources: Object.freeze(sortedResources),
+      audiences: Object.freeze(sortedAudiences),
       extraParams: Object.freeze(sortedExtra),
     })
   }

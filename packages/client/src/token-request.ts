@@ -111,6 +111,7 @@ export function tokenRequestForm(requestKey: TokenRequestKey): URLSearchParams {
   form.set('grant_type', 'client_credentials')
   if (requestKey.scopes.length > 0) form.set('scope', requestKey.scopes.join(' '))
   for (const resource of requestKey.resources) form.append('resource', resource)
+  for (const audience of requestKey.audiences) form.append('audience', audience)
   return form
 }
 

@@ -143,6 +143,25 @@ export function bearerConformance(entry: EntryPoint): void {
     expect(calls.map((c) => c.authorization)).toEqual([null, `Bearer ${await current()}`])
   })
 
+  it('sends the token to the origin of an https audience, as to a resource', async () => {
+    const { client, calls, current, dispatcher } = setup({
+      resource: undefined,
+      audience: [`${API}/v2`, 'urn:x'],
+    })
+    await entry.send(client, dispatcher, `${API}/things`)
+    await entry.send(client, dispatcher, `${OTHER}/things`)
+    expect(calls.map((c) => c.authorization)).toEqual([`Bearer ${await current()}`, null])
+  })
+
+  it.each([
+    ['an audience that is not a URL', 'orders-api'],
+    ['a plain http audience on a public host', 'http://api.example.test'],
+  ])('finds no origin in %s', async (_, audience) => {
+    const { client, calls, dispatcher } = setup({ resource: undefined, audience })
+    await expect(entry.send(client, dispatcher, `${API}/things`)).rejects.toThrow(/set `origins`/)
+    expect(calls).toHaveLength(0)
+  })
+
   it('refuses to guess when neither origins nor resource is set', async () => {
     const { client, calls, dispatcher } = setup({ resource: undefined })
     await expect(entry.send(client, dispatcher, `${API}/things`)).rejects.toBeInstanceOf(ConfigurationError)

@@ -12,6 +12,7 @@ import {
   OTHER,
   setup,
 } from './bearer-conformance.js'
+import { tokenAnswer } from './msw-token-server.js'
 
 /** One Agent per client, composed once with its interceptor, as an application would. */
 const agents = new WeakMap<TokenClient, Dispatcher>()
@@ -65,5 +66,16 @@ describe('client.interceptor, its own options', () => {
     expect(calls[0]!.authorization).toMatch(/^Bearer /)
     expect(calls[1]!.authorization).toBeNull()
     expect(() => client.interceptor({ origins: ['not a url'] })).toThrow(ConfigurationError)
+  })
+
+  it('takes its own audience, whose https origin gets a token requested with it', async () => {
+    const { client, calls, dispatcher } = setup({}, async (request) => {
+      const form = new URLSearchParams(await request.text())
+      return tokenAnswer({ access_token: `for ${form.getAll('audience').join(',')}` })
+    })
+    const agent = dispatcher.compose(client.interceptor({ resource: [], audience: `${OTHER}/api` }))
+    await (await request(`${OTHER}/things`, { dispatcher: agent })).body.text()
+    await (await request(`${API}/things`, { dispatcher: agent })).body.text()
+    expect(calls.map((c) => c.authorization)).toEqual([`Bearer for ${OTHER}/api`, null])
   })
 })

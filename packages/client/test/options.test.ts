@@ -61,6 +61,14 @@ describe('options', () => {
     ['a token endpoint with a fragment', { tokenEndpoint: 'https://as.example.test/token#x' }, /fragment/],
     ['a scope with a backslash', { scope: ['read', 'a\\b'] }, /invalid characters/],
     ['a reserved extra parameter', { extraParams: { client_secret: 'x' } }, /must not set client_secret/],
+    [
+      'audience as an extra parameter (the client sets it from the audience option)',
+      { extraParams: { audience: 'https://api.example.test' } },
+      /extraParams must not set audience/,
+    ],
+    ['an empty audience', { audience: '' }, /audience must hold non-empty strings/],
+    ['a non-string audience', { audience: ['api', 42] }, /audience must hold non-empty strings/],
+    ['an audience object', { audience: { api: true } }, /audience must be a string or an array/],
     ['an origin with a path', { origins: ['https://api.example.test/v1'] }, /bare origins/],
     ['a negative timeout', { timeoutMs: -1 }, /timeoutMs/],
     ['a refreshRatio above 1', { refreshRatio: 1.5 }, /refreshRatio/],
@@ -97,6 +105,12 @@ describe('options', () => {
     await expect(client.getToken({ scope: 'a\u0000b' })).rejects.toBeInstanceOf(ConfigurationError)
     await expect(client.getToken({ extraParams: { grant_type: 'password' } })).rejects.toThrow(
       /getToken: extraParams must not set grant_type/,
+    )
+    await expect(client.getToken({ audience: [''] })).rejects.toThrow(
+      /getToken: audience must hold non-empty strings/,
+    )
+    await expect(client.getToken({ extraParams: { audience: 'x' } })).rejects.toThrow(
+      /getToken: extraParams must not set audience/,
     )
     await client.close()
   })

@@ -58,6 +58,26 @@ describe('single flight', () => {
     expect(scopes).toContain('admin')
   })
 
+  it('keeps different audiences apart, and the same ones in any order together', async () => {
+    const { server, client } = setup(() => tokenAnswer())
+    const [a, b, c, d] = await Promise.all([
+      client.getToken({ audience: ['urn:orders', 'https://api.b.example.test'] }),
+      client.getToken({ audience: ['https://api.b.example.test', 'urn:orders', 'urn:orders'] }),
+      client.getToken({ audience: 'urn:orders' }),
+      client.getToken(),
+    ])
+    expect(a).toBe(b)
+    expect(new Set([a, c, d].map((t) => t.accessToken)).size).toBe(3)
+    expect(server.requests.map((r) => r.form.getAll('audience'))).toEqual(
+      expect.arrayContaining([['https://api.b.example.test', 'urn:orders'], ['urn:orders'], []]),
+    )
+    expect(server.requests).toHaveLength(3)
+    // The memo of recent keys tells calls apart by their audience too.
+    const withoutAudience = await client.getToken({ scope: 'admin' })
+    const withAudience = await client.getToken({ scope: 'admin', audience: 'urn:orders' })
+    expect(withAudience.accessToken).not.toBe(withoutAudience.accessToken)
+  })
+
   it('delivers a failure to every waiter and does not cache it', async () => {
     const { server, client } = setup(async (n) => {
       await delay(20)

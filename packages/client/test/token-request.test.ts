@@ -61,14 +61,16 @@ describe('the token request', () => {
     const { server, client } = setup(() => tokenAnswer(), {
       scope: ['write', 'read'],
       resource: ['https://b.example.test', 'https://a.example.test'],
-      extraParams: { audience: 'legacy' },
+      audience: ['urn:b', 'https://api.example.test/a'],
+      extraParams: { organization: 'org_123' },
     })
     await client.getToken()
     const [req] = server.requests
     expect(req!.form.get('grant_type')).toBe('client_credentials')
     expect(req!.form.get('scope')).toBe('read write')
     expect(req!.form.getAll('resource')).toEqual(['https://a.example.test', 'https://b.example.test'])
-    expect(req!.form.get('audience')).toBe('legacy')
+    expect(req!.form.getAll('audience')).toEqual(['https://api.example.test/a', 'urn:b'])
+    expect(req!.form.get('organization')).toBe('org_123')
     expect(req!.headers.get('content-type')).toBe('application/x-www-form-urlencoded')
     const basic = decodeBasicCredentials(req!.headers.get('authorization')!)
     expect(basic).toEqual({ ok: true, clientId: 'service-a', clientSecret: 's3cret' })
