@@ -20,6 +20,10 @@ export interface ClaimRules {
   clockToleranceSec: number
   /** Claims that must be present besides those RFC 9068 requires. */
   requiredClaims: readonly string[]
+  /** Claim names the client id is read from; the first present one wins. */
+  clientIdClaims: readonly string[]
+  /** Claims whose values are granted scopes, all merged. */
+  scopeClaims: readonly string[]
 }
 
 /** How the claims were obtained; introspection answers may leave out `iss` and `exp`. */
@@ -43,6 +47,54 @@ function numericDate(claims: Record<string, unknown>, name: string): number | un
 function optionalString(claims: Record<string, unknown>, name: string): string | undefined {
   const value = claims[name]
   return typeof value === 'string' ? value : undefined
+}
+
+/**
+ * The client id: the value of the first of `names` the token has. A present claim that is not a
+ * non-empty string refuses the token rather than falling through to the next name, so that a
+ * malformed claim can never be papered over by another one.
+ */
+function clientIdFrom(claims: Record<string, unknown>, names: readonly string[]): string {
+  for (const name of names) {
+    if (!Object.hasOwn(claims, name)) continue
+    const value = claims[name]
+    if (typeof value !== 'string') invalid(`the token's "${name}" claim is not a string`)
+    if (value === '') invalid(`the token's "${name}" claim is empty`)
+    return value
+  }
+  return invalid(`the token names no client (no ${names.map((n) => `"${n}"`).join(' or ')} claim)`)
+}
+
+/** RFC 8693 §4.2's claim, which RFC 9068 §2.2.3 uses: always a space-separated string. */
+const SCOPE_CLAIM = 'scope'
+
+/**
+ * The granted scopes, merged from every claim of `names` the token has, without duplicates, in
+ * order of first appearance. Each claim is a space-separated string or an array of strings, except
+ * `scope`, which RFC 8693 §4.2 defines as a string and stays one (so the default reads tokens
+ * exactly as before claim names became configurable). Any other type refuses the token.
+ */
+function scopesFrom(claims: Record<string, unknown>, names: readonly string[]): string[] {
+  // The common case, one claim holding a string, builds no Set.
+  if (names.length === 1) return scopeValues(claims, names[0]!) ?? []
+  const merged = new Set<string>()
+  for (const name of names) {
+    for (const scope of scopeValues(claims, name) ?? []) merged.add(scope)
+  }
+  return [...merged]
+}
+
+function scopeValues(claims: Record<string, unknown>, name: string): string[] | undefined {
+  if (!Object.hasOwn(claims, name)) return undefined
+  const value = claims[name]
+  // Not core's parseScopeParameter, which refuses a doubled or trailing space: a claim the issuer
+  // signed is read as it is, loosely spaced or not, rather than turning a valid token into a 401.
+  if (typeof value === 'string') return value.split(' ').filter((s) => s !== '')
+  if (name === SCOPE_CLAIM) invalid(`the token's "${name}" claim is not a string`)
+  if (!Array.isArray(value) || value.some((s) => typeof s !== 'string')) {
+    invalid(`the token's "${name}" claim is neither a string nor an array of strings`)
+  }
+  return (value as string[]).filter((s) => s !== '')
 }
 
 /**
@@ -89,14 +141,8 @@ export function principalFromClaims(
   const iat = numericDate(claims, 'iat')
   if (iat !== undefined && iat > nowSec + tolerance) invalid('the token was issued in the future ("iat")')
 
-  const clientId = claims.client_id
-  if (typeof clientId !== 'string' || clientId === '') invalid('the token has no "client_id" claim')
-
-  const scope = claims.scope
-  if (scope !== undefined && typeof scope !== 'string') invalid('the token\'s "scope" is not a string')
-  // Not core's parseScopeParameter, which refuses a doubled or trailing space: a claim the issuer
-  // signed is read as it is, loosely spaced or not, rather than turning a valid token into a 401.
-  const scopes = scope === undefined ? [] : scope.split(' ').filter((s) => s !== '')
+  const clientId = clientIdFrom(claims, rules.clientIdClaims)
+  const scopes = scopesFrom(claims, rules.scopeClaims)
 
   return deepFreeze({
     clientId,

@@ -97,6 +97,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     audiences: config.audiences,
     clockToleranceSec: config.clockToleranceSec,
     requiredClaims: config.requiredClaims,
+    clientIdClaims: config.clientIdClaims,
+    scopeClaims: config.scopeClaims,
   }
   const jwtPolicy: JwtPolicy = {
     keysByIssuer,

@@ -37,8 +37,11 @@ export {
 } from './verified-token-cache.js'
 export { VerifierClosedError } from './verifier-closed-error.js'
 export {
+  type ClaimNames,
+  DEFAULT_CLIENT_ID_CLAIMS,
   DEFAULT_CLOCK_TOLERANCE_SEC,
   DEFAULT_DISCOVERY_FAILURE_COOLDOWN_MS,
+  DEFAULT_SCOPE_CLAIMS,
   DEFAULT_VERIFIER_TIMEOUT_MS,
   type VerifierOptions,
 } from './verifier-options.js'

@@ -6,11 +6,17 @@
 
 /** Who called: the outcome of a successful verification, whichever way the token was checked. */
 export interface Principal {
-  /** The OAuth client the token was issued to (`client_id`). */
+  /**
+   * The OAuth client the token was issued to: `client_id`, or the first claim of
+   * `claims.clientId` the token has.
+   */
   clientId: string
   /** The token's `sub`, when present. For client-credentials tokens it usually equals `clientId`. */
   subject: string | undefined
-  /** Granted scopes, parsed from the space-separated `scope` claim; empty when none. */
+  /**
+   * Granted scopes: the space-separated `scope` claim, or everything the claims of
+   * `claims.scopes` grant, merged; empty when none.
+   */
   scopes: string[]
   /** Every audience the token names (`aud`, always as a list). */
   audience: string[]

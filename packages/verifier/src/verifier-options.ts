@@ -49,8 +49,13 @@ export interface VerifierOptions {
    * oversized header costs nothing. Default 16 384 (16 KiB).
    */
   maxTokenLength?: number
-  /** Claims that must be present besides `iss`, `aud`, `exp` and `client_id`, e.g. `['sub', 'jti']`. */
+  /** Claims that must be present besides `iss`, `aud`, `exp` and the client id, e.g. `['sub', 'jti']`. */
   requiredClaims?: readonly string[]
+  /**
+   * Where identity lives in the token, for issuers that do not follow RFC 9068 to the letter.
+   * Applies to introspection answers too. See {@link ClaimNames}.
+   */
+  claims?: ClaimNames
   /** RFC 7662 introspection for opaque tokens (and JWTs, with `mode: 'all'`). Default: none. */
   introspection?: IntrospectionOptions
   /** Bounds of the cache of verified JWTs, or `false` to check every token in full. */
@@ -85,6 +90,28 @@ export interface VerifierOptions {
   now?: () => number
 }
 
+/** Claim names of {@link VerifierOptions.claims}. */
+export interface ClaimNames {
+  /**
+   * Claims the client id is read from, in order: the first one the token has wins (later ones are
+   * not looked at). It must be a non-empty string, else the token is refused, never skipped; a
+   * token with none of them is refused. Default `['client_id']` (RFC 9068 §2.2).
+   */
+  clientId?: readonly string[]
+  /**
+   * Claims whose values are granted scopes (`principal.scopes`), all merged in order, duplicates
+   * across claims removed. Each is a space-separated string or an array of strings, except
+   * `scope` itself, which RFC 8693 §4.2 defines as a string and must be one. A present claim of
+   * another type refuses the token. Default `['scope']`.
+   */
+  scopes?: readonly string[]
+}
+
+/** Default of {@link ClaimNames.clientId}. */
+export const DEFAULT_CLIENT_ID_CLAIMS: readonly string[] = Object.freeze(['client_id'])
+/** Default of {@link ClaimNames.scopes}. */
+export const DEFAULT_SCOPE_CLAIMS: readonly string[] = Object.freeze(['scope'])
+
 /** Default of {@link VerifierOptions.clockToleranceSec}. */
 export const DEFAULT_CLOCK_TOLERANCE_SEC = 5
 /** Default of {@link VerifierOptions.timeoutMs}. */
@@ -102,6 +129,8 @@ export interface ResolvedVerifierOptions {
   typ: TypPolicy
   maxTokenLength: number
   requiredClaims: readonly string[]
+  clientIdClaims: readonly string[]
+  scopeClaims: readonly string[]
   introspection:
     | (Required<Omit<IntrospectionOptions, 'endpoint'>> & { endpoint: string | undefined })
     | undefined
@@ -126,6 +155,14 @@ function nonEmptyStrings(value: unknown, name: string): string[] {
     if (typeof item !== 'string' || item === '') invalid(`${name} must hold non-empty strings only`)
   }
   return [...(list as string[])]
+}
+
+function claimNames(value: unknown, name: string): readonly string[] {
+  if (!Array.isArray(value) || value.length === 0) invalid(`${name} must be a non-empty array of claim names`)
+  for (const item of value) {
+    if (typeof item !== 'string' || item === '') invalid(`${name} must hold non-empty claim names only`)
+  }
+  return Object.freeze([...(value as string[])])
 }
 
 function positive(value: number | undefined, name: string, fallback: number, integer = true): number {
@@ -180,6 +217,14 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
   if (!Array.isArray(requiredClaims) || requiredClaims.some((c) => typeof c !== 'string' || c === '')) {
     invalid('requiredClaims must be an array of claim names')
   }
+  const claims = options.claims ?? {}
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+    invalid('claims must be an object { clientId?, scopes? }')
+  }
+  const clientIdClaims =
+    claims.clientId === undefined ? DEFAULT_CLIENT_ID_CLAIMS : claimNames(claims.clientId, 'claims.clientId')
+  const scopeClaims =
+    claims.scopes === undefined ? DEFAULT_SCOPE_CLAIMS : claimNames(claims.scopes, 'claims.scopes')
   let algorithms: ReadonlySet<JwsAlgorithm> | undefined
   if (options.algorithms !== undefined) {
     try {
@@ -249,6 +294,8 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
     typ,
     maxTokenLength: positive(options.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH),
     requiredClaims: [...requiredClaims],
+    clientIdClaims,
+    scopeClaims,
     introspection,
     tokenCache,
     dispatcher,
