@@ -44,6 +44,15 @@ function invalid(what: string): HttpError {
   return new HttpError(`${PURPOSE} answered 200 with ${what}`, { status: 200 })
 }
 
+/**
+ * `expires_in` as sent, or as a number when it is a string of decimal digits: Entra ID's v1
+ * endpoint, its managed-identity endpoint and several older servers send `"3599"`. Nothing
+ * looser (signs, spaces, decimals, exponents, hex) is read as a number.
+ */
+function expiresInOf(value: unknown): unknown {
+  return typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : value
+}
+
 /** The token's lifetime end, epoch ms, from `expires_in`, else the JWT `exp`, else the default. */
 function expiryOf(
   body: Record<string, unknown>,
@@ -51,7 +60,7 @@ function expiryOf(
   issuedAt: number,
   defaultExpiresInMs: number,
 ): number {
-  const expiresIn = body.expires_in
+  const expiresIn = expiresInOf(body.expires_in)
   if (expiresIn !== undefined) {
     if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
       throw invalid('an expires_in that is not a positive number')
@@ -76,8 +85,8 @@ function expiryOf(
 
 /**
  * Validates a 200 answer (RFC 6749 §5.1): a JSON object, `access_token` a non-empty string,
- * `token_type` Bearer (any case), `expires_in` a positive number when present, `scope` a string
- * when present.
+ * `token_type` Bearer (any case), `expires_in` a positive number (or a string of decimal digits)
+ * when present, `scope` a string when present.
  */
 export function parseTokenResponse(
   body: unknown,

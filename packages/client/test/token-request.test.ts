@@ -396,10 +396,18 @@ describe('answers that are refused', () => {
       () => tokenAnswer({ expires_in: -5 }),
       /expires_in that is not a positive number/,
     ],
+    ...['', ' 3600', '3600 ', '+3600', '-5', '36.5', '1e3', '0x10', '３６００', 'soon'].map(
+      (expiresIn): [string, Answer, RegExp] => [
+        `expires_in ${JSON.stringify(expiresIn)}`,
+        () => tokenAnswer({ expires_in: expiresIn }),
+        /expires_in that is not a positive number/,
+      ],
+    ),
+    ['expires_in "0"', () => tokenAnswer({ expires_in: '0' }), /expires_in that is not a positive number/],
     [
-      'a string expires_in',
-      () => tokenAnswer({ expires_in: '3600' }),
-      /expires_in that is not a positive number/,
+      'a huge expires_in string',
+      () => tokenAnswer({ expires_in: '9'.repeat(30) }),
+      /expires_in that is out of range/,
     ],
     ['a huge expires_in', () => tokenAnswer({ expires_in: 1e300 }), /expires_in that is out of range/],
     ['a non-string scope', () => tokenAnswer({ scope: ['read'] }), /scope that is not a string/],
@@ -452,6 +460,25 @@ describe('answers that are refused', () => {
   it('turns a 4xx without an OAuth error object into an HttpError', async () => {
     const { client } = setup(() => HttpResponse.json({ message: 'nope' }, { status: 403 }))
     await expect(client.getToken()).rejects.toMatchObject({ name: 'HttpError', status: 403 })
+  })
+})
+
+describe('expires_in as a string of digits (Entra ID v1, older servers)', () => {
+  it('reads "3599" as 3599 s', async () => {
+    const { client } = setup(() => tokenAnswer({ expires_in: '3599', ext_expires_in: '3599' }), {
+      now: () => 1_000_000,
+    })
+    const token = await client.getToken()
+    expect(token.expiresAt).toBe(1_000_000 + 3_599_000)
+    expect(token.response.expires_in).toBe('3599')
+  })
+
+  it('bounds an absurd one by maxLifetimeSec, as it does a number', async () => {
+    const { client } = setup(() => tokenAnswer({ expires_in: '1000000000000' }), {
+      now: () => 1_000_000,
+      maxLifetimeSec: 600,
+    })
+    expect((await client.getToken()).expiresAt).toBe(1_000_000 + 600_000)
   })
 })
 
