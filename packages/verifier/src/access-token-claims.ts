@@ -14,8 +14,10 @@ import type { Principal } from './types.js'
 export interface ClaimRules {
   /** Accepted `iss` values. */
   issuers: readonly string[]
-  /** Accepted audiences; the token's `aud` must contain one of them. */
-  audiences: readonly string[]
+  /** Accepted audiences; the token's `aud` must contain one of them. `null`: `aud` is not checked. */
+  audiences: readonly string[] | null
+  /** The clients allowed; `undefined`: any. */
+  clientIds?: ReadonlySet<string> | undefined
   /** Allowed clock difference for `exp`, `nbf` and `iat`, in seconds. */
   clockToleranceSec: number
   /** Claims that must be present besides those RFC 9068 requires. */
@@ -127,10 +129,12 @@ export function principalFromClaims(
     )
 
   const aud = claims.aud
-  if (aud === undefined) invalid('the token has no "aud" claim')
+  const audiences = rules.audiences
+  if (aud === undefined && audiences !== null) invalid('the token has no "aud" claim')
   const audience =
     typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((a) => typeof a === 'string') : []
-  if (!rules.audiences.some((a) => audience.includes(a))) invalid('the token is not meant for this audience')
+  if (audiences !== null && !audiences.some((a) => audience.includes(a)))
+    invalid('the token is not meant for this audience')
 
   const exp = numericDate(claims, 'exp')
   if (exp === undefined && jwt) invalid('the token has no "exp" claim')
@@ -142,6 +146,8 @@ export function principalFromClaims(
   if (iat !== undefined && iat > nowSec + tolerance) invalid('the token was issued in the future ("iat")')
 
   const clientId = clientIdFrom(claims, rules.clientIdClaims)
+  if (rules.clientIds !== undefined && !rules.clientIds.has(clientId))
+    invalid('the token was issued to a client that is not allowed here')
   const scopes = scopesFrom(claims, rules.scopeClaims)
 
   return deepFreeze({

@@ -95,6 +95,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const rules: ClaimRules = {
     issuers: config.issuers,
     audiences: config.audiences,
+    clientIds: config.clientIds,
     clockToleranceSec: config.clockToleranceSec,
     requiredClaims: config.requiredClaims,
     clientIdClaims: config.clientIdClaims,

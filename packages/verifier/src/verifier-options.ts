@@ -22,12 +22,26 @@ import {
   type TokenCacheOptions,
 } from './verified-token-cache.js'
 
-/** Options of `createVerifier`. Only `issuer` and `audience` are required. */
+/**
+ * Options of `createVerifier`. Only `issuer` and `audience` are required (`audience` may be `null`
+ * when `clientIds` is given).
+ */
 export interface VerifierOptions {
   /** The issuer identifier(s) accepted in `iss`, compared exactly. With several, `iss` picks the key set. */
   issuer: string | readonly string[]
-  /** This resource server's identifier(s); a token's `aud` must contain one of them. */
-  audience: string | readonly string[]
+  /**
+   * This resource server's identifier(s); a token's `aud` must contain one of them. `null` skips
+   * the `aud` check, for issuers whose access tokens carry no audience (Amazon Cognito), and is
+   * accepted only together with {@link VerifierOptions.clientIds}: a verifier must never accept
+   * tokens minted for someone else.
+   */
+  audience: string | readonly string[] | null
+  /**
+   * The clients allowed to call: `principal.clientId` must be one of them, else `invalid_token`.
+   * Required when `audience` is `null`; with an audience, an allowlist on top of it. Default: any
+   * client.
+   */
+  clientIds?: readonly string[]
   /**
    * The JWK Set URL. Default: `jwks_uri` from each issuer's metadata (RFC 8414 discovery). When
    * given, it serves every configured issuer and no discovery is needed for JWTs.
@@ -122,7 +136,9 @@ export const DEFAULT_DISCOVERY_FAILURE_COOLDOWN_MS = 2_000
 /** Options with every default filled in and every value checked. */
 export interface ResolvedVerifierOptions {
   issuers: readonly string[]
-  audiences: readonly string[]
+  /** `null`: the `aud` check is skipped (then `clientIds` is set). */
+  audiences: readonly string[] | null
+  clientIds: ReadonlySet<string> | undefined
   jwksUri: string | URL | undefined
   algorithms: ReadonlySet<JwsAlgorithm> | undefined
   clockToleranceSec: number
@@ -155,6 +171,25 @@ function nonEmptyStrings(value: unknown, name: string): string[] {
     if (typeof item !== 'string' || item === '') invalid(`${name} must hold non-empty strings only`)
   }
   return [...(list as string[])]
+}
+
+function audienceOption(value: unknown): string[] | null {
+  if (value === null) return null
+  if (value === undefined) {
+    invalid(
+      'audience is required (or null together with clientIds): a verifier must never accept tokens minted for someone else',
+    )
+  }
+  return nonEmptyStrings(value, 'audience')
+}
+
+function clientIdsOption(value: unknown): ReadonlySet<string> {
+  if (!Array.isArray(value) || value.length === 0)
+    invalid('clientIds must be a non-empty array of client ids')
+  for (const item of value) {
+    if (typeof item !== 'string' || item === '') invalid('clientIds must hold non-empty strings only')
+  }
+  return new Set(value as string[])
 }
 
 function claimNames(value: unknown, name: string): readonly string[] {
@@ -206,7 +241,13 @@ function url(value: string | URL | undefined, name: string): string | undefined 
 export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifierOptions {
   if (typeof options !== 'object' || options === null) invalid('options are required')
   const issuers = nonEmptyStrings(options.issuer, 'issuer')
-  const audiences = nonEmptyStrings(options.audience, 'audience')
+  const audiences = audienceOption(options.audience)
+  const clientIds = options.clientIds === undefined ? undefined : clientIdsOption(options.clientIds)
+  if (audiences === null && clientIds === undefined) {
+    invalid(
+      'audience null (no aud check) needs clientIds, the clients allowed to call: a verifier must never accept tokens minted for someone else',
+    )
+  }
   const tolerance = options.clockToleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC
   if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) {
     invalid('clockToleranceSec must be a non-negative number')
@@ -288,6 +329,7 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
   return {
     issuers,
     audiences,
+    clientIds,
     jwksUri: url(options.jwksUri, 'jwksUri'),
     algorithms,
     clockToleranceSec: tolerance,
