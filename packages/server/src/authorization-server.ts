@@ -35,8 +35,10 @@ export interface HandleOptions {
   /**
    * The caller's IP address, when the host knows it (e.g. Hono's `getConnInfo`, a platform's
    * client-IP header that the host trusts). Failed client authentications are counted per client
-   * id and this address; without it, every caller of `handle()` shares one unknown source, so
-   * `rateLimit.maxFailures` failures from anyone refuse the client id to all of them. Default: none.
+   * id and this address (an IPv6 address by its /64); without it, every caller of `handle()`
+   * shares one unknown source, so `rateLimit.maxFailures` failures from anyone refuse the client
+   * id to all of them. When it is one of `trustedProxy.addresses`, the request's
+   * `X-Forwarded-For` names the caller instead, as for `listen()`. Default: none.
    */
   remoteAddress?: string
 }
@@ -143,7 +145,8 @@ class NodeAuthorizationServer implements AuthorizationServer {
 
   handle(request: Request, options: HandleOptions = {}): Promise<Response> {
     const core = this.#core ?? this.#bind(new URL(request.url).origin)
-    return handleWebRequest(core, request, this.#state.config.maxBodyBytes, options.remoteAddress)
+    const config = this.#state.config
+    return handleWebRequest(core, request, config.maxBodyBytes, options.remoteAddress, config.trustedProxy)
   }
 
   async listen(options: ListenOptions = {}): Promise<ListeningServer> {
@@ -158,7 +161,7 @@ class NodeAuthorizationServer implements AuthorizationServer {
         // to 40 s; check often enough that the limit holds to within half of it.
         connectionsCheckingInterval: checkingIntervalMs(config.headersTimeoutMs),
       },
-      nodeRequestListener(() => this.#bound(), config.maxBodyBytes),
+      nodeRequestListener(() => this.#bound(), config.maxBodyBytes, config.trustedProxy),
     )
     const url = await new Promise<string>((resolve, reject) => {
       server.once('error', reject)

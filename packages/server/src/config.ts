@@ -24,7 +24,8 @@ export interface ResourceConfig {
 
 /**
  * Brute-force protection for client authentication (RFC 6749 §2.3.1). Failures are counted per
- * client id and source address (the socket's peer for `listen()`; `remoteAddress` for `handle()`),
+ * client id and source address (the socket's peer for `listen()`; `remoteAddress` for `handle()`;
+ * the forwarded address behind a `trustedProxy`; an IPv6 address by its /64),
  * so that whoever knows a client id cannot lock the client out from elsewhere, and per client id
  * alone under a much higher ceiling that bounds guessing spread over many addresses.
  */
@@ -48,6 +49,25 @@ export interface RateLimitConfig {
   maxTrackedEntries?: number
   /** Length of the window, in milliseconds, counted from the first failure. Default 60 000. */
   windowMs?: number
+}
+
+/**
+ * The reverse proxies in front of the server whose word on the caller is believed. Only requests
+ * whose peer (the socket's, or `remoteAddress` given to `handle()`) is one of `addresses` are read
+ * this way; from anyone else the headers are ignored, as a caller can write them.
+ */
+export interface TrustedProxyConfig {
+  /**
+   * The proxies: IP addresses (`10.0.0.7`, `::1`) and CIDR blocks (`10.0.0.0/8`, `fd00::/8`).
+   * IPv4 entries also match IPv4-mapped IPv6 peers (`::ffff:10.0.0.7`).
+   */
+  addresses: string[]
+  /**
+   * Whether the caller's address, for brute-force protection, is read from `X-Forwarded-For` on
+   * requests from these proxies: the right-most address in it that is not itself a trusted proxy.
+   * A value that is not an IP address makes the proxy's own address count. Default `true`.
+   */
+  forwardedFor?: boolean
 }
 
 /** Options of `createAuthorizationServer`; the JSON config file holds the same object. */
@@ -86,6 +106,12 @@ export interface AuthorizationServerConfig {
    * `{ maxFailures: 10, maxFailuresPerClient: 1000, windowMs: 60000, maxTrackedEntries: 10000 }`.
    */
   rateLimit?: RateLimitConfig | false
+  /**
+   * Reverse proxies whose `X-Forwarded-For` names the caller for brute-force protection. Default
+   * none: the source is the socket's peer (`listen()`) or `remoteAddress` (`handle()`), and
+   * `X-Forwarded-For` is never read.
+   */
+  trustedProxy?: TrustedProxyConfig
   /** Largest accepted request body, in bytes; larger ones get 413. Default 65 536. */
   maxBodyBytes?: number
   /** `realm` of `WWW-Authenticate: Basic` on 401 answers. Default `oauth-m2m`. */

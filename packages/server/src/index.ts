@@ -12,7 +12,12 @@ export {
   type ListenOptions,
 } from './authorization-server.js'
 export type { ClientMetadata, PublicClientMetadata, TokenEndpointAuthMethod } from './client-metadata.js'
-export type { AuthorizationServerConfig, RateLimitConfig, ResourceConfig } from './config.js'
+export type {
+  AuthorizationServerConfig,
+  RateLimitConfig,
+  ResourceConfig,
+  TrustedProxyConfig,
+} from './config.js'
 export type { ServerMetadata } from './metadata.js'
 export type { TokenFormat } from './resource.js'
 export { secretDigest } from './secret-hash.js'

@@ -7,6 +7,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { type EndpointResponse, payloadTooLarge } from './http-response.js'
 import { FormRoute, type ServerCore } from './server-core.js'
+import { requestSource, type TrustedProxies } from './source-address.js'
 
 function send(res: ServerResponse, response: EndpointResponse): void {
   if (res.destroyed) return
@@ -27,6 +28,12 @@ function authorizationHeaders(req: IncomingMessage): string[] {
   return values
 }
 
+/** The `X-Forwarded-For` header; node joins repeats with ", ", its type allows an array. */
+function forwardedFor(req: IncomingMessage): string | undefined {
+  const value = req.headers['x-forwarded-for']
+  return Array.isArray(value) ? value.join(',') : value
+}
+
 function refuseTooLarge(req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): void {
   // Stop reading: the rest of the body is never buffered; `connection: close` ends the exchange.
   req.pause()
@@ -38,8 +45,13 @@ function refuseTooLarge(req: IncomingMessage, res: ServerResponse, maxBodyBytes:
  *
  * @param core The bound server (looked up per request, as the issuer may be fixed after start).
  * @param maxBodyBytes Largest accepted request body, in bytes.
+ * @param trustedProxy Proxies whose `X-Forwarded-For` names the caller; none by default.
  */
-export function nodeRequestListener(core: () => ServerCore, maxBodyBytes: number): RequestListener {
+export function nodeRequestListener(
+  core: () => ServerCore,
+  maxBodyBytes: number,
+  trustedProxy: TrustedProxies | undefined,
+): RequestListener {
   return (req, res) => {
     req.on('error', () => {
       // The client went away mid-body; there is nobody left to answer.
@@ -72,8 +84,8 @@ export function nodeRequestListener(core: () => ServerCore, maxBodyBytes: number
         authorization: authorizationHeaders(req),
         contentType: req.headers['content-type'],
         body,
-        // The socket's peer: behind a reverse proxy, the proxy's address for every caller.
-        source: req.socket.remoteAddress ?? '',
+        // The socket's peer, or the caller a trusted proxy names.
+        source: requestSource(req.socket.remoteAddress, forwardedFor(req), trustedProxy),
       })
       if (result instanceof Promise) result.then((response) => send(res, response))
       else send(res, result)

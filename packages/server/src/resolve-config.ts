@@ -5,10 +5,11 @@
  *
  * @module resolve-config
  */
+import { BlockList, isIP } from 'node:net'
 import { isAbsoluteUriWithoutFragment } from '@oauth-m2m/core/internal'
 import type { JWK } from 'jose'
 import { type ClientMetadata, checkClient } from './client-metadata.js'
-import type { AuthorizationServerConfig, RateLimitConfig } from './config.js'
+import type { AuthorizationServerConfig, RateLimitConfig, TrustedProxyConfig } from './config.js'
 import {
   fail,
   isObject,
@@ -21,10 +22,11 @@ import type { ResourceSettings, TokenFormat } from './resource.js'
 import { writeInternalErrorToStderr } from './server-core.js'
 import type { ServerStore } from './server-store.js'
 import { isSigningAlg, SIGNING_ALGS, type SigningAlg } from './signing/signing-key.js'
+import type { TrustedProxies } from './source-address.js'
 
 /**
  * A validated configuration with every default filled in: each member is the option of the same
- * name in {@link AuthorizationServerConfig}.
+ * name in {@link AuthorizationServerConfig} (`trustedProxy` with its addresses as a `BlockList`).
  */
 export interface ResolvedConfig {
   issuer: string | undefined
@@ -37,6 +39,7 @@ export interface ResolvedConfig {
   assertionMaxLifetimeSec: number
   clockToleranceSec: number
   rateLimit: Required<RateLimitConfig> | false
+  trustedProxy: TrustedProxies | undefined
   maxBodyBytes: number
   realm: string
   jwksUriTimeoutMs: number
@@ -64,6 +67,7 @@ const TOP_LEVEL_KEYS: ReadonlySet<string> = new Set<keyof AuthorizationServerCon
   'assertionMaxLifetimeSec',
   'clockToleranceSec',
   'rateLimit',
+  'trustedProxy',
   'maxBodyBytes',
   'realm',
   'jwksUriTimeoutMs',
@@ -82,6 +86,44 @@ const RATE_LIMIT_KEYS: ReadonlySet<string> = new Set<keyof RateLimitConfig>([
   'maxTrackedEntries',
   'windowMs',
 ])
+
+const TRUSTED_PROXY_KEYS: ReadonlySet<string> = new Set<keyof TrustedProxyConfig>([
+  'addresses',
+  'forwardedFor',
+])
+
+/** The proxy-trust setting as a BlockList; node:net parses every address and prefix. */
+function validateTrustedProxy(value: unknown, field: string): TrustedProxies | undefined {
+  if (value === undefined) return undefined
+  if (!isObject(value)) fail(field, 'must be an object')
+  for (const key of Object.keys(value)) {
+    if (!TRUSTED_PROXY_KEYS.has(key)) fail(`${field}.${key}`, 'is not a known option')
+  }
+  const list = value.addresses
+  if (!Array.isArray(list) || list.length === 0) fail(`${field}.addresses`, 'must be a non-empty array')
+  const addresses = new BlockList()
+  list.forEach((entry, i) => {
+    const at = `${field}.addresses[${i}]`
+    if (typeof entry !== 'string') fail(at, 'must be a string')
+    const [address = '', prefix, extra] = entry.split('/')
+    const version = isIP(address)
+    if (version === 0 || extra !== undefined) fail(at, 'must be an IP address or a CIDR block')
+    const family = version === 4 ? 'ipv4' : 'ipv6'
+    if (prefix === undefined) {
+      addresses.addAddress(address, family)
+      return
+    }
+    const bits = Number(prefix)
+    if (!/^\d{1,3}$/.test(prefix) || bits > (version === 4 ? 32 : 128)) {
+      fail(at, `has an invalid prefix length (0-${version === 4 ? 32 : 128})`)
+    }
+    addresses.addSubnet(address, bits, family)
+  })
+  if (value.forwardedFor !== undefined && typeof value.forwardedFor !== 'boolean') {
+    fail(`${field}.forwardedFor`, 'must be a boolean')
+  }
+  return { addresses, forwardedFor: value.forwardedFor ?? true }
+}
 
 function tokenFormat(value: unknown, field: string): TokenFormat | undefined {
   if (value === undefined) return undefined
@@ -239,6 +281,7 @@ function resolveValidConfig(input: unknown): ResolvedConfig {
     assertionMaxLifetimeSec: positiveInt(input.assertionMaxLifetimeSec, 'assertionMaxLifetimeSec', 3600),
     clockToleranceSec: nonNegativeInt(input.clockToleranceSec, 'clockToleranceSec', 30),
     rateLimit,
+    trustedProxy: validateTrustedProxy(input.trustedProxy, 'trustedProxy'),
     maxBodyBytes: positiveInt(input.maxBodyBytes, 'maxBodyBytes', 65_536),
     realm: validateRealm(input.realm),
     jwksUriTimeoutMs: positiveInt(input.jwksUriTimeoutMs, 'jwksUriTimeoutMs', 5000),

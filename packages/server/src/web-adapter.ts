@@ -6,6 +6,7 @@
  */
 import { type EndpointResponse, oauthError, payloadTooLarge } from './http-response.js'
 import { FormRoute, type ServerCore } from './server-core.js'
+import { requestSource, type TrustedProxies } from './source-address.js'
 
 function toResponse(response: EndpointResponse, isHead: boolean): Response {
   const body = isHead || response.body === '' ? null : response.body
@@ -35,13 +36,15 @@ async function readBounded(request: Request, maxBodyBytes: number): Promise<stri
  * Answers a web `Request` with `core`. Never rejects for anything the request holds.
  *
  * @param remoteAddress The caller's address when the host knows it (a `Request` does not carry
- *   one); `''` puts every caller in one shared source for brute-force protection.
+ *   one); `undefined` puts every caller in one shared source for brute-force protection.
+ * @param trustedProxy Proxies whose `X-Forwarded-For` names the caller when `remoteAddress` is one.
  */
 export async function handleWebRequest(
   core: ServerCore,
   request: Request,
   maxBodyBytes: number,
-  remoteAddress = '',
+  remoteAddress: string | undefined,
+  trustedProxy: TrustedProxies | undefined,
 ): Promise<Response> {
   const isHead = request.method === 'HEAD'
   const url = new URL(request.url)
@@ -63,7 +66,7 @@ export async function handleWebRequest(
     authorization: authorization === null ? [] : [authorization],
     contentType: request.headers.get('content-type') ?? undefined,
     body,
-    source: remoteAddress,
+    source: requestSource(remoteAddress, request.headers.get('x-forwarded-for') ?? undefined, trustedProxy),
   })
   return toResponse(response, isHead)
 }
