@@ -11,6 +11,7 @@ import {
   JwksCache,
 } from '@oauth-m2m/core'
 import type { ClaimRules } from './access-token-claims.js'
+import { runApplicationCheck } from './application-check.js'
 import { type RejectionEvent, rejectionChannel } from './diagnostics.js'
 import { Introspector } from './introspection.js'
 import { IssuerKeys } from './issuer-keys.js'
@@ -116,6 +117,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       timeoutMs: config.timeoutMs,
       dispatcher: config.dispatcher,
       rules,
+      check: config.check,
       metadata: metadataByIssuer.get(firstIssuer)!,
       now: config.now,
     })
@@ -151,7 +153,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const kind = classifyToken(token, config.maxTokenLength)
     if (kind === 'jwt') {
       const principal = await verifyJwt(token, jwtPolicy, signal)
-      if (!introspectJwts || !introspector) return principal
+      if (!introspectJwts || !introspector) {
+        if (config.check) await runApplicationCheck(config.check, principal)
+        return principal
+      }
+      // The principal comes from the introspection answer, which the introspector checks.
       return introspector.introspect(token, tokenHash ?? hashToken(token), signal)
     }
     if (!introspector) {

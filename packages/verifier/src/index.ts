@@ -13,6 +13,7 @@ export {
   TemporarilyUnavailableError,
 } from '@oauth-m2m/core'
 export { type JwsAlgorithm, SUPPORTED_ALGORITHMS } from './algorithms.js'
+export { type ApplicationCheck, CHECK_REFUSED_DESCRIPTION } from './application-check.js'
 export { createVerifier } from './create-verifier.js'
 export {
   INTROSPECTION_CHANNEL,

@@ -6,11 +6,17 @@
  * @module introspection
  */
 import { performance } from 'node:perf_hooks'
-import { type ClientAuthStrategy, InvalidTokenError, TemporarilyUnavailableError } from '@oauth-m2m/core'
+import {
+  BearerError,
+  type ClientAuthStrategy,
+  InvalidTokenError,
+  TemporarilyUnavailableError,
+} from '@oauth-m2m/core'
 import { abortable, postAuthenticatedForm, summarizeError } from '@oauth-m2m/core/internal'
 import { LRUCache } from 'lru-cache'
 import type { Dispatcher } from 'undici'
 import { type ClaimRules, principalFromClaims } from './access-token-claims.js'
+import { type ApplicationCheck, runApplicationCheck } from './application-check.js'
 import { type IntrospectionEvent, introspectionChannel } from './diagnostics.js'
 import { FailureCooldown } from './failure-cooldown.js'
 import type { IssuerMetadata } from './issuer-metadata.js'
@@ -71,6 +77,8 @@ export interface IntrospectorSettings {
   timeoutMs: number
   dispatcher: Dispatcher | undefined
   rules: ClaimRules
+  /** The application's claim rule, run once per answer (not per cache hit). */
+  check?: ApplicationCheck | undefined
   /** The issuer whose endpoint is called: the default `iss` and the client-auth context. */
   metadata: IssuerMetadata
   /**
@@ -80,7 +88,8 @@ export interface IntrospectorSettings {
   now?: (() => number) | undefined
 }
 
-type Answer = { principal: Principal } | { rejection: string }
+/** A cached answer: the principal, or the refusal to throw again (the same error each time). */
+type Answer = { principal: Principal } | { rejection: BearerError }
 
 // Reads the global Date on each call, not once, so that whoever replaces it (a test's fake timers)
 // is seen.
@@ -125,7 +134,7 @@ export class Introspector {
       throw err
     }
     if (answer === undefined || this.#closed) throw new VerifierClosedError()
-    if ('rejection' in answer) throw new InvalidTokenError(answer.rejection)
+    if ('rejection' in answer) throw answer.rejection
     if (answer.principal.expiresAt + this.#settings.rules.clockToleranceSec * 1000 <= this.#now()) {
       throw new InvalidTokenError('the token has expired')
     }
@@ -147,7 +156,7 @@ export class Introspector {
     const body = await this.#cooldown.run(() => this.#call(token, signal))
     if (body.active !== true) {
       options.ttl = settings.inactiveTtlMs
-      return { rejection: 'the token is not active' }
+      return { rejection: new InvalidTokenError('the token is not active') }
     }
     try {
       const nowMs = this.#now()
@@ -158,12 +167,14 @@ export class Introspector {
         nowMs,
       )
       const untilExpiry = principal.expiresAt + settings.rules.clockToleranceSec * 1000 - nowMs
+      if (settings.check) await runApplicationCheck(settings.check, principal)
       options.ttl = Math.max(1, Math.min(settings.maxTtlMs, untilExpiry))
       return { principal }
     } catch (err) {
-      if (!(err instanceof InvalidTokenError)) throw err
+      // A check that cannot decide now (503) is not remembered: the next lookup asks again.
+      if (!(err instanceof BearerError) || err instanceof TemporarilyUnavailableError) throw err
       options.ttl = settings.inactiveTtlMs
-      return { rejection: err.message }
+      return { rejection: err }
     }
   }
 

@@ -7,6 +7,7 @@
 import { ConfigurationError, type JwksCacheOptions } from '@oauth-m2m/core'
 import type { Dispatcher } from 'undici'
 import { checkAlgorithmsOption, type JwsAlgorithm } from './algorithms.js'
+import type { ApplicationCheck } from './application-check.js'
 import {
   DEFAULT_INTROSPECTION_FAILURE_COOLDOWN_MS,
   DEFAULT_INTROSPECTION_INACTIVE_TTL_MS,
@@ -70,6 +71,17 @@ export interface VerifierOptions {
    * Applies to introspection answers too. See {@link ClaimNames}.
    */
   claims?: ClaimNames
+  /**
+   * The application's own claim rule, e.g. `token_use === 'access'`, a tenant id or an app role,
+   * run after every built-in check on the token's claims and its {@link Principal}, for JWTs and
+   * introspection answers alike. Throwing (or rejecting with) anything refuses the token as
+   * `invalid_token` with the fixed description "the token was refused by the application's
+   * check"; what was thrown is the error's `cause`, for your logs, and never reaches the caller. A
+   * thrown `BearerError` (e.g. `new InsufficientScopeError(['admin'])`) keeps its own answer. It
+   * runs once per token while the token is cached (verified-token cache, introspection cache), not
+   * per request. Default: none.
+   */
+  check?: ApplicationCheck
   /** RFC 7662 introspection for opaque tokens (and JWTs, with `mode: 'all'`). Default: none. */
   introspection?: IntrospectionOptions
   /** Bounds of the cache of verified JWTs, or `false` to check every token in full. */
@@ -147,6 +159,7 @@ export interface ResolvedVerifierOptions {
   requiredClaims: readonly string[]
   clientIdClaims: readonly string[]
   scopeClaims: readonly string[]
+  check: ApplicationCheck | undefined
   introspection:
     | (Required<Omit<IntrospectionOptions, 'endpoint'>> & { endpoint: string | undefined })
     | undefined
@@ -266,6 +279,8 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
     claims.clientId === undefined ? DEFAULT_CLIENT_ID_CLAIMS : claimNames(claims.clientId, 'claims.clientId')
   const scopeClaims =
     claims.scopes === undefined ? DEFAULT_SCOPE_CLAIMS : claimNames(claims.scopes, 'claims.scopes')
+  const check = options.check
+  if (check !== undefined && typeof check !== 'function') invalid('check must be a function')
   let algorithms: ReadonlySet<JwsAlgorithm> | undefined
   if (options.algorithms !== undefined) {
     try {
@@ -338,6 +353,7 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
     requiredClaims: [...requiredClaims],
     clientIdClaims,
     scopeClaims,
+    check,
     introspection,
     tokenCache,
     dispatcher,
