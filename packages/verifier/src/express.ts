@@ -19,11 +19,13 @@ import type { IncomingMessage } from 'node:http'
 import type { RequestHandler } from 'express'
 import { authenticate } from './middleware/authenticate.js'
 import { Challenge } from './middleware/challenge.js'
-import { nodeCredentials, writeChallenge } from './middleware/node-http.js'
+import { nodeCredentials, writeChallenge, writeResourceMetadata } from './middleware/node-http.js'
 import { type BearerAuthOptions, resolveBearerAuthOptions } from './middleware/options.js'
+import { isResourceMetadataRequest } from './middleware/resource-metadata.js'
 import type { Principal } from './types.js'
 
 export type { BearerAuthOptions } from './middleware/options.js'
+export type { ResourceMetadataOptions } from './middleware/resource-metadata.js'
 export type { Principal } from './types.js'
 
 declare global {
@@ -54,11 +56,20 @@ function formBodyHasToken(req: IncomingMessage & { body?: unknown }): boolean {
  * A token in the query string, or in a form body already parsed by `express.urlencoded()`, is
  * refused with 400 `invalid_request`; the middleware never reads the body itself.
  *
+ * With `resourceMetadata`, it answers `GET` of the RFC 9728 document itself wherever it sees that
+ * path: mount it app-wide (`app.use(bearerAuth(…))`) or on the path
+ * (`app.get('/.well-known/oauth-protected-resource', auth)`). It matches `req.originalUrl`, so a
+ * mount path never hides the well-known path.
+ *
  * @throws {ConfigurationError} invalid options.
  */
 export function bearerAuth(options: BearerAuthOptions): RequestHandler {
   const settings = resolveBearerAuthOptions(options)
   return (req, res, next) => {
+    if (isResourceMetadataRequest(settings.resourceMetadata, req.method, req.originalUrl)) {
+      writeResourceMetadata(res, settings.resourceMetadata)
+      return
+    }
     authenticate(settings, nodeCredentials(req, formBodyHasToken(req)), settings.verifyOptions).then(
       (outcome) => {
         if (outcome instanceof Challenge) {

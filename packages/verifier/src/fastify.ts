@@ -16,6 +16,7 @@
  *
  * @module fastify
  */
+import { ConfigurationError } from '@oauth-m2m/core'
 import type { FastifyPluginCallback, onRequestAsyncHookHandler, RouteOptions } from 'fastify'
 import { authenticate } from './middleware/authenticate.js'
 import { Challenge } from './middleware/challenge.js'
@@ -29,6 +30,7 @@ import {
 import type { Principal, VerifyOptions } from './types.js'
 
 export type { BearerAuthOptions } from './middleware/options.js'
+export type { ResourceMetadataOptions } from './middleware/resource-metadata.js'
 export type { Principal } from './types.js'
 
 /** What a route says about bearer authentication in `config.bearerAuth`. */
@@ -99,6 +101,16 @@ const plugin: FastifyPluginCallback<FastifyBearerAuthOptions> = (fastify, option
     done(error as Error)
     return
   }
+  const metadata = settings.resourceMetadata
+  // RFC 9728 §3: the document lives at the root of the host; under a prefix it would be unreachable.
+  if (metadata !== undefined && fastify.prefix !== '') {
+    done(
+      new ConfigurationError(
+        `bearer auth: resourceMetadata is served at the root of the host; register the plugin outside the prefix "${fastify.prefix}"`,
+      ),
+    )
+    return
+  }
   const global = options.global ?? true
   fastify.decorateRequest('auth', null)
   // Each protected route gets its own hook when it is declared, so a route's scopes are checked
@@ -110,6 +122,14 @@ const plugin: FastifyPluginCallback<FastifyBearerAuthOptions> = (fastify, option
     const existing = route.onRequest === undefined ? [] : [route.onRequest].flat()
     route.onRequest = [hook, ...existing]
   })
+  if (metadata !== undefined) {
+    for (const url of metadata.paths) {
+      // Fastify answers HEAD from the GET route itself (exposeHeadRoutes).
+      fastify.get(url, { config: { bearerAuth: false } }, (_request, reply) =>
+        reply.code(200).headers(metadata.headers).send(Buffer.from(metadata.body)),
+      )
+    }
+  }
   done()
 }
 
@@ -119,7 +139,11 @@ const plugin: FastifyPluginCallback<FastifyBearerAuthOptions> = (fastify, option
  * A refused request is answered 400/401/403/503 from an `onRequest` hook, before any body is read;
  * an unexpected (non-`BearerError`) failure goes to Fastify's error handler.
  *
- * @throws {ConfigurationError} invalid plugin options or route `config.bearerAuth.requiredScopes`.
+ * With `resourceMetadata`, the plugin adds open `GET` routes for the RFC 9728 document (the
+ * §3.1 path and the bare well-known path); register it outside any prefix, since the document
+ * belongs at the root of the host.
+ *
+ * @throws {ConfigurationError} invalid plugin options (also `resourceMetadata` under a prefix) or route `config.bearerAuth.requiredScopes`.
  */
 export const bearerAuth: FastifyPluginCallback<FastifyBearerAuthOptions> = Object.assign(plugin, {
   [Symbol.for('skip-override')]: true,

@@ -22,10 +22,17 @@ import {
   perCallVerifyOptions,
   resolveBearerAuthOptions,
 } from './middleware/options.js'
-import { challengeResponse, webCredentials } from './middleware/web-request.js'
+import { isResourceMetadataRequest } from './middleware/resource-metadata.js'
+import {
+  challengeResponse,
+  requestTarget,
+  resourceMetadataResponse,
+  webCredentials,
+} from './middleware/web-request.js'
 import type { Principal } from './types.js'
 
 export type { BearerAuthOptions } from './middleware/options.js'
+export type { ResourceMetadataOptions } from './middleware/resource-metadata.js'
 export type { Principal } from './types.js'
 
 /** Per-call options of a {@link FetchBearerAuth} check. */
@@ -39,7 +46,7 @@ export interface FetchAuthenticateOptions {
 
 /**
  * Checks one request: resolves to the caller's Principal, or to the `Response` to return
- * (400/401/403/503 with RFC 6750 headers). Rejects only on an unexpected (non-`BearerError`)
+ * (400/401/403/503 with RFC 6750 headers, or 200 with the RFC 9728 metadata document). Rejects only on an unexpected (non-`BearerError`)
  * failure, which the platform then reports as its own 500.
  */
 export type FetchBearerAuth = (
@@ -53,12 +60,19 @@ export type FetchBearerAuth = (
  * `signal` is passed to `verify()`, so an aborted request stops waiting for key or introspection
  * lookups.
  *
+ * With `resourceMetadata`, a `GET` or `HEAD` of the RFC 9728 document resolves to the `Response`
+ * that serves it (no token needed), so a handler that passes every request through the check
+ * publishes the document with no route of its own.
+ *
  * @throws {ConfigurationError} invalid options.
  */
 export function bearerAuth(options: BearerAuthOptions): FetchBearerAuth {
   const settings = resolveBearerAuthOptions(options)
   return async (request, callOptions) => {
     const verifyOptions = perCallVerifyOptions(settings, callOptions, 'bearer auth')
+    if (isResourceMetadataRequest(settings.resourceMetadata, request.method, requestTarget(request))) {
+      return resourceMetadataResponse(settings.resourceMetadata, request.method)
+    }
     const outcome = await authenticate(
       settings,
       webCredentials(request),

@@ -20,10 +20,12 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { authenticate, withSignal } from './middleware/authenticate.js'
 import { Challenge } from './middleware/challenge.js'
 import { type BearerAuthOptions, resolveBearerAuthOptions } from './middleware/options.js'
-import { webCredentials } from './middleware/web-request.js'
+import { isResourceMetadataRequest } from './middleware/resource-metadata.js'
+import { requestTarget, webCredentials } from './middleware/web-request.js'
 import type { Principal } from './types.js'
 
 export type { BearerAuthOptions } from './middleware/options.js'
+export type { ResourceMetadataOptions } from './middleware/resource-metadata.js'
 export type { Principal } from './types.js'
 
 /** The Hono environment the middleware provides: `c.get('auth')` is the caller's Principal. */
@@ -36,12 +38,20 @@ export type BearerAuthEnv = { Variables: { auth: Principal } }
  * `onError` cannot turn it into a 500 by accident); an unexpected (non-`BearerError`) failure is
  * thrown to `app.onError`. The raw request's `signal` is passed to `verify()`.
  *
+ * With `resourceMetadata`, it answers `GET` of the RFC 9728 document itself wherever it sees that
+ * path: mount it app-wide (`app.use('*', bearerAuth(…))`) or on the path.
+ *
  * @throws {ConfigurationError} invalid options.
  */
 export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<BearerAuthEnv> {
   const settings = resolveBearerAuthOptions(options)
   return async (c, next) => {
     const request = c.req.raw
+    if (isResourceMetadataRequest(settings.resourceMetadata, request.method, requestTarget(request))) {
+      // Hono itself answers HEAD without the body.
+      const { body, headers } = settings.resourceMetadata
+      return c.body(body, 200, { ...headers })
+    }
     const outcome = await authenticate(
       settings,
       webCredentials(request),

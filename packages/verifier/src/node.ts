@@ -17,15 +17,22 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { authenticate, tokenOrChallenge } from './middleware/authenticate.js'
 import { Challenge, challengeFor, isBearerError } from './middleware/challenge.js'
-import { nodeCredentials, writeChallenge, writeServerError } from './middleware/node-http.js'
+import {
+  nodeCredentials,
+  writeChallenge,
+  writeResourceMetadata,
+  writeServerError,
+} from './middleware/node-http.js'
 import {
   type BearerAuthOptions,
   perCallVerifyOptions,
   resolveBearerAuthOptions,
 } from './middleware/options.js'
+import { isResourceMetadataRequest } from './middleware/resource-metadata.js'
 import type { Principal } from './types.js'
 
 export type { BearerAuthOptions } from './middleware/options.js'
+export type { ResourceMetadataOptions } from './middleware/resource-metadata.js'
 export type { Principal } from './types.js'
 
 /** A request that passed the middleware: `auth` holds who called. */
@@ -44,7 +51,8 @@ export interface AuthenticateOptions {
 export interface NodeBearerAuth {
   /**
    * Checks the request. When it passes, sets `req.auth` and calls `next()`; otherwise answers
-   * 400/401/403/503 itself and does not call `next`. An unexpected (non-`BearerError`) failure goes
+   * 400/401/403/503 itself and does not call `next`. With `resourceMetadata`, a `GET` or `HEAD` of
+   * the metadata document is answered with it (no token needed) and `next` is not called. An unexpected (non-`BearerError`) failure goes
    * to `next(error)`, or, without `next`, is answered with a bare 500 `server_error`. The promise
    * settles when all that is done and rejects only when `next` itself throws. (Without `next`,
    * prefer {@link NodeBearerAuth.authenticate}, which says whether the request passed.)
@@ -52,7 +60,8 @@ export interface NodeBearerAuth {
   (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): Promise<void>
   /**
    * The same check for `async` handlers: resolves to the Principal (also set on `req.auth`), or to
-   * `undefined` once the refusal has been sent. Rejects only on an unexpected failure.
+   * `undefined` once the refusal (or the RFC 9728 metadata document) has been sent. Rejects only on
+   * an unexpected failure.
    */
   authenticate(
     req: IncomingMessage,
@@ -77,6 +86,10 @@ export function bearerAuth(options: BearerAuthOptions): NodeBearerAuth {
     res: ServerResponse,
     next?: (error?: unknown) => void,
   ): Promise<void> => {
+    if (isResourceMetadataRequest(settings.resourceMetadata, req.method, req.url)) {
+      writeResourceMetadata(res, settings.resourceMetadata)
+      return Promise.resolve()
+    }
     const token = tokenOrChallenge(settings, nodeCredentials(req))
     if (token instanceof Challenge) {
       writeChallenge(res, token)
@@ -98,6 +111,10 @@ export function bearerAuth(options: BearerAuthOptions): NodeBearerAuth {
   return Object.assign(middleware, {
     async authenticate(req: IncomingMessage, res: ServerResponse, callOptions?: AuthenticateOptions) {
       const verifyOptions = perCallVerifyOptions(settings, callOptions, 'authenticate')
+      if (isResourceMetadataRequest(settings.resourceMetadata, req.method, req.url)) {
+        writeResourceMetadata(res, settings.resourceMetadata)
+        return undefined
+      }
       const outcome = await authenticate(settings, nodeCredentials(req), verifyOptions)
       if (outcome instanceof Challenge) {
         writeChallenge(res, outcome)

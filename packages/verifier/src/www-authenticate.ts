@@ -15,6 +15,11 @@ export interface WWWAuthenticateOptions {
    * `InsufficientScopeError`, none otherwise.
    */
   scope?: readonly string[]
+  /**
+   * The URL of the protected resource's metadata document, sent last as `resource_metadata="…"`
+   * (RFC 9728 §5.1). Omitted when not given.
+   */
+  resourceMetadata?: string
 }
 
 // RFC 6750 §3 restricts error_description and scope tokens to character sets without `"` and `\`,
@@ -33,6 +38,7 @@ function quoted(value: string): string {
  * - No error (the request carried no token): `Bearer realm="…"` with no error code, as §3.1 asks.
  * - An error: `Bearer realm="…", error="invalid_token", error_description="…"`; an
  *   `InsufficientScopeError` adds `scope="a b"` naming the required scopes.
+ * - `resourceMetadata` adds `resource_metadata="…"` to either (RFC 9728 §5.1).
  *
  * The description is the error's message (which never contains a token) reduced to the RFC's
  * character set; scope tokens outside the RFC's character set are left out rather than escaped.
@@ -48,5 +54,7 @@ export function toWWWAuthenticate(error?: BearerError, options: WWWAuthenticateO
   const scopes = options.scope ?? (error instanceof InsufficientScopeError ? error.requiredScopes : [])
   const scope = scopes.filter(isScopeToken).join(' ')
   if (scope) params.push(`scope="${scope}"`)
+  if (options.resourceMetadata !== undefined)
+    params.push(`resource_metadata=${quoted(options.resourceMetadata)}`)
   return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`
 }

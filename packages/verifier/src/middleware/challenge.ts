@@ -34,6 +34,9 @@ export class Challenge {
  *   code, and the caller's token is not at fault. Its description is fixed, so the reason (which
  *   may name internal endpoints) stays in the server's own logs and diagnostics.
  *
+ * With `resourceMetadata` configured, every challenge ends in `resource_metadata="<URL>"` (RFC 9728
+ * §5.1).
+ *
  * Every answer carries `Cache-Control: no-store` and a JSON body `{ error, error_description }`
  * (only `error_description` when there is no error code). Nothing of the token is ever included.
  */
@@ -87,8 +90,11 @@ export function isBearerError(error: unknown): error is BearerError {
   return typeof candidate.status === 'number' && BEARER_ERROR_CODES.has(candidate.error)
 }
 
-function realmOption(settings: BearerAuthSettings): { realm?: string } {
-  return settings.realm === undefined ? {} : { realm: settings.realm }
+// Every challenge names the metadata document (RFC 9728 §5.1), also the one without an error code.
+function realmOption(settings: BearerAuthSettings): { realm?: string; resourceMetadata?: string } {
+  const metadata =
+    settings.resourceMetadata === undefined ? {} : { resourceMetadata: settings.resourceMetadata.url }
+  return settings.realm === undefined ? metadata : { realm: settings.realm, ...metadata }
 }
 
 // Read by shape rather than `instanceof InsufficientScopeError`, for the same reason as isBearerError.

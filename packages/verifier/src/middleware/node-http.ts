@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type BearerCredentials, countAuthorizationHeaders } from './bearer-token.js'
 import type { Challenge } from './challenge.js'
+import type { ResourceMetadataSettings } from './resource-metadata.js'
 
 /** The credentials a node request carries. `bodyHasToken` is for adapters that parsed a body. */
 export function nodeCredentials(req: IncomingMessage, bodyHasToken = false): BearerCredentials {
@@ -22,7 +23,12 @@ export function nodeCredentials(req: IncomingMessage, bodyHasToken = false): Bea
   }
 }
 
-/** Sends `challenge` as the whole response. */
+/** Sends the RFC 9728 metadata document (node leaves the body out of an answer to HEAD). */
+export function writeResourceMetadata(res: ServerResponse, metadata: ResourceMetadataSettings): void {
+  writeChallenge(res, { status: 200, headers: metadata.headers, body: metadata.body })
+}
+
+/** Sends `challenge` (or another ready answer of the same shape) as the whole response. */
 export function writeChallenge(res: ServerResponse, challenge: Challenge): void {
   if (res.headersSent) {
     res.end()

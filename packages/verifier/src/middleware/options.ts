@@ -7,6 +7,11 @@ import { ConfigurationError } from '@oauth-m2m/core'
 import { isScopeToken } from '@oauth-m2m/core/internal'
 import { renamedScopesOption } from '../scopes.js'
 import type { Verifier, VerifyOptions } from '../types.js'
+import {
+  type ResourceMetadataOptions,
+  type ResourceMetadataSettings,
+  resolveResourceMetadata,
+} from './resource-metadata.js'
 
 /** Options shared by the node:http, Express, Fastify, Hono and fetch middleware. */
 export interface BearerAuthOptions {
@@ -27,6 +32,16 @@ export interface BearerAuthOptions {
    * introspection unreachable), in seconds. Default 5. `0` leaves the header out.
    */
   retryAfterSec?: number
+  /**
+   * Publishes OAuth 2.0 Protected Resource Metadata (RFC 9728): the middleware answers
+   * `GET /.well-known/oauth-protected-resource` (and the path-suffixed form of §3.1 when
+   * `resource` has a path) with the JSON document, without asking for a token, and every
+   * `WWW-Authenticate` challenge it sends carries `resource_metadata="<metadata URL>"` (§5.1), so a
+   * discovery-driven client (MCP clients, for one) learns from its first 401 which authorization
+   * server to ask. The middleware only sees the well-known path where it is mounted for it: app-wide,
+   * or on that path. Default: none (no document, no `resource_metadata`).
+   */
+  resourceMetadata?: ResourceMetadataOptions
 }
 
 /** {@link BearerAuthOptions} checked and with defaults applied. */
@@ -34,6 +49,8 @@ export interface BearerAuthSettings {
   readonly verifier: Verifier
   readonly realm: string | undefined
   readonly retryAfterSec: number
+  /** The checked `resourceMetadata`, or `undefined` when not configured. */
+  readonly resourceMetadata: ResourceMetadataSettings | undefined
   /** What `verify()` gets for the required scopes; `undefined` when none are required. */
   readonly verifyOptions: VerifyOptions | undefined
 }
@@ -94,6 +111,7 @@ export function resolveBearerAuthOptions(options: BearerAuthOptions): BearerAuth
     verifier: options.verifier,
     realm: options.realm,
     retryAfterSec,
+    resourceMetadata: resolveResourceMetadata(options.resourceMetadata),
     verifyOptions: verifyOptionsFor(options, 'bearer auth'),
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { BearerCredentials } from './bearer-token.js'
 import type { Challenge } from './challenge.js'
+import type { ResourceMetadataSettings } from './resource-metadata.js'
 
 /**
  * The credentials a web `Request` carries. `Headers` joins repeated `Authorization` lines with
@@ -23,4 +24,16 @@ export function webCredentials(request: Request): BearerCredentials {
 /** `challenge` as a `Response`. */
 export function challengeResponse(challenge: Challenge): Response {
   return new Response(challenge.body, { status: challenge.status, headers: challenge.headers })
+}
+
+/** The RFC 9728 metadata document as a `Response`; without a body for `HEAD`. */
+export function resourceMetadataResponse(metadata: ResourceMetadataSettings, method: string): Response {
+  return new Response(method === 'HEAD' ? null : metadata.body, { status: 200, headers: metadata.headers })
+}
+
+/** The path and query of a `Request`'s URL (always absolute and normalised by `Request`). */
+export function requestTarget(request: Request): string {
+  const url = request.url
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  return start === -1 ? '/' : url.slice(start)
 }

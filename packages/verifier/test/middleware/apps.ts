@@ -2,7 +2,9 @@
  * The same small app built with each framework, for the shared specification in `conformance.ts`:
  * `GET /things` protected with the options given, `GET /admin` protected the framework's own way
  * for a route that also needs `admin`; both answer `200 {"clientId", "scopes"}` from wherever that
- * framework puts the Principal. Each app listens on 127.0.0.1 port 0.
+ * framework puts the Principal. With `resourceMetadata`, each app lets the middleware see the
+ * RFC 9728 well-known paths the way a user of that framework would. Each app listens on 127.0.0.1
+ * port 0.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -59,9 +61,14 @@ export function startNodeApp(options: BearerAuthOptions): Promise<AppUnderTest> 
   })
 }
 
-/** Express: route middleware; a form body parser; an error handler that names the error it got. */
+/**
+ * Express: route middleware; the middleware mounted on `/.well-known` (Express strips the mount
+ * path from `req.url`) for the RFC 9728 document; a form body parser; an error handler that names
+ * the error it got.
+ */
 export function startExpressApp(options: BearerAuthOptions): Promise<AppUnderTest> {
   const app = express()
+  app.use('/.well-known', expressBearerAuth(options))
   app.use(express.urlencoded({ extended: false }))
   app.get('/things', expressBearerAuth(options), (req, res) => {
     res.json(principalSummary(req.auth))
@@ -108,9 +115,13 @@ export async function startFastifyApp(options: BearerAuthOptions): Promise<AppUn
   return listenFastify(app)
 }
 
-/** Hono on @hono/node-server: route middleware and an onError that names the error it got. */
+/**
+ * Hono on @hono/node-server: route middleware, the middleware on `/.well-known/*` for the RFC 9728
+ * document, and an onError that names the error it got.
+ */
 export function startHonoApp(options: BearerAuthOptions): Promise<AppUnderTest> {
   const app = new Hono<BearerAuthEnv>()
+  app.use('/.well-known/*', honoBearerAuth(options))
   app.get('/things', honoBearerAuth(options), (c) => c.json(principalSummary(c.get('auth'))))
   app.get('/admin', honoBearerAuth({ ...options, requiredScopes: ['read', 'admin'] }), (c) =>
     c.json(principalSummary(c.get('auth'))),

@@ -4,12 +4,14 @@
  * `200 {"clientId", "scopes"}` from wherever that framework puts the Principal:
  *
  * - `GET /things`, protected with the options given (realm `things-api`, scope `read`);
- * - `GET /admin`, protected the framework's own way for a route that needs `read` and `admin`.
+ * - `GET /admin`, protected the framework's own way for a route that needs `read` and `admin`;
+ * - with `resourceMetadata`, the RFC 9728 well-known paths reach the middleware (app-wide, or
+ *   mounted on `/.well-known`, as that framework's users would do it).
  */
 
 import { createVerifier } from '@oauth-m2m/verifier'
 import type { BearerAuthOptions } from '@oauth-m2m/verifier/node'
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type FakeVerifier, fakeVerifier } from './fake-verifier.js'
 import { type HttpAnswer, httpCall } from './http-call.js'
 
@@ -215,6 +217,137 @@ export function bearerAuthConformance(startApp: StartApp): void {
       const answer = await get(path, { authorization: `Bearer ${token}` })
       expect(answer.status).toBe(401)
       expect(JSON.stringify(answer.headers) + answer.body).not.toContain('secret')
+    }
+  })
+
+  describe('RFC 9728 protected-resource metadata', () => {
+    resourceMetadataConformance(startApp)
+  })
+}
+
+const RESOURCE = 'https://api.example.com/things'
+const METADATA_URL = 'https://api.example.com/.well-known/oauth-protected-resource/things'
+const RESOURCE_METADATA = `resource_metadata="${METADATA_URL}"`
+
+/** The document the options below must produce, member for member (RFC 9728 §2, §3.2). */
+const DOCUMENT = {
+  resource: RESOURCE,
+  authorization_servers: ['https://as.example.com'],
+  scopes_supported: ['read', 'admin'],
+  bearer_methods_supported: ['header'],
+  resource_name: 'Things API',
+  resource_documentation: 'https://api.example.com/docs',
+}
+
+function resourceMetadataConformance(startApp: StartApp): void {
+  let verifier: FakeVerifier
+  let app: AppUnderTest
+
+  beforeAll(async () => {
+    verifier = fakeVerifier()
+    app = await startApp({
+      verifier,
+      realm: REALM,
+      requiredScopes: ['read'],
+      resourceMetadata: {
+        resource: RESOURCE,
+        authorizationServers: ['https://as.example.com'],
+        scopesSupported: ['read', 'admin'],
+        resourceName: 'Things API',
+        resourceDocumentation: 'https://api.example.com/docs',
+      },
+    })
+  })
+  afterAll(() => app.close())
+  beforeEach(() => {
+    verifier.calls.length = 0
+  })
+
+  const call = (path: string, headers: Record<string, string> = {}, method = 'GET') =>
+    httpCall(`${app.url}${path}`, { method, headers })
+
+  it('serves the document at the path-suffixed well-known URL (§3.1) without asking for a token', async () => {
+    const answer = await call('/.well-known/oauth-protected-resource/things')
+    expect(answer.status).toBe(200)
+    expect(answer.headers['content-type']).toBe('application/json')
+    expect(answer.headers['cache-control']).toBe('public, max-age=3600')
+    expect(JSON.parse(answer.body)).toEqual(DOCUMENT)
+    expect(answer.headers['www-authenticate']).toBeUndefined()
+    expect(verifier.calls).toEqual([])
+  })
+
+  it('serves the same document at the bare well-known URL (§3), whatever the query or credentials', async () => {
+    for (const [path, headers] of [
+      ['/.well-known/oauth-protected-resource', {}],
+      ['/.well-known/oauth-protected-resource?probe=1', {}],
+      ['/.well-known/oauth-protected-resource/things', { authorization: 'Bearer not.a.known-token' }],
+    ] as const) {
+      const answer = await call(path, headers)
+      expect(answer.status, path).toBe(200)
+      expect(JSON.parse(answer.body), path).toEqual(DOCUMENT)
+    }
+    expect(verifier.calls).toEqual([])
+  })
+
+  it('answers HEAD of the document with its headers and no body', async () => {
+    const answer = await call('/.well-known/oauth-protected-resource/things', {}, 'HEAD')
+    expect(answer.status).toBe(200)
+    expect(answer.headers['content-type']).toBe('application/json')
+    expect(answer.body).toBe('')
+  })
+
+  it('serves nothing at a well-known path of another resource', async () => {
+    const answer = await call('/.well-known/oauth-protected-resource/other')
+    expect(answer.status).not.toBe(200)
+    expect(answer.body).not.toContain('authorization_servers')
+  })
+
+  it('names the metadata URL in every challenge it sends (§5.1)', async () => {
+    const missing = await call('/things')
+    expect(missing.status).toBe(401)
+    expect(missing.headers['www-authenticate']).toBe(`Bearer realm="${REALM}", ${RESOURCE_METADATA}`)
+
+    const invalid = await call('/things', { authorization: 'Bearer not.a.known-token' })
+    expect(invalid.status).toBe(401)
+    expect(invalid.headers['www-authenticate']).toBe(
+      `Bearer realm="${REALM}", error="invalid_token", error_description="the token is not valid", ${RESOURCE_METADATA}`,
+    )
+
+    const insufficient = await call('/admin', { authorization: 'Bearer good.token' })
+    expect(insufficient.status).toBe(403)
+    expect(insufficient.headers['www-authenticate']).toBe(
+      `Bearer realm="${REALM}", error="insufficient_scope", error_description="the token lacks required scope: read admin", scope="read admin", ${RESOURCE_METADATA}`,
+    )
+
+    const malformed = await call('/things', { authorization: 'Bearer' })
+    expect(malformed.status).toBe(400)
+    expect(malformed.headers['www-authenticate']).toBe(
+      `Bearer realm="${REALM}", error="invalid_request", error_description="${NO_TOKEN_AFTER_SCHEME}", ${RESOURCE_METADATA}`,
+    )
+  })
+
+  it('still lets a valid token through, and sends no challenge with a 503', async () => {
+    const ok = await call('/things', { authorization: 'Bearer good.token' })
+    expect(ok.status).toBe(200)
+    expect(JSON.parse(ok.body)).toEqual({ clientId: 'service-a', scopes: ['read'] })
+    const unavailable = await call('/things', { authorization: 'Bearer unavailable.token' })
+    expect(unavailable.status).toBe(503)
+    expect(unavailable.headers['www-authenticate']).toBeUndefined()
+  })
+
+  it('refuses an invalid resourceMetadata when it is set up', async () => {
+    for (const [resourceMetadata, message] of [
+      [
+        { resource: 'http://api.example.com/things', authorizationServers: ['https://as.example.com'] },
+        'resource must be an https URL',
+      ],
+      [
+        { resource: 'https://api.example.com/things#x', authorizationServers: ['https://as.example.com'] },
+        'fragment',
+      ],
+      [{ resource: RESOURCE, authorizationServers: [] }, 'authorizationServers must list at least one'],
+    ] as const) {
+      await expect((async () => startApp({ verifier, resourceMetadata }))()).rejects.toThrow(message)
     }
   })
 }

@@ -40,6 +40,24 @@ describe('Fastify plugin', () => {
     }
   })
 
+  it('refuses resourceMetadata under a prefix, where the document could not be found', async () => {
+    const app = Fastify()
+    const registered = app.register(
+      async (child) => {
+        await child.register(bearerAuth, {
+          verifier: fakeVerifier(),
+          resourceMetadata: {
+            resource: 'https://api.example.com/api',
+            authorizationServers: ['https://as.example'],
+          },
+        })
+      },
+      { prefix: '/api' },
+    )
+    await expect(registered).rejects.toThrow(/resourceMetadata is served at the root of the host/)
+    await app.close()
+  })
+
   it('is not encapsulated: registered in a child context it protects that context only', async () => {
     const app = Fastify()
     await app.register(async (child) => {

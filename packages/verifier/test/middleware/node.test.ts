@@ -133,6 +133,34 @@ describe('node:http middleware', () => {
     }
   })
 
+  it('authenticate() answers a request for the RFC 9728 document with it and resolves to undefined', async () => {
+    const verifier = fakeVerifier()
+    const auth = bearerAuth({
+      verifier,
+      resourceMetadata: {
+        resource: 'http://127.0.0.1/api',
+        authorizationServers: ['https://as.example.com'],
+      },
+    })
+    const outcomes: unknown[] = []
+    const app = await listen((req, res) => {
+      void auth.authenticate(req, res).then((principal) => outcomes.push(principal))
+    })
+    try {
+      const answer = await httpCall(`${app.url}/.well-known/oauth-protected-resource/api`)
+      expect(answer.status).toBe(200)
+      expect(JSON.parse(answer.body).resource).toBe('http://127.0.0.1/api')
+      const refused = await httpCall(`${app.url}/api`)
+      expect(refused.headers['www-authenticate']).toBe(
+        'Bearer resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource/api"',
+      )
+      expect(outcomes).toEqual([undefined, undefined])
+      expect(verifier.calls).toEqual([])
+    } finally {
+      await app.close()
+    }
+  })
+
   it('refuses invalid options when it is created, not on a request', () => {
     const verifier = fakeVerifier()
     expect(() => bearerAuth({} as BearerAuthOptions)).toThrow(/options.verifier must be a Verifier/)
@@ -140,5 +168,11 @@ describe('node:http middleware', () => {
     expect(() => bearerAuth({ verifier, requiredScopes: [''] })).toThrow(/scope-token/)
     expect(() => bearerAuth({ verifier, retryAfterSec: -1 })).toThrow(/retryAfterSec/)
     expect(() => bearerAuth({ verifier, retryAfterSec: 1.5 })).toThrow(/retryAfterSec/)
+    expect(() =>
+      bearerAuth({
+        verifier,
+        resourceMetadata: { resource: 'https://api.example', authorizationServers: [] },
+      }),
+    ).toThrow(ConfigurationError)
   })
 })
