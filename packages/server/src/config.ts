@@ -130,7 +130,11 @@ export interface AuthorizationServerConfig {
    * the connection closed. At most `requestTimeoutMs`. Default 5000.
    */
   headersTimeoutMs?: number
-  /** How long an idle keep-alive connection stays open after an answer, in milliseconds. Default 5000. */
+  /**
+   * How long an idle keep-alive connection of a `listen()` listener stays open after an answer, in
+   * milliseconds. Default 5000. Like `requestTimeoutMs` and `headersTimeoutMs`, it applies to
+   * `listen()` and the CLI only: a host serving `handle()` sets its own server's time-outs.
+   */
   keepAliveTimeoutMs?: number
   /**
    * Where opaque tokens, revocations and used assertion ids are kept. Default: a
