@@ -17,8 +17,10 @@ import {
   OAuthResponseError,
   privateKeyJwt,
 } from '@oauth-m2m/core'
-import type { JWK } from 'jose'
+import { decodeJwt, decodeProtectedHeader, type JWK } from 'jose'
 import { createTokenClient } from './token-client.js'
+import { RESERVED_PARAMS } from './token-parameters.js'
+import type { TokenSet } from './token-set.js'
 
 const USAGE = `Usage: m2m-token (--issuer URL | --token-endpoint URL) --client-id ID [credentials] [options]
 
@@ -39,17 +41,81 @@ Credentials:
 Request:
   --scope SCOPE             scope to request; repeat or separate with spaces
   --resource URI            RFC 8707 resource indicator; repeatable
+  --audience AUDIENCE       audience parameter (Auth0's API identifier); repeatable
+  --param NAME=VALUE        any other token-request parameter; repeatable (names the client
+                            sets itself, such as scope or client_id, are refused)
 
-Output:
-  --json                    print the token endpoint's whole JSON answer instead of the token
+Output (default: the access token alone):
+  --json                    the token endpoint's whole JSON answer plus expires_at (epoch
+                            seconds, like a JWT's exp), as one JSON object
+  --decode                  the header and claims of a JWT access token as one JSON object
+                            ({ "header": …, "claims": … }); never its signature
   -h, --help                show this help
 
-Exit status: 0 on success, 1 when the server refuses or cannot be reached (the OAuth error is
-printed on stderr), 2 on a usage error.
+Exit status: 0 on success; 1 when the server refuses or cannot be reached (the OAuth error is
+printed on stderr); 2 on a usage error; 3 when --decode was asked for and the access token is
+not a JWT (an opaque token: nothing to decode, a message on stderr).
 `
 
 /** A usage error: printed with a hint, exit status 2. */
 class UsageError extends Error {}
+
+/** The access token is opaque, so `--decode` has nothing to show: exit status 3. */
+class OpaqueTokenError extends Error {}
+
+/** The flag that sets a parameter the client sends itself, for the usage error. */
+const FLAG_FOR_PARAM: Readonly<Record<string, string>> = {
+  scope: '--scope',
+  resource: '--resource',
+  audience: '--audience',
+}
+
+/** `--param NAME=VALUE` values as extra parameters, refusing names the client sets itself. */
+function extraParamsFrom(params: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const param of params) {
+    const at = param.indexOf('=')
+    if (at <= 0) throw new UsageError(`--param takes NAME=VALUE, not ${JSON.stringify(param)}`)
+    const name = param.slice(0, at)
+    if (RESERVED_PARAMS.has(name)) {
+      const flag = FLAG_FOR_PARAM[name]
+      throw new UsageError(
+        flag === undefined
+          ? `--param cannot set ${name}: m2m-token sets it itself`
+          : `--param cannot set ${name}: use ${flag}`,
+      )
+    }
+    if (Object.hasOwn(out, name)) throw new UsageError(`--param ${name} is given twice`)
+    out[name] = param.slice(at + 1)
+  }
+  return out
+}
+
+/** What is printed on stdout for `token`, as the output flags ask. */
+function output(
+  token: TokenSet,
+  values: { json?: boolean | undefined; decode?: boolean | undefined },
+): string {
+  if (values.json) {
+    // Epoch seconds, like a JWT's exp: when this client counts the token as expired, which is
+    // also bounded by maxLifetimeSec.
+    const expiresAt = Math.floor(token.expiresAt / 1000)
+    return `${JSON.stringify({ ...token.response, expires_at: expiresAt }, null, 2)}\n`
+  }
+  if (values.decode) {
+    let decoded: { header: unknown; claims: unknown }
+    try {
+      // Only the first two parts are read: the signature is never printed.
+      decoded = { header: decodeProtectedHeader(token.accessToken), claims: decodeJwt(token.accessToken) }
+    } catch {
+      throw new OpaqueTokenError(
+        'the access token is not a signed JWT (it is opaque or encrypted): nothing to decode',
+      )
+    }
+    return `${JSON.stringify(decoded, null, 2)}\n`
+  }
+  return `${token.accessToken}\n`
+}
 
 const SECRET_METHODS = new Set(['client_secret_basic', 'client_secret_post', 'client_secret_jwt'])
 
@@ -115,6 +181,8 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError('give --issuer or --token-endpoint')
     }
     if (values['client-id'] === undefined) throw new UsageError('give --client-id')
+    if (values.json && values.decode) throw new UsageError('give --json or --decode, not both')
+    const extraParams = extraParamsFrom(values.param ?? [])
     const auth = await strategyFrom(values)
     const client = createTokenClient({
       ...(values.issuer === undefined ? {} : { issuer: values.issuer }),
@@ -123,17 +191,20 @@ async function main(argv: string[]): Promise<number> {
       auth,
       scope: values.scope ?? [],
       resource: values.resource ?? [],
+      audience: values.audience ?? [],
+      extraParams,
     })
     try {
-      const token = await client.getToken()
-      process.stdout.write(
-        values.json ? `${JSON.stringify(token.response, null, 2)}\n` : `${token.accessToken}\n`,
-      )
+      process.stdout.write(output(await client.getToken(), values))
       return 0
     } finally {
       await client.close()
     }
   } catch (error) {
+    if (error instanceof OpaqueTokenError) {
+      process.stderr.write(`m2m-token: ${error.message}\n`)
+      return 3
+    }
     if (error instanceof UsageError) {
       process.stderr.write(`m2m-token: ${error.message}\n(see m2m-token --help)\n`)
       return 2
@@ -168,7 +239,10 @@ function parse(argv: string[]) {
       'auth-method': { type: 'string' },
       scope: { type: 'string', multiple: true },
       resource: { type: 'string', multiple: true },
+      audience: { type: 'string', multiple: true },
+      param: { type: 'string', multiple: true },
       json: { type: 'boolean' },
+      decode: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type AuthorizationServer, createAuthorizationServer } from '@oauth-m2m/server'
-import { decodeJwt, exportJWK, generateKeyPair } from 'jose'
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
@@ -37,7 +37,11 @@ beforeAll(async () => {
         ...base,
       },
     ],
-    resources: [{ resource: 'https://api.example.test/' }, { resource: 'https://other.example.test/' }],
+    resources: [
+      { resource: 'https://api.example.test/' },
+      { resource: 'https://other.example.test/' },
+      { resource: 'https://opaque.example.test/', tokenFormat: 'opaque' },
+    ],
   })
   issuer = (await as.listen({ port: 0, host: '127.0.0.1' })).url
 })
@@ -74,6 +78,10 @@ describe('m2m-token', () => {
     const { code, stdout } = await run(['--help'])
     expect(code).toBe(0)
     expect(stdout).toMatch(/--client-secret-env NAME/)
+    for (const flag of ['--audience AUDIENCE', '--param NAME=VALUE', '--json', '--decode']) {
+      expect(stdout).toContain(flag)
+    }
+    expect(stdout).toMatch(/3 when --decode was asked for/)
   })
 
   it('prints only the access token, with the secret from the environment', async () => {
@@ -124,6 +132,71 @@ describe('m2m-token', () => {
     const claims = decodeJwt(answer.access_token)
     expect(claims.aud).toBe('https://api.example.test/')
     expect(String(claims.scope).split(' ').sort()).toEqual(['read', 'write'])
+  })
+
+  it('adds expires_at (epoch seconds) to the whole answer with --json', async () => {
+    const before = Math.floor(Date.now() / 1000)
+    const { code, stdout, stderr } = await run(
+      ['--issuer', issuer, '--client-id', 'cli-basic', '--client-secret-env', 'CLI_SECRET', '--json'],
+      SECRET_ENV,
+    )
+    const after = Math.ceil(Date.now() / 1000)
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+    const answer = JSON.parse(stdout)
+    expect(Object.keys(answer)).toEqual(expect.arrayContaining(['access_token', 'expires_in', 'expires_at']))
+    expect(Number.isInteger(answer.expires_at)).toBe(true)
+    expect(answer.expires_at).toBeGreaterThanOrEqual(before + 3600 - 1)
+    expect(answer.expires_at).toBeLessThanOrEqual(after + 3600)
+  })
+
+  it('prints the header and claims of the JWT with --decode, never its signature', async () => {
+    const { code, stdout, stderr } = await run(
+      [
+        '--issuer',
+        issuer,
+        '--client-id',
+        'cli-basic',
+        '--client-secret-env',
+        'CLI_SECRET',
+        '--scope',
+        'read',
+        '--resource',
+        'https://api.example.test/',
+        '--decode',
+      ],
+      SECRET_ENV,
+    )
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+    const decoded = JSON.parse(stdout)
+    expect(Object.keys(decoded)).toEqual(['header', 'claims'])
+    expect(decoded.header).toMatchObject({ typ: 'at+jwt', alg: 'ES256' })
+    expect(decoded.claims).toMatchObject({
+      client_id: 'cli-basic',
+      scope: 'read',
+      aud: 'https://api.example.test/',
+    })
+  })
+
+  it('exits 3 with a message on stderr when --decode meets an opaque token', async () => {
+    const { code, stdout, stderr } = await run(
+      [
+        '--issuer',
+        issuer,
+        '--client-id',
+        'cli-basic',
+        '--client-secret-env',
+        'CLI_SECRET',
+        '--resource',
+        'https://opaque.example.test/',
+        '--decode',
+      ],
+      SECRET_ENV,
+    )
+    expect(code).toBe(3)
+    expect(stdout).toBe('')
+    expect(stderr).toBe(
+      'm2m-token: the access token is not a signed JWT (it is opaque or encrypted): nothing to decode\n',
+    )
   })
 
   it.each(['key.jwk.json', 'key.pem'])('signs private_key_jwt with the key in %s', async (file) => {
@@ -181,7 +254,7 @@ describe('m2m-token', () => {
     expect(stderr).not.toContain('oops')
   })
 
-  it.each([
+  it.each<[string[], RegExp]>([
     [['--client-id', 'x', '--client-secret-env', 'CLI_SECRET'], /give --issuer or --token-endpoint/],
     [['--issuer', 'https://as.example.test', '--client-secret-env', 'CLI_SECRET'], /give --client-id/],
     [
@@ -202,10 +275,121 @@ describe('m2m-token', () => {
       /unknown --auth-method magic/,
     ],
     [['--bogus'], /Unknown option/],
+    ...(
+      [
+        ['scope=read', /--param cannot set scope: use --scope/],
+        ['audience=x', /--param cannot set audience: use --audience/],
+        ['client_secret=x', /--param cannot set client_secret: m2m-token sets it itself/],
+        ['grant_type=password', /--param cannot set grant_type/],
+        ['novalue', /--param takes NAME=VALUE/],
+        ['=x', /--param takes NAME=VALUE/],
+      ] as const
+    ).map(([param, message]): [string[], RegExp] => [
+      [
+        '--issuer',
+        'https://as.example.test',
+        '--client-id',
+        'x',
+        '--client-secret-env',
+        'CLI_SECRET',
+        '--param',
+        param,
+      ],
+      message,
+    ]),
+    [
+      [
+        '--issuer',
+        'https://as.example.test',
+        '--client-id',
+        'x',
+        '--client-secret-env',
+        'CLI_SECRET',
+        '--param',
+        'a=1',
+        '--param',
+        'a=2',
+      ],
+      /--param a is given twice/,
+    ],
+    [
+      [
+        '--issuer',
+        'https://as.example.test',
+        '--client-id',
+        'x',
+        '--client-secret-env',
+        'CLI_SECRET',
+        '--json',
+        '--decode',
+      ],
+      /give --json or --decode, not both/,
+    ],
   ])('exits 2 on a usage error: %j', async (args, message) => {
     const { code, stderr } = await run(args, SECRET_ENV)
     expect(code).toBe(2)
     expect(stderr).toMatch(message)
+  })
+})
+
+describe('m2m-token against a token endpoint that records what it is sent', () => {
+  it('sends every --audience and --param, and --decode prints a JWT without its signature', async () => {
+    const forms: URLSearchParams[] = []
+    const accessToken = await new SignJWT({ scope: 'read', azp: 'cli-basic' })
+      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: 'k1' })
+      .setIssuer('https://tenant.example.test/')
+      .setAudience('https://api.example.test')
+      .setExpirationTime('1h')
+      .sign(privateKey)
+    const endpoint = createServer((req, res) => {
+      let raw = ''
+      req.on('data', (chunk: Buffer) => {
+        raw += chunk.toString()
+      })
+      req.on('end', () => {
+        forms.push(new URLSearchParams(raw))
+        res
+          .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+          .end(JSON.stringify({ access_token: accessToken, token_type: 'Bearer', expires_in: 86400 }))
+      })
+    })
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/token`
+    try {
+      const { code, stdout, stderr } = await run(
+        [
+          '--token-endpoint',
+          url,
+          '--client-id',
+          'cli-basic',
+          '--client-secret-env',
+          'CLI_SECRET',
+          '--audience',
+          'https://api.example.test',
+          '--audience',
+          'urn:orders',
+          '--param',
+          'organization=org_123',
+          '--param',
+          'note=a=b',
+          '--decode',
+        ],
+        SECRET_ENV,
+      )
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+      expect(forms).toHaveLength(1)
+      expect(forms[0]!.getAll('audience')).toEqual(['https://api.example.test', 'urn:orders'])
+      expect(forms[0]!.get('organization')).toBe('org_123')
+      expect(forms[0]!.get('note')).toBe('a=b')
+      expect(JSON.parse(stdout)).toEqual({
+        header: { alg: 'ES256', typ: 'JWT', kid: 'k1' },
+        claims: decodeJwt(accessToken),
+      })
+      expect(stdout).not.toContain(accessToken.split('.')[2])
+    } finally {
+      endpoint.closeAllConnections()
+      await new Promise((resolve) => endpoint.close(resolve))
+    }
   })
 })
 
