@@ -1,33 +1,19 @@
 /**
- * `createVerifier`: wires options, key sources, caches and introspection into a {@link Verifier}.
+ * `createVerifier`: wires options, key sources, caches and introspection into a {@link Verifier},
+ * for one issuer's rules or several.
  *
  * @module create-verifier
  */
-import {
-  BearerError,
-  ConfigurationError,
-  InsufficientScopeError,
-  InvalidTokenError,
-  JwksCache,
-} from '@oauth-m2m/core'
-import type { ClaimRules } from './access-token-claims.js'
-import { runApplicationCheck } from './application-check.js'
+import { BearerError, ConfigurationError, InsufficientScopeError, InvalidTokenError } from '@oauth-m2m/core'
+import { decodeJsonSegment, parseCompactJws } from './compact-jws.js'
 import { type RejectionEvent, rejectionChannel } from './diagnostics.js'
-import { Introspector } from './introspection.js'
-import { IssuerKeys } from './issuer-keys.js'
-import { IssuerMetadata } from './issuer-metadata.js'
-import { type JwtPolicy, verifyJwt } from './jwt-verification.js'
+import { createIssuerEntry, type IssuerEntry } from './issuer-entry.js'
 import { hasScopes, renamedScopesOption, requireScopes } from './scopes.js'
 import { hashToken } from './token-hash.js'
 import { classifyToken } from './token-syntax.js'
 import type { Principal, Verifier, VerifyOptions } from './types.js'
-import { VerifiedTokenCache } from './verified-token-cache.js'
 import { VerifierClosedError } from './verifier-closed-error.js'
 import { resolveVerifierOptions, type VerifierOptions } from './verifier-options.js'
-
-// Reads the global Date on each call, not once, so that whoever replaces it (a test's fake timers)
-// is seen.
-const wallClock = (): number => Date.now()
 
 /**
  * Why `verify()`'s per-call options are unusable, or `undefined` when they are fine. Checked on
@@ -55,6 +41,39 @@ function publishRejection(err: unknown): void {
   }
 }
 
+/** One entry per options object, refusing what would make a token's entry ambiguous. */
+function createEntries(options: VerifierOptions | readonly VerifierOptions[]): IssuerEntry[] {
+  if (!Array.isArray(options)) return [createIssuerEntry(resolveVerifierOptions(options as VerifierOptions))]
+  if (options.length === 0) throw new ConfigurationError('createVerifier: the options array is empty')
+  const configs = options.map((entry, index) => {
+    try {
+      return resolveVerifierOptions(entry)
+    } catch (err) {
+      if (!(err instanceof ConfigurationError)) throw err
+      // Say which entry: "createVerifier: options[1]: audience …".
+      const message = err.message.replace(/^createVerifier: /, '')
+      throw new ConfigurationError(`createVerifier: options[${index}]: ${message}`, { cause: err })
+    }
+  })
+  const owner = new Map<string, number>()
+  configs.forEach((config, index) => {
+    for (const issuer of config.issuers) {
+      const other = owner.get(issuer)
+      if (other !== undefined && other !== index) {
+        throw new ConfigurationError(
+          `createVerifier: options[${other}] and options[${index}] both name the issuer ${issuer}: a token's "iss" must pick one entry`,
+        )
+      }
+      owner.set(issuer, index)
+    }
+  })
+  // Opaque tokens carry no `iss`, so nothing could say whose introspection endpoint to ask.
+  if (configs.filter((config) => config.introspection !== undefined).length > 1) {
+    throw new ConfigurationError('createVerifier: introspection may be set on at most one entry of the array')
+  }
+  return configs.map(createIssuerEntry)
+}
+
 /**
  * Creates a verifier for one resource server.
  *
@@ -63,107 +82,84 @@ function publishRejection(err: unknown): void {
  * const principal = await verifier.verify(token, { requiredScopes: ['read:things'] })
  * ```
  *
+ * Several issuers with their own rules (keys, audience, claim names, `check`, `typ`,
+ * algorithms, caches) take an array: `createVerifier([optionsA, optionsB])`. A JWT's `iss`, read
+ * before any key is fetched, picks the entry that names it; a token of any other issuer is
+ * refused with `InvalidTokenError`, without any network traffic. An issuer named by two entries
+ * is a `ConfigurationError`, and so is `introspection` on more than one entry (opaque tokens,
+ * which carry no `iss`, go to the one that has it). `close()` closes every entry.
+ *
  * Nothing is fetched until the first verification: discovery, the JWKS and the introspection
  * endpoint are looked up lazily. A failure there is not retried by every call: discovery is asked
- * again after `discoveryFailureCooldownMs`, the JWKS after `jwks.cooldownMs`, introspection after
- * `introspection.failureCooldownMs`; meanwhile calls that need them fail fast with
+ * again after `discoveryFailureCooldownMs`, the JWKS after `jwksCache.cooldownMs`, introspection
+ * after `introspection.failureCooldownMs`; meanwhile calls that need them fail fast with
  * `TemporarilyUnavailableError` (503).
  *
  * @throws {ConfigurationError} for invalid options.
  */
-export function createVerifier(options: VerifierOptions): Verifier {
-  const config = resolveVerifierOptions(options)
-  const now = config.now ?? wallClock
-  const firstIssuer = config.issuers[0]!
-  const metadataByIssuer = new Map(
-    config.issuers.map((issuer) => [
-      issuer,
-      new IssuerMetadata(issuer, {
-        dispatcher: config.dispatcher,
-        timeoutMs: config.timeoutMs,
-        failureCooldownMs: config.discoveryFailureCooldownMs,
-        now,
-      }),
-    ]),
+export function createVerifier(options: VerifierOptions | readonly VerifierOptions[]): Verifier {
+  const entries = createEntries(options)
+  const single = entries.length === 1 ? entries[0] : undefined
+  const byIssuer = new Map(
+    entries.flatMap((entry) => entry.issuers.map((issuer) => [issuer, entry] as const)),
   )
-  const sharedJwks = config.jwksUri === undefined ? undefined : new JwksCache(config.jwksUri, config.jwks)
-  const keysByIssuer = new Map(
-    [...metadataByIssuer].map(([issuer, metadata]) => [
-      issuer,
-      new IssuerKeys(metadata, { jwks: sharedJwks, jwksOptions: config.jwks, algorithms: config.algorithms }),
-    ]),
-  )
-  const rules: ClaimRules = {
-    issuers: config.issuers,
-    audiences: config.audiences,
-    clientIds: config.clientIds,
-    clockToleranceSec: config.clockToleranceSec,
-    requiredClaims: config.requiredClaims,
-    clientIdClaims: config.clientIdClaims,
-    scopeClaims: config.scopeClaims,
-  }
-  const jwtPolicy: JwtPolicy = {
-    keysByIssuer,
-    sharedKeys:
-      sharedJwks !== undefined || config.issuers.length === 1 ? keysByIssuer.get(firstIssuer) : undefined,
-    rules,
-    typ: config.typ,
-    now,
-  }
-  const introspector =
-    config.introspection &&
-    new Introspector({
-      ...config.introspection,
-      timeoutMs: config.timeoutMs,
-      dispatcher: config.dispatcher,
-      rules,
-      check: config.check,
-      metadata: metadataByIssuer.get(firstIssuer)!,
-      now: config.now,
-    })
-  const introspectJwts = config.introspection?.mode === 'all'
-  // JWTs that are introspected too must not outlive the introspection cache bound here.
-  const tokenCache =
-    config.tokenCache && !introspectJwts
-      ? new VerifiedTokenCache(config.tokenCache, config.clockToleranceSec)
-      : undefined
+  const introspecting = entries.find((entry) => entry.introspects)
+  const caching = entries.filter((entry) => entry.tokenCache !== undefined)
+  const maxTokenLength = Math.max(...entries.map((entry) => entry.maxTokenLength))
+  const maxCachedLength = Math.max(0, ...caching.map((entry) => entry.maxTokenLength))
   let closed = false
 
-  /** The cache key of a token the verified-token cache may hold, or `undefined` when it cannot. */
+  /** The cache key of a token some entry's verified-token cache may hold, or `undefined`. */
   function cacheKey(token: string): string | undefined {
-    if (!tokenCache || closed || typeof token !== 'string' || token.length > config.maxTokenLength)
+    if (closed || caching.length === 0 || typeof token !== 'string' || token.length > maxCachedLength)
       return undefined
     return hashToken(token)
   }
 
-  async function check(token: string, tokenHash: string | undefined, signal: AbortSignal | undefined) {
-    if (closed) throw new VerifierClosedError()
-    const principal = await checkUncached(token, tokenHash, signal)
-    if (tokenCache && tokenHash !== undefined && principal.source === 'jwt') {
-      tokenCache.set(tokenHash, principal, now())
+  /**
+   * A principal a cache holds for this token. Each entry caches only the tokens it verified, and
+   * a token's `iss` always picks the same entry, so a hit is a verdict of the entry's own rules.
+   */
+  function cachedPrincipal(tokenHash: string): Principal | undefined {
+    for (const entry of caching) {
+      const principal = entry.tokenCache!.get(tokenHash, entry.now())
+      if (principal !== undefined) return principal
     }
-    return principal
+    return undefined
   }
 
-  async function checkUncached(
-    token: string,
-    tokenHash: string | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<Principal> {
-    const kind = classifyToken(token, config.maxTokenLength)
-    if (kind === 'jwt') {
-      const principal = await verifyJwt(token, jwtPolicy, signal)
-      if (!introspectJwts || !introspector) {
-        if (config.check) await runApplicationCheck(config.check, principal)
-        return principal
-      }
-      // The principal comes from the introspection answer, which the introspector checks.
-      return introspector.introspect(token, tokenHash ?? hashToken(token), signal)
+  /** The entry whose rules judge a JWT: the one naming its (unverified) `iss`. */
+  function entryOf(jwsPayload: string): { entry: IssuerEntry; claims?: Record<string, unknown> } {
+    if (single) return { entry: single }
+    const claims = decodeJsonSegment(jwsPayload, 'claims')
+    const iss = claims.iss
+    const entry = typeof iss === 'string' ? byIssuer.get(iss) : undefined
+    if (entry === undefined) {
+      throw new InvalidTokenError(
+        iss === undefined ? 'the token has no "iss" claim' : 'the token was issued by an unexpected issuer',
+      )
     }
-    if (!introspector) {
+    return { entry, claims }
+  }
+
+  async function check(token: string, tokenHash: string | undefined, signal: AbortSignal | undefined) {
+    if (closed) throw new VerifierClosedError()
+    const kind = classifyToken(token, maxTokenLength)
+    if (kind === 'jwt') {
+      const jws = parseCompactJws(token)
+      const { entry, claims } = entryOf(jws.encodedPayload)
+      if (entry.maxTokenLength < maxTokenLength) classifyToken(token, entry.maxTokenLength)
+      const principal = await entry.verifyJwt(jws, token, tokenHash, signal, claims)
+      if (entry.tokenCache && tokenHash !== undefined && principal.source === 'jwt') {
+        entry.tokenCache.set(tokenHash, principal, entry.now())
+      }
+      return principal
+    }
+    if (!introspecting) {
       throw new InvalidTokenError('the token is not a JWT and no introspection endpoint is configured')
     }
-    return introspector.introspect(token, tokenHash ?? hashToken(token), signal)
+    if (introspecting.maxTokenLength < maxTokenLength) classifyToken(token, introspecting.maxTokenLength)
+    return introspecting.introspect(token, tokenHash, signal)
   }
 
   async function checkAndAuthorize(
@@ -187,7 +183,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const misuse = invalidVerifyOptions(options)
       if (misuse !== undefined) return Promise.reject(new ConfigurationError(misuse))
       const tokenHash = cacheKey(token)
-      const cached = tokenHash === undefined ? undefined : tokenCache!.get(tokenHash, now())
+      const cached = tokenHash === undefined ? undefined : cachedPrincipal(tokenHash)
       if (cached === undefined) return checkAndAuthorize(token, tokenHash, options)
       if (hasScopes(cached, options.requiredScopes)) return Promise.resolve(cached)
       const err = new InsufficientScopeError(options.requiredScopes!)
@@ -196,8 +192,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     },
     async close(): Promise<void> {
       closed = true
-      tokenCache?.clear()
-      introspector?.close()
+      for (const entry of entries) entry.close()
     },
   }
 }

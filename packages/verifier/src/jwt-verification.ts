@@ -6,7 +6,7 @@
  */
 import { InvalidTokenError } from '@oauth-m2m/core'
 import { type ClaimRules, principalFromClaims } from './access-token-claims.js'
-import { decodeJsonSegment, parseCompactJws } from './compact-jws.js'
+import { type CompactJws, decodeJsonSegment } from './compact-jws.js'
 import { type IssuerKeys, keyForHeader } from './issuer-keys.js'
 import { checkAccessTokenHeader, type TypPolicy } from './jwt-header.js'
 import { checkSignature } from './signature-check.js'
@@ -28,19 +28,24 @@ export interface JwtPolicy {
 }
 
 /**
- * Verifies a compact JWS access token. `token` must have passed `classifyToken` as `jwt`.
+ * Verifies a compact JWS access token, parsed from a token that passed `classifyToken` as `jwt`.
+ * `decodedClaims` is its payload when the caller already decoded it (to pick the entry by `iss`).
  *
  * @throws {InvalidTokenError} for any token that is not an acceptable access token.
  * @throws {TemporarilyUnavailableError} when the issuer's metadata or keys cannot be had.
  */
-export async function verifyJwt(token: string, policy: JwtPolicy, signal?: AbortSignal): Promise<Principal> {
-  const jws = parseCompactJws(token)
-  let claims: Record<string, unknown> | undefined
+export async function verifyJwt(
+  jws: CompactJws,
+  policy: JwtPolicy,
+  signal?: AbortSignal,
+  decodedClaims?: Record<string, unknown>,
+): Promise<Principal> {
+  let claims = decodedClaims
   let issuerKeys = policy.sharedKeys
   if (issuerKeys === undefined) {
     // Several issuers with their own keys: `iss` picks the key set. It is read unverified, but the
     // signature then binds it, and an unknown issuer is refused without any network traffic.
-    claims = decodeJsonSegment(jws.encodedPayload, 'claims')
+    claims ??= decodeJsonSegment(jws.encodedPayload, 'claims')
     const iss = claims.iss
     issuerKeys = typeof iss === 'string' ? policy.keysByIssuer.get(iss) : undefined
     if (issuerKeys === undefined) throw new InvalidTokenError('the token was issued by an unexpected issuer')

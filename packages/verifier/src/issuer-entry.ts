@@ -1,0 +1,143 @@
+/**
+ * Everything one `VerifierOptions` object sets up: its issuers' metadata and keys, its claim rules,
+ * its verified-token cache and its introspection. `createVerifier([a, b])` holds one entry per
+ * options object, and a token is only ever judged, and cached, by the entry its `iss` picks.
+ *
+ * @module issuer-entry
+ */
+import { InvalidTokenError, JwksCache } from '@oauth-m2m/core'
+import type { ClaimRules } from './access-token-claims.js'
+import { runApplicationCheck } from './application-check.js'
+import type { CompactJws } from './compact-jws.js'
+import { Introspector } from './introspection.js'
+import { IssuerKeys } from './issuer-keys.js'
+import { IssuerMetadata } from './issuer-metadata.js'
+import { type JwtPolicy, verifyJwt } from './jwt-verification.js'
+import { hashToken } from './token-hash.js'
+import type { Principal } from './types.js'
+import { VerifiedTokenCache } from './verified-token-cache.js'
+import type { ResolvedVerifierOptions } from './verifier-options.js'
+
+// Reads the global Date on each call, not once, so that whoever replaces it (a test's fake timers)
+// is seen.
+const wallClock = (): number => Date.now()
+
+/** The verification set up from one options object. */
+export interface IssuerEntry {
+  /** The `iss` values that pick this entry. */
+  readonly issuers: readonly string[]
+  readonly maxTokenLength: number
+  /** The clock of this entry's decisions, in epoch milliseconds. */
+  readonly now: () => number
+  /** Verified JWTs of this entry; `undefined` when off (or when every JWT is introspected). */
+  readonly tokenCache: VerifiedTokenCache | undefined
+  /** Whether opaque tokens can be checked here. */
+  readonly introspects: boolean
+  /**
+   * Checks a JWT of this entry: signature and claims, introspection with `mode: 'all'`, then the
+   * application's check. `claims` is the payload when the caller already decoded it.
+   */
+  verifyJwt(
+    jws: CompactJws,
+    token: string,
+    tokenHash: string | undefined,
+    signal: AbortSignal | undefined,
+    claims?: Record<string, unknown>,
+  ): Promise<Principal>
+  /** Checks an opaque token by introspection; only when {@link IssuerEntry.introspects}. */
+  introspect(
+    token: string,
+    tokenHash: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Principal>
+  close(): void
+}
+
+/** Sets up the entry of one checked options object. Nothing is fetched yet. */
+export function createIssuerEntry(config: ResolvedVerifierOptions): IssuerEntry {
+  const now = config.now ?? wallClock
+  const firstIssuer = config.issuers[0]!
+  const metadataByIssuer = new Map(
+    config.issuers.map((issuer) => [
+      issuer,
+      new IssuerMetadata(issuer, {
+        dispatcher: config.dispatcher,
+        timeoutMs: config.timeoutMs,
+        failureCooldownMs: config.discoveryFailureCooldownMs,
+        now,
+      }),
+    ]),
+  )
+  const sharedJwks = config.jwksUri === undefined ? undefined : new JwksCache(config.jwksUri, config.jwks)
+  const keysByIssuer = new Map(
+    [...metadataByIssuer].map(([issuer, metadata]) => [
+      issuer,
+      new IssuerKeys(metadata, { jwks: sharedJwks, jwksOptions: config.jwks, algorithms: config.algorithms }),
+    ]),
+  )
+  const rules: ClaimRules = {
+    issuers: config.issuers,
+    audiences: config.audiences,
+    clientIds: config.clientIds,
+    clockToleranceSec: config.clockToleranceSec,
+    requiredClaims: config.requiredClaims,
+    clientIdClaims: config.clientIdClaims,
+    scopeClaims: config.scopeClaims,
+  }
+  const jwtPolicy: JwtPolicy = {
+    keysByIssuer,
+    sharedKeys:
+      sharedJwks !== undefined || config.issuers.length === 1 ? keysByIssuer.get(firstIssuer) : undefined,
+    rules,
+    typ: config.typ,
+    now,
+  }
+  const introspector =
+    config.introspection &&
+    new Introspector({
+      ...config.introspection,
+      timeoutMs: config.timeoutMs,
+      dispatcher: config.dispatcher,
+      rules,
+      check: config.check,
+      metadata: metadataByIssuer.get(firstIssuer)!,
+      now: config.now,
+    })
+  const introspectJwts = config.introspection?.mode === 'all'
+  const check = config.check
+  // JWTs that are introspected too must not outlive the introspection cache bound here.
+  const tokenCache =
+    config.tokenCache && !introspectJwts
+      ? new VerifiedTokenCache(config.tokenCache, config.clockToleranceSec)
+      : undefined
+
+  function introspect(token: string, tokenHash: string | undefined, signal: AbortSignal | undefined) {
+    if (!introspector) {
+      throw new InvalidTokenError('the token is not a JWT and no introspection endpoint is configured')
+    }
+    return introspector.introspect(token, tokenHash ?? hashToken(token), signal)
+  }
+
+  return {
+    issuers: config.issuers,
+    maxTokenLength: config.maxTokenLength,
+    now,
+    tokenCache,
+    introspects: introspector !== undefined,
+    async verifyJwt(jws, token, tokenHash, signal, claims) {
+      const principal = await verifyJwt(jws, jwtPolicy, signal, claims)
+      // With `mode: 'all'` the principal comes from the introspection answer, which the
+      // introspector checks (once per cached answer).
+      if (introspectJwts) return introspect(token, tokenHash, signal)
+      if (check) await runApplicationCheck(check, principal)
+      return principal
+    },
+    async introspect(token, tokenHash, signal) {
+      return introspect(token, tokenHash, signal)
+    },
+    close() {
+      tokenCache?.clear()
+      introspector?.close()
+    },
+  }
+}
