@@ -13,6 +13,7 @@ import { Introspector } from './introspection.js'
 import { IssuerKeys } from './issuer-keys.js'
 import { IssuerMetadata } from './issuer-metadata.js'
 import { type JwtPolicy, verifyJwt } from './jwt-verification.js'
+import { StaticKeySet } from './static-key-set.js'
 import { hashToken } from './token-hash.js'
 import type { Principal } from './types.js'
 import { VerifiedTokenCache } from './verified-token-cache.js'
@@ -68,11 +69,20 @@ export function createIssuerEntry(config: ResolvedVerifierOptions): IssuerEntry 
       }),
     ]),
   )
-  const sharedJwks = config.jwksUri === undefined ? undefined : new JwksCache(config.jwksUri, config.jwks)
+  const sharedJwks =
+    config.staticKeys !== undefined
+      ? new StaticKeySet(config.staticKeys)
+      : config.jwksUri !== undefined
+        ? new JwksCache(config.jwksUri, config.jwksCache)
+        : undefined
   const keysByIssuer = new Map(
     [...metadataByIssuer].map(([issuer, metadata]) => [
       issuer,
-      new IssuerKeys(metadata, { jwks: sharedJwks, jwksOptions: config.jwks, algorithms: config.algorithms }),
+      new IssuerKeys(metadata, {
+        jwks: sharedJwks,
+        jwksOptions: config.jwksCache,
+        algorithms: config.algorithms,
+      }),
     ]),
   )
   const rules: ClaimRules = {

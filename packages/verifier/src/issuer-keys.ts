@@ -17,16 +17,31 @@ import type { JWK } from 'jose'
 import { defaultAlgorithms, type JwsAlgorithm, SUPPORTED_ALGORITHMS } from './algorithms.js'
 import type { IssuerMetadata } from './issuer-metadata.js'
 
+/** The JWS header members that select a key. */
+export interface JwsKeyHint {
+  kid?: string | undefined
+  alg?: string | undefined
+}
+
+/** Where keys are looked up by header: a JWKS cache, or a static key set. */
+export interface KeySource {
+  /**
+   * @throws {JwksNoMatchingKeyError} when no key fits the header.
+   * @throws {JwksUnavailableError} when no key set can be had.
+   */
+  getKey(header: JwsKeyHint): Promise<JWK>
+}
+
 /** Keys and algorithms, once known. */
 export interface ResolvedKeys {
-  keys: JwksCache
+  keys: KeySource
   algorithms: ReadonlySet<JwsAlgorithm>
 }
 
 /** Options of {@link IssuerKeys}. */
 export interface IssuerKeysOptions {
-  /** A JWKS cache to use instead of discovering the issuer's `jwks_uri`. */
-  jwks?: JwksCache | undefined
+  /** Keys to use instead of discovering the issuer's `jwks_uri`: a JWKS cache or a static set. */
+  jwks?: KeySource | undefined
   /** Options of a JWKS cache created after discovery. */
   jwksOptions: JwksCacheOptions
   /** An explicit allowlist; otherwise derived from the metadata (see `defaultAlgorithms`). */
@@ -44,7 +59,7 @@ export class IssuerKeys {
     this.#metadata = metadata
     this.#options = options
     if (options.jwks) {
-      // With an explicit JWKS URI nothing needs discovering: the default allowlist is every
+      // With an explicit JWKS URI or static keys nothing needs discovering: the default allowlist is every
       // supported asymmetric algorithm, the key type still pinning the family.
       this.resolved = { keys: options.jwks, algorithms: options.algorithms ?? new Set(SUPPORTED_ALGORITHMS) }
     }
@@ -76,7 +91,7 @@ export class IssuerKeys {
  * server answers: no such key is the token's fault (401), no key set at all is not (503).
  */
 export async function keyForHeader(
-  keys: JwksCache,
+  keys: KeySource,
   header: { kid: string | undefined; alg: string },
   signal: AbortSignal | undefined,
 ): Promise<JWK> {

@@ -5,6 +5,8 @@
  * @module verifier-options
  */
 import { ConfigurationError, type JwksCacheOptions } from '@oauth-m2m/core'
+import { parseJwksDocument } from '@oauth-m2m/core/internal'
+import type { JWK } from 'jose'
 import type { Dispatcher } from 'undici'
 import { checkAlgorithmsOption, type JwsAlgorithm } from './algorithms.js'
 import type { ApplicationCheck } from './application-check.js'
@@ -45,9 +47,19 @@ export interface VerifierOptions {
   clientIds?: readonly string[]
   /**
    * The JWK Set URL. Default: `jwks_uri` from each issuer's metadata (RFC 8414 discovery). When
-   * given, it serves every configured issuer and no discovery is needed for JWTs.
+   * given, it serves every configured issuer and no discovery is needed for JWTs. Not with
+   * {@link VerifierOptions.jwks}.
    */
   jwksUri?: string | URL
+  /**
+   * A static JWK Set: the issuer's public keys given here, so that nothing is ever fetched for
+   * JWTs (no discovery, no JWKS). They serve every configured issuer. Each key must be a public
+   * signing key, by the rules applied to a fetched JWKS (a `kty`, no private or symmetric key
+   * material, `use` absent or `sig`), else `ConfigurationError`. Not with `jwksUri` or
+   * `jwksCache`. (Until this release `jwks` held the JWKS cache options, now
+   * {@link VerifierOptions.jwksCache}; the old shape is refused with a `ConfigurationError`.)
+   */
+  jwks?: { keys: readonly JWK[] }
   /**
    * JWS algorithms accepted. Default: the asymmetric algorithms the issuer's metadata advertises
    * (`access_token_signing_alg_values_supported`, `id_token_signing_alg_values_supported`) plus
@@ -101,10 +113,11 @@ export interface VerifierOptions {
    */
   discoveryFailureCooldownMs?: number
   /**
-   * Options of the JWKS cache (`maxAgeMs`, `cooldownMs`, `maxStaleMs`, `timeoutMs`; its `now`
-   * defaults to the verifier's {@link VerifierOptions.now}).
+   * Options of the JWKS cache of fetched key sets (`maxAgeMs`, `cooldownMs`, `maxStaleMs`,
+   * `timeoutMs`; its `now` defaults to the verifier's {@link VerifierOptions.now}). Default: core's
+   * defaults. Formerly named `jwks`.
    */
-  jwks?: Omit<JwksCacheOptions, 'dispatcher'>
+  jwksCache?: Omit<JwksCacheOptions, 'dispatcher'>
   /**
    * The clock, in epoch milliseconds, for everything the verifier judges by time: `exp`, `nbf`
    * and `iat`, how long verified tokens and introspection answers are reused, the failure
@@ -152,6 +165,8 @@ export interface ResolvedVerifierOptions {
   audiences: readonly string[] | null
   clientIds: ReadonlySet<string> | undefined
   jwksUri: string | URL | undefined
+  /** The keys of `jwks: { keys }`, validated and frozen. */
+  staticKeys: readonly JWK[] | undefined
   algorithms: ReadonlySet<JwsAlgorithm> | undefined
   clockToleranceSec: number
   typ: TypPolicy
@@ -167,7 +182,7 @@ export interface ResolvedVerifierOptions {
   dispatcher: Dispatcher | undefined
   timeoutMs: number
   discoveryFailureCooldownMs: number
-  jwks: JwksCacheOptions
+  jwksCache: JwksCacheOptions
   /** The clock given in the options; `undefined` for the wall clock. */
   now: (() => number) | undefined
 }
@@ -184,6 +199,38 @@ function nonEmptyStrings(value: unknown, name: string): string[] {
     if (typeof item !== 'string' || item === '') invalid(`${name} must hold non-empty strings only`)
   }
   return [...(list as string[])]
+}
+
+const JWKS_CACHE_MEMBERS = ['timeoutMs', 'maxAgeMs', 'cooldownMs', 'maxStaleMs', 'now']
+
+/**
+ * The keys of `jwks: { keys }`, each held to the rules of a fetched JWKS (core's
+ * parseJwksDocument). A key that a fetched set would skip is refused here instead: in the options
+ * it is a mistake to fix (a private key pasted by accident), not an entry to tolerate.
+ */
+function staticKeysOption(value: unknown): readonly JWK[] | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    invalid('jwks must be a static key set { keys: [...] }')
+  }
+  const members = Object.keys(value)
+  if (!members.includes('keys') || members.some((m) => JWKS_CACHE_MEMBERS.includes(m))) {
+    invalid(
+      'jwks takes a static key set { keys: [...] }; the JWKS cache options (maxAgeMs, cooldownMs, maxStaleMs, timeoutMs, now) are now named jwksCache',
+    )
+  }
+  const unknown = members.find((m) => m !== 'keys')
+  if (unknown !== undefined) invalid(`jwks has an unknown member "${unknown}"`)
+  const keys = (value as { keys: unknown }).keys
+  if (!Array.isArray(keys) || keys.length === 0) invalid('jwks.keys must be a non-empty array of JWKs')
+  keys.forEach((key, index) => {
+    if (parseJwksDocument({ keys: [key] })?.length !== 1) {
+      invalid(
+        `jwks.keys[${index}] is not a public signing key (it needs a "kty", no private or symmetric key material, and "use" absent or "sig")`,
+      )
+    }
+  })
+  return parseJwksDocument({ keys })!
 }
 
 function audienceOption(value: unknown): string[] | null {
@@ -333,11 +380,19 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
           maxTtlMs: positive(cache?.maxTtlMs, 'tokenCache.maxTtlMs', DEFAULT_TOKEN_CACHE_MAX_TTL_MS),
         }
 
-  const jwks = options.jwks ?? {}
+  const staticKeys = staticKeysOption(options.jwks)
+  if (staticKeys !== undefined && options.jwksUri !== undefined) {
+    invalid('jwks (a static key set) and jwksUri are exclusive: give one')
+  }
+  if (staticKeys !== undefined && options.jwksCache !== undefined) {
+    invalid('jwksCache configures fetched key sets; with a static jwks nothing is fetched')
+  }
+  const jwksCache = options.jwksCache ?? {}
+  if (typeof jwksCache !== 'object' || jwksCache === null) invalid('jwksCache must be an object')
   for (const name of ['timeoutMs', 'maxAgeMs', 'cooldownMs', 'maxStaleMs'] as const) {
-    const value = jwks[name]
+    const value = jwksCache[name]
     if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
-      invalid(`jwks.${name} must be a non-negative number of milliseconds`)
+      invalid(`jwksCache.${name} must be a non-negative number of milliseconds`)
     }
   }
 
@@ -346,6 +401,7 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
     audiences,
     clientIds,
     jwksUri: url(options.jwksUri, 'jwksUri'),
+    staticKeys,
     algorithms,
     clockToleranceSec: tolerance,
     typ,
@@ -363,10 +419,10 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
       'discoveryFailureCooldownMs',
       DEFAULT_DISCOVERY_FAILURE_COOLDOWN_MS,
     ),
-    jwks: {
-      ...jwks,
+    jwksCache: {
+      ...jwksCache,
       ...(dispatcher ? { dispatcher } : {}),
-      ...(jwks.now === undefined && now !== undefined ? { now } : {}),
+      ...(jwksCache.now === undefined && now !== undefined ? { now } : {}),
     },
     now,
   }

@@ -58,7 +58,7 @@ describe('discovery', () => {
       issuer: first.issuer,
       audience: AUDIENCE,
       tokenCache: false,
-      jwks: { maxAgeMs: 60_000 },
+      jwksCache: { maxAgeMs: 60_000 },
       now: () => clockMs,
     })
     await verifier.verify(await tokenOf(first, firstKey))

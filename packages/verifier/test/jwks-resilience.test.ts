@@ -31,7 +31,7 @@ function makeVerifier() {
     audience: AUDIENCE,
     jwksUri: as.jwksUri,
     tokenCache: false,
-    jwks: { now: () => clock, cooldownMs: COOLDOWN_MS, maxAgeMs: MAX_AGE_MS, maxStaleMs: MAX_STALE_MS },
+    jwksCache: { now: () => clock, cooldownMs: COOLDOWN_MS, maxAgeMs: MAX_AGE_MS, maxStaleMs: MAX_STALE_MS },
   })
 }
 

@@ -393,7 +393,7 @@ describe('configuration', () => {
     ['a jwksUri that is not a URL', { jwksUri: 'jwks.json' }],
     ['introspection without auth', { introspection: { clientId: 'api' } }],
     ['a zero token cache size', { tokenCache: { maxEntries: 0 } }],
-    ['a negative JWKS cooldown', { jwksUri: undefined, jwks: { cooldownMs: -1 } }],
+    ['a negative JWKS cooldown', { jwksUri: undefined, jwksCache: { cooldownMs: -1 } }],
     ['a clock that is not a function', { now: 1_700_000_000_000 }],
   ])('refuses %s with a ConfigurationError', (_name, overrides) => {
     expect(() => verifierFor(overrides as Partial<VerifierOptions>)).toThrow(ConfigurationError)
