@@ -29,6 +29,11 @@ export {
   type IntrospectionOptions,
 } from './introspection.js'
 export type { TypPolicy } from './jwt-header.js'
+export { type Auth0PresetOptions, auth0 } from './presets/auth0.js'
+export { type CognitoPresetOptions, cognito } from './presets/cognito.js'
+export { type EntraIdPresetOptions, entraId } from './presets/entra-id.js'
+export { type KeycloakPresetOptions, keycloak } from './presets/keycloak.js'
+export { type OktaPresetOptions, okta } from './presets/okta.js'
 export { DEFAULT_MAX_TOKEN_LENGTH } from './token-syntax.js'
 export type { Principal, Verifier, VerifyOptions } from './types.js'
 export {
