@@ -41,13 +41,18 @@ export function normalizeScopes(name: string, value: unknown): string[] {
   return [...out]
 }
 
+/** A one-or-many option as a list: a string is a list of one; anything else must be an array. */
+function listOf(name: string, value: unknown): readonly unknown[] {
+  if (value === undefined) return []
+  if (typeof value === 'string') return [value]
+  if (!Array.isArray(value)) fail(`${name} must be a string or an array of strings`)
+  return value as unknown[]
+}
+
 /** Checks resource indicators: absolute URIs without a fragment (RFC 8707 §2). */
 export function normalizeResources(name: string, value: unknown): string[] {
-  if (value === undefined) return []
-  const list = typeof value === 'string' ? [value] : value
-  if (!Array.isArray(list)) fail(`${name} must be a string or an array of strings`)
   const out = new Set<string>()
-  for (const item of list as unknown[]) {
+  for (const item of listOf(name, value)) {
     if (typeof item !== 'string') fail(`${name} must hold absolute URIs`)
     if (!isAbsoluteUriWithoutFragment(item as string)) {
       fail(
@@ -66,11 +71,8 @@ export function normalizeResources(name: string, value: unknown): string[] {
  * need not be, so no URI syntax is required.
  */
 export function normalizeAudiences(name: string, value: unknown): string[] {
-  if (value === undefined) return []
-  const list = typeof value === 'string' ? [value] : value
-  if (!Array.isArray(list)) fail(`${name} must be a string or an array of strings`)
   const out = new Set<string>()
-  for (const item of list as unknown[]) {
+  for (const item of listOf(name, value)) {
     if (typeof item !== 'string' || item === '') fail(`${name} must hold non-empty strings`)
     out.add(item as string)
   }

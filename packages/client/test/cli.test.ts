@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process'
 import { createPrivateKey } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -72,6 +72,29 @@ function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
 }
 
 const SECRET_ENV = { CLI_SECRET: 'cli secret%&+:' }
+/** The client of the reference server that authenticates with the secret in CLI_SECRET. */
+const BASIC_CLIENT = ['--client-id', 'cli-basic', '--client-secret-env', 'CLI_SECRET']
+
+/** Answers one request, given its whole body. */
+type EndpointListener = (body: string, req: IncomingMessage, res: ServerResponse) => void
+
+/** Runs `use` with a token endpoint on a free loopback port that answers with `listener`. */
+async function withEndpoint(listener: EndpointListener, use: (url: string) => Promise<void>): Promise<void> {
+  const endpoint = createServer((req, res) => {
+    let body = ''
+    req.on('data', (chunk: Buffer) => {
+      body += chunk.toString()
+    })
+    req.on('end', () => listener(body, req, res))
+  })
+  await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve))
+  try {
+    await use(`http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/token`)
+  } finally {
+    endpoint.closeAllConnections()
+    await new Promise((resolve) => endpoint.close(resolve))
+  }
+}
 
 describe('m2m-token', () => {
   it('prints its usage with --help', async () => {
@@ -136,10 +159,7 @@ describe('m2m-token', () => {
 
   it('adds expires_at (epoch seconds) to the whole answer with --json', async () => {
     const before = Math.floor(Date.now() / 1000)
-    const { code, stdout, stderr } = await run(
-      ['--issuer', issuer, '--client-id', 'cli-basic', '--client-secret-env', 'CLI_SECRET', '--json'],
-      SECRET_ENV,
-    )
+    const { code, stdout, stderr } = await run(['--issuer', issuer, ...BASIC_CLIENT, '--json'], SECRET_ENV)
     const after = Math.ceil(Date.now() / 1000)
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
     const answer = JSON.parse(stdout)
@@ -154,10 +174,7 @@ describe('m2m-token', () => {
       [
         '--issuer',
         issuer,
-        '--client-id',
-        'cli-basic',
-        '--client-secret-env',
-        'CLI_SECRET',
+        ...BASIC_CLIENT,
         '--scope',
         'read',
         '--resource',
@@ -179,17 +196,7 @@ describe('m2m-token', () => {
 
   it('exits 3 with a message on stderr when --decode meets an opaque token', async () => {
     const { code, stdout, stderr } = await run(
-      [
-        '--issuer',
-        issuer,
-        '--client-id',
-        'cli-basic',
-        '--client-secret-env',
-        'CLI_SECRET',
-        '--resource',
-        'https://opaque.example.test/',
-        '--decode',
-      ],
+      ['--issuer', issuer, ...BASIC_CLIENT, '--resource', 'https://opaque.example.test/', '--decode'],
       SECRET_ENV,
     )
     expect(code).toBe(3)
@@ -277,14 +284,16 @@ describe('m2m-token', () => {
     [['--bogus'], /Unknown option/],
     ...(
       [
-        ['scope=read', /--param cannot set scope: use --scope/],
-        ['audience=x', /--param cannot set audience: use --audience/],
-        ['client_secret=x', /--param cannot set client_secret: m2m-token sets it itself/],
-        ['grant_type=password', /--param cannot set grant_type/],
-        ['novalue', /--param takes NAME=VALUE/],
-        ['=x', /--param takes NAME=VALUE/],
+        [['--param', 'scope=read'], /--param cannot set scope: use --scope/],
+        [['--param', 'audience=x'], /--param cannot set audience: use --audience/],
+        [['--param', 'client_secret=x'], /--param cannot set client_secret: m2m-token sets it itself/],
+        [['--param', 'grant_type=password'], /--param cannot set grant_type/],
+        [['--param', 'novalue'], /--param takes NAME=VALUE/],
+        [['--param', '=x'], /--param takes NAME=VALUE/],
+        [['--param', 'a=1', '--param', 'a=2'], /--param a is given twice/],
+        [['--json', '--decode'], /give --json or --decode, not both/],
       ] as const
-    ).map(([param, message]): [string[], RegExp] => [
+    ).map(([flags, message]): [string[], RegExp] => [
       [
         '--issuer',
         'https://as.example.test',
@@ -292,39 +301,10 @@ describe('m2m-token', () => {
         'x',
         '--client-secret-env',
         'CLI_SECRET',
-        '--param',
-        param,
+        ...flags,
       ],
       message,
     ]),
-    [
-      [
-        '--issuer',
-        'https://as.example.test',
-        '--client-id',
-        'x',
-        '--client-secret-env',
-        'CLI_SECRET',
-        '--param',
-        'a=1',
-        '--param',
-        'a=2',
-      ],
-      /--param a is given twice/,
-    ],
-    [
-      [
-        '--issuer',
-        'https://as.example.test',
-        '--client-id',
-        'x',
-        '--client-secret-env',
-        'CLI_SECRET',
-        '--json',
-        '--decode',
-      ],
-      /give --json or --decode, not both/,
-    ],
   ])('exits 2 on a usage error: %j', async (args, message) => {
     const { code, stderr } = await run(args, SECRET_ENV)
     expect(code).toBe(2)
@@ -341,85 +321,73 @@ describe('m2m-token against a token endpoint that records what it is sent', () =
       .setAudience('https://api.example.test')
       .setExpirationTime('1h')
       .sign(privateKey)
-    const endpoint = createServer((req, res) => {
-      let raw = ''
-      req.on('data', (chunk: Buffer) => {
-        raw += chunk.toString()
-      })
-      req.on('end', () => {
+    await withEndpoint(
+      (raw, _req, res) => {
         forms.push(new URLSearchParams(raw))
         res
           .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
           .end(JSON.stringify({ access_token: accessToken, token_type: 'Bearer', expires_in: 86400 }))
-      })
-    })
-    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve))
-    const url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/token`
-    try {
-      const { code, stdout, stderr } = await run(
-        [
-          '--token-endpoint',
-          url,
-          '--client-id',
-          'cli-basic',
-          '--client-secret-env',
-          'CLI_SECRET',
-          '--audience',
-          'https://api.example.test',
-          '--audience',
-          'urn:orders',
-          '--param',
-          'organization=org_123',
-          '--param',
-          'note=a=b',
-          '--decode',
-        ],
-        SECRET_ENV,
-      )
-      expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
-      expect(forms).toHaveLength(1)
-      expect(forms[0]!.getAll('audience')).toEqual(['https://api.example.test', 'urn:orders'])
-      expect(forms[0]!.get('organization')).toBe('org_123')
-      expect(forms[0]!.get('note')).toBe('a=b')
-      expect(JSON.parse(stdout)).toEqual({
-        header: { alg: 'ES256', typ: 'JWT', kid: 'k1' },
-        claims: decodeJwt(accessToken),
-      })
-      expect(stdout).not.toContain(accessToken.split('.')[2])
-    } finally {
-      endpoint.closeAllConnections()
-      await new Promise((resolve) => endpoint.close(resolve))
-    }
+      },
+      async (url) => {
+        const { code, stdout, stderr } = await run(
+          [
+            '--token-endpoint',
+            url,
+            '--client-id',
+            'cli-basic',
+            '--client-secret-env',
+            'CLI_SECRET',
+            '--audience',
+            'https://api.example.test',
+            '--audience',
+            'urn:orders',
+            '--param',
+            'organization=org_123',
+            '--param',
+            'note=a=b',
+            '--decode',
+          ],
+          SECRET_ENV,
+        )
+        expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+        expect(forms).toHaveLength(1)
+        expect(forms[0]!.getAll('audience')).toEqual(['https://api.example.test', 'urn:orders'])
+        expect(forms[0]!.get('organization')).toBe('org_123')
+        expect(forms[0]!.get('note')).toBe('a=b')
+        expect(JSON.parse(stdout)).toEqual({
+          header: { alg: 'ES256', typ: 'JWT', kid: 'k1' },
+          claims: decodeJwt(accessToken),
+        })
+        expect(stdout).not.toContain(accessToken.split('.')[2])
+      },
+    )
   })
 })
 
 describe('m2m-token against a token endpoint that resets its first connection', () => {
   it('waits for the retry and prints the token (the retry wait keeps the process alive)', async () => {
     let requests = 0
-    const endpoint = createServer((req, res) => {
-      requests++
-      // Drops the connection without an answer: a network error the client retries after a backoff.
-      if (requests === 1) {
-        req.socket.destroy()
-        return
-      }
-      res
-        .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-        .end(JSON.stringify({ access_token: 'second-try-token', token_type: 'Bearer', expires_in: 300 }))
-    })
-    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve))
-    const url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/token`
-    try {
-      const { code, stdout, stderr } = await run(
-        ['--token-endpoint', url, '--client-id', 'cli-basic', '--client-secret-env', 'CLI_SECRET'],
-        SECRET_ENV,
-      )
-      expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: 'second-try-token\n', stderr: '' })
-      expect(requests).toBe(2)
-    } finally {
-      endpoint.closeAllConnections()
-      await new Promise((resolve) => endpoint.close(resolve))
-    }
+    await withEndpoint(
+      (_body, req, res) => {
+        requests++
+        // Drops the connection without an answer: a network error the client retries after a backoff.
+        if (requests === 1) {
+          req.socket.destroy()
+          return
+        }
+        res
+          .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+          .end(JSON.stringify({ access_token: 'second-try-token', token_type: 'Bearer', expires_in: 300 }))
+      },
+      async (url) => {
+        const { code, stdout, stderr } = await run(
+          ['--token-endpoint', url, '--client-id', 'cli-basic', '--client-secret-env', 'CLI_SECRET'],
+          SECRET_ENV,
+        )
+        expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: 'second-try-token\n', stderr: '' })
+        expect(requests).toBe(2)
+      },
+    )
   })
 })
 
@@ -428,12 +396,8 @@ describe('m2m-token against a server that echoes the credentials it was sent', (
     'keeps them out of stderr with %s',
     async (method) => {
       const sent: string[] = []
-      const endpoint = createServer((req, res) => {
-        let raw = ''
-        req.on('data', (chunk: Buffer) => {
-          raw += chunk.toString()
-        })
-        req.on('end', () => {
+      await withEndpoint(
+        (raw, req, res) => {
           const authorization = req.headers.authorization ?? ''
           const form = new URLSearchParams(raw)
           const secret =
@@ -449,30 +413,24 @@ describe('m2m-token against a server that echoes the credentials it was sent', (
               error_uri: `https://as.example.test/e?${raw}`,
             }),
           )
-        })
-      })
-      await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve))
-      const url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/token`
-      try {
-        const { code, stdout, stderr } = await run(
-          ['--token-endpoint', url, '--client-id', 'cli-basic', '--client-secret-env', 'CLI_SECRET'].concat([
-            '--auth-method',
-            method,
-          ]),
-          { CLI_SECRET: 'cli-secret-echoed-42' },
-        )
-        expect(code).toBe(1)
-        expect(stdout).toBe('')
-        expect(stderr).toMatch(/^m2m-token: invalid_client: wrong secret .*\[redacted\]/)
-        expect(stderr).not.toContain('cli-secret-echoed-42')
-        const assertion = sent[2]!
-        for (const part of [sent[1]!.slice('Basic '.length), assertion, ...assertion.split('.').slice(1)]) {
-          if (part !== '') expect(stderr).not.toContain(part)
-        }
-      } finally {
-        endpoint.closeAllConnections()
-        await new Promise((resolve) => endpoint.close(resolve))
-      }
+        },
+        async (url) => {
+          const { code, stdout, stderr } = await run(
+            ['--token-endpoint', url, '--client-id', 'cli-basic', '--client-secret-env', 'CLI_SECRET'].concat(
+              ['--auth-method', method],
+            ),
+            { CLI_SECRET: 'cli-secret-echoed-42' },
+          )
+          expect(code).toBe(1)
+          expect(stdout).toBe('')
+          expect(stderr).toMatch(/^m2m-token: invalid_client: wrong secret .*\[redacted\]/)
+          expect(stderr).not.toContain('cli-secret-echoed-42')
+          const assertion = sent[2]!
+          for (const part of [sent[1]!.slice('Basic '.length), assertion, ...assertion.split('.').slice(1)]) {
+            if (part !== '') expect(stderr).not.toContain(part)
+          }
+        },
+      )
     },
   )
 })
