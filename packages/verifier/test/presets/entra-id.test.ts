@@ -1,10 +1,10 @@
 /**
  * entraId(): v2.0 and v1.0 app-only access tokens as Microsoft documents them (access token
- * claims reference; the sample payloads of provider-facts §7), verified with keys served at the
+ * claims reference and its example tokens), verified with keys served at the
  * tenant's documented discovery/keys URLs.
  */
 import { ConfigurationError } from '@oauth-m2m/core'
-import { type EntraIdPresetOptions, entraId, InvalidTokenError } from '@oauth-m2m/verifier'
+import { createVerifier, type EntraIdPresetOptions, entraId, InvalidTokenError } from '@oauth-m2m/verifier'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeKey, type TestKey } from '../support/keys.js'
 import {
@@ -174,6 +174,27 @@ describe('entraId, beyond the shared cases', () => {
     const outcome = await verdict(preset(), sign(key, header, { ...v2Claims(nowSec()), roles: undefined }))
     if (outcome instanceof Error) throw outcome
     expect(outcome.scopes).toEqual([])
+  })
+
+  it('accepts v1.0 and v2.0 tokens with both presets in one verifier, each from its own key URL', async () => {
+    const v1 = keyServer(V1_KEYS, () => [entraJwk(V1_ISSUER)(key.publicJwk)])
+    const verifier = createVerifier([
+      {
+        ...entraId({ tenantId: TENANT, audience: 'api://orders-api', version: 1 }),
+        dispatcher: v1.dispatcher,
+      },
+      preset(),
+    ])
+    try {
+      const v1Claims = { ...v2Claims(nowSec()), iss: V1_ISSUER, aud: 'api://orders-api', azp: undefined }
+      const fromV1 = await verifier.verify(sign(key, header, { ...v1Claims, appid: 'v1-caller', ver: '1.0' }))
+      const fromV2 = await verifier.verify(sign(key, header, v2Claims(nowSec())))
+      expect([fromV1.clientId, fromV2.clientId]).toEqual(['v1-caller', CALLER])
+      expect(v1.requests).toEqual([V1_KEYS])
+    } finally {
+      await verifier.close()
+      await v1.dispatcher.close()
+    }
   })
 
   it('refuses a v1.0 token on a v2.0 preset (the issuer differs)', async () => {
