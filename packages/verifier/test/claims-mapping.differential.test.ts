@@ -116,6 +116,24 @@ const claimsArb = fc.record(
   { requiredKeys: [] },
 )
 
+/** Claims every rule accepts, varied where the mapping reads (scopes) and where it must not (azp, roles, scp). */
+const validClaimsArb = fc.record(
+  {
+    iss: fc.constant(ISSUER),
+    aud: fc.constantFrom<unknown>(AUDIENCE, [AUDIENCE, 'https://other.example']),
+    exp: fc.integer({ min: nowSec + 60, max: nowSec + 100_000 }),
+    iat: fc.constant(nowSec - 10),
+    client_id: fc.constantFrom('service-a', 'svc-b'),
+    scope: usually<unknown>(scopeString, absent),
+    sub: fc.constant('service-a'),
+    jti: fc.string({ minLength: 1, maxLength: 12 }),
+    azp: usually<unknown>(absent, anyJson),
+    roles: usually<unknown>(absent, anyJson),
+    scp: usually<unknown>(absent, anyJson),
+  },
+  { requiredKeys: ['iss', 'aud', 'exp', 'client_id'] },
+)
+
 const headerArb = usually<Record<string, unknown>>(
   fc.constant({}),
   fc.constantFrom({ typ: 'JWT' }, { typ: undefined }, { typ: 'application/at+jwt' }, { typ: 'AT+JWT' }),
@@ -126,7 +144,7 @@ describe('claims set explicitly to the defaults', () => {
     let accepted = 0
     let refused = 0
     await fc.assert(
-      fc.asyncProperty(claimsArb, headerArb, async (claims, header) => {
+      fc.asyncProperty(fc.oneof(validClaimsArb, claimsArb), headerArb, async (claims, header) => {
         const token = mint(claims, header)
         const expected = await verdictOf(withoutOption, token)
         expect(await verdictOf(withDefaults, token)).toEqual(expected)
