@@ -3,7 +3,7 @@
  * against local stand-ins for Entra ID, Auth0, Okta, Keycloak and Cognito: msw handlers, reached
  * through undici's global dispatcher (the snippets name none), that refuse a request unless it
  * has the shape the provider documents, and answer with that provider's documented response
- * quirks and a JWT access token shaped like its own. Sources: /work/notes/provider-facts.md.
+ * quirks and a JWT access token shaped like its own, as their documentation describes them.
  */
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
