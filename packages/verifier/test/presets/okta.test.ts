@@ -4,9 +4,11 @@
  * {issuer}/v1/keys.
  */
 import { ConfigurationError } from '@oauth-m2m/core'
+import { createMswDispatcher } from '@oauth-m2m/testing/msw'
 import { type OktaPresetOptions, okta } from '@oauth-m2m/verifier'
 import { describe, expect, it } from 'vitest'
-import { providerConformance } from './provider-harness.js'
+import { makeKey } from '../support/keys.js'
+import { nowSec, providerConformance, sign, verdict } from './provider-harness.js'
 
 const ISSUER = 'https://dev-123456.okta.com/oauth2/default'
 const KEYS = 'https://dev-123456.okta.com/oauth2/default/v1/keys'
@@ -50,6 +52,32 @@ describe('okta, custom authorization server', () => {
     }),
     badScopes: (c) => ({ ...c, scp: { 'orders.read': true } }),
   }))
+})
+
+describe('okta with a static key set', () => {
+  it('verifies with jwks: { keys } once jwksUri is unset, asking no URL', async () => {
+    const key = await makeKey('RS256', 'okta-static')
+    const { n, e, kid } = key.publicJwk
+    const options = {
+      ...okta({ issuer: ISSUER, audience: 'api://default' }),
+      jwksUri: undefined,
+      jwks: { keys: [{ kty: 'RSA', alg: 'RS256', kid, use: 'sig', e, n }] },
+      dispatcher: createMswDispatcher([]),
+    }
+    const now = nowSec()
+    const claims = {
+      ver: 1,
+      iss: ISSUER,
+      aud: 'api://default',
+      iat: now,
+      exp: now + 60,
+      cid: CLIENT,
+      scp: [],
+    }
+    const outcome = await verdict(options, sign(key, { kid, alg: 'RS256' }, claims))
+    if (outcome instanceof Error) throw outcome
+    expect(outcome.clientId).toBe(CLIENT)
+  })
 })
 
 describe('okta options', () => {
