@@ -356,8 +356,8 @@ const handlers = [
     if (basicSecretOf(entry, COGNITO_CLIENT) !== SECRETS.cognito)
       return oauthError(400, 'invalid_client', 'Client authentication failed')
     const scopes = (entry.form.get('scope') ?? '').split(' ').filter(Boolean)
-    if (!scopes.every((s) => /^[^/]+\/[^/]+$/.test(s)))
-      return oauthError(400, 'invalid_scope', 'invalid_scope')
+    // The identifier may itself be a URL (`https://api.example.com/orders.read`): the scope name is after the last /.
+    if (!scopes.every((s) => /^.+\/[^/]+$/.test(s))) return oauthError(400, 'invalid_scope', 'invalid_scope')
     const accessToken = await jwt(
       { kid: '1234example=' },
       {
