@@ -73,14 +73,12 @@ const echoes: Record<string, Echo> = {
       .writeHead(200, { 'content-type': `text/plain; echo="${req.headers.authorization ?? body}"` })
       .end('no'),
   'in an error body': (req, res, body) =>
-    res
-      .writeHead(401, { 'content-type': 'application/json' })
-      .end(
-        JSON.stringify({
-          error: 'invalid_client',
-          error_description: `${req.headers.authorization} ${body}`,
-        }),
-      ),
+    res.writeHead(401, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        error: 'invalid_client',
+        error_description: `${req.headers.authorization} ${body}`,
+      }),
+    ),
   'in a 200 answer that is not an introspection answer': (req, res, body) =>
     res
       .writeHead(200, { 'content-type': 'application/json' })
