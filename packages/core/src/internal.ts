@@ -37,6 +37,8 @@ export { isJwkCompatible, type JwkSelection, selectJwk } from './jwk-match.js'
 export { parseJwksDocument } from './jwks-document.js'
 export {
   isAbsoluteUriWithoutFragment,
+  isB64Token,
+  isErrorDescriptionText,
   isScopeToken,
   parseScopeParameter,
   toErrorDescription,

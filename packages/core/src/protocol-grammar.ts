@@ -10,6 +10,10 @@
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
 /** RFC 6749 §5.2 / RFC 6750 §3: `error_description` is `*( %x20-21 / %x23-5B / %x5D-7E )`. */
 const OUTSIDE_ERROR_DESCRIPTION = /[^\x20\x21\x23-\x5b\x5d-\x7e]/g
+/** RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+/** The error-description set again, for a whole value: printable ASCII without `"` and `\`. */
+const ERROR_DESCRIPTION_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]+$/
 /** RFC 3986 §3.1: `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`, then `:`. */
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/
 
@@ -38,6 +42,20 @@ export function parseScopeParameter(value: string): string[] | undefined {
 export function toErrorDescription(text: string, maxChars = Number.POSITIVE_INFINITY): string {
   const allowed = text.replaceAll('"', "'").replace(OUTSIDE_ERROR_DESCRIPTION, '')
   return allowed.length > maxChars ? allowed.slice(0, maxChars) : allowed
+}
+
+/**
+ * True when `value` is non-empty and entirely in the `error_description` character set (RFC 6749
+ * §5.2): printable ASCII without `"` or `\`. Such a value can stand inside a quoted header
+ * parameter (a `WWW-Authenticate` realm, say) without escaping.
+ */
+export function isErrorDescriptionText(value: string): boolean {
+  return ERROR_DESCRIPTION_TEXT.test(value)
+}
+
+/** True when `value` is an RFC 6750 §2.1 `b64token`: the syntax of a Bearer (and DPoP) access token. */
+export function isB64Token(value: string): boolean {
+  return B64TOKEN.test(value)
 }
 
 /**

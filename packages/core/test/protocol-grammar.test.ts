@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
   isAbsoluteUriWithoutFragment,
+  isB64Token,
+  isErrorDescriptionText,
   isScopeToken,
   parseScopeParameter,
   toErrorDescription,
@@ -77,6 +79,26 @@ describe('isAbsoluteUriWithoutFragment (RFC 8707 §2, RFC 3986 §4.3)', () => {
       'http://[::1',
     ]) {
       expect(isAbsoluteUriWithoutFragment(uri), uri).toBe(false)
+    }
+  })
+})
+
+describe('isErrorDescriptionText', () => {
+  it('accepts non-empty printable ASCII without " or \\', () => {
+    expect(isErrorDescriptionText('oauth-m2m realm (test) #1')).toBe(true)
+    for (const value of ['', 'a"b', 'a\\b', 'a\nb', 'é', 'a\x7fb']) {
+      expect(isErrorDescriptionText(value), JSON.stringify(value)).toBe(false)
+    }
+  })
+})
+
+describe('isB64Token (RFC 6750 §2.1)', () => {
+  it('accepts the token68-like alphabet with trailing padding only', () => {
+    for (const token of ['abc', 'eyJhbGciOiJFUzI1NiJ9.e30.sig', 'A-Z_a~z+/09', 'abc==']) {
+      expect(isB64Token(token), token).toBe(true)
+    }
+    for (const token of ['', 'a b', 'a=b', '=abc', 'a,b', 'a"b', 'tok\u00e9n']) {
+      expect(isB64Token(token), token).toBe(false)
     }
   })
 })
