@@ -6,7 +6,7 @@
  * @module resolve-config
  */
 import { BlockList, isIP } from 'node:net'
-import { isAbsoluteUriWithoutFragment } from '@oauth-m2m/core/internal'
+import { isAbsoluteUriWithoutFragment, isErrorDescriptionText } from '@oauth-m2m/core/internal'
 import type { JWK } from 'jose'
 import { type ClientMetadata, checkClient } from './client-metadata.js'
 import type { AuthorizationServerConfig, RateLimitConfig, TrustedProxyConfig } from './config.js'
@@ -168,9 +168,8 @@ function validateResource(value: unknown, field: string, defaults: ResolvedDefau
 
 function validateRealm(value: unknown): string {
   const realm = optionalString(value, 'realm') ?? 'oauth-m2m'
-  // The realm goes into a quoted-string of WWW-Authenticate; keep it to plain printable ASCII.
-  if (!/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/.test(realm))
-    fail('realm', 'must be printable ASCII without quotes or backslashes')
+  // The realm goes into a quoted-string of WWW-Authenticate, so it must need no escaping there.
+  if (!isErrorDescriptionText(realm)) fail('realm', 'must be printable ASCII without quotes or backslashes')
   return realm
 }
 

@@ -102,6 +102,10 @@ describe('configuration validation', () => {
       'headersTimeoutMs',
     ],
     ['a zero request time-out', { clients: [], requestTimeoutMs: 0 }, 'requestTimeoutMs'],
+    ['a realm with a quote', { clients: [], realm: 'say "hi"' }, 'realm'],
+    ['a realm with a backslash', { clients: [], realm: 'a\\b' }, 'realm'],
+    ['a realm with a control character', { clients: [], realm: 'a\tb' }, 'realm'],
+    ['an empty realm', { clients: [], realm: '' }, 'realm'],
   ])('refuses %s, naming the field', async (_name, config, field) => {
     const message = await refusal(config)
     expect(message).toContain(field)
