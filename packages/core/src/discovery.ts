@@ -48,6 +48,8 @@ export interface DiscoveryOptions {
   signal?: AbortSignal
   /** How long a successful answer is reused, in milliseconds. Default 3 600 000 (1 h); 0 disables caching. */
   cacheTtlMs?: number
+  /** Clock for `cacheTtlMs`, epoch ms. Default `Date.now`. */
+  now?: () => number
 }
 
 /** Default of {@link DiscoveryOptions.timeoutMs}. */
@@ -74,21 +76,20 @@ const STRING_LIST_MEMBERS = [
   'code_challenge_methods_supported',
 ] as const
 
+/** A cached answer and when it stops being reused, epoch ms by the caller's clock. */
+interface CachedMetadata {
+  readonly metadata: AuthorizationServerMetadata
+  readonly expiresAtMs: number
+}
+
 interface DiscoveryStore {
-  readonly results: LRUCache<string, AuthorizationServerMetadata>
+  readonly results: LRUCache<string, CachedMetadata>
   readonly inflight: Map<string, Promise<AuthorizationServerMetadata>>
 }
 
 function newStore(): DiscoveryStore {
-  return {
-    results: new LRUCache<string, AuthorizationServerMetadata>({
-      max: MAX_CACHED_ISSUERS,
-      // TTLs follow the wall clock, read on every check.
-      perf: { now: () => Date.now() },
-      ttlResolution: 0,
-    }),
-    inflight: new Map(),
-  }
+  // Bounded by count only: expiry is judged on each read with the caller's clock (`now`).
+  return { results: new LRUCache<string, CachedMetadata>({ max: MAX_CACHED_ISSUERS }), inflight: new Map() }
 }
 
 let defaultStore = newStore()
@@ -115,7 +116,7 @@ function storeFor(dispatcher: Dispatcher | undefined): DiscoveryStore {
  * The answer is checked before it is used:
  * - its `issuer` must equal `issuer` exactly (RFC 8414 §3.3, against mix-up attacks);
  * - `issuer` and every endpoint (`*_endpoint`, `jwks_uri`, `mtls_endpoint_aliases`) must be
- *   `https:` URLs; plain `http:` is allowed only for loopback hosts (`localhost`, `127.0.0.1`,
+ *   `https:` URLs; plain `http:` is allowed only for loopback hosts (`localhost`, 127.0.0.0/8,
  *   `[::1]`), for local development and tests;
  * - lists such as `scopes_supported` must be arrays of strings.
  *
@@ -134,15 +135,19 @@ export async function discover(
   const issuerUrl = parseIssuer(issuer)
   options.signal?.throwIfAborted()
   const store = storeFor(options.dispatcher)
+  const now = options.now ?? Date.now
   const cached = store.results.get(issuer)
-  if (cached !== undefined) return cached
+  if (cached !== undefined) {
+    if (now() <= cached.expiresAtMs) return cached.metadata
+    store.results.delete(issuer)
+  }
 
   let shared = store.inflight.get(issuer)
   if (shared === undefined) {
     const ttlMs = options.cacheTtlMs ?? DEFAULT_DISCOVERY_CACHE_TTL_MS
     shared = fetchMetadata(issuer, issuerUrl, options)
       .then((metadata) => {
-        if (ttlMs > 0) store.results.set(issuer, metadata, { ttl: ttlMs })
+        if (ttlMs > 0) store.results.set(issuer, { metadata, expiresAtMs: now() + ttlMs })
         return metadata
       })
       .finally(() => store.inflight.delete(issuer))

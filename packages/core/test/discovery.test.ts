@@ -271,27 +271,29 @@ describe('discover: caching and single flight', () => {
     expect(as.hits).toHaveLength(2)
   })
 
-  it('reuses a success for cacheTtlMs, then fetches again', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
+  it('reuses a success for cacheTtlMs by the clock it is given (now), then fetches again', async () => {
+    let clockMs = 1_000_000
+    const now = () => clockMs
     as.routes.set(RFC8414, json(metadataFor(as.origin)))
-    await discover(as.origin, { cacheTtlMs: 60_000 })
-    vi.advanceTimersByTime(60_000)
-    await discover(as.origin)
+    await discover(as.origin, { cacheTtlMs: 60_000, now })
+    clockMs += 60_000
+    await discover(as.origin, { now })
     expect(as.hits).toHaveLength(1)
-    vi.advanceTimersByTime(1)
-    await discover(as.origin)
+    clockMs += 1
+    await discover(as.origin, { now })
     expect(as.hits).toHaveLength(2)
   })
 
   it('keeps a success for an hour by default', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
+    let clockMs = 1_000_000
+    const now = () => clockMs
     as.routes.set(RFC8414, json(metadataFor(as.origin)))
-    await discover(as.origin)
-    vi.advanceTimersByTime(60 * 60_000)
-    await discover(as.origin)
+    await discover(as.origin, { now })
+    clockMs += 60 * 60_000
+    await discover(as.origin, { now })
     expect(as.hits).toHaveLength(1)
-    vi.advanceTimersByTime(1)
-    await discover(as.origin)
+    clockMs += 1
+    await discover(as.origin, { now })
     expect(as.hits).toHaveLength(2)
   })
 
