@@ -5,6 +5,7 @@
  * @module start-authorization-server
  */
 import { ConfigurationError } from '@oauth-m2m/core'
+import { isLoopbackHostname } from '@oauth-m2m/core/internal'
 import { createAuthorizationServer } from '@oauth-m2m/server'
 import {
   prepareTestServerConfig,
@@ -17,7 +18,7 @@ import {
 export interface StartAuthorizationServerOptions extends Omit<TestAuthorizationServerOptions, 'issuer'> {
   /** TCP port. Default 0: a free one. */
   port?: number
-  /** Loopback address to bind: `127.0.0.1`, `::1` or `localhost`. Default `127.0.0.1`. */
+  /** Loopback address to bind: any of 127.0.0.0/8, `::1` or `localhost`. Default `127.0.0.1`. */
   host?: string
 }
 
@@ -26,8 +27,6 @@ export interface StartedAuthorizationServer extends TestAuthorizationServer {
   /** Base URL of the listener, e.g. `http://127.0.0.1:43121`; also the issuer. */
   readonly url: string
 }
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
 
 /**
  * Starts the reference authorization server on `http://127.0.0.1:<free port>` with a default
@@ -41,9 +40,9 @@ export async function startAuthorizationServer(
   options: StartAuthorizationServerOptions = {},
 ): Promise<StartedAuthorizationServer> {
   const { port = 0, host = '127.0.0.1', ...serverOptions } = options
-  if (!LOOPBACK.has(host)) {
+  if (typeof host !== 'string' || !isLoopbackHostname(host)) {
     throw new ConfigurationError(
-      '@oauth-m2m/testing: host must be a loopback address (127.0.0.1, ::1, localhost)',
+      '@oauth-m2m/testing: host must be a loopback address (127.0.0.0/8, ::1, localhost)',
     )
   }
   if ('issuer' in serverOptions) {

@@ -287,8 +287,17 @@ describe('startAuthorizationServer options', () => {
     )
   })
 
-  it('binds loopback addresses only', async () => {
-    await expect(startAuthorizationServer({ host: '0.0.0.0' })).rejects.toBeInstanceOf(ConfigurationError)
+  it('binds loopback addresses only, any of 127.0.0.0/8 among them', async () => {
+    for (const host of ['0.0.0.0', '10.0.0.1', '127.0.0.1.example.com', '::']) {
+      await expect(startAuthorizationServer({ host }), host).rejects.toBeInstanceOf(ConfigurationError)
+    }
+    const as = await startAuthorizationServer({ host: '127.0.0.2' })
+    try {
+      expect(as.url).toMatch(/^http:\/\/127\.0\.0\.2:\d+$/)
+      expect((await requestJson(`${as.url}/jwks`)).status).toBe(200)
+    } finally {
+      await as.close()
+    }
   })
 
   it('stops answering once closed', async () => {
