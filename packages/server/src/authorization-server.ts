@@ -242,7 +242,11 @@ export async function createAuthorizationServer(
   })
   return new NodeAuthorizationServer({
     config: resolved,
-    registry: new ClientRegistry(resolved.clients, { hasher, jwksUriTimeoutMs: resolved.jwksUriTimeoutMs }),
+    registry: new ClientRegistry(resolved.clients, {
+      hasher,
+      jwksUriTimeoutMs: resolved.jwksUriTimeoutMs,
+      now,
+    }),
     hasher,
     limiter: resolved.rateLimit ? new FailedAuthLimiter({ ...resolved.rateLimit, now }) : undefined,
     store: resolved.store ?? new MemoryServerStore({ now }),

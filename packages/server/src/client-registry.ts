@@ -51,6 +51,8 @@ export interface ClientRegistryOptions {
   hasher: SecretHasher
   /** Time-out for fetching a client's `jwks_uri`, in milliseconds. */
   jwksUriTimeoutMs: number
+  /** The server's clock, in epoch milliseconds: a fetched `jwks_uri` key set expires by it. */
+  now: () => number
 }
 
 function toList(value: string | string[] | undefined): string[] {
@@ -59,8 +61,8 @@ function toList(value: string | string[] | undefined): string[] {
 }
 
 /** A key resolver over the core JWKS cache, importing each JWK once per algorithm. */
-function remoteKeys(jwksUri: string, timeoutMs: number): JWTVerifyGetKey {
-  const cache = new JwksCache(jwksUri, { timeoutMs })
+function remoteKeys(jwksUri: string, options: ClientRegistryOptions): JWTVerifyGetKey {
+  const cache = new JwksCache(jwksUri, { timeoutMs: options.jwksUriTimeoutMs, now: options.now })
   const imported = new WeakMap<JWK, Map<string, ReturnType<typeof importJWK>>>()
   return async (header) => {
     const jwk = await cache.getKey({ kid: header.kid, alg: header.alg })
@@ -117,7 +119,7 @@ function prepare(metadata: ClientMetadata, options: ClientRegistryOptions): Regi
   if (method === 'private_key_jwt') {
     assertionKeys = metadata.jwks
       ? createLocalJWKSet(metadata.jwks)
-      : remoteKeys(metadata.jwks_uri as string, options.jwksUriTimeoutMs)
+      : remoteKeys(metadata.jwks_uri as string, options)
   }
   const scopes = new Set((metadata.scope ?? '').split(' ').filter(Boolean))
   return {

@@ -2,6 +2,8 @@
  * The `now` option: every place the server reads time follows the configured clock, so a suite
  * moves time by changing a number instead of faking timers.
  */
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { createAuthorizationServer, MemoryServerStore, type StoredTokenClaims } from '@oauth-m2m/server'
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
@@ -58,6 +60,61 @@ describe('the now option', () => {
     expect(stale.status).toBe(401)
     expect(stale.json.error_description).toContain('expired')
     expect((await send(clock.ms / 1000, 'b')).status).toBe(200)
+  })
+
+  it("keeps a client's jwks_uri keys fresh by it", async () => {
+    const clock = fakeClock()
+    const keys = await generateKeyPair('ES256', { extractable: true })
+    const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'k', alg: 'ES256' }
+    let fetches = 0
+    const jwks = createServer((_req, res) => {
+      fetches++
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=60' })
+      res.end(JSON.stringify({ keys: [jwk] }))
+    })
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve))
+    try {
+      const { url } = await startServer({
+        clients: [
+          {
+            client_id: 'pk',
+            token_endpoint_auth_method: 'private_key_jwt',
+            jwks_uri: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks`,
+          },
+        ],
+        now: clock.now,
+      })
+      const send = async (jti: string) => {
+        const nowSec = clock.ms / 1000
+        const assertion = await new SignJWT({
+          iss: 'pk',
+          sub: 'pk',
+          aud: url,
+          jti,
+          iat: nowSec,
+          exp: nowSec + 60,
+        })
+          .setProtectedHeader({ alg: 'ES256', kid: 'k' })
+          .sign(keys.privateKey)
+        return (
+          await postForm(`${url}/token`, {
+            grant_type: 'client_credentials',
+            client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+            client_assertion: assertion,
+          })
+        ).status
+      }
+      expect(await send('a')).toBe(200)
+      clock.ms += 59_000
+      expect(await send('b')).toBe(200)
+      expect(fetches).toBe(1)
+      // Past the endpoint's max-age by the server's clock, though barely any real time went by.
+      clock.ms += 2_000
+      expect(await send('c')).toBe(200)
+      expect(fetches).toBe(2)
+    } finally {
+      await new Promise((resolve) => jwks.close(resolve))
+    }
   })
 
   it('expires JWT and opaque tokens for introspection by it', async () => {
