@@ -83,8 +83,9 @@ function createEntries(options: VerifierOptions | readonly VerifierOptions[]): I
  * ```
  *
  * Several issuers with their own rules (keys, audience, claim names, `check`, `typ`,
- * algorithms, caches) take an array: `createVerifier([optionsA, optionsB])`. A JWT's `iss`, read
- * before any key is fetched, picks the entry that names it; a token of any other issuer is
+ * algorithms, caches) take an array: `createVerifier([optionsA, optionsB])`. In an array of any
+ * length, one entry included, a JWT's `iss`, read before any key is fetched, picks the entry that
+ * names it; a token of any other issuer is
  * refused with `InvalidTokenError`, without any network traffic. An issuer named by two entries
  * is a `ConfigurationError`, and so is `introspection` on more than one entry (opaque tokens,
  * which carry no `iss`, go to the one that has it). `close()` closes every entry.
@@ -99,7 +100,9 @@ function createEntries(options: VerifierOptions | readonly VerifierOptions[]): I
  */
 export function createVerifier(options: VerifierOptions | readonly VerifierOptions[]): Verifier {
   const entries = createEntries(options)
-  const single = entries.length === 1 ? entries[0] : undefined
+  // Only a lone options object skips reading `iss` first: an array, even of one entry, always
+  // picks by `iss`, so a token of an unknown issuer is refused before that entry fetches keys.
+  const single = Array.isArray(options) ? undefined : entries[0]
   const byIssuer = new Map(
     entries.flatMap((entry) => entry.issuers.map((issuer) => [issuer, entry] as const)),
   )
