@@ -5,12 +5,10 @@
  * @module token-syntax
  */
 import { InvalidTokenError } from '@oauth-m2m/core'
+import { isB64Token } from '@oauth-m2m/core/internal'
 
 /** Default cap on a token's length, in characters (16 KiB); see `maxTokenLength`. */
 export const DEFAULT_MAX_TOKEN_LENGTH = 16 * 1024
-
-// RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 
 /** How a syntactically valid token is to be checked. */
 export type TokenKind = 'jwt' | 'opaque'
@@ -26,7 +24,7 @@ export function classifyToken(token: unknown, maxLength: number): TokenKind {
   if (token.length > maxLength) {
     throw new InvalidTokenError(`the token is longer than ${maxLength} characters`)
   }
-  if (!B64TOKEN.test(token))
+  if (!isB64Token(token))
     throw new InvalidTokenError('the token contains characters a bearer token cannot have')
   const firstDot = token.indexOf('.')
   if (firstDot === -1) return 'opaque'

@@ -6,6 +6,7 @@
  * @module middleware/bearer-token
  */
 import { InvalidRequestError } from '@oauth-m2m/core'
+import { isB64Token } from '@oauth-m2m/core/internal'
 
 /** What a request carries that could hold an access token, as each framework adapter reads it. */
 export interface BearerCredentials {
@@ -19,8 +20,6 @@ export interface BearerCredentials {
   bodyHasToken?: boolean
 }
 
-// RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 // RFC 9110 §5.6.2 tchar: a scheme name only ends where a non-tchar starts.
 const TCHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]$/
 
@@ -75,7 +74,7 @@ export function readBearerToken(credentials: BearerCredentials): string | undefi
   let end = header.length
   while (end > start && (header.charCodeAt(end - 1) === 32 || header.charCodeAt(end - 1) === 9)) end--
   const token = header.slice(start, end)
-  if (!B64TOKEN.test(token)) {
+  if (!isB64Token(token)) {
     throw new InvalidRequestError(
       'the Authorization header does not hold exactly one bearer token (RFC 6750 section 2.1)',
     )
