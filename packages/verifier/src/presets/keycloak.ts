@@ -31,12 +31,14 @@ export interface KeycloakPresetOptions {
 const ACCESS_TOKEN_TYP = 'bearer'
 
 /**
- * Refuses Keycloak tokens whose `typ` claim says they are no access token: `ID` (ID tokens, which
- * a client-credentials request with `scope=openid` also returns), `Refresh`, `Offline`.
+ * Accepts only tokens whose `typ` claim says "Bearer", which Keycloak writes into every access
+ * token. A missing `typ` is refused too: in Keycloak's source every token it issues carries one,
+ * and the others say `ID` (ID tokens, which a client-credentials request with `scope=openid` also
+ * returns), `Refresh` or `Offline`. Letter case is not compared (older servers wrote `bearer` in their token responses).
  */
 function keycloakAccessTokenOnly(claims: Readonly<Record<string, unknown>>): void {
   const typ = claims.typ
-  if (typ !== undefined && (typeof typ !== 'string' || typ.toLowerCase() !== ACCESS_TOKEN_TYP)) {
+  if (typeof typ !== 'string' || typ.toLowerCase() !== ACCESS_TOKEN_TYP) {
     throw new InvalidTokenError('the token is not a Keycloak access token (its "typ" claim is not "Bearer")')
   }
 }
@@ -61,7 +63,7 @@ function keycloakAccessTokenOnly(claims: Readonly<Record<string, unknown>>): voi
  *   `azp`.
  * - `claims.scopes: ['scope']`: a space-separated string. Realm and client roles
  *   (`realm_access`, `resource_access`) are not scopes; read them in your own `check`.
- * - `check`: refuses a token whose `typ` claim is present and not `Bearer`, which keeps out ID
+ * - `check`: the `typ` claim must be `Bearer` (a token without it is refused), which keeps out ID
  *   tokens (`typ: "ID"`), whose header is `JWT` too. To add your own rule, call this one first:
  *   `check: async (claims, principal) => { await preset.check?.(claims, principal); … }`.
  *

@@ -122,6 +122,24 @@ describe('keycloak, beyond the shared cases', () => {
     }
   })
 
+  it('refuses a token without the typ claim, which every Keycloak access token carries', async () => {
+    const { typ: _, ...withoutTyp } = serviceAccountClaims(nowSec())
+    const outcome = await verdict(preset(), sign(key, header, withoutTyp))
+    expect(outcome).toBeInstanceOf(InvalidTokenError)
+    expect((outcome as Error).message).toBe(
+      'the token is not a Keycloak access token (its "typ" claim is not "Bearer")',
+    )
+  })
+
+  it('accepts the typ claim in any letter case', async () => {
+    const outcome = await verdict(
+      preset(),
+      sign(key, header, { ...serviceAccountClaims(nowSec()), typ: 'bearer' }),
+    )
+    if (outcome instanceof Error) throw outcome
+    expect(outcome.clientId).toBe('orders-job')
+  })
+
   it('accepts the at+jwt header of clients that opted in to RFC 9068', async () => {
     const outcome = await verdict(
       preset(),
