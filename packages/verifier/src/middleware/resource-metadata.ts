@@ -44,7 +44,7 @@ export interface ResourceMetadataOptions {
   resourcePolicyUri?: string
   /** URL of the resource's terms of service (§2 `resource_tos_uri`). */
   resourceTosUri?: string
-  /** URL of the resource's own JWK Set, e.g. for signed responses (§2 `jwks_uri`; `https` only). */
+  /** URL of the resource's own JWK Set, e.g. for signed responses (§2 `jwks_uri`; `https`, `http` only to a loopback host). */
   jwksUri?: string
   /** JWS algorithms the resource signs responses with (§2 `resource_signing_alg_values_supported`; never `none`). */
   resourceSigningAlgValuesSupported?: readonly string[]
@@ -157,7 +157,6 @@ export function resolveResourceMetadata(options: unknown): ResourceMetadataSetti
     invalid('resourceName must be a non-empty string')
   }
   const jwksUri = optionalUrl(o.jwksUri, 'jwksUri')
-  if (jwksUri !== undefined && new URL(jwksUri).protocol !== 'https:') invalid('jwksUri must be an https URL')
 
   // Insertion order is the document's member order: the RFC's order of §2.
   const document: Record<string, unknown> = {

@@ -98,6 +98,17 @@ describe('resolveResourceMetadata', () => {
     expect(minimal.headers['Cache-Control']).toBe('no-cache')
   })
 
+  it('takes jwksUri by the transport rule of every other URL: https, or http to a loopback host', () => {
+    for (const jwksUri of [
+      'https://api.example.com/jwks',
+      'http://127.0.0.1:8080/jwks',
+      'http://localhost/jwks',
+    ]) {
+      const settings = resolved({ resource: 'http://127.0.0.1:8080', jwksUri })
+      expect(JSON.parse(settings.body).jwks_uri, jwksUri).toBe(jwksUri)
+    }
+  })
+
   it('refuses a configuration that would publish a wrong or unsafe document', () => {
     const bad: [unknown, string][] = [
       ['https://api.example.com', 'must be an object'],
@@ -142,8 +153,12 @@ describe('resolveResourceMetadata', () => {
         'resourceDocumentation must be an absolute URL',
       ],
       [
-        { resource: 'https://api.example.com', authorizationServers: AS, jwksUri: 'http://127.0.0.1/jwks' },
-        'jwksUri must be an https URL',
+        {
+          resource: 'https://api.example.com',
+          authorizationServers: AS,
+          jwksUri: 'http://api.example.com/jwks',
+        },
+        'jwksUri must be an https URL (http only to a loopback host)',
       ],
       [{ resource: 'https://api.example.com', authorizationServers: AS, maxAgeSec: -1 }, 'maxAgeSec'],
       [{ resource: 'https://api.example.com', authorizationServers: AS, maxAgeSec: 1.5 }, 'maxAgeSec'],
