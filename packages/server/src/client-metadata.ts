@@ -5,7 +5,7 @@
  *
  * @module client-metadata
  */
-import { isScopeToken } from '@oauth-m2m/core/internal'
+import { parseScopeParameter } from '@oauth-m2m/core/internal'
 import type { JWK } from 'jose'
 import { ASSERTION_ALGS } from './client-assertion.js'
 import { fail, isObject, optionalString, stringArray, validating } from './field-validation.js'
@@ -187,9 +187,11 @@ export function checkClient(
   if (value.grant_types !== undefined) stringArray(value.grant_types, member('grant_types'))
   if (value.scope !== undefined) {
     if (typeof value.scope !== 'string') fail(member('scope'), 'must be a space-separated string')
-    // Registered scope is lenient about repeated spaces; each token still follows RFC 6749 §3.3.
-    if (!value.scope.split(' ').filter(Boolean).every(isScopeToken)) {
-      fail(member('scope'), 'holds a value outside the RFC 6749 scope-token grammar')
+    // The same grammar as a requested scope, so a registration that works in the config file is
+    // one a client can ask for verbatim. Empty is allowed: a client (a resource server that only
+    // introspects, say) that may ask for no scope at all.
+    if (value.scope !== '' && parseScopeParameter(value.scope) === undefined) {
+      fail(member('scope'), 'must be RFC 6749 scope tokens separated by single spaces')
     }
   }
   if (value.resources !== undefined) {

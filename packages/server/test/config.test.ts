@@ -76,6 +76,9 @@ describe('configuration validation', () => {
       'clients[0].token_endpoint_auth_signing_alg',
     ],
     ['a scope outside the grammar', { clients: [{ ...ok, scope: 'read "write"' }] }, 'clients[0].scope'],
+    ['a scope with a doubled space', { clients: [{ ...ok, scope: 'read  write' }] }, 'clients[0].scope'],
+    ['a scope with a leading space', { clients: [{ ...ok, scope: ' read' }] }, 'clients[0].scope'],
+    ['a scope with a trailing space', { clients: [{ ...ok, scope: 'read ' }] }, 'clients[0].scope'],
     [
       'an unconfigured client resource',
       { clients: [{ ...ok, resources: ['https://x.example.com/'] }] },
@@ -109,6 +112,15 @@ describe('configuration validation', () => {
   ])('refuses %s, naming the field', async (_name, config, field) => {
     const message = await refusal(config)
     expect(message).toContain(field)
+  })
+
+  it('says what a registered scope must look like', async () => {
+    expect(await refusal({ clients: [{ ...ok, scope: 'read  write' }] })).toContain('single spaces')
+  })
+
+  it('accepts an empty scope: a client that may ask for no scope', async () => {
+    const server = await createAuthorizationServer({ clients: [{ ...ok, scope: '' }] })
+    expect(server.getClient('a')?.scope).toBe('')
   })
 
   it('refuses the former name clockSkewSec, naming clockToleranceSec', async () => {
