@@ -9,13 +9,21 @@ import { presetError, presetOptions, urlSafeText } from './preset-input.js'
 
 /** Options of {@link cognito}. */
 export interface CognitoPresetOptions {
-  /** The AWS Region of the user pool, such as `us-west-2`. */
+  /**
+   * The AWS Region of the user pool, such as `us-west-2`: the `{region}` of the issuer
+   * `https://cognito-idp.{region}.amazonaws.com/{userPoolId}`
+   * ({@link https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html | Understanding the access token}, `iss`).
+   */
   region: string
-  /** The user pool ID, `{region}_{id}`, such as `us-west-2_aBcDeFgHi`. */
+  /**
+   * The user pool ID, `{region}_{id}`, such as `us-west-2_aBcDeFgHi`: the last part of the issuer
+   * ({@link https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html | Understanding the access token}, `iss`).
+   */
   userPoolId: string
   /**
    * The app client ID(s) allowed to call your API: Cognito access tokens carry no `aud`, so the
-   * client named in `client_id` is what says a token is meant for you.
+   * client named in `client_id` is what says a token is meant for you
+   * ({@link https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html | Verifying a JSON Web Token}: access tokens have `client_id` instead of `aud`).
    */
   clientId: string | readonly string[]
 }

@@ -13,6 +13,8 @@ export interface EntraIdPresetOptions {
    * case; it is written in lower case, as Entra writes `tid` and `iss`). A tenant's domain name is
    * refused: Entra's `iss` always names the tenant by its GUID, so an issuer built from the domain
    * would never match. So are `common`, `organizations` and `consumers`, which are no tenant.
+   * Documentation:
+   * {@link https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference | access token claims reference (`iss`, `tid`)}.
    */
   tenantId: string
   /**

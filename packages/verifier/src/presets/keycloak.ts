@@ -13,16 +13,22 @@ export interface KeycloakPresetOptions {
    * The server's base URL as its tokens name it: `https://sso.example.com`, or with the `/auth`
    * context path of Keycloak before 17 (and of servers configured so),
    * `https://sso.example.com/auth`. `https`, or `http` to a loopback host for a local server. A
-   * trailing slash is dropped.
+   * trailing slash is dropped. See
+   * {@link https://www.keycloak.org/securing-apps/oidc-layers | Securing applications with OpenID Connect, "Available endpoints"}.
    */
   baseUrl: string
-  /** The realm's name, as in `{baseUrl}/realms/{realm}`. */
+  /**
+   * The realm's name, as in `{baseUrl}/realms/{realm}`
+   * ({@link https://www.keycloak.org/securing-apps/oidc-layers | same page}).
+   */
   realm: string
   /**
    * The audience your API's tokens carry, compared exactly with `aud`. Keycloak does not put your
    * API in `aud` by default: add an audience mapper (`oidc-audience-mapper`) to the client or a
    * client scope. `account`, the audience most tokens of a realm carry by default, is refused: it
-   * would accept any client's token.
+   * would accept any client's token. Keycloak's documentation does not describe the default `aud`:
+   * this is what real service-account tokens carry, and the mapper is in Keycloak's source
+   * ({@link https://github.com/keycloak/keycloak/blob/main/services/src/main/java/org/keycloak/protocol/oidc/mappers/AudienceProtocolMapper.java | AudienceProtocolMapper.java}).
    */
   audience: string | readonly string[]
 }
@@ -48,23 +54,34 @@ function keycloakAccessTokenOnly(claims: Readonly<Record<string, unknown>>): voi
  * client-credentials grant, and user tokens): pass to `createVerifier` as is, or spread and
  * override (`createVerifier({ ...keycloak({ baseUrl, realm, audience }), dispatcher })`).
  *
- * What it sets, from Keycloak's endpoint documentation
- * ({@link https://www.keycloak.org/securing-apps/oidc-layers | Securing applications with OpenID Connect, "Available endpoints"})
- * and its source (`TokenUtil`, `ClientCredentialsGrantType`), since the token format itself is
- * not written down:
- * - `issuer`: `{baseUrl}/realms/{realm}`.
+ * Where each field comes from. Only the URLs are in Keycloak's documentation
+ * ({@link https://www.keycloak.org/securing-apps/oidc-layers | Securing applications with OpenID Connect, "Available endpoints"}).
+ * The token format (`typ`, `claims`, `check`) and the default key's algorithm are not documented
+ * by Keycloak: they come from Keycloak's source code, linked below, and from tokens real servers
+ * issue, so a future release could change them without notice.
+ * - `issuer`: `{baseUrl}/realms/{realm}` (documentation, above).
  * - `jwksUri`: `{issuer}/protocol/openid-connect/certs`, the realm's certificate endpoint, so no
- *   discovery request is needed.
- * - `algorithms: ['RS256']`: the algorithm of the realm's default `rsa-generated` key. A realm or
- *   client set to another algorithm (ES256, PS256, EdDSA…) needs `algorithms` overridden.
- * - `typ: 'lenient'`: the header says `typ: JWT` unless the client opted in to `at+jwt`.
+ *   discovery request is needed (documentation, above).
+ * - `algorithms: ['RS256']`: the algorithm of the realm's default key, the `rsa-generated` provider
+ *   (source: {@link https://github.com/keycloak/keycloak/blob/main/services/src/main/java/org/keycloak/keys/GeneratedRsaKeyProviderFactory.java | GeneratedRsaKeyProviderFactory.java}; RS256 as its algorithm is seen in
+ *   servers' key sets and provisioning tools, not stated in Keycloak's docs). A realm or client set
+ *   to another algorithm (ES256, PS256, EdDSA…) needs `algorithms` overridden.
+ * - `typ: 'lenient'`: the header says `typ: JWT` unless the client opted in to `at+jwt`
+ *   (`TOKEN_TYPE_JWT_ACCESS_TOKEN`; source: {@link https://github.com/keycloak/keycloak/blob/main/core/src/main/java/org/keycloak/util/TokenUtil.java | TokenUtil.java}, and
+ *   {@link https://github.com/keycloak/keycloak/pull/37573 | keycloak#37573}, which added the
+ *   per-client `access.token.header.type.rfc9068` option, off by default).
  * - `claims.clientId: ['client_id', 'azp', 'clientId']`: service-account tokens name the client
- *   in `client_id` (older servers: `clientId`), and every token names the authorized party in
- *   `azp`.
- * - `claims.scopes: ['scope']`: a space-separated string. Realm and client roles
- *   (`realm_access`, `resource_access`) are not scopes; read them in your own `check`.
+ *   in `client_id` (older servers: `clientId`, kept in the source "for backwards compatibility"),
+ *   and every token names the authorized party in `azp` (source:
+ *   {@link https://github.com/keycloak/keycloak/blob/main/services/src/main/java/org/keycloak/protocol/oidc/grants/ClientCredentialsGrantType.java | ClientCredentialsGrantType.java}).
+ * - `claims.scopes: ['scope']`: a space-separated string (source: the same file, and real
+ *   tokens). Realm and client roles (`realm_access`, `resource_access`) are not scopes; read them
+ *   in your own `check`.
  * - `check`: the `typ` claim must be `Bearer` (a token without it is refused), which keeps out ID
- *   tokens (`typ: "ID"`), whose header is `JWT` too. To add your own rule, call this one first:
+ *   tokens (`typ: "ID"`), whose header is `JWT` too (source: {@link https://github.com/keycloak/keycloak/blob/main/core/src/main/java/org/keycloak/util/TokenUtil.java | TokenUtil.java},
+ *   `TOKEN_TYPE_BEARER`, `TOKEN_TYPE_ID`, `TOKEN_TYPE_REFRESH`, `TOKEN_TYPE_OFFLINE`; and
+ *   {@link https://github.com/keycloak/keycloak/blob/main/services/src/main/java/org/keycloak/protocol/oidc/grants/ClientCredentialsGrantType.java | ClientCredentialsGrantType.java}, which also returns an ID token when the
+ *   request's scope has `openid`). To add your own rule, call this one first:
  *   `check: async (claims, principal) => { await preset.check?.(claims, principal); … }`.
  *
  * @throws {ConfigurationError} a `baseUrl` that is not https (or loopback http), a `realm` that is
