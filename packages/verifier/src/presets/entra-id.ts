@@ -48,10 +48,17 @@ const LOGIN = 'https://login.microsoftonline.com'
  * - `issuer`: `https://login.microsoftonline.com/{tenantId}/v2.0` for v2.0 tokens,
  *   `https://sts.windows.net/{tenantId}/` (with the trailing slash) for v1.0 tokens
  *   ({@link https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference | claims reference, `iss`}).
- * - `jwksUri`: the tenant's `https://login.microsoftonline.com/{tenantId}/discovery/v2.0/keys`
- *   (v2.0) or `…/{tenantId}/discovery/keys` (v1.0), the `jwks_uri` of the tenant's OpenID
- *   configuration, so no discovery request is needed
+ * - `jwksUri`, so no discovery request is needed: for v2.0,
+ *   `https://login.microsoftonline.com/{tenantId}/discovery/v2.0/keys`, the `jwks_uri` Microsoft
+ *   documents for the tenant's v2.0 OpenID configuration
  *   ({@link https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens | access tokens, "Validate the signature"}).
+ *   For v1.0, `…/{tenantId}/discovery/keys`, the tenant's form of the v1.0 key URL. This is not
+ *   what Microsoft publishes as the v1.0 `jwks_uri`: real v1.0 OpenID configurations (seen in a
+ *   captured test fixture, not in Microsoft's documentation) list the shared
+ *   `https://login.microsoftonline.com/common/discovery/keys`. The tenant form is known from the
+ *   same kind of evidence, and from the same page's `?appid=` form for apps with custom signing
+ *   keys. That both always serve the same keys is not documented; to use exactly the published
+ *   URL, override `jwksUri` with the `common` one.
  * - `algorithms: ['RS256']`: Entra signs access tokens with RSA keys and RS256 (same page).
  * - `typ: 'lenient'`: Entra's header says `typ: JWT`, never `at+jwt`
  *   ({@link https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference | claims reference, header claims}).
