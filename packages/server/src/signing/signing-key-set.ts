@@ -9,10 +9,9 @@ import { ConfigurationError } from '@oauth-m2m/core'
 import type { JWK } from 'jose'
 import { signJwt } from './jwt-signer.js'
 import {
+  assertSigningAlg,
   generateSigningKey,
   importSigningKey,
-  isSigningAlg,
-  SIGNING_ALGS,
   type SigningAlg,
   type SigningKey,
 } from './signing-key.js'
@@ -93,8 +92,7 @@ export class SigningKeySet {
    */
   static async create(options: SigningKeySetOptions = {}): Promise<SigningKeySet> {
     const alg = options.alg ?? 'ES256'
-    if (!isSigningAlg(alg))
-      throw new ConfigurationError(`signing alg must be one of ${SIGNING_ALGS.join(', ')}`)
+    assertSigningAlg(alg, 'signing alg')
     const retentionMarginMs = options.retentionMarginMs ?? 60_000
     if (!Number.isFinite(retentionMarginMs) || retentionMarginMs < 0) {
       throw new ConfigurationError('retentionMarginMs must be a finite number of milliseconds ≥ 0')
@@ -149,8 +147,7 @@ export class SigningKeySet {
    * published until the last token it signed has expired, plus the retention margin.
    */
   async rotate(alg: SigningAlg = this.#rotationAlg): Promise<SigningKey> {
-    if (!isSigningAlg(alg))
-      throw new ConfigurationError(`signing alg must be one of ${SIGNING_ALGS.join(', ')}`)
+    assertSigningAlg(alg, 'signing alg')
     const key = this.#next.alg === alg ? this.#next : await generateSigningKey(alg)
     this.#rotationAlg = alg
     this.#next = await generateSigningKey(alg)

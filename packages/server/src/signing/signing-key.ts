@@ -18,11 +18,11 @@ import { promisify } from 'node:util'
 import { ConfigurationError } from '@oauth-m2m/core'
 import { calculateJwkThumbprint, type JWK } from 'jose'
 
-/** A JWS algorithm the server signs access tokens with (RFC 7518 §3, RFC 8037). */
-export type SigningAlg = 'ES256' | 'RS256' | 'PS256' | 'EdDSA'
+/** The JWS algorithms the server signs access tokens with (RFC 7518 §3, RFC 8037), in the order messages list them. */
+export const SIGNING_ALGS = ['ES256', 'RS256', 'PS256', 'EdDSA'] as const
 
-/** Every {@link SigningAlg}, in the order messages list them. */
-export const SIGNING_ALGS: readonly SigningAlg[] = ['ES256', 'RS256', 'PS256', 'EdDSA']
+/** A JWS algorithm the server signs access tokens with: one of {@link SIGNING_ALGS}. */
+export type SigningAlg = (typeof SIGNING_ALGS)[number]
 
 /** One signing key pair with its published identity. */
 export interface SigningKey {
@@ -46,6 +46,16 @@ const generateKeyPairAsync = promisify(generateKeyPair)
 /** Whether `value` is one of {@link SIGNING_ALGS}. */
 export function isSigningAlg(value: unknown): value is SigningAlg {
   return typeof value === 'string' && (SIGNING_ALGS as readonly string[]).includes(value)
+}
+
+/**
+ * Throws unless `value` is one of {@link SIGNING_ALGS}.
+ *
+ * @param where What the message names as holding the value (`signing alg`, `signing keys[1].alg`).
+ * @throws {ConfigurationError} listing the supported algorithms.
+ */
+export function assertSigningAlg(value: unknown, where: string): asserts value is SigningAlg {
+  if (!isSigningAlg(value)) throw new ConfigurationError(`${where} must be one of ${SIGNING_ALGS.join(', ')}`)
 }
 
 async function generate(alg: SigningAlg): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
@@ -130,9 +140,7 @@ export async function importSigningKey(
   if (candidate.kid !== undefined && (typeof candidate.kid !== 'string' || candidate.kid === '')) {
     throw new ConfigurationError(`${where}.kid must be a non-empty string when present`)
   }
-  if (candidate.alg !== undefined && !isSigningAlg(candidate.alg)) {
-    throw new ConfigurationError(`${where}.alg must be one of ${SIGNING_ALGS.join(', ')}`)
-  }
+  if (candidate.alg !== undefined) assertSigningAlg(candidate.alg, `${where}.alg`)
   const alg = candidate.alg ?? inferAlg(candidate, preferred)
   if (alg === undefined) throw new ConfigurationError(`${where}.kty does not fit any supported algorithm`)
 

@@ -152,9 +152,16 @@ describe('configured key errors', () => {
     expect((await configError([twice, privateJwk('ec', { kid: 'same' })])).message).toMatch(/keys\[1\]\.kid/)
   })
 
-  it('refuses an unknown algorithm for generated keys', async () => {
+  it('refuses an unknown algorithm for generated keys and for a rotation, listing the supported ones', async () => {
     const error = await SigningKeySet.create({ alg: 'HS256' as SigningAlg }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ConfigurationError)
+    expect((error as Error).message).toBe('signing alg must be one of ES256, RS256, PS256, EdDSA')
+    const keys = await SigningKeySet.create()
+    const before = keys.current
+    const refused = await keys.rotate('HS256' as SigningAlg).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(ConfigurationError)
+    expect((refused as Error).message).toBe('signing alg must be one of ES256, RS256, PS256, EdDSA')
+    expect(keys.current).toBe(before)
   })
 })
 
