@@ -1,29 +1,30 @@
 /**
  * The options of `createVerifier`, their defaults, and the validation that refuses a bad
- * configuration when the verifier is created rather than on the first request.
+ * configuration when the verifier is created rather than on the first request. This module
+ * composes: each group of options is checked where its concern lives (`claim-options`,
+ * `key-options`, `introspection-options`), with the shared checks in `option-checks`.
  *
  * @module verifier-options
  */
-import { ConfigurationError, type JwksCacheOptions } from '@oauth-m2m/core'
-import { parseJwksDocument } from '@oauth-m2m/core/internal'
+import type { JwksCacheOptions } from '@oauth-m2m/core'
 import type { JWK } from 'jose'
 import type { Dispatcher } from 'undici'
-import { checkAlgorithmsOption, type JwsAlgorithm } from './algorithms.js'
+import type { JwsAlgorithm } from './algorithms.js'
 import type { ApplicationCheck } from './application-check.js'
-import {
-  DEFAULT_INTROSPECTION_FAILURE_COOLDOWN_MS,
-  DEFAULT_INTROSPECTION_INACTIVE_TTL_MS,
-  DEFAULT_INTROSPECTION_MAX_ENTRIES,
-  DEFAULT_INTROSPECTION_MAX_TTL_MS,
-  type IntrospectionOptions,
-} from './introspection.js'
+import { type ClaimNames, resolveAudienceOptions, resolveClaimRules } from './claim-options.js'
+import type { IntrospectionOptions } from './introspection.js'
+import { type ResolvedIntrospectionOptions, resolveIntrospectionOptions } from './introspection-options.js'
 import type { TypPolicy } from './jwt-header.js'
+import { resolveAlgorithms, resolveKeySource } from './key-options.js'
+import { invalid, nonEmptyStrings, nonNegativeMs, positive } from './option-checks.js'
 import { DEFAULT_MAX_TOKEN_LENGTH } from './token-syntax.js'
 import {
   DEFAULT_TOKEN_CACHE_MAX_ENTRIES,
   DEFAULT_TOKEN_CACHE_MAX_TTL_MS,
   type TokenCacheOptions,
 } from './verified-token-cache.js'
+
+export { type ClaimNames, DEFAULT_CLIENT_ID_CLAIMS, DEFAULT_SCOPE_CLAIMS } from './claim-options.js'
 
 /**
  * Options of `createVerifier`. Only `issuer` and `audience` are required (`audience` may be `null`
@@ -129,28 +130,6 @@ export interface VerifierOptions {
   now?: () => number
 }
 
-/** Claim names of {@link VerifierOptions.claims}. */
-export interface ClaimNames {
-  /**
-   * Claims the client id is read from, in order: the first one the token has wins (later ones are
-   * not looked at). It must be a non-empty string, else the token is refused, never skipped; a
-   * token with none of them is refused. Default `['client_id']` (RFC 9068 §2.2).
-   */
-  clientId?: readonly string[]
-  /**
-   * Claims whose values are granted scopes (`principal.scopes`), all merged in order, duplicates
-   * across claims removed. Each is a space-separated string or an array of strings, except
-   * `scope` itself, which RFC 8693 §4.2 defines as a string and must be one. A present claim of
-   * another type refuses the token. Default `['scope']`.
-   */
-  scopes?: readonly string[]
-}
-
-/** Default of {@link ClaimNames.clientId}. */
-export const DEFAULT_CLIENT_ID_CLAIMS: readonly string[] = Object.freeze(['client_id'])
-/** Default of {@link ClaimNames.scopes}. */
-export const DEFAULT_SCOPE_CLAIMS: readonly string[] = Object.freeze(['scope'])
-
 /** Default of {@link VerifierOptions.clockToleranceSec}. */
 export const DEFAULT_CLOCK_TOLERANCE_SEC = 5
 /** Default of {@link VerifierOptions.timeoutMs}. */
@@ -175,9 +154,7 @@ export interface ResolvedVerifierOptions {
   clientIdClaims: readonly string[]
   scopeClaims: readonly string[]
   check: ApplicationCheck | undefined
-  introspection:
-    | (Required<Omit<IntrospectionOptions, 'endpoint'>> & { endpoint: string | undefined })
-    | undefined
+  introspection: ResolvedIntrospectionOptions | undefined
   tokenCache: Required<TokenCacheOptions> | false
   dispatcher: Dispatcher | undefined
   timeoutMs: number
@@ -185,112 +162,6 @@ export interface ResolvedVerifierOptions {
   jwksCache: JwksCacheOptions
   /** The clock given in the options; `undefined` for the wall clock. */
   now: (() => number) | undefined
-}
-
-function invalid(message: string): never {
-  throw new ConfigurationError(`createVerifier: ${message}`)
-}
-
-function nonEmptyStrings(value: unknown, name: string): string[] {
-  const list = typeof value === 'string' ? [value] : value
-  if (!Array.isArray(list) || list.length === 0)
-    invalid(`${name} must be a non-empty string or array of strings`)
-  for (const item of list) {
-    if (typeof item !== 'string' || item === '') invalid(`${name} must hold non-empty strings only`)
-  }
-  return [...(list as string[])]
-}
-
-const JWKS_CACHE_MEMBERS = ['timeoutMs', 'maxAgeMs', 'cooldownMs', 'maxStaleMs', 'now']
-
-/**
- * The keys of `jwks: { keys }`, each held to the rules of a fetched JWKS (core's
- * parseJwksDocument). A key that a fetched set would skip is refused here instead: in the options
- * it is a mistake to fix (a private key pasted by accident), not an entry to tolerate.
- */
-function staticKeysOption(value: unknown): readonly JWK[] | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    invalid('jwks must be a static key set { keys: [...] }')
-  }
-  const members = Object.keys(value)
-  if (!members.includes('keys') || members.some((m) => JWKS_CACHE_MEMBERS.includes(m))) {
-    invalid(
-      'jwks takes a static key set { keys: [...] }; the JWKS cache options (maxAgeMs, cooldownMs, maxStaleMs, timeoutMs, now) are now named jwksCache',
-    )
-  }
-  const unknown = members.find((m) => m !== 'keys')
-  if (unknown !== undefined) invalid(`jwks has an unknown member "${unknown}"`)
-  const keys = (value as { keys: unknown }).keys
-  if (!Array.isArray(keys) || keys.length === 0) invalid('jwks.keys must be a non-empty array of JWKs')
-  keys.forEach((key, index) => {
-    if (parseJwksDocument({ keys: [key] })?.length !== 1) {
-      invalid(
-        `jwks.keys[${index}] is not a public signing key (it needs a "kty", no private or symmetric key material, and "use" absent or "sig")`,
-      )
-    }
-  })
-  return parseJwksDocument({ keys })!
-}
-
-function audienceOption(value: unknown): string[] | null {
-  if (value === null) return null
-  if (value === undefined) {
-    invalid(
-      'audience is required (or null together with clientIds): a verifier must never accept tokens minted for someone else',
-    )
-  }
-  return nonEmptyStrings(value, 'audience')
-}
-
-function clientIdsOption(value: unknown): ReadonlySet<string> {
-  if (!Array.isArray(value) || value.length === 0)
-    invalid('clientIds must be a non-empty array of client ids')
-  for (const item of value) {
-    if (typeof item !== 'string' || item === '') invalid('clientIds must hold non-empty strings only')
-  }
-  return new Set(value as string[])
-}
-
-function claimNames(value: unknown, name: string): readonly string[] {
-  if (!Array.isArray(value) || value.length === 0) invalid(`${name} must be a non-empty array of claim names`)
-  for (const item of value) {
-    if (typeof item !== 'string' || item === '') invalid(`${name} must hold non-empty claim names only`)
-  }
-  return Object.freeze([...(value as string[])])
-}
-
-function positive(value: number | undefined, name: string, fallback: number, integer = true): number {
-  if (value === undefined) return fallback
-  if (
-    typeof value !== 'number' ||
-    !(value > 0) ||
-    !Number.isFinite(value) ||
-    (integer && !Number.isInteger(value))
-  ) {
-    invalid(`${name} must be a positive ${integer ? 'integer' : 'number'}`)
-  }
-  return value
-}
-
-function nonNegativeMs(value: number | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    invalid(`${name} must be a non-negative number of milliseconds`)
-  }
-  return value
-}
-
-function url(value: string | URL | undefined, name: string): string | undefined {
-  if (value === undefined) return undefined
-  let parsed: URL
-  try {
-    parsed = new URL(value)
-  } catch {
-    invalid(`${name} is not an absolute URL`)
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') invalid(`${name} must be an http(s) URL`)
-  return parsed.href
 }
 
 /**
@@ -301,75 +172,22 @@ function url(value: string | URL | undefined, name: string): string | undefined 
 export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifierOptions {
   if (typeof options !== 'object' || options === null) invalid('options are required')
   const issuers = nonEmptyStrings(options.issuer, 'issuer')
-  const audiences = audienceOption(options.audience)
-  const clientIds = options.clientIds === undefined ? undefined : clientIdsOption(options.clientIds)
-  if (audiences === null && clientIds === undefined) {
-    invalid(
-      'audience null (no aud check) needs clientIds, the clients allowed to call: a verifier must never accept tokens minted for someone else',
-    )
-  }
+  const { audiences, clientIds } = resolveAudienceOptions(options)
   const tolerance = options.clockToleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC
   if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) {
     invalid('clockToleranceSec must be a non-negative number')
   }
   const typ = options.typ ?? 'strict'
   if (typ !== 'strict' && typ !== 'lenient') invalid('typ must be "strict" or "lenient"')
-  const requiredClaims = options.requiredClaims ?? []
-  if (!Array.isArray(requiredClaims) || requiredClaims.some((c) => typeof c !== 'string' || c === '')) {
-    invalid('requiredClaims must be an array of claim names')
-  }
-  const claims = options.claims ?? {}
-  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
-    invalid('claims must be an object { clientId?, scopes? }')
-  }
-  const clientIdClaims =
-    claims.clientId === undefined ? DEFAULT_CLIENT_ID_CLAIMS : claimNames(claims.clientId, 'claims.clientId')
-  const scopeClaims =
-    claims.scopes === undefined ? DEFAULT_SCOPE_CLAIMS : claimNames(claims.scopes, 'claims.scopes')
-  const check = options.check
-  if (check !== undefined && typeof check !== 'function') invalid('check must be a function')
-  let algorithms: ReadonlySet<JwsAlgorithm> | undefined
-  if (options.algorithms !== undefined) {
-    try {
-      algorithms = checkAlgorithmsOption(options.algorithms)
-    } catch (err) {
-      invalid((err as Error).message)
-    }
-  }
+  const claimRules = resolveClaimRules(options)
+  const algorithms = resolveAlgorithms(options.algorithms)
 
   const now = options.now
   if (now !== undefined && typeof now !== 'function')
     invalid('now must be a function returning epoch milliseconds')
 
   const dispatcher = options.dispatcher
-  const intro = options.introspection
-  let introspection: ResolvedVerifierOptions['introspection']
-  if (intro !== undefined) {
-    if (typeof intro.clientId !== 'string' || intro.clientId === '')
-      invalid('introspection.clientId is required')
-    if (typeof intro.auth?.apply !== 'function')
-      invalid('introspection.auth must be a client authentication strategy')
-    const mode = intro.mode ?? 'opaque'
-    if (mode !== 'opaque' && mode !== 'all') invalid('introspection.mode must be "opaque" or "all"')
-    introspection = {
-      endpoint: url(intro.endpoint, 'introspection.endpoint'),
-      clientId: intro.clientId,
-      auth: intro.auth,
-      mode,
-      maxTtlMs: positive(intro.maxTtlMs, 'introspection.maxTtlMs', DEFAULT_INTROSPECTION_MAX_TTL_MS),
-      inactiveTtlMs: positive(
-        intro.inactiveTtlMs,
-        'introspection.inactiveTtlMs',
-        DEFAULT_INTROSPECTION_INACTIVE_TTL_MS,
-      ),
-      maxEntries: positive(intro.maxEntries, 'introspection.maxEntries', DEFAULT_INTROSPECTION_MAX_ENTRIES),
-      failureCooldownMs: nonNegativeMs(
-        intro.failureCooldownMs,
-        'introspection.failureCooldownMs',
-        DEFAULT_INTROSPECTION_FAILURE_COOLDOWN_MS,
-      ),
-    }
-  }
+  const introspection = resolveIntrospectionOptions(options.introspection)
 
   const cache = options.tokenCache
   const tokenCache: ResolvedVerifierOptions['tokenCache'] =
@@ -380,36 +198,19 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
           maxTtlMs: positive(cache?.maxTtlMs, 'tokenCache.maxTtlMs', DEFAULT_TOKEN_CACHE_MAX_TTL_MS),
         }
 
-  const staticKeys = staticKeysOption(options.jwks)
-  if (staticKeys !== undefined && options.jwksUri !== undefined) {
-    invalid('jwks (a static key set) and jwksUri are exclusive: give one')
-  }
-  if (staticKeys !== undefined && options.jwksCache !== undefined) {
-    invalid('jwksCache configures fetched key sets; with a static jwks nothing is fetched')
-  }
-  const jwksCache = options.jwksCache ?? {}
-  if (typeof jwksCache !== 'object' || jwksCache === null) invalid('jwksCache must be an object')
-  for (const name of ['timeoutMs', 'maxAgeMs', 'cooldownMs', 'maxStaleMs'] as const) {
-    const value = jwksCache[name]
-    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
-      invalid(`jwksCache.${name} must be a non-negative number of milliseconds`)
-    }
-  }
+  const keySource = resolveKeySource(options, { dispatcher, now })
 
   return {
     issuers,
     audiences,
     clientIds,
-    jwksUri: url(options.jwksUri, 'jwksUri'),
-    staticKeys,
+    jwksUri: keySource.jwksUri,
+    staticKeys: keySource.staticKeys,
     algorithms,
     clockToleranceSec: tolerance,
     typ,
     maxTokenLength: positive(options.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH),
-    requiredClaims: [...requiredClaims],
-    clientIdClaims,
-    scopeClaims,
-    check,
+    ...claimRules,
     introspection,
     tokenCache,
     dispatcher,
@@ -419,11 +220,7 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
       'discoveryFailureCooldownMs',
       DEFAULT_DISCOVERY_FAILURE_COOLDOWN_MS,
     ),
-    jwksCache: {
-      ...jwksCache,
-      ...(dispatcher ? { dispatcher } : {}),
-      ...(jwksCache.now === undefined && now !== undefined ? { now } : {}),
-    },
+    jwksCache: keySource.jwksCache,
     now,
   }
 }

@@ -1,0 +1,49 @@
+/**
+ * The `introspection` option of `createVerifier`: its defaults and its validation.
+ *
+ * @module introspection-options
+ */
+import {
+  DEFAULT_INTROSPECTION_FAILURE_COOLDOWN_MS,
+  DEFAULT_INTROSPECTION_INACTIVE_TTL_MS,
+  DEFAULT_INTROSPECTION_MAX_ENTRIES,
+  DEFAULT_INTROSPECTION_MAX_TTL_MS,
+  type IntrospectionOptions,
+} from './introspection.js'
+import { invalid, nonNegativeMs, positive, url } from './option-checks.js'
+
+/** The introspection option, checked, with defaults filled in. */
+export type ResolvedIntrospectionOptions = Required<Omit<IntrospectionOptions, 'endpoint'>> & {
+  endpoint: string | undefined
+}
+
+/** Checks `introspection` and fills in its defaults; `undefined` when not given. */
+export function resolveIntrospectionOptions(
+  intro: IntrospectionOptions | undefined,
+): ResolvedIntrospectionOptions | undefined {
+  if (intro === undefined) return undefined
+  if (typeof intro.clientId !== 'string' || intro.clientId === '')
+    invalid('introspection.clientId is required')
+  if (typeof intro.auth?.apply !== 'function')
+    invalid('introspection.auth must be a client authentication strategy')
+  const mode = intro.mode ?? 'opaque'
+  if (mode !== 'opaque' && mode !== 'all') invalid('introspection.mode must be "opaque" or "all"')
+  return {
+    endpoint: url(intro.endpoint, 'introspection.endpoint'),
+    clientId: intro.clientId,
+    auth: intro.auth,
+    mode,
+    maxTtlMs: positive(intro.maxTtlMs, 'introspection.maxTtlMs', DEFAULT_INTROSPECTION_MAX_TTL_MS),
+    inactiveTtlMs: positive(
+      intro.inactiveTtlMs,
+      'introspection.inactiveTtlMs',
+      DEFAULT_INTROSPECTION_INACTIVE_TTL_MS,
+    ),
+    maxEntries: positive(intro.maxEntries, 'introspection.maxEntries', DEFAULT_INTROSPECTION_MAX_ENTRIES),
+    failureCooldownMs: nonNegativeMs(
+      intro.failureCooldownMs,
+      'introspection.failureCooldownMs',
+      DEFAULT_INTROSPECTION_FAILURE_COOLDOWN_MS,
+    ),
+  }
+}
