@@ -38,6 +38,25 @@ export interface ClientAuthenticatorOptions {
   now: () => number
 }
 
+/**
+ * How a failed authentication is answered. `challenge` adds `WWW-Authenticate: Basic`, which
+ * RFC 6749 §5.2 requires when the client tried the `Authorization` header; other methods get none.
+ */
+interface FailureAnswer {
+  challenge: boolean
+}
+
+/** A client secret to check, and how it came. */
+interface SecretAttempt extends FailureAnswer {
+  clientId: string
+  secret: string
+  method: 'client_secret_basic' | 'client_secret_post'
+  source: string
+}
+
+const NO_CHALLENGE: FailureAnswer = { challenge: false }
+const CHALLENGE: FailureAnswer = { challenge: true }
+
 /** Authenticates the client of a request to a form endpoint. */
 export class ClientAuthenticator {
   readonly #options: ClientAuthenticatorOptions
@@ -73,7 +92,7 @@ export class ClientAuthenticator {
     const bodyClientId = single(params, 'client_id')
     if (authorization !== undefined) {
       const basic = decodeBasicCredentials(authorization)
-      if (!basic.ok) return this.#fail(401, 'invalid_client', basic.reason, true)
+      if (!basic.ok) return this.#fail(401, 'invalid_client', basic.reason, CHALLENGE)
       if (bodyClientId !== undefined && bodyClientId !== basic.clientId) {
         return this.#fail(
           400,
@@ -81,12 +100,24 @@ export class ClientAuthenticator {
           'client_id in the body differs from the Authorization header',
         )
       }
-      return this.#checkSecret(basic.clientId, basic.clientSecret, 'client_secret_basic', source, true)
+      return this.#checkSecret({
+        clientId: basic.clientId,
+        secret: basic.clientSecret,
+        method: 'client_secret_basic',
+        source,
+        challenge: true,
+      })
     }
     if (secret !== undefined) {
       if (bodyClientId === undefined)
         return this.#fail(401, 'invalid_client', 'client_secret was sent without client_id')
-      return this.#checkSecret(bodyClientId, secret, 'client_secret_post', source, false)
+      return this.#checkSecret({
+        clientId: bodyClientId,
+        secret,
+        method: 'client_secret_post',
+        source,
+        challenge: false,
+      })
     }
     if (usesAssertion) return this.#checkAssertion(params, bodyClientId, endpointUrl, source)
     if (bodyClientId !== undefined) {
@@ -101,13 +132,13 @@ export class ClientAuthenticator {
     status: number,
     error: 'invalid_request' | 'invalid_client',
     description: string,
-    challenge = false,
+    { challenge }: FailureAnswer = NO_CHALLENGE,
   ): AuthResult {
     return { error: oauthError(status, error, description, challenge ? this.#challenge : undefined) }
   }
 
   /** 429 when `clientId` has failed too often (from `source`, or overall), else `undefined`. */
-  #throttled(clientId: string, source: string, challenge: boolean): AuthResult | undefined {
+  #throttled(clientId: string, source: string, { challenge }: FailureAnswer): AuthResult | undefined {
     const retryAfterSec = this.#options.limiter?.retryAfterSec(clientId, source) ?? 0
     if (retryAfterSec === 0) return undefined
     const headers = { 'retry-after': String(retryAfterSec), ...(challenge ? this.#challenge : {}) }
@@ -121,33 +152,23 @@ export class ClientAuthenticator {
     }
   }
 
-  #authFailed(clientId: string, source: string, description: string, challenge: boolean): AuthResult {
+  #authFailed(clientId: string, source: string, description: string, answer: FailureAnswer): AuthResult {
     this.#options.limiter?.recordFailure(clientId, source)
-    return this.#fail(401, 'invalid_client', description, challenge)
+    return this.#fail(401, 'invalid_client', description, answer)
   }
 
-  #checkSecret(
-    clientId: string,
-    secret: string,
-    method: 'client_secret_basic' | 'client_secret_post',
-    source: string,
-    challenge: boolean,
-  ): AuthResult {
-    const throttled = this.#throttled(clientId, source, challenge)
+  #checkSecret(attempt: SecretAttempt): AuthResult {
+    const { clientId, secret, method, source } = attempt
+    const throttled = this.#throttled(clientId, source, attempt)
     if (throttled) return throttled
     const client = this.#options.registry.get(clientId)
     // An unknown client, or one without secrets, is compared against a dummy hash: same cost.
     const stored = client && client.secretHashes.length > 0 ? client.secretHashes : undefined
     if (!this.#options.hasher.matches(secret, stored) || client === undefined) {
-      return this.#authFailed(clientId, source, 'client authentication failed', challenge)
+      return this.#authFailed(clientId, source, 'client authentication failed', attempt)
     }
     if (client.method !== method) {
-      return this.#fail(
-        401,
-        'invalid_client',
-        `this client must authenticate with ${client.method}`,
-        challenge,
-      )
+      return this.#fail(401, 'invalid_client', `this client must authenticate with ${client.method}`, attempt)
     }
     return { client }
   }
@@ -173,14 +194,14 @@ export class ClientAuthenticator {
     if (typeof clientId !== 'string' || clientId === '') {
       return this.#fail(401, 'invalid_client', 'the client assertion iss claim is missing')
     }
-    const throttled = this.#throttled(clientId, source, false)
+    const throttled = this.#throttled(clientId, source, NO_CHALLENGE)
     if (throttled) return throttled
     const client = this.#options.registry.get(clientId)
     if (
       client === undefined ||
       (client.method !== 'client_secret_jwt' && client.method !== 'private_key_jwt')
     ) {
-      return this.#authFailed(clientId, source, 'client authentication failed', false)
+      return this.#authFailed(clientId, source, 'client authentication failed', NO_CHALLENGE)
     }
     const o = this.#options
     const policy: AssertionPolicy = {
@@ -192,7 +213,7 @@ export class ClientAuthenticator {
     }
     const failure = await verifyClientAssertion(assertion, client, policy)
     if (failure === undefined) return { client }
-    if (typeof failure === 'string') return this.#authFailed(clientId, source, failure, false)
+    if (typeof failure === 'string') return this.#authFailed(clientId, source, failure, NO_CHALLENGE)
     // Not the client's fault: not counted as a failed authentication.
     return {
       error: temporarilyUnavailable(
