@@ -136,6 +136,10 @@ function validateIssuer(value: unknown, field: string): string | undefined {
   if (issuer === undefined) return undefined
   if (!URL.canParse(issuer)) fail(field, 'must be an absolute URL')
   const url = new URL(issuer)
+  // http: is accepted on any host, unlike core's isSecureTransport: this reference server often
+  // runs behind a TLS-terminating proxy or in docker-compose under a service name, where it cannot
+  // tell. The transport rule is applied where the token travels: clients and verifiers refuse http
+  // to a non-loopback host unless their allowInsecureHttp is set.
   if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(field, 'must be an http or https URL')
   if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#')) {
     fail(field, 'must not have a query or fragment (RFC 8414 section 2)')

@@ -118,6 +118,11 @@ describe('configuration validation', () => {
     expect(await refusal({ clients: [{ ...ok, scope: 'read  write' }] })).toContain('single spaces')
   })
 
+  it('accepts an http issuer on a non-loopback host (a TLS-terminating proxy or docker-compose)', async () => {
+    const server = await createAuthorizationServer({ clients: [], issuer: 'http://auth:8080' })
+    expect(server.issuer).toBe('http://auth:8080')
+  })
+
   it('accepts an empty scope: a client that may ask for no scope', async () => {
     const server = await createAuthorizationServer({ clients: [{ ...ok, scope: '' }] })
     expect(server.getClient('a')?.scope).toBe('')
