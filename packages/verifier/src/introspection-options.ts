@@ -17,9 +17,13 @@ export type ResolvedIntrospectionOptions = Required<Omit<IntrospectionOptions, '
   endpoint: string | undefined
 }
 
-/** Checks `introspection` and fills in its defaults; `undefined` when not given. */
+/**
+ * Checks `introspection` and fills in its defaults; `undefined` when not given.
+ * `allowInsecureHttp`: whether the endpoint may be http to a host other than loopback.
+ */
 export function resolveIntrospectionOptions(
   intro: IntrospectionOptions | undefined,
+  allowInsecureHttp: boolean,
 ): ResolvedIntrospectionOptions | undefined {
   if (intro === undefined) return undefined
   if (typeof intro.clientId !== 'string' || intro.clientId === '')
@@ -29,7 +33,7 @@ export function resolveIntrospectionOptions(
   const mode = intro.mode ?? 'opaque'
   if (mode !== 'opaque' && mode !== 'all') invalid('introspection.mode must be "opaque" or "all"')
   return {
-    endpoint: url(intro.endpoint, 'introspection.endpoint'),
+    endpoint: url(intro.endpoint, 'introspection.endpoint', allowInsecureHttp),
     clientId: intro.clientId,
     auth: intro.auth,
     mode,

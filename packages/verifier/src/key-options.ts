@@ -24,6 +24,8 @@ export interface KeyOptionsContext {
   dispatcher: Dispatcher | undefined
   /** The verifier's clock, the JWKS cache's default one. */
   now: (() => number) | undefined
+  /** Whether `jwksUri` may be http to a host other than loopback. */
+  allowInsecureHttp: boolean
 }
 
 /** The key options, checked, with defaults filled in. */
@@ -99,9 +101,9 @@ export function resolveKeySource(
       invalid(`jwksCache.${name} must be a non-negative number of milliseconds`)
     }
   }
-  const { dispatcher, now } = context
+  const { dispatcher, now, allowInsecureHttp } = context
   return {
-    jwksUri: url(options.jwksUri, 'jwksUri'),
+    jwksUri: url(options.jwksUri, 'jwksUri', allowInsecureHttp),
     staticKeys,
     jwksCache: {
       ...jwksCache,

@@ -5,6 +5,7 @@
  * @module option-checks
  */
 import { ConfigurationError } from '@oauth-m2m/core'
+import { isSecureTransport } from '@oauth-m2m/core/internal'
 
 /** Refuses the configuration. @throws {ConfigurationError} always. */
 export function invalid(message: string): never {
@@ -45,8 +46,17 @@ export function nonNegativeMs(value: number | undefined, name: string, fallback:
   return value
 }
 
-/** An absolute http(s) URL, serialised, or `undefined` when not given. */
-export function url(value: string | URL | undefined, name: string): string | undefined {
+/**
+ * An absolute http(s) URL the verifier sends requests to, serialised, or `undefined` when not
+ * given. It must follow core's transport rule (https, or http to a loopback host) unless
+ * `allowInsecureHttp`: the JWKS could otherwise be spoofed, and introspection would send the
+ * token and the resource server's credentials in clear.
+ */
+export function url(
+  value: string | URL | undefined,
+  name: string,
+  allowInsecureHttp: boolean,
+): string | undefined {
   if (value === undefined) return undefined
   let parsed: URL
   try {
@@ -55,5 +65,8 @@ export function url(value: string | URL | undefined, name: string): string | und
     invalid(`${name} is not an absolute URL`)
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') invalid(`${name} must be an http(s) URL`)
+  if (!isSecureTransport(parsed) && !allowInsecureHttp) {
+    invalid(`${name} uses http: on a non-loopback host; use https: or set allowInsecureHttp`)
+  }
   return parsed.href
 }

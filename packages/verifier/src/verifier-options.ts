@@ -99,6 +99,13 @@ export interface VerifierOptions {
   introspection?: IntrospectionOptions
   /** Bounds of the cache of verified JWTs, or `false` to check every token in full. */
   tokenCache?: TokenCacheOptions | false
+  /**
+   * Allow `http:` URLs for `jwksUri` and `introspection.endpoint` on hosts other than loopback
+   * (`localhost`, 127.0.0.0/8, `[::1]`), e.g. service names on a docker-compose network. Default
+   * `false`: keys are fetched and tokens and credentials sent only over TLS. Endpoints learned
+   * from discovery (`jwks_uri`, `introspection_endpoint`) are held to that rule regardless.
+   */
+  allowInsecureHttp?: boolean
   /** undici dispatcher for discovery, JWKS and introspection requests. Default: undici's global one. */
   dispatcher?: Dispatcher
   /** Time limit of one discovery or introspection request, in milliseconds. Default 5 000. */
@@ -186,8 +193,11 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
   if (now !== undefined && typeof now !== 'function')
     invalid('now must be a function returning epoch milliseconds')
 
+  const allowInsecureHttp = options.allowInsecureHttp ?? false
+  if (typeof allowInsecureHttp !== 'boolean') invalid('allowInsecureHttp must be a boolean')
+
   const dispatcher = options.dispatcher
-  const introspection = resolveIntrospectionOptions(options.introspection)
+  const introspection = resolveIntrospectionOptions(options.introspection, allowInsecureHttp)
 
   const cache = options.tokenCache
   const tokenCache: ResolvedVerifierOptions['tokenCache'] =
@@ -198,7 +208,7 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
           maxTtlMs: positive(cache?.maxTtlMs, 'tokenCache.maxTtlMs', DEFAULT_TOKEN_CACHE_MAX_TTL_MS),
         }
 
-  const keySource = resolveKeySource(options, { dispatcher, now })
+  const keySource = resolveKeySource(options, { dispatcher, now, allowInsecureHttp })
 
   return {
     issuers,
