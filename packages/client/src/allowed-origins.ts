@@ -2,9 +2,11 @@
  * Where a token may be sent. The rule, for `client.fetch` and `client.interceptor()` alike:
  *
  * 1. an explicit `origins` list, when given, is the whole answer;
- * 2. else the origins of the `resource` indicators (RFC 8707) the token is requested for, and of
- *    its `audience` values that are `https:` URLs (or `http:` on a loopback host): an audience may
- *    be any string, and only a URL one names where the API lives;
+ * 2. else the origins of the `resource` indicators (RFC 8707) the token is requested for and of
+ *    its `audience` values, by one rule: those that are `https:` URLs, or `http:` on a loopback
+ *    host, or `http:` anywhere when `allowInsecureHttp` is set (a bearer token over plain http can
+ *    be read and replayed by anyone on the path). Other values (an audience that is not a URL, a
+ *    `urn:` resource) name no origin;
  * 3. else nowhere: a `ConfigurationError` is thrown, because guessing (every origin, or the
  *    authorization server's) would leak the token.
  *
@@ -26,32 +28,43 @@ export interface TokenTargets {
 /** No resource, no audience: only explicit origins count. */
 export const NO_TARGETS: TokenTargets = Object.freeze({ resources: [], audiences: [] })
 
+/** How {@link allowedOrigins} reads the targets, and whom it names in an error. */
+export interface AllowedOriginsOptions {
+  /** Who asks (`client.fetch`), for the error message. */
+  where: string
+  /** The client's option of that name: `http:` targets on non-loopback hosts count too. */
+  allowInsecureHttp: boolean
+}
+
+/** The origin a token for `value` may be sent to, if `value` is a URL that passes the transport rule. */
+function targetOrigin(value: string, allowInsecureHttp: boolean): string | undefined {
+  const url = URL.canParse(value) ? new URL(value) : undefined
+  if (url === undefined) return undefined
+  if (isSecureTransport(url) || (allowInsecureHttp && url.protocol === 'http:')) return url.origin
+  return undefined
+}
+
 /**
  * The set of origins a token may be attached to.
  *
  * @param origins Explicit origins (already normalised), if any.
  * @param targets Resource indicators and audiences the token is requested for.
- * @param where Who asks, for the error message.
  * @throws {ConfigurationError} when the set would be empty.
  */
 export function allowedOrigins(
   origins: readonly string[] | undefined,
   targets: TokenTargets,
-  where: string,
+  { where, allowInsecureHttp }: AllowedOriginsOptions,
 ): ReadonlySet<string> {
   if (origins !== undefined && origins.length > 0) return new Set(origins)
   const out = new Set<string>()
-  for (const resource of targets.resources) {
-    const url = new URL(resource)
-    if (url.protocol === 'https:' || url.protocol === 'http:') out.add(url.origin)
-  }
-  for (const audience of targets.audiences) {
-    const url = URL.canParse(audience) ? new URL(audience) : undefined
-    if (url !== undefined && isSecureTransport(url)) out.add(url.origin)
+  for (const target of [...targets.resources, ...targets.audiences]) {
+    const origin = targetOrigin(target, allowInsecureHttp)
+    if (origin !== undefined) out.add(origin)
   }
   if (out.size === 0) {
     throw new ConfigurationError(
-      `${where}: no origin to send the token to; set \`origins\`, or an http(s) \`resource\` or https \`audience\` whose origin receives it`,
+      `${where}: no origin to send the token to; set \`origins\`, or a \`resource\` or \`audience\` that is an https URL (http only on a loopback host, or anywhere with allowInsecureHttp)`,
     )
   }
   return out

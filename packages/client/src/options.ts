@@ -110,8 +110,9 @@ export interface TokenClientOptions {
   /** Most cache keys kept in memory (LRU). Default 1 000. */
   maxCacheEntries?: number
   /**
-   * Allow `http:` URLs for the issuer and token endpoint on hosts other than loopback
-   * (`localhost`, 127.0.0.0/8, `[::1]`). Default `false`: credentials only travel over TLS.
+   * Allow `http:` on hosts other than loopback (`localhost`, 127.0.0.0/8, `[::1]`): for the issuer
+   * and token endpoint, and for the `resource` and `audience` URLs whose origins `fetch` and
+   * `interceptor` send the token to. Default `false`: credentials and tokens only travel over TLS.
    */
   allowInsecureHttp?: boolean
   /** Clock, epoch ms. Default `Date.now`. Tests inject one to move through a token's lifetime. */
@@ -133,6 +134,8 @@ export interface ResolvedOptions extends ServerTokenSourceSettings, ReuseTokenSo
   extraParams: Readonly<Record<string, string>>
   /** Origins `fetch` and `interceptor` attach the token to, when given. */
   origins: readonly string[] | undefined
+  /** Whether `http:` resources and audiences on non-loopback hosts still name an origin for the token. */
+  allowInsecureHttp: boolean
   /** Every lifecycle timing; the server token source reads `defaultExpiresInMs` of them. */
   timings: LifecycleTimings
 }
@@ -251,6 +254,7 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
     extraParams: normalizeExtraParams(`${OWNER}: extraParams`, options.extraParams),
     origins:
       options.origins === undefined ? undefined : normalizeOrigins(`${OWNER}: origins`, options.origins),
+    allowInsecureHttp,
     dispatcher: options.dispatcher,
     timeoutMs: number('timeoutMs', options.timeoutMs, 10_000, 1),
     maxResponseBytes: number('maxResponseBytes', options.maxResponseBytes, 256 * 1024, 1024),

@@ -6,7 +6,12 @@
  * @module token-client
  */
 import type { Dispatcher, RequestInfo, RequestInit, Response } from 'undici'
-import { allowedOrigins, NO_TARGETS, normalizeOrigins } from './allowed-origins.js'
+import {
+  type AllowedOriginsOptions,
+  allowedOrigins,
+  NO_TARGETS,
+  normalizeOrigins,
+} from './allowed-origins.js'
 import { type AuthorizedFetch, type BearerSource, createAuthorizedFetch } from './authorized-fetch.js'
 import { ClientClosedError } from './errors.js'
 import { createBearerInterceptor } from './interceptor.js'
@@ -122,7 +127,11 @@ class DefaultTokenClient implements TokenClient {
       let origins: ReadonlySet<string>
       try {
         const { resources, audiences } = this.#requestKeys.defaultKey
-        origins = allowedOrigins(this.#options.origins, { resources, audiences }, 'client.fetch')
+        origins = allowedOrigins(
+          this.#options.origins,
+          { resources, audiences },
+          this.#originRule('client.fetch'),
+        )
       } catch (error) {
         return Promise.reject(error)
       }
@@ -143,14 +152,18 @@ class DefaultTokenClient implements TokenClient {
         ? allowedOrigins(
             normalizeOrigins('client.interceptor: origins', options.origins),
             NO_TARGETS,
-            'client.interceptor',
+            this.#originRule('client.interceptor'),
           )
-        : allowedOrigins(this.#options.origins, requestKey, 'client.interceptor')
+        : allowedOrigins(this.#options.origins, requestKey, this.#originRule('client.interceptor'))
     return createBearerInterceptor(this.#bearerSource(requestKey), origins)
   }
 
   close(): Promise<void> {
     return this.#tokens.close()
+  }
+
+  #originRule(where: string): AllowedOriginsOptions {
+    return { where, allowInsecureHttp: this.#options.allowInsecureHttp }
   }
 
   #bearerSource(requestKey: TokenRequestKey): BearerSource {

@@ -22,6 +22,8 @@ import { oauthErrorAnswer, TOKEN_ENDPOINT, tokenAnswer } from './msw-token-serve
 export const API = 'https://api.example.test'
 /** Another origin, which gets no token unless told so. */
 export const OTHER = 'https://other.example.test'
+/** The API's host over plain http: not loopback, so no token unless `allowInsecureHttp`. */
+export const PLAIN_API = 'http://api.example.test'
 
 /** One request as the API received it. */
 export interface ApiCall {
@@ -109,6 +111,7 @@ export function setup(options: Partial<TokenClientOptions> = {}, token: TokenBeh
     }),
     http.all(`${API}/*`, api),
     http.all(`${OTHER}/*`, api),
+    http.all(`${PLAIN_API}/*`, api),
   ])
   const client = createTokenClient({
     tokenEndpoint: TOKEN_ENDPOINT,
@@ -160,6 +163,24 @@ export function bearerConformance(entry: EntryPoint): void {
     const { client, calls, dispatcher } = setup({ resource: undefined, audience })
     await expect(entry.send(client, dispatcher, `${API}/things`)).rejects.toThrow(/set `origins`/)
     expect(calls).toHaveLength(0)
+  })
+
+  it.each([
+    ['resource', { resource: PLAIN_API }],
+    ['audience', { resource: undefined, audience: PLAIN_API }],
+  ])('sends no token over http to a public host for a %s without allowInsecureHttp', async (_, options) => {
+    const { client, calls, dispatcher } = setup(options)
+    await expect(entry.send(client, dispatcher, `${PLAIN_API}/things`)).rejects.toThrow(/allowInsecureHttp/)
+    expect(calls).toHaveLength(0)
+  })
+
+  it.each([
+    ['resource', { resource: PLAIN_API }],
+    ['audience', { resource: undefined, audience: PLAIN_API }],
+  ])('sends the token over http to a public host for a %s with allowInsecureHttp', async (_, options) => {
+    const { client, calls, current, dispatcher } = setup({ ...options, allowInsecureHttp: true })
+    expect(await entry.send(client, dispatcher, `${PLAIN_API}/things`)).toBe(200)
+    expect(calls.map((c) => c.authorization)).toEqual([`Bearer ${await current()}`])
   })
 
   it('refuses to guess when neither origins nor resource is set', async () => {
