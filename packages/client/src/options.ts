@@ -10,7 +10,8 @@ import type { Dispatcher } from 'undici'
 import { normalizeOrigins } from './allowed-origins.js'
 import { DEFAULT_RETRY_POLICY, type RetryOptions, type RetryPolicy } from './retry.js'
 import type { ReuseTokenSourceSettings } from './reuse-token-source.js'
-import type { ServerTokenSourceSettings } from './server-token-source.js'
+import { DEFAULT_ATTEMPT_TIMEOUT_MS, type ServerTokenSourceSettings } from './server-token-source.js'
+import { DEFAULT_STORE_TIMEOUT_MS } from './token-cache.js'
 import { DEFAULT_LIFECYCLE_TIMINGS, type LifecycleTimings } from './token-lifecycle.js'
 import {
   normalizeAudiences,
@@ -18,6 +19,7 @@ import {
   normalizeResources,
   normalizeScopes,
 } from './token-parameters.js'
+import { DEFAULT_MAX_RESPONSE_BYTES } from './token-request.js'
 import { DEFAULT_MAX_CACHE_ENTRIES, type TokenStore } from './token-store.js'
 
 /** Options of `createTokenClient`. */
@@ -256,8 +258,8 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
       options.origins === undefined ? undefined : normalizeOrigins(`${OWNER}: origins`, options.origins),
     allowInsecureHttp,
     dispatcher: options.dispatcher,
-    timeoutMs: number('timeoutMs', options.timeoutMs, 10_000, 1),
-    maxResponseBytes: number('maxResponseBytes', options.maxResponseBytes, 256 * 1024, 1024),
+    timeoutMs: number('timeoutMs', options.timeoutMs, DEFAULT_ATTEMPT_TIMEOUT_MS, 1),
+    maxResponseBytes: number('maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, 1024),
     retry: retryPolicy(
       options.retry,
       seconds('maxRetryAfterSec', options.maxRetryAfterSec, DEFAULT_RETRY_POLICY.maxRetryAfterMs, 0),
@@ -282,7 +284,7 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
       maxLifetimeMs: seconds('maxLifetimeSec', options.maxLifetimeSec, t.maxLifetimeMs, 1),
     },
     store: options.store,
-    storeTimeoutMs: number('storeTimeoutMs', options.storeTimeoutMs, 1000, 1),
+    storeTimeoutMs: number('storeTimeoutMs', options.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS, 1),
     maxCacheEntries: number('maxCacheEntries', options.maxCacheEntries, DEFAULT_MAX_CACHE_ENTRIES, 1),
     now: options.now ?? Date.now,
   }

@@ -17,6 +17,9 @@ import { requestToken, type TokenEndpointTarget } from './token-request.js'
 import type { TokenRequestKey } from './token-request-key.js'
 import type { TokenSet } from './token-set.js'
 
+/** Default of {@link ServerTokenSourceSettings.timeoutMs} (the client's `timeoutMs`), in ms. */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000
+
 /** What the server token source needs to know: a part of the client's resolved options. */
 export interface ServerTokenSourceSettings {
   /** Issuer to discover the token endpoint from, when `tokenEndpoint` is not given. */

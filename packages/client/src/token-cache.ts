@@ -11,6 +11,12 @@ import type { TokenSchedule } from './token-lifecycle.js'
 import type { TokenSet } from './token-set.js'
 import type { TokenStore } from './token-store.js'
 
+/**
+ * Default longest wait for the shared store, in ms (the client's `storeTimeoutMs`): a store slower
+ * than this is bypassed, since fetching a new token is then likely faster.
+ */
+export const DEFAULT_STORE_TIMEOUT_MS = 1000
+
 /** A cached token with its schedule and background-refresh bookkeeping. */
 export interface CacheEntry {
   readonly token: TokenSet

@@ -21,6 +21,9 @@ export interface TokenEndpointTarget {
   dispatcher: Dispatcher | undefined
 }
 
+/** Default of {@link TokenRequestOptions.maxResponseBytes} (the client's `maxResponseBytes`): 256 KiB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024
+
 /** Limits and clock of one attempt. */
 export interface TokenRequestOptions {
   /** Time limit of the exchange, in ms. */

@@ -2,6 +2,9 @@ import { ConfigurationError, clientSecretBasic } from '@oauth-m2m/core'
 import { describe, expect, it } from 'vitest'
 import { createTokenClient, type TokenClientOptions } from '../src/index.js'
 import { resolveOptions } from '../src/options.js'
+import { DEFAULT_ATTEMPT_TIMEOUT_MS } from '../src/server-token-source.js'
+import { DEFAULT_STORE_TIMEOUT_MS } from '../src/token-cache.js'
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../src/token-request.js'
 
 const base: TokenClientOptions = {
   tokenEndpoint: 'https://as.example.test/token',
@@ -32,6 +35,13 @@ describe('options', () => {
     expect(o.storeTimeoutMs).toBe(1000)
     expect(o.maxCacheEntries).toBe(1000)
     expect(o.origins).toBeUndefined()
+  })
+
+  it('takes its defaults from the runtime modules that use them', () => {
+    const o = resolveOptions(base)
+    expect(o.timeoutMs).toBe(DEFAULT_ATTEMPT_TIMEOUT_MS)
+    expect(o.maxResponseBytes).toBe(DEFAULT_MAX_RESPONSE_BYTES)
+    expect(o.storeTimeoutMs).toBe(DEFAULT_STORE_TIMEOUT_MS)
   })
 
   it('normalises scopes and origins', () => {
