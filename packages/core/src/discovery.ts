@@ -50,6 +50,12 @@ export interface DiscoveryOptions {
   cacheTtlMs?: number
   /** Clock for `cacheTtlMs`, epoch ms. Default `Date.now`. */
   now?: () => number
+  /**
+   * Accept `http:` for the issuer and its endpoints on any host, not only on loopback: for
+   * docker-compose style hosts on a private network. Tokens and credentials then travel in clear.
+   * Default `false`.
+   */
+  allowInsecureHttp?: boolean
 }
 
 /** Default of {@link DiscoveryOptions.timeoutMs}. */
@@ -132,26 +138,29 @@ export async function discover(
   issuer: string,
   options: DiscoveryOptions = {},
 ): Promise<AuthorizationServerMetadata> {
-  const issuerUrl = parseIssuer(issuer)
+  const transport = transportRule(options.allowInsecureHttp === true)
+  const issuerUrl = parseIssuer(issuer, transport)
   options.signal?.throwIfAborted()
   const store = storeFor(options.dispatcher)
   const now = options.now ?? Date.now
-  const cached = store.results.get(issuer)
+  // A document checked under the looser rule must never be served to a caller of the strict one.
+  const key = options.allowInsecureHttp === true ? `insecure-http-allowed ${issuer}` : issuer
+  const cached = store.results.get(key)
   if (cached !== undefined) {
     if (now() <= cached.expiresAtMs) return cached.metadata
-    store.results.delete(issuer)
+    store.results.delete(key)
   }
 
-  let shared = store.inflight.get(issuer)
+  let shared = store.inflight.get(key)
   if (shared === undefined) {
     const ttlMs = options.cacheTtlMs ?? DEFAULT_DISCOVERY_CACHE_TTL_MS
-    shared = fetchMetadata(issuer, issuerUrl, options)
+    shared = fetchMetadata(issuer, issuerUrl, transport, options)
       .then((metadata) => {
-        if (ttlMs > 0) store.results.set(issuer, { metadata, expiresAtMs: now() + ttlMs })
+        if (ttlMs > 0) store.results.set(key, { metadata, expiresAtMs: now() + ttlMs })
         return metadata
       })
-      .finally(() => store.inflight.delete(issuer))
-    store.inflight.set(issuer, shared)
+      .finally(() => store.inflight.delete(key))
+    store.inflight.set(key, shared)
     // Every caller may have stopped waiting (signal) by the time it settles.
     shared.catch(() => {})
   }
@@ -167,6 +176,7 @@ export function clearDiscoveryCache(): void {
 async function fetchMetadata(
   issuer: string,
   issuerUrl: URL,
+  transport: TransportRule,
   options: DiscoveryOptions,
 ): Promise<AuthorizationServerMetadata> {
   try {
@@ -176,7 +186,7 @@ async function fetchMetadata(
     if (res === undefined)
       throw new DiscoveryError(`no metadata for issuer ${issuer}: both well-known URLs answered 404`)
     if (res.status !== 200) throw new DiscoveryError(`metadata endpoint of ${issuer} answered ${res.status}`)
-    return deepFreeze(validateMetadata(res.body, issuer))
+    return deepFreeze(validateMetadata(res.body, issuer, transport))
   } catch (err) {
     if (err instanceof DiscoveryError) throw err
     const detail = err instanceof Error ? `: ${err.message}` : ''
@@ -211,8 +221,23 @@ function oidcDiscoveryUrl(issuer: URL): URL {
   return new URL(`${issuer.href.replace(/\/$/, '')}/.well-known/openid-configuration`)
 }
 
-/** RFC 8414 §2: an https URL without query or fragment (http only on loopback). */
-function parseIssuer(issuer: string): URL {
+/** Which URLs may carry the exchange: `isSecureTransport`, or any http(s) URL when allowed. */
+interface TransportRule {
+  accepts(url: URL): boolean
+  readonly requirement: string
+}
+
+function transportRule(allowInsecureHttp: boolean): TransportRule {
+  return allowInsecureHttp
+    ? {
+        accepts: (url) => url.protocol === 'https:' || url.protocol === 'http:',
+        requirement: 'an http(s) URL',
+      }
+    : { accepts: isSecureTransport, requirement: 'an https URL (http only for loopback hosts)' }
+}
+
+/** RFC 8414 §2: an https URL without query or fragment (http only on loopback, unless allowed). */
+function parseIssuer(issuer: string, transport: TransportRule): URL {
   let url: URL | undefined
   try {
     url = typeof issuer === 'string' ? new URL(issuer) : undefined
@@ -220,8 +245,8 @@ function parseIssuer(issuer: string): URL {
     // reported below
   }
   if (url === undefined) throw new DiscoveryError('the issuer is not an absolute URL')
-  if (!isSecureTransport(url)) {
-    throw new DiscoveryError(`the issuer ${issuer} must be an https URL (http only for loopback hosts)`)
+  if (!transport.accepts(url)) {
+    throw new DiscoveryError(`the issuer ${issuer} must be ${transport.requirement}`)
   }
   if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#')) {
     throw new DiscoveryError(`the issuer ${issuer} must not have a query or fragment`)
@@ -229,7 +254,11 @@ function parseIssuer(issuer: string): URL {
   return url
 }
 
-function validateMetadata(body: unknown, issuer: string): AuthorizationServerMetadata {
+function validateMetadata(
+  body: unknown,
+  issuer: string,
+  transport: TransportRule,
+): AuthorizationServerMetadata {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new DiscoveryError(`metadata of ${issuer} is not a JSON object`)
   }
@@ -241,7 +270,7 @@ function validateMetadata(body: unknown, issuer: string): AuthorizationServerMet
     throw new DiscoveryError(`metadata for ${issuer} names ${named}`)
   }
   for (const [name, value] of Object.entries(metadata)) {
-    if (name === 'jwks_uri' || name.endsWith('_endpoint')) checkEndpoint(name, value, issuer)
+    if (name === 'jwks_uri' || name.endsWith('_endpoint')) checkEndpoint(name, value, issuer, transport)
   }
   const aliases = metadata.mtls_endpoint_aliases
   if (aliases !== undefined) {
@@ -249,7 +278,7 @@ function validateMetadata(body: unknown, issuer: string): AuthorizationServerMet
       throw new DiscoveryError(`metadata of ${issuer}: mtls_endpoint_aliases is not an object`)
     }
     for (const [name, value] of Object.entries(aliases))
-      checkEndpoint(`mtls_endpoint_aliases.${name}`, value, issuer)
+      checkEndpoint(`mtls_endpoint_aliases.${name}`, value, issuer, transport)
   }
   for (const name of STRING_LIST_MEMBERS) {
     const value = metadata[name]
@@ -260,16 +289,14 @@ function validateMetadata(body: unknown, issuer: string): AuthorizationServerMet
   return metadata as AuthorizationServerMetadata
 }
 
-function checkEndpoint(name: string, value: unknown, issuer: string): void {
+function checkEndpoint(name: string, value: unknown, issuer: string, transport: TransportRule): void {
   let url: URL | undefined
   try {
     url = typeof value === 'string' ? new URL(value) : undefined
   } catch {
     // reported below
   }
-  if (url === undefined || !isSecureTransport(url)) {
-    throw new DiscoveryError(
-      `metadata of ${issuer}: ${name} must be an https URL (http only for loopback hosts)`,
-    )
+  if (url === undefined || !transport.accepts(url)) {
+    throw new DiscoveryError(`metadata of ${issuer}: ${name} must be ${transport.requirement}`)
   }
 }

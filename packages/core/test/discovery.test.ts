@@ -8,7 +8,7 @@ import {
   NetworkError,
   TimeoutError,
 } from '@oauth-m2m/core'
-import { Agent } from 'undici'
+import { Agent, MockAgent } from 'undici'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 type Responder = (req: IncomingMessage, res: ServerResponse) => void
@@ -203,6 +203,39 @@ describe('discover: what is accepted', () => {
   ])('refuses an issuer that is %s without a request', async (_case, issuer) => {
     await failure(discover(issuer))
     expect(as.hits).toEqual([])
+  })
+
+  it('accepts http endpoints on any host with allowInsecureHttp, and never serves that answer to a strict caller', async () => {
+    const extra = { token_endpoint: 'http://auth-server.compose:8080/token' }
+    as.routes.set(RFC8414, json(metadataFor(as.origin, extra)))
+    expect(await discover(as.origin, { allowInsecureHttp: true })).toMatchObject(extra)
+    // The same document, asked for under the strict rule, is fetched and judged again.
+    await failure(discover(as.origin))
+    expect(as.hits).toHaveLength(2)
+  })
+
+  it('takes an http issuer on any host with allowInsecureHttp (docker-compose), and still refuses other schemes', async () => {
+    const issuer = 'http://auth-server.compose:8080'
+    // undici's MockAgent stands in for the compose host: nothing leaves the process.
+    const agent = new MockAgent()
+    agent.disableNetConnect()
+    agent
+      .get(issuer)
+      .intercept({ path: '/.well-known/oauth-authorization-server' })
+      .reply(200, metadataFor(issuer, { token_endpoint: `${issuer}/token` }), {
+        headers: { 'content-type': 'application/json' },
+      })
+    try {
+      await failure(discover(issuer, { dispatcher: agent }))
+      expect((await discover(issuer, { dispatcher: agent, allowInsecureHttp: true })).token_endpoint).toBe(
+        `${issuer}/token`,
+      )
+      await expect(discover('ftp://as.example', { allowInsecureHttp: true })).rejects.toThrow(
+        /an http\(s\) URL/,
+      )
+    } finally {
+      await agent.close()
+    }
   })
 
   it('returns frozen metadata, so one caller cannot change what the next gets', async () => {
