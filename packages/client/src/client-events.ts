@@ -14,6 +14,16 @@ import type { TokenSchedule } from './token-lifecycle.js'
 import type { TokenRequestKey } from './token-request-key.js'
 import type { TokenSet } from './token-set.js'
 
+/** What a token request is, besides its key, for `fetchStart` (once per request, not per hit). */
+export interface FetchStartDetails {
+  /** The client's `client_id`. */
+  clientId: string
+  /** The token endpoint, or the issuer while it is still to be discovered. */
+  server: string
+  /** `true` when no caller waits for the answer (the refresh of a stale token). */
+  background: boolean
+}
+
 /** Publishes the client's events on its diagnostics channels. */
 export const clientEvents = {
   /** A fresh token was served from memory. */
@@ -49,7 +59,7 @@ export const clientEvents = {
     if (channels.backoff.hasSubscribers) channels.backoff.publish({ key, until, status })
   },
   /** A token request starts. */
-  fetchStart(requestKey: TokenRequestKey, clientId: string, server: string, background: boolean): void {
+  fetchStart(requestKey: TokenRequestKey, { clientId, server, background }: FetchStartDetails): void {
     if (channels.fetchStart.hasSubscribers) {
       const { cacheKey: key, scopes, resources, audiences } = requestKey
       channels.fetchStart.publish({ key, clientId, server, scopes, resources, audiences, background })

@@ -83,12 +83,11 @@ export class ServerTokenSource {
     const settings = this.#settings
     const started = monotonicMs()
     let attempts = 0
-    clientEvents.fetchStart(
-      requestKey,
-      settings.clientId,
-      settings.tokenEndpoint ?? settings.issuer!,
+    clientEvents.fetchStart(requestKey, {
+      clientId: settings.clientId,
+      server: settings.tokenEndpoint ?? settings.issuer!,
       background,
-    )
+    })
     try {
       const signal = this.#lifetime.signal
       const token = await withRetry(

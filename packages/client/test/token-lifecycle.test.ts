@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   CLIENT_CHANNELS,
   createTokenClient,
+  type FetchStartMessage,
   type RefreshFailedMessage,
   type RefreshScheduledMessage,
   type TokenClient,
@@ -150,6 +151,23 @@ describe('the token lifecycle', () => {
     expect(after.tokenType).toBe('Bearer')
     await settle()
     expect(server.requests).toHaveLength(2)
+  })
+
+  it('says on fetch:start whether a caller waits for the request', async () => {
+    const starts = listen<FetchStartMessage>(CLIENT_CHANNELS.fetchStart)
+    try {
+      const { clock, client } = setup(() => tokenAnswer())
+      const first = await client.getToken()
+      clock.now += 2_900_000 // stale: refreshed in the background
+      await client.getToken()
+      await vi.waitFor(async () => expect((await client.getToken()).accessToken).not.toBe(first.accessToken))
+      expect(starts.messages.map((m) => [m.server, m.background])).toEqual([
+        [TOKEN_ENDPOINT, false],
+        [TOKEN_ENDPOINT, true],
+      ])
+    } finally {
+      starts.stop()
+    }
   })
 
   it('makes callers wait for a new token once the old one has expired', async () => {
