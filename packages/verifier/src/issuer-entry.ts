@@ -66,6 +66,7 @@ export function createIssuerEntry(config: ResolvedVerifierOptions): IssuerEntry 
         timeoutMs: config.timeoutMs,
         failureCooldownMs: config.discoveryFailureCooldownMs,
         now,
+        allowInsecureHttp: config.allowInsecureHttp,
       }),
     ]),
   )

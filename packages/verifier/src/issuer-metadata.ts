@@ -19,6 +19,8 @@ export interface IssuerMetadataOptions {
   failureCooldownMs: number
   /** Clock, in epoch milliseconds. Default `Date.now`. */
   now?: (() => number) | undefined
+  /** Discovery may use http to a non-loopback issuer (the verifier's `allowInsecureHttp`). */
+  allowInsecureHttp?: boolean | undefined
 }
 
 /** The metadata of one issuer, fetched on first use through core `discover()`. */
@@ -75,6 +77,8 @@ export class IssuerMetadata {
       this.#metadata = await discover(this.issuer, {
         timeoutMs: this.#options.timeoutMs,
         ...(this.#options.dispatcher ? { dispatcher: this.#options.dispatcher } : {}),
+        ...(this.#options.now ? { now: this.#options.now } : {}),
+        ...(this.#options.allowInsecureHttp === true ? { allowInsecureHttp: true } : {}),
       })
     } catch (cause) {
       throw new TemporarilyUnavailableError("the issuer's metadata could not be fetched", { cause })

@@ -102,8 +102,9 @@ export interface VerifierOptions {
   /**
    * Allow `http:` URLs for `jwksUri` and `introspection.endpoint` on hosts other than loopback
    * (`localhost`, 127.0.0.0/8, `[::1]`), e.g. service names on a docker-compose network. Default
-   * `false`: keys are fetched and tokens and credentials sent only over TLS. Endpoints learned
-   * from discovery (`jwks_uri`, `introspection_endpoint`) are held to that rule regardless.
+   * `false`: keys are fetched and tokens and credentials sent only over TLS. The option covers
+   * discovery too: an `http:` issuer on such a host, and the `http:` `jwks_uri` and
+   * `introspection_endpoint` its metadata names, are then accepted.
    */
   allowInsecureHttp?: boolean
   /** undici dispatcher for discovery, JWKS and introspection requests. Default: undici's global one. */
@@ -169,6 +170,7 @@ export interface ResolvedVerifierOptions {
   jwksCache: JwksCacheOptions
   /** The clock given in the options; `undefined` for the wall clock. */
   now: (() => number) | undefined
+  allowInsecureHttp: boolean
 }
 
 /**
@@ -232,5 +234,6 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
     ),
     jwksCache: keySource.jwksCache,
     now,
+    allowInsecureHttp,
   }
 }

@@ -122,61 +122,75 @@ function causes(err: unknown): string {
 }
 
 describe('endpoints learned from discovery', () => {
-  it.each([false, true])(
-    'a jwks_uri over http to a non-loopback host is never fetched: 503 (allowInsecureHttp %s)',
-    async (allowInsecureHttp) => {
-      as.setMetadata({ jwks_uri: `http://${COMPOSE_HOST}:${port}/jwks` })
-      try {
-        const verifier = createVerifier({
-          issuer: as.issuer,
-          audience: AUDIENCE,
-          dispatcher: composeDns,
-          allowInsecureHttp,
-          discoveryFailureCooldownMs: 0,
-        })
-        const before = as.counts.jwks
-        const token = await mintToken(key, accessTokenClaims({ iss: as.issuer }))
-        const err = await verifier.verify(token).then(
-          () => undefined,
-          (e: unknown) => e,
-        )
-        expect(err).toBeInstanceOf(TemporarilyUnavailableError)
-        expect(causes(err)).toContain('jwks_uri must be an https URL (http only for loopback hosts)')
-        expect(as.counts.jwks).toBe(before)
-        await verifier.close()
-      } finally {
-        as.setMetadata({})
-      }
-    },
-  )
+  it('a jwks_uri over http to a non-loopback host is never fetched: 503', async () => {
+    as.setMetadata({ jwks_uri: `http://${COMPOSE_HOST}:${port}/jwks` })
+    try {
+      const verifier = createVerifier({
+        issuer: as.issuer,
+        audience: AUDIENCE,
+        dispatcher: composeDns,
+        discoveryFailureCooldownMs: 0,
+      })
+      const before = as.counts.jwks
+      const token = await mintToken(key, accessTokenClaims({ iss: as.issuer }))
+      const err = await verifier.verify(token).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(err).toBeInstanceOf(TemporarilyUnavailableError)
+      expect(causes(err)).toContain('jwks_uri must be an https URL (http only for loopback hosts)')
+      expect(as.counts.jwks).toBe(before)
+      await verifier.close()
+    } finally {
+      as.setMetadata({})
+    }
+  })
 
-  it.each([false, true])(
-    'an introspection_endpoint over http to a non-loopback host is never called: 503 (allowInsecureHttp %s)',
-    async (allowInsecureHttp) => {
-      as.setMetadata({ introspection_endpoint: `http://${COMPOSE_HOST}:${port}/introspect` })
-      try {
-        const verifier = createVerifier({
-          issuer: as.issuer,
-          audience: AUDIENCE,
-          introspection: introspection(undefined),
-          dispatcher: composeDns,
-          allowInsecureHttp,
-          discoveryFailureCooldownMs: 0,
-        })
-        const before = as.counts.introspection
-        const err = await verifier.verify(OPAQUE).then(
-          () => undefined,
-          (e: unknown) => e,
-        )
-        expect(err).toBeInstanceOf(TemporarilyUnavailableError)
-        expect(causes(err)).toContain(
-          'introspection_endpoint must be an https URL (http only for loopback hosts)',
-        )
-        expect(as.counts.introspection).toBe(before)
-        await verifier.close()
-      } finally {
-        as.setMetadata({})
-      }
-    },
-  )
+  it('an introspection_endpoint over http to a non-loopback host is never called: 503', async () => {
+    as.setMetadata({ introspection_endpoint: `http://${COMPOSE_HOST}:${port}/introspect` })
+    try {
+      const verifier = createVerifier({
+        issuer: as.issuer,
+        audience: AUDIENCE,
+        introspection: introspection(undefined),
+        dispatcher: composeDns,
+        discoveryFailureCooldownMs: 0,
+      })
+      const before = as.counts.introspection
+      const err = await verifier.verify(OPAQUE).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(err).toBeInstanceOf(TemporarilyUnavailableError)
+      expect(causes(err)).toContain(
+        'introspection_endpoint must be an https URL (http only for loopback hosts)',
+      )
+      expect(as.counts.introspection).toBe(before)
+      await verifier.close()
+    } finally {
+      as.setMetadata({})
+    }
+  })
+
+  // A compose network's issuer is http://auth:8080 and so is everything its metadata names: the
+  // option that trusts that network covers discovery too.
+  it('with allowInsecureHttp, an http issuer on a compose host is discovered and its http jwks_uri used', async () => {
+    const composeIssuer = `http://${COMPOSE_HOST}:${port}`
+    as.setMetadata({ issuer: composeIssuer, jwks_uri: `${composeIssuer}/jwks` })
+    try {
+      const verifier = createVerifier({
+        issuer: composeIssuer,
+        audience: AUDIENCE,
+        dispatcher: composeDns,
+        allowInsecureHttp: true,
+      })
+      const before = as.counts.jwks
+      const principal = await verifier.verify(await mintToken(key, accessTokenClaims({ iss: composeIssuer })))
+      expect(principal.issuer).toBe(composeIssuer)
+      expect(as.counts.jwks).toBe(before + 1)
+      await verifier.close()
+    } finally {
+      as.setMetadata({})
+    }
+  })
 })
