@@ -113,7 +113,7 @@ export interface TokenClientOptions {
   maxCacheEntries?: number
   /**
    * Allow `http:` on hosts other than loopback (`localhost`, 127.0.0.0/8, `[::1]`): for the issuer
-   * and token endpoint, and for the `resource` and `audience` URLs whose origins `fetch` and
+   * and token endpoint (configured or discovered), and for the `resource` and `audience` URLs whose origins `fetch` and
    * `interceptor` send the token to. Default `false`: credentials and tokens only travel over TLS.
    */
   allowInsecureHttp?: boolean
@@ -136,8 +136,6 @@ export interface ResolvedOptions extends ServerTokenSourceSettings, ReuseTokenSo
   extraParams: Readonly<Record<string, string>>
   /** Origins `fetch` and `interceptor` attach the token to, when given. */
   origins: readonly string[] | undefined
-  /** Whether `http:` resources and audiences on non-loopback hosts still name an origin for the token. */
-  allowInsecureHttp: boolean
   /** Every lifecycle timing; the server token source reads `defaultExpiresInMs` of them. */
   timings: LifecycleTimings
 }

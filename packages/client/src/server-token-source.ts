@@ -28,6 +28,8 @@ export interface ServerTokenSourceSettings {
   clientId: string
   auth: ClientAuthStrategy
   dispatcher: Dispatcher | undefined
+  /** Whether discovery may use, and name, `http:` URLs on non-loopback hosts (the client option). */
+  allowInsecureHttp: boolean
   /** Time limit of one attempt (discovery or token request), in ms. */
   timeoutMs: number
   maxResponseBytes: number
@@ -146,14 +148,17 @@ export class ServerTokenSource {
     const metadata = await discover(issuer, {
       timeoutMs,
       signal: this.#lifetime.signal,
+      allowInsecureHttp: this.#settings.allowInsecureHttp,
       ...(dispatcher ? { dispatcher } : {}),
     })
     const endpoint = metadata.token_endpoint
     if (typeof endpoint !== 'string' || !URL.canParse(endpoint)) {
       throw new DiscoveryError(`the metadata of ${issuer} has no valid token_endpoint`)
     }
-    // The transport rule of every package: https, or http to a loopback host.
-    if (!isSecureTransport(new URL(endpoint))) {
+    // The transport rule of every package: https, or http to a loopback host, or http anywhere
+    // when allowInsecureHttp lets the configured issuer and token endpoint be http too.
+    const url = new URL(endpoint)
+    if (!isSecureTransport(url) && !(this.#settings.allowInsecureHttp && url.protocol === 'http:')) {
       throw new DiscoveryError(`the token_endpoint of ${issuer} is not an https URL`)
     }
     this.#target = this.#targetFor(endpoint)

@@ -579,6 +579,41 @@ describe('discovery of the token endpoint', () => {
     expect(tokenRequests).toHaveLength(0)
   })
 
+  it.each([
+    [true, 'discovers an http issuer and token endpoint on a public host with allowInsecureHttp'],
+    [false, 'never asks an http token endpoint on a public host found by discovery'],
+  ])('%s: %s', async (allowInsecureHttp) => {
+    const plainIssuer = 'http://as.example.test'
+    const plainToken = `${plainIssuer}/token`
+    const tokenRequests: string[] = []
+    const dispatcher = createMswDispatcher([
+      http.get(`${plainIssuer}/.well-known/oauth-authorization-server`, () =>
+        HttpResponse.json({ issuer: plainIssuer, token_endpoint: plainToken }),
+      ),
+      http.get(METADATA, () => HttpResponse.json({ issuer: ISSUER, token_endpoint: plainToken })),
+      http.post(plainToken, ({ request }) => {
+        tokenRequests.push(request.url)
+        return tokenAnswer()
+      }),
+    ])
+    const client = createTokenClient({
+      issuer: allowInsecureHttp ? plainIssuer : ISSUER,
+      clientId: 'service-a',
+      auth: clientSecretBasic('s3cret'),
+      dispatcher,
+      retry: false,
+      allowInsecureHttp,
+    })
+    clients.push(client)
+    if (allowInsecureHttp) {
+      await expect(client.getToken()).resolves.toMatchObject({ tokenType: 'Bearer' })
+      expect(tokenRequests).toEqual([plainToken])
+    } else {
+      await expect(client.getToken()).rejects.toBeInstanceOf(DiscoveryError)
+      expect(tokenRequests).toHaveLength(0)
+    }
+  })
+
   it('gives up on a metadata URL that keeps resetting after the configured retries', async () => {
     const { client, metadataRequests } = discoveringSetup(() => HttpResponse.error())
     const error = await client.getToken().catch((e: unknown) => e)
