@@ -72,11 +72,17 @@ export function allowedOrigins(
 
 /**
  * Checks a list of bare http(s) origins and returns them normalised (`https://api.example.com`).
+ * An `http:` origin must be on a loopback host unless `allowInsecureHttp`: the same transport rule
+ * as for origins taken from resources and audiences.
  *
  * @param name Who gives the list, for the error message.
  * @throws {ConfigurationError} naming the first bad entry's problem.
  */
-export function normalizeOrigins(name: string, value: unknown): string[] {
+export function normalizeOrigins(
+  name: string,
+  value: unknown,
+  { allowInsecureHttp }: { allowInsecureHttp: boolean },
+): string[] {
   const fail = (message: string): never => {
     throw new ConfigurationError(message)
   }
@@ -85,6 +91,9 @@ export function normalizeOrigins(name: string, value: unknown): string[] {
     if (typeof item !== 'string' || !URL.canParse(item)) fail(`${name} must hold absolute http(s) origins`)
     const url = new URL(item as string)
     if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(`${name} must hold http(s) origins`)
+    if (!isSecureTransport(url) && !allowInsecureHttp) {
+      fail(`${name}: ${url.origin} uses http: on a non-loopback host; use https: or set allowInsecureHttp`)
+    }
     if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '') {
       fail(`${name} must hold bare origins such as https://api.example.com, without a path`)
     }

@@ -253,7 +253,9 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
     audiences: normalizeAudiences(`${OWNER}: audience`, options.audience),
     extraParams: normalizeExtraParams(`${OWNER}: extraParams`, options.extraParams),
     origins:
-      options.origins === undefined ? undefined : normalizeOrigins(`${OWNER}: origins`, options.origins),
+      options.origins === undefined
+        ? undefined
+        : normalizeOrigins(`${OWNER}: origins`, options.origins, { allowInsecureHttp }),
     allowInsecureHttp,
     dispatcher: options.dispatcher,
     timeoutMs: number('timeoutMs', options.timeoutMs, DEFAULT_ATTEMPT_TIMEOUT_MS, 1),

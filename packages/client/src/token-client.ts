@@ -150,7 +150,7 @@ class DefaultTokenClient implements TokenClient {
     const origins =
       options.origins !== undefined
         ? allowedOrigins(
-            normalizeOrigins('client.interceptor: origins', options.origins),
+            normalizeOrigins('client.interceptor: origins', options.origins, this.#options),
             NO_TARGETS,
             this.#originRule('client.interceptor'),
           )

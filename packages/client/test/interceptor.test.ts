@@ -66,6 +66,7 @@ describe('client.interceptor, its own options', () => {
     expect(calls[0]!.authorization).toMatch(/^Bearer /)
     expect(calls[1]!.authorization).toBeNull()
     expect(() => client.interceptor({ origins: ['not a url'] })).toThrow(ConfigurationError)
+    expect(() => client.interceptor({ origins: ['http://api.example.test'] })).toThrow(/allowInsecureHttp/)
   })
 
   it('takes its own audience, whose https origin gets a token requested with it', async () => {

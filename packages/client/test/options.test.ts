@@ -44,6 +44,14 @@ describe('options', () => {
     expect(o.storeTimeoutMs).toBe(DEFAULT_STORE_TIMEOUT_MS)
   })
 
+  it('takes http origins on a loopback host, and elsewhere only with allowInsecureHttp', () => {
+    expect(resolveOptions({ ...base, origins: ['http://127.0.0.2:8080'] }).origins).toEqual([
+      'http://127.0.0.2:8080',
+    ])
+    const o = resolveOptions({ ...base, origins: ['http://api.example.test'], allowInsecureHttp: true })
+    expect(o.origins).toEqual(['http://api.example.test'])
+  })
+
   it('normalises scopes and origins', () => {
     const o = resolveOptions({
       ...base,
@@ -61,6 +69,11 @@ describe('options', () => {
       'http on a public host',
       { tokenEndpoint: 'http://as.example.test/token' },
       /http: on a non-loopback host/,
+    ],
+    [
+      'an http origin on a public host',
+      { origins: ['http://api.example.test'] },
+      /origins.*http: on a non-loopback host.*allowInsecureHttp/,
     ],
     ['an empty clientId', { clientId: '' }, /clientId/],
     ['no auth', { auth: undefined }, /auth must be/],
