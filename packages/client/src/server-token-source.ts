@@ -149,6 +149,7 @@ export class ServerTokenSource {
       timeoutMs,
       signal: this.#lifetime.signal,
       allowInsecureHttp: this.#settings.allowInsecureHttp,
+      now: this.#settings.now,
       ...(dispatcher ? { dispatcher } : {}),
     })
     const endpoint = metadata.token_endpoint

@@ -561,6 +561,36 @@ describe('discovery of the token endpoint', () => {
 
   const metadata = () => HttpResponse.json({ issuer: ISSUER, token_endpoint: TOKEN_ENDPOINT })
 
+  it("reuses discovered metadata across clients for an hour by the clients' clock (now), not the machine's", async () => {
+    let clockMs = Date.parse('2031-01-01T00:00:00Z')
+    const metadataRequests: number[] = []
+    const dispatcher = createMswDispatcher([
+      http.get(METADATA, () => {
+        metadataRequests.push(clockMs)
+        return metadata()
+      }),
+      http.post(TOKEN_ENDPOINT, () => tokenAnswer()),
+    ])
+    const newClient = () => {
+      const client = createTokenClient({
+        issuer: ISSUER,
+        clientId: 'service-a',
+        auth: clientSecretBasic('s3cret'),
+        dispatcher,
+        now: () => clockMs,
+      })
+      clients.push(client)
+      return client
+    }
+    await newClient().getToken()
+    clockMs += 60 * 60_000
+    await newClient().getToken()
+    expect(metadataRequests).toHaveLength(1)
+    clockMs += 1
+    await newClient().getToken()
+    expect(metadataRequests).toHaveLength(2)
+  })
+
   it('retries a connection reset on the metadata URL under the same policy as the token request', async () => {
     const { client, metadataRequests, tokenRequests } = discoveringSetup((n) =>
       n === 1 ? HttpResponse.error() : metadata(),
