@@ -28,4 +28,4 @@ export {
   type StoredTokenClaims,
   type StoreFull,
 } from './server-store.js'
-export type { SigningAlg } from './signing/signing-key.js'
+export { SIGNING_ALGS, type SigningAlg } from './signing/signing-key.js'
