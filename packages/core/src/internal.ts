@@ -24,6 +24,8 @@ export { addClientAssertion } from './client-auth/assertion.js'
 export { assertSecretSource, resolveSecret } from './client-auth/secret-source.js'
 export { deepFreeze } from './deep-freeze.js'
 export { summarizeError } from './diagnostics.js'
+export { accessTokenHash } from './dpop/access-token-hash.js'
+export { jwkThumbprint } from './dpop/jwk-thumbprint.js'
 export { encodeForm, type FormParams, formUrlDecode, formUrlEncode, parseForm } from './form-encoding.js'
 export {
   DEFAULT_MAX_BODY_BYTES,
