@@ -35,6 +35,7 @@ export type OAuthM2MErrorCode =
   | 'ERR_CLIENT_CLOSED'
   | 'ERR_RETRY_LATER'
   | 'ERR_TOKEN_UNAVAILABLE'
+  | 'ERR_DPOP_NOT_BOUND'
   // @oauth-m2m/verifier
   | 'ERR_VERIFIER_CLOSED'
   // @oauth-m2m/testing
