@@ -31,6 +31,8 @@ export type OAuthM2MErrorCode =
   | 'ERR_TEMPORARILY_UNAVAILABLE'
   | 'ERR_JWKS_NO_MATCHING_KEY'
   | 'ERR_JWKS_UNAVAILABLE'
+  | 'ERR_INVALID_DPOP_PROOF'
+  | 'ERR_USE_DPOP_NONCE'
   // @oauth-m2m/client
   | 'ERR_CLIENT_CLOSED'
   | 'ERR_RETRY_LATER'
@@ -156,12 +158,17 @@ export class ConfigurationError extends OAuthM2MError {
   }
 }
 
-/** The RFC 6750 error codes a resource server answers with, plus `temporarily_unavailable`. */
+/**
+ * The RFC 6750 error codes a resource server answers with, plus `temporarily_unavailable` and the
+ * RFC 9449 DPoP codes `invalid_dpop_proof` and `use_dpop_nonce`.
+ */
 export type BearerErrorCode =
   | 'invalid_request'
   | 'invalid_token'
   | 'insufficient_scope'
   | 'temporarily_unavailable'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
 
 /**
  * Base of the errors a resource server turns into an HTTP answer (RFC 6750 §3.1). `status` and

@@ -50,6 +50,12 @@ export {
   discover,
 } from './discovery.js'
 export {
+  InvalidDpopProofError,
+  type InvalidDpopProofErrorOptions,
+  UseDpopNonceError,
+  type UseDpopNonceErrorOptions,
+} from './dpop/dpop-errors.js'
+export {
   BearerError,
   type BearerErrorCode,
   ConfigurationError,
