@@ -1,0 +1,54 @@
+/**
+ * `as.dispatcher`: an undici `Dispatcher` under which the provider's hosts
+ * (`login.microsoftonline.com`, `{tenant}.auth0.com`, …) are the test server, so clients and
+ * verifiers use the provider's real URLs unchanged. Requests for any other host go out as usual.
+ *
+ * @module profiles/profile-dispatcher
+ */
+import { Agent, type Dispatcher } from 'undici'
+import { webHandlerInterceptor } from '../web-handler-dispatcher.js'
+
+/** Where the profile's hosts lead. */
+export type ProfileDispatchTarget =
+  /** Answered in this process, without a socket (a server created with `createTestAuthorizationServer`). */
+  | { readonly handle: (request: Request) => Promise<Response> }
+  /** Sent to the test server's loopback listener, e.g. `http://127.0.0.1:43121`. */
+  | { readonly listenerUrl: string }
+
+function hostOf(origin: Dispatcher.DispatchOptions['origin']): string | undefined {
+  if (origin === undefined) return undefined
+  try {
+    return new URL(String(origin)).host
+  } catch {
+    return undefined
+  }
+}
+
+function unanswered(request: Request): Error {
+  return new Error(`the test server did not answer ${request.method} ${request.url}`)
+}
+
+/**
+ * A dispatcher that sends every request for one of `hosts` (`URL.host`, port included when not
+ * the default) to `target`, and any other request on to the network.
+ */
+export function createProfileDispatcher(hosts: readonly string[], target: ProfileDispatchTarget): Dispatcher {
+  const owned = new Set(hosts.map((host) => host.toLowerCase()))
+  const isOwned = (options: Dispatcher.DispatchOptions): boolean => {
+    const host = hostOf(options.origin)
+    return host !== undefined && owned.has(host)
+  }
+  if ('handle' in target) {
+    const answerInProcess = webHandlerInterceptor(target.handle, unanswered)
+    return new Agent().compose((dispatch) => {
+      const inProcess = answerInProcess(dispatch)
+      return (options, handler) =>
+        isOwned(options) ? inProcess(options, handler) : dispatch(options, handler)
+    })
+  }
+  const listener = new URL(target.listenerUrl).origin
+  return new Agent().compose(
+    (dispatch) => (options, handler) =>
+      isOwned(options) ? dispatch({ ...options, origin: listener }, handler) : dispatch(options, handler),
+  )
+}
