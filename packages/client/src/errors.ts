@@ -46,3 +46,17 @@ export class TokenUnavailableError extends OAuthM2MError {
     this.origin = origin
   }
 }
+
+/**
+ * DPoP was asked for (the `dpop` option) but the token endpoint answered with a Bearer token
+ * (`token_type: Bearer`): the server does not bind tokens to the client's key, so a stolen token
+ * would work for anyone. Set `dpop.allowBearerFallback` to accept such tokens.
+ */
+export class DpopNotBoundError extends OAuthM2MError {
+  constructor() {
+    super(
+      'ERR_DPOP_NOT_BOUND',
+      'the token endpoint answered with a Bearer token although DPoP was asked for (set dpop.allowBearerFallback to accept it)',
+    )
+  }
+}
