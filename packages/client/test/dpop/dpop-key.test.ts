@@ -89,7 +89,7 @@ describe('the dpop option', () => {
         return e as Error
       }
     })()!
-    const text = JSON.stringify({ message: error.message, ...error })
+    const text = JSON.stringify({ ...error, message: error.message })
     for (const value of Object.values(privateKey.export({ format: 'jwk' }))) expect(text).not.toContain(value)
     for (const value of Object.values(publicKey.export({ format: 'jwk' }))) expect(text).not.toContain(value)
   })
