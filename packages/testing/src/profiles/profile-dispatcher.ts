@@ -15,10 +15,10 @@ export type ProfileDispatchTarget =
   /** Sent to the test server's loopback listener, e.g. `http://127.0.0.1:43121`. */
   | { readonly listenerUrl: string }
 
-function hostOf(origin: Dispatcher.DispatchOptions['origin']): string | undefined {
-  if (origin === undefined) return undefined
+function urlOf(options: Dispatcher.DispatchOptions): URL | undefined {
+  if (options.origin === undefined) return undefined
   try {
-    return new URL(String(origin)).host
+    return new URL(options.path, options.origin)
   } catch {
     return undefined
   }
@@ -28,27 +28,35 @@ function unanswered(request: Request): Error {
   return new Error(`the test server did not answer ${request.method} ${request.url}`)
 }
 
-/**
- * A dispatcher that sends every request for one of `hosts` (`URL.host`, port included when not
- * the default) to `target`, and any other request on to the network.
- */
-export function createProfileDispatcher(hosts: readonly string[], target: ProfileDispatchTarget): Dispatcher {
+/** A matcher for every URL on one of `hosts` (`URL.host`: with the port when it is not the default). */
+export function onHosts(hosts: readonly string[]): (url: URL) => boolean {
   const owned = new Set(hosts.map((host) => host.toLowerCase()))
-  const isOwned = (options: Dispatcher.DispatchOptions): boolean => {
-    const host = hostOf(options.origin)
-    return host !== undefined && owned.has(host)
+  return (url) => owned.has(url.host)
+}
+
+/**
+ * A dispatcher that sends every request whose URL `isServed` accepts to `target`, and any other
+ * request on to the network.
+ */
+export function createProfileDispatcher(
+  isServed: (url: URL) => boolean,
+  target: ProfileDispatchTarget,
+): Dispatcher {
+  const served = (options: Dispatcher.DispatchOptions): boolean => {
+    const url = urlOf(options)
+    return url !== undefined && isServed(url)
   }
   if ('handle' in target) {
     const answerInProcess = webHandlerInterceptor(target.handle, unanswered)
     return new Agent().compose((dispatch) => {
       const inProcess = answerInProcess(dispatch)
       return (options, handler) =>
-        isOwned(options) ? inProcess(options, handler) : dispatch(options, handler)
+        served(options) ? inProcess(options, handler) : dispatch(options, handler)
     })
   }
   const listener = new URL(target.listenerUrl).origin
   return new Agent().compose(
     (dispatch) => (options, handler) =>
-      isOwned(options) ? dispatch({ ...options, origin: listener }, handler) : dispatch(options, handler),
+      served(options) ? dispatch({ ...options, origin: listener }, handler) : dispatch(options, handler),
   )
 }

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createProfileDispatcher } from '../../src/profiles/profile-dispatcher.js'
+import { createProfileDispatcher, onHosts } from '../../src/profiles/profile-dispatcher.js'
 
 /** A loopback HTTP server that answers every request with its own name, method and URL. */
 async function namedServer(name: string): Promise<{ server: Server; url: string }> {
@@ -32,7 +32,7 @@ describe('createProfileDispatcher', () => {
 
   it('answers requests for the profile hosts in process, with the URL as the client sent it', async () => {
     const seen: string[] = []
-    const dispatcher = createProfileDispatcher(['login.microsoftonline.com'], {
+    const dispatcher = createProfileDispatcher(onHosts(['login.microsoftonline.com']), {
       handle: async (req) => {
         seen.push(`${req.method} ${req.url}`)
         return Response.json({ answered: 'in-process' })
@@ -47,7 +47,7 @@ describe('createProfileDispatcher', () => {
   })
 
   it('sends requests for the profile hosts to the listener, keeping path and query', async () => {
-    const dispatcher = createProfileDispatcher(['acme.us.auth0.com'], { listenerUrl: listener.url })
+    const dispatcher = createProfileDispatcher(onHosts(['acme.us.auth0.com']), { listenerUrl: listener.url })
     const answer = await request('https://acme.us.auth0.com/.well-known/jwks.json?a=b', { dispatcher })
     expect(await answer.body.json()).toMatchObject({
       name: 'listener',
@@ -58,10 +58,10 @@ describe('createProfileDispatcher', () => {
   })
 
   it('reaches any other host as usual, in both modes', async () => {
-    const inProcess = createProfileDispatcher(['login.microsoftonline.com'], {
+    const inProcess = createProfileDispatcher(onHosts(['login.microsoftonline.com']), {
       handle: async () => Response.json({ answered: 'in-process' }),
     })
-    const toListener = createProfileDispatcher(['acme.us.auth0.com'], { listenerUrl: listener.url })
+    const toListener = createProfileDispatcher(onHosts(['acme.us.auth0.com']), { listenerUrl: listener.url })
     for (const dispatcher of [inProcess, toListener]) {
       const answer = await request(`${other.url}/api/things`, { dispatcher })
       expect(await answer.body.json()).toMatchObject({ name: 'other', url: '/api/things' })
@@ -71,7 +71,7 @@ describe('createProfileDispatcher', () => {
 
   it('matches the host with its port: another port of the same host is not the profile’s', async () => {
     const port = new URL(other.url).port
-    const dispatcher = createProfileDispatcher([`127.0.0.1:${Number(port) + 1}`], {
+    const dispatcher = createProfileDispatcher(onHosts([`127.0.0.1:${Number(port) + 1}`]), {
       handle: async () => Response.json({ answered: 'in-process' }),
     })
     const answer = await request(`${other.url}/x`, { dispatcher })
