@@ -1,10 +1,26 @@
 /**
  * `@oauth-m2m/testing`: helpers for testing code that uses oauth-m2m — the real reference
  * authorization server on a free loopback port or in process behind msw, credentials of test
- * clients and minted tokens. The msw helpers live in `@oauth-m2m/testing/msw`.
+ * clients and minted tokens, and the world around it under the test's control: its clock, a log
+ * of what clients sent, failures on demand, several issuers on one port. The msw helpers live in
+ * `@oauth-m2m/testing/msw`.
  *
  * @packageDocumentation
  */
+export type { TestClock } from './clock.js'
+export { ENDPOINT_KINDS, type EndpointKind } from './endpoint-kinds.js'
+export {
+  type FailNextOptions,
+  type FailureAnswer,
+  MAX_FAILURE_DELAY_MS,
+  type OutageOptions,
+} from './failure-injection.js'
+export {
+  type LoggedAuthMethod,
+  type LoggedRequest,
+  REQUEST_LOG_MAX_ENTRIES,
+  type RequestFilter,
+} from './request-log.js'
 export * from './start-authorization-server.js'
 export {
   createTestAuthorizationServer,

@@ -5,14 +5,15 @@
  * @module start-authorization-server
  */
 import { ConfigurationError } from '@oauth-m2m/core'
-import { isLoopbackHostname } from '@oauth-m2m/core/internal'
 import { createAuthorizationServer } from '@oauth-m2m/server'
+import { routerOf } from './request-router.js'
 import {
   prepareTestServerConfig,
   type TestAuthorizationServer,
   type TestAuthorizationServerOptions,
   testServerHandle,
 } from './test-authorization-server.js'
+import { type ListenerHandler, listenerLimits, startTestListener } from './test-listener.js'
 
 /** Options of {@link startAuthorizationServer}. */
 export interface StartAuthorizationServerOptions extends Omit<TestAuthorizationServerOptions, 'issuer'> {
@@ -24,14 +25,28 @@ export interface StartAuthorizationServerOptions extends Omit<TestAuthorizationS
 
 /** A test authorization server listening over HTTP. */
 export interface StartedAuthorizationServer extends TestAuthorizationServer {
-  /** Base URL of the listener, e.g. `http://127.0.0.1:43121`; also the issuer. */
+  /**
+   * Base URL of the server, e.g. `http://127.0.0.1:43121`; also the issuer. For a server of
+   * `startAuthorizationServers` it is the listener's URL followed by the issuer's name.
+   */
   readonly url: string
+}
+
+/** Answers 503 until the server behind a listener exists (nobody knows the port before that). */
+function notReady(): Promise<Response> {
+  return Promise.resolve(
+    new Response(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'starting' }), {
+      status: 503,
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    }),
+  )
 }
 
 /**
  * Starts the reference authorization server on `http://127.0.0.1:<free port>` with a default
  * client (`test-client`, scope `read write`, `client_secret_basic`, random secret) and any
- * clients in `options.clients`. The issuer is the listener's URL.
+ * clients in `options.clients`. The issuer is the listener's URL. Requests go through the same
+ * path as msw's (`authorizationServerHandlers`): request log, injected failures, then the server.
  *
  * @throws {ConfigurationError} when the options are not a valid server configuration or `host`
  *   is not a loopback address.
@@ -40,20 +55,33 @@ export async function startAuthorizationServer(
   options: StartAuthorizationServerOptions = {},
 ): Promise<StartedAuthorizationServer> {
   const { port = 0, host = '127.0.0.1', ...serverOptions } = options
-  if (typeof host !== 'string' || !isLoopbackHostname(host)) {
-    throw new ConfigurationError(
-      '@oauth-m2m/testing: host must be a loopback address (127.0.0.0/8, ::1, localhost)',
-    )
-  }
   if ('issuer' in serverOptions) {
     throw new ConfigurationError(
       '@oauth-m2m/testing: startAuthorizationServer takes no issuer; it is the listener URL',
     )
   }
-  const prepared = prepareTestServerConfig(serverOptions, undefined)
-  const server = await createAuthorizationServer(prepared.config)
-  const listener = await server.listen({ port, host })
-  const handle = testServerHandle(server, prepared, () => server.close())
-  // Assigned, not spread: a spread would freeze `clientIds`, which follows `createClient`.
-  return Object.assign(handle, { url: listener.url })
+  // The port is known only once listening, and the issuer is its URL: listen first, then build
+  // the server with that issuer and let the listener reach it.
+  let handler: ListenerHandler = notReady
+  const listener = await startTestListener((request, context) => handler(request, context), {
+    host,
+    port,
+    ...listenerLimits(serverOptions),
+  })
+  try {
+    const prepared = prepareTestServerConfig(serverOptions, listener.url)
+    const server = await createAuthorizationServer(prepared.config)
+    const handle = testServerHandle(server, prepared, async () => {
+      await listener.close()
+      await server.close()
+    })
+    const router = routerOf(handle)
+    if (router === undefined) throw new Error('@oauth-m2m/testing: the test server has no request router')
+    handler = (request, context) => router.handle(request, context)
+    // Assigned, not spread: a spread would freeze `clientIds`, which follows `createClient`.
+    return Object.assign(handle, { url: listener.url })
+  } catch (error) {
+    await listener.close()
+    throw error
+  }
 }

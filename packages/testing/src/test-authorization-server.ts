@@ -1,6 +1,7 @@
 /**
  * The reference authorization server set up for a test: a default client, generated credentials,
- * credentials by client id, and tokens minted through the server's own token endpoint.
+ * credentials by client id, tokens minted through the server's own token endpoint, and the
+ * world around it under the test's control (clock, request log, failures on demand).
  *
  * @module test-authorization-server
  */
@@ -10,6 +11,11 @@ import {
   type AuthorizationServerConfig,
   createAuthorizationServer,
 } from '@oauth-m2m/server'
+import { createTestClock, type TestClock } from './clock.js'
+import { type EndpointKind, endpointMap } from './endpoint-kinds.js'
+import { type FailNextOptions, FailureInjector, type OutageOptions } from './failure-injection.js'
+import { type LoggedRequest, type RequestFilter, RequestLog } from './request-log.js'
+import { attachRouter, type RequestInterceptor, RequestRouter } from './request-router.js'
 import {
   type PreparedTestClient,
   prepareTestClient,
@@ -58,6 +64,12 @@ export interface TestAuthorizationServerOptions
    * `startAuthorizationServer`, which does not accept another.
    */
   issuer?: string
+  /**
+   * Where the server's clock starts from, epoch milliseconds. Default `Date.now`. The server
+   * reads {@link TestAuthorizationServer.clock}, which follows this source and which
+   * `clock.set()` / `clock.advance()` move.
+   */
+  now?: () => number
 }
 
 /** A reference authorization server with test clients. */
@@ -102,6 +114,49 @@ export interface TestAuthorizationServer {
    * @throws {OAuthResponseError} when the server refuses (e.g. `invalid_scope`).
    */
   mintToken(options?: MintTokenOptions): Promise<string>
+  /**
+   * The server's clock: issued `iat`/`exp`, client-assertion checks, JWKS key retirement, the
+   * expiry of stored tokens and the request log's times all read it. `clock.set(ms)` and
+   * `clock.advance(ms)` move it without fake timers; it keeps flowing from there like a real
+   * clock (at the pace of the `now` option).
+   */
+  readonly clock: TestClock
+  /**
+   * Every request answered so far (over HTTP or msw; `mintToken` is not one), oldest first, at
+   * most 1000 (`REQUEST_LOG_MAX_ENTRIES`): endpoint, method, path, form parameters with secrets,
+   * assertions and tokens redacted, the client authentication method, client id, time (by
+   * {@link TestAuthorizationServer.clock}) and answer status. A snapshot: read it again to see
+   * later requests.
+   */
+  readonly requests: readonly LoggedRequest[]
+  /**
+   * Removes the logged requests that `filter` matches (all without one) and returns them, oldest
+   * first: `expect(as.takeRequests({ endpoint: 'token' })).toHaveLength(1)`.
+   *
+   * @param filter Fields an entry must have (`endpoint`, `clientId`, `method`), or a predicate.
+   */
+  takeRequests(filter?: RequestFilter): LoggedRequest[]
+  /**
+   * Makes the next request (or `times` requests) to an endpoint fail: an RFC 6749 §5.2 error with
+   * `status` (and `Retry-After` when `retryAfterSec` is given), a connection reset (`reset: true`),
+   * or, with only `delayMs`, the real answer late. Through msw and a real port alike.
+   *
+   * @throws {ConfigurationError} naming the first invalid member.
+   */
+  failNext(options: FailNextOptions): void
+  /**
+   * Makes every request to `endpoint` fail until {@link TestAuthorizationServer.restore}: 503
+   * `temporarily_unavailable` by default, or as `options` say (`{ reset: true }` resets each
+   * connection).
+   *
+   * @throws {ConfigurationError} naming the first invalid member.
+   */
+  outage(endpoint: EndpointKind, options?: OutageOptions): void
+  /**
+   * Ends outages and drops the failures `failNext` planned that have not happened yet: of
+   * `endpoint`, or of every endpoint.
+   */
+  restore(endpoint?: EndpointKind): void
   /** Stops the server and closes every listener. */
   close(): Promise<void>
 }
@@ -111,6 +166,13 @@ export interface PreparedTestServerConfig {
   readonly config: AuthorizationServerConfig
   readonly clients: ReadonlyMap<string, PreparedTestClient>
   readonly audience: string
+  /** The clock `config.now` reads. */
+  readonly clock: TestClock
+  /**
+   * Run by the request router, in order, between failure injection and the server (e.g. a
+   * provider profile's request rules and answer quirks). Default: none.
+   */
+  readonly interceptors: readonly RequestInterceptor[]
 }
 
 /**
@@ -121,8 +183,17 @@ export interface PreparedTestServerConfig {
 export function prepareTestServerConfig(
   options: TestAuthorizationServerOptions,
   issuer: string | undefined,
+  sharedClock?: TestClock,
 ): PreparedTestServerConfig {
-  const { clients = [], defaultClient = {}, defaultAudience, issuer: _issuer, ...serverOptions } = options
+  const {
+    clients = [],
+    defaultClient = {},
+    defaultAudience,
+    issuer: _issuer,
+    now,
+    ...serverOptions
+  } = options
+  const clock = sharedClock ?? createTestClock(now)
   const defaultId = defaultClient === false ? undefined : (defaultClient.client_id ?? DEFAULT_TEST_CLIENT_ID)
   const replacement = clients.find((c) => defaultId !== undefined && c?.client_id === defaultId)
   let listed: TestClientMetadata[]
@@ -160,13 +231,29 @@ export function prepareTestServerConfig(
       ...(issuer === undefined ? {} : { issuer }),
       defaultAudience: audience,
       clients: [...prepared.values()].map((c) => c.metadata),
+      now: () => clock.now(),
     },
     clients: prepared,
     audience,
+    clock,
+    interceptors: [],
   }
 }
 
-/** Wraps a created server with the test helpers. */
+/** The server's `maxBodyBytes` default: the request log reads no more of a body. */
+const SERVER_MAX_BODY_BYTES = 65_536
+
+/** Metadata URLs a server is configured to serve besides the RFC 8414 one. */
+function extraMetadataUrls(config: AuthorizationServerConfig): readonly string[] {
+  // Read structurally: `endpoints` is a newer server option than this helper's oldest peer.
+  const endpoints = (config as { endpoints?: { metadata?: readonly string[] } }).endpoints
+  return endpoints?.metadata ?? []
+}
+
+/**
+ * Wraps a created server with the test helpers; its request router (log, failures,
+ * interceptors) is attached to the handle for `authorizationServerHandlers` and the listeners.
+ */
 export function testServerHandle(
   server: AuthorizationServer,
   prepared: PreparedTestServerConfig,
@@ -219,7 +306,18 @@ export function testServerHandle(
     }
     return found
   }
-  return {
+  const log = new RequestLog()
+  const failures = new FailureInjector()
+  const router = new RequestRouter({
+    server,
+    endpoints: endpointMap(server, extraMetadataUrls(prepared.config)),
+    clock: prepared.clock,
+    log,
+    failures,
+    interceptors: prepared.interceptors,
+    maxBodyBytes: prepared.config.maxBodyBytes ?? SERVER_MAX_BODY_BYTES,
+  })
+  const handle: TestAuthorizationServer = {
     issuer,
     tokenEndpoint,
     audience: prepared.audience,
@@ -229,8 +327,21 @@ export function testServerHandle(
     },
     createClient,
     mintToken: (options = {}) => requestTestToken(server, createClient(options.clientId), options),
-    close,
+    clock: prepared.clock,
+    get requests() {
+      return log.entries
+    },
+    takeRequests: (filter) => log.take(filter),
+    failNext: (options) => failures.failNext(options),
+    outage: (endpoint, options) => failures.outage(endpoint, options),
+    restore: (endpoint) => failures.restore(endpoint),
+    close: async () => {
+      router.close()
+      await close()
+    },
   }
+  attachRouter(handle, router)
+  return handle
 }
 
 /**
