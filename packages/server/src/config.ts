@@ -5,7 +5,7 @@
  * @module config
  */
 import type { JWK } from 'jose'
-import type { ClientMetadata } from './client-metadata.js'
+import type { ClientMetadata, PublicClientMetadata } from './client-metadata.js'
 import type { TokenFormat } from './resource.js'
 import type { ServerStore } from './server-store.js'
 import type { SigningAlg } from './signing/signing-key.js'
@@ -70,6 +70,64 @@ export interface TrustedProxyConfig {
   forwardedFor?: boolean
 }
 
+/**
+ * What a {@link AuthorizationServerConfig.beforeSign} hook is told about the token being issued.
+ * Every member is the hook's own copy: changing it changes nothing; return the claims instead.
+ */
+export interface BeforeSignContext {
+  /** The client the token is issued to, without its secrets (as `getClient` shows it). */
+  client: PublicClientMetadata
+  /** The granted scopes, in the order of the token's `scope` claim. */
+  scopes: readonly string[]
+  /** The `resource` parameters of the request (RFC 8707), as sent; empty when none was sent. */
+  resources: readonly string[]
+  /**
+   * The token request's form parameters without the client's credentials (`client_secret` and
+   * `client_assertion` are left out). A repeated parameter (only `resource` may repeat) has its
+   * first value here; `resources` has them all. Providers' own parameters (`audience`, …) are
+   * here too.
+   */
+  params: Readonly<Record<string, string>>
+  /** The claims the server would issue without the hook: iss, sub, aud, exp, iat, jti, client_id, scope. */
+  claims: Readonly<Record<string, unknown>>
+  /** How the token is issued: a signed JWT, or an opaque token whose claims are stored. */
+  format: TokenFormat
+}
+
+/**
+ * Customises the claims of every access token the server issues. The returned members are merged
+ * over `context.claims`; a member whose value is `undefined` removes that claim; returning
+ * `undefined` keeps the claims as they are. May be async. A hook that throws or rejects makes the
+ * token request fail with 500 `server_error` (the error goes to `onInternalError`, never to the
+ * client).
+ */
+export type BeforeSignHook = (
+  context: BeforeSignContext,
+) => Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined>
+
+/**
+ * Where the endpoints live, as absolute `http(s)` URLs without query or fragment, for a server
+ * that must answer like a provider with its own URL layout. The router matches a request on the
+ * URL's path only, so an endpoint may be on another host than the issuer (a reverse proxy or a
+ * test dispatcher routes it here). Each URL is what the metadata document names.
+ */
+export interface EndpointsConfig {
+  /** The token endpoint; also accepted as a client assertion's `aud`. Default `${issuer}/token`. */
+  token?: string
+  /** The JWK Set (`jwks_uri`). Default `${issuer}/jwks`. */
+  jwks?: string
+  /** Token introspection (RFC 7662). Default `${issuer}/introspect`. */
+  introspection?: string
+  /** Token revocation (RFC 7009). Default `${issuer}/revoke`. */
+  revocation?: string
+  /**
+   * More URLs that serve the same metadata document, besides the RFC 8414 one
+   * (`/.well-known/oauth-authorization-server` + the issuer's path), which always does: e.g.
+   * `${issuer}/.well-known/openid-configuration`. Default none.
+   */
+  metadata?: string[]
+}
+
 /** Options of `createAuthorizationServer`; the JSON config file holds the same object. */
 export interface AuthorizationServerConfig {
   /**
@@ -89,6 +147,20 @@ export interface AuthorizationServerConfig {
   accessTokenLifetimeSec?: number
   /** Access token signing keys. Default: one generated ES256 key. */
   signing?: { alg?: SigningAlg; keys?: JWK[] }
+  /**
+   * The `typ` header of JWT access tokens, or `null` to leave `typ` out (as some providers do,
+   * while others write `JWT`). The server's own introspection and revocation accept its tokens
+   * under this `typ`. Default `at+jwt` (RFC 9068 §2.1).
+   */
+  accessTokenTyp?: string | null
+  /**
+   * Customises the claims of every access token issued by the token endpoint, JWT or opaque (for
+   * opaque tokens the stored claims, which introspection answers). See {@link BeforeSignHook}. Not
+   * settable from the JSON config file. Default none: tokens carry the RFC 9068 claims only.
+   */
+  beforeSign?: BeforeSignHook
+  /** Where the endpoints live. Default: each under the issuer (`/token`, `/jwks`, `/introspect`, `/revoke`). */
+  endpoints?: EndpointsConfig
   /**
    * Longest accepted lifetime of a client assertion (`exp` − now), in seconds. Default 3600: what
    * Python's authlib signs by default (MSAL signs 600 s, oauth4webapi 60 s). Replay protection does

@@ -14,6 +14,9 @@ export {
 export type { ClientMetadata, PublicClientMetadata, TokenEndpointAuthMethod } from './client-metadata.js'
 export type {
   AuthorizationServerConfig,
+  BeforeSignContext,
+  BeforeSignHook,
+  EndpointsConfig,
   RateLimitConfig,
   ResourceConfig,
   TrustedProxyConfig,

@@ -32,10 +32,9 @@ export class IntrospectionEndpoint {
     if (request.error) return request.error
     const live = await this.#lookup.find(request.token)
     if (live === undefined) return noStoreJson(200, INACTIVE)
-    const { client_id, scope, exp, iat, sub, aud, iss, jti } = live.claims
-    return noStoreJson(
-      200,
-      JSON.stringify({ active: true, client_id, scope, exp, iat, sub, aud, iss, token_type: 'Bearer', jti }),
-    )
+    // Every claim of the token (RFC 7662 §2.2 allows more members), those a hook added included.
+    const answer: Record<string, unknown> = { active: true, ...live.claims, token_type: 'Bearer' }
+    answer.active = true
+    return noStoreJson(200, JSON.stringify(answer))
   }
 }

@@ -13,28 +13,76 @@ export interface EndpointLocations {
   jwksUri: string
   introspectionEndpoint: string
   revocationEndpoint: string
-  /** Request paths (no query) the router matches. */
-  paths: { token: string; jwks: string; introspect: string; revoke: string; metadata: string }
+  /**
+   * Request paths (no query) the router matches; `metadata` lists every path that serves the
+   * metadata document, the RFC 8414 one first.
+   */
+  paths: { token: string; jwks: string; introspect: string; revoke: string; metadata: readonly string[] }
 }
 
-/** The endpoint URLs under `issuer`; the metadata path follows RFC 8414 §3 for issuers with a path. */
-export function endpointLocations(issuer: string): EndpointLocations {
+/** Endpoint URLs configured in place of the defaults under the issuer (validated absolute URLs). */
+export interface ConfiguredEndpoints {
+  token?: string | undefined
+  jwks?: string | undefined
+  introspection?: string | undefined
+  revocation?: string | undefined
+  metadata?: readonly string[] | undefined
+}
+
+/**
+ * The endpoint URLs: those configured, the others under `issuer`. The RFC 8414 metadata path
+ * (§3, with the issuer's path appended) always serves the metadata document; configured
+ * `metadata` URLs add paths that serve it too. Routing is by path only, so a configured URL on
+ * another host routes here by its path.
+ */
+export function endpointLocations(issuer: string, configured: ConfiguredEndpoints = {}): EndpointLocations {
   const base = issuer.replace(/\/+$/, '')
   const basePath = new URL(`${base}/`).pathname.replace(/\/$/, '')
+  const tokenEndpoint = configured.token ?? `${base}/token`
+  const jwksUri = configured.jwks ?? `${base}/jwks`
+  const introspectionEndpoint = configured.introspection ?? `${base}/introspect`
+  const revocationEndpoint = configured.revocation ?? `${base}/revoke`
+  const metadataPaths = [`/.well-known/oauth-authorization-server${basePath}`]
+  for (const url of configured.metadata ?? []) {
+    const path = new URL(url).pathname
+    if (!metadataPaths.includes(path)) metadataPaths.push(path)
+  }
   return {
     issuer,
-    tokenEndpoint: `${base}/token`,
-    jwksUri: `${base}/jwks`,
-    introspectionEndpoint: `${base}/introspect`,
-    revocationEndpoint: `${base}/revoke`,
+    tokenEndpoint,
+    jwksUri,
+    introspectionEndpoint,
+    revocationEndpoint,
     paths: {
-      token: `${basePath}/token`,
-      jwks: `${basePath}/jwks`,
-      introspect: `${basePath}/introspect`,
-      revoke: `${basePath}/revoke`,
-      metadata: `/.well-known/oauth-authorization-server${basePath}`,
+      token: new URL(tokenEndpoint).pathname,
+      jwks: new URL(jwksUri).pathname,
+      introspect: new URL(introspectionEndpoint).pathname,
+      revoke: new URL(revocationEndpoint).pathname,
+      metadata: metadataPaths,
     },
   }
+}
+
+/**
+ * The first request path that two endpoints of `locations` share (the router could send it to
+ * only one of them), as `[path, first endpoint, second endpoint]`; `undefined` when all differ.
+ */
+export function sharedEndpointPath(locations: EndpointLocations): [string, string, string] | undefined {
+  const { paths } = locations
+  const named: [string, string][] = [
+    ['token', paths.token],
+    ['jwks', paths.jwks],
+    ['introspection', paths.introspect],
+    ['revocation', paths.revoke],
+    ...paths.metadata.map((path): [string, string] => ['metadata', path]),
+  ]
+  const seen = new Map<string, string>()
+  for (const [name, path] of named) {
+    const other = seen.get(path)
+    if (other !== undefined) return [path, other, name]
+    seen.set(path, name)
+  }
+  return undefined
 }
 
 /** The RFC 8414 authorization server metadata this server publishes. */

@@ -9,7 +9,13 @@ import { BlockList, isIP } from 'node:net'
 import { isAbsoluteUriWithoutFragment, isErrorDescriptionText } from '@oauth-m2m/core/internal'
 import type { JWK } from 'jose'
 import { type ClientMetadata, checkClient } from './client-metadata.js'
-import type { AuthorizationServerConfig, RateLimitConfig, TrustedProxyConfig } from './config.js'
+import type {
+  AuthorizationServerConfig,
+  BeforeSignHook,
+  EndpointsConfig,
+  RateLimitConfig,
+  TrustedProxyConfig,
+} from './config.js'
 import {
   fail,
   isObject,
@@ -18,6 +24,7 @@ import {
   positiveInt,
   validating,
 } from './field-validation.js'
+import { type ConfiguredEndpoints, endpointLocations, sharedEndpointPath } from './metadata.js'
 import type { ResourceSettings, TokenFormat } from './resource.js'
 import { writeInternalErrorToStderr } from './server-core.js'
 import type { ServerStore } from './server-store.js'
@@ -36,6 +43,9 @@ export interface ResolvedConfig {
   tokenFormat: TokenFormat
   accessTokenLifetimeSec: number
   signing: { alg?: SigningAlg; keys?: JWK[] }
+  accessTokenTyp: string | null
+  beforeSign: BeforeSignHook | undefined
+  endpoints: ConfiguredEndpoints
   assertionMaxLifetimeSec: number
   clockToleranceSec: number
   rateLimit: Required<RateLimitConfig> | false
@@ -64,6 +74,9 @@ const TOP_LEVEL_KEYS: ReadonlySet<string> = new Set<keyof AuthorizationServerCon
   'tokenFormat',
   'accessTokenLifetimeSec',
   'signing',
+  'accessTokenTyp',
+  'beforeSign',
+  'endpoints',
   'assertionMaxLifetimeSec',
   'clockToleranceSec',
   'rateLimit',
@@ -123,6 +136,67 @@ function validateTrustedProxy(value: unknown, field: string): TrustedProxies | u
     fail(`${field}.forwardedFor`, 'must be a boolean')
   }
   return { addresses, forwardedFor: value.forwardedFor ?? true }
+}
+
+const ENDPOINT_KEYS: ReadonlySet<string> = new Set<keyof EndpointsConfig>([
+  'token',
+  'jwks',
+  'introspection',
+  'revocation',
+  'metadata',
+])
+
+/** An endpoint URL: absolute http(s), no query (the router ignores it) and no fragment. */
+function endpointUrl(value: unknown, field: string): string | undefined {
+  const url = optionalString(value, field)
+  if (url === undefined) return undefined
+  if (!URL.canParse(url)) fail(field, 'must be an absolute URL')
+  const parsed = new URL(url)
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') fail(field, 'must be an http or https URL')
+  if (url.includes('?') || url.includes('#')) {
+    fail(field, 'must not have a query or fragment: requests are routed by path only')
+  }
+  return url
+}
+
+function validateEndpoints(value: unknown, issuer: string | undefined): ConfiguredEndpoints {
+  if (value === undefined) return {}
+  if (!isObject(value)) fail('endpoints', 'must be an object')
+  for (const key of Object.keys(value)) {
+    if (!ENDPOINT_KEYS.has(key)) fail(`endpoints.${key}`, 'is not a known option')
+  }
+  let metadata: string[] | undefined
+  if (value.metadata !== undefined) {
+    if (!Array.isArray(value.metadata)) fail('endpoints.metadata', 'must be an array of URLs')
+    metadata = value.metadata.map((url, i) => {
+      if (url === undefined) fail(`endpoints.metadata[${i}]`, 'must be a non-empty string')
+      return endpointUrl(url, `endpoints.metadata[${i}]`) as string
+    })
+  }
+  const endpoints: ConfiguredEndpoints = {
+    token: endpointUrl(value.token, 'endpoints.token'),
+    jwks: endpointUrl(value.jwks, 'endpoints.jwks'),
+    introspection: endpointUrl(value.introspection, 'endpoints.introspection'),
+    revocation: endpointUrl(value.revocation, 'endpoints.revocation'),
+    metadata,
+  }
+  // Without an issuer the defaults are not known yet: check what is configured, under a stand-in.
+  const shared = sharedEndpointPath(endpointLocations(issuer ?? 'http://issuer.invalid', endpoints))
+  if (shared !== undefined) {
+    const [path, first, second] = shared
+    fail('endpoints', `gives the ${first} and ${second} endpoints one path (${path}): each needs its own`)
+  }
+  return endpoints
+}
+
+function validateAccessTokenTyp(value: unknown): string | null {
+  if (value === undefined) return 'at+jwt'
+  if (value === null) return null
+  // A media type (RFC 7515 §4.1.9): visible ASCII without spaces.
+  if (typeof value !== 'string' || !/^[\x21-\x7e]+$/.test(value)) {
+    fail('accessTokenTyp', 'must be a media type such as "at+jwt" or "JWT", or null to leave typ out')
+  }
+  return value
 }
 
 function tokenFormat(value: unknown, field: string): TokenFormat | undefined {
@@ -273,14 +347,21 @@ function resolveValidConfig(input: unknown): ResolvedConfig {
   if (input.now !== undefined && typeof input.now !== 'function') {
     fail('now', 'must be a function returning epoch milliseconds')
   }
+  if (input.beforeSign !== undefined && typeof input.beforeSign !== 'function') {
+    fail('beforeSign', 'must be a function returning the claims to merge (or undefined)')
+  }
+  const issuer = validateIssuer(input.issuer, 'issuer')
   return {
-    issuer: validateIssuer(input.issuer, 'issuer'),
+    issuer,
     clients,
     resources,
     defaultAudience: optionalString(input.defaultAudience, 'defaultAudience'),
     tokenFormat: defaults.tokenFormat,
     accessTokenLifetimeSec: defaults.accessTokenLifetimeSec,
     signing: (signing as ResolvedConfig['signing'] | undefined) ?? {},
+    accessTokenTyp: validateAccessTokenTyp(input.accessTokenTyp),
+    beforeSign: input.beforeSign as BeforeSignHook | undefined,
+    endpoints: validateEndpoints(input.endpoints, issuer),
     assertionMaxLifetimeSec: positiveInt(input.assertionMaxLifetimeSec, 'assertionMaxLifetimeSec', 3600),
     clockToleranceSec: nonNegativeInt(input.clockToleranceSec, 'clockToleranceSec', 30),
     rateLimit,

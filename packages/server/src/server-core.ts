@@ -139,7 +139,7 @@ export class ServerCore {
   constructor(issuer: string, state: ServerState) {
     this.#state = state
     const { config, registry, hasher, limiter, store, keys } = state
-    const locations = endpointLocations(issuer)
+    const locations = endpointLocations(issuer, config.endpoints)
     this.locations = locations
     this.#metadata = buildMetadata(locations, registry.allScopes())
     this.#metadataBody = JSON.stringify(this.#metadata)
@@ -170,9 +170,16 @@ export class ServerCore {
       url: locations.tokenEndpoint,
       authenticator,
       resources,
-      issuer: new AccessTokenIssuer(issuer, keys, store, config.now),
+      issuer: new AccessTokenIssuer({
+        issuer,
+        keys,
+        store,
+        now: config.now,
+        typ: config.accessTokenTyp,
+        beforeSign: config.beforeSign,
+      }),
     })
-    const lookup = new TokenLookup(issuer, keys, store, config.now)
+    const lookup = new TokenLookup({ keys, store, now: config.now, typ: config.accessTokenTyp })
     const introspection = new IntrospectionEndpoint(locations.introspectionEndpoint, authenticator, lookup)
     const revocation = new RevocationEndpoint(locations.revocationEndpoint, authenticator, lookup, config.now)
     const onError = config.onInternalError
@@ -214,7 +221,7 @@ export class ServerCore {
       return oauthError(405, 'invalid_request', 'this endpoint accepts POST only', POST_ONLY)
     }
     const paths = this.locations.paths
-    if (path === paths.metadata || path === paths.jwks) {
+    if (path === paths.jwks || paths.metadata.includes(path)) {
       if (method !== 'GET' && method !== 'HEAD') {
         return oauthError(405, 'invalid_request', 'this endpoint accepts GET only', GET_ONLY)
       }

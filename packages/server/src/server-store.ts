@@ -12,24 +12,30 @@ import { lruClock } from './lru-clock.js'
 
 export type { StoreFull }
 
-/** What the server remembers about an opaque access token; also the introspection answer. */
+/**
+ * The claims of an access token: what the server remembers about an opaque token, and what
+ * introspection answers. The server issues every member named here; a `beforeSign` hook may add
+ * others, change them or remove any, so a store keeps the object as it is given.
+ */
 export interface StoredTokenClaims {
   /** The issuer. */
-  iss: string
+  iss?: string
   /** The client id, as the token's subject. */
-  sub: string
+  sub?: string
   /** The client the token was issued to. */
-  client_id: string
+  client_id?: string
   /** The audience: one resource, or several. */
-  aud: string | string[]
+  aud?: string | string[]
   /** The granted scope, space-separated. */
-  scope: string
+  scope?: string
   /** Issued at, epoch seconds. */
-  iat: number
+  iat?: number
   /** Expiry, epoch seconds. */
-  exp: number
+  exp?: number
   /** The token's unique id. */
-  jti: string
+  jti?: string
+  /** Claims a `beforeSign` hook added. */
+  [claim: string]: unknown
 }
 
 /**

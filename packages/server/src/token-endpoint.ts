@@ -72,7 +72,7 @@ export class TokenEndpoint {
     if (scope.error) return scope.error
     const target = this.#options.resources.resolve(params.get('resource'), client)
     if (target.error) return target.error
-    const token = this.#options.issuer.issue(client, scope.scope, target.target)
+    const token = this.#options.issuer.issue(client, scope.scope, target.target, params)
     if (typeof token === 'string') return success(token, target.target, scope.scope)
     return token.then((t) => success(t, target.target, scope.scope))
   }

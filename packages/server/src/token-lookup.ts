@@ -19,55 +19,51 @@ export interface LiveToken {
   revoke(): ReturnType<ServerStore['revokeJti']>
 }
 
-function isJwtClaims(
-  payload: Record<string, unknown>,
-  issuer: string,
-): payload is StoredTokenClaims & Record<string, unknown> {
-  const aud = payload.aud
-  return (
-    payload.iss === issuer &&
-    typeof payload.exp === 'number' &&
-    typeof payload.iat === 'number' &&
-    typeof payload.jti === 'string' &&
-    typeof payload.sub === 'string' &&
-    typeof payload.client_id === 'string' &&
-    typeof payload.scope === 'string' &&
-    (typeof aud === 'string' || (Array.isArray(aud) && aud.every((a) => typeof a === 'string')))
-  )
+/** Whether claims with this `exp` and `nbf` are valid at `nowSec` (an opaque token may lack `exp`). */
+function inForce(claims: Readonly<Record<string, unknown>>, nowSec: number): boolean {
+  const { exp, nbf } = claims
+  if (exp !== undefined && (typeof exp !== 'number' || exp <= nowSec)) return false
+  return nbf === undefined || (typeof nbf === 'number' && nbf <= nowSec)
+}
+
+/** What {@link TokenLookup} needs. */
+export interface TokenLookupOptions {
+  keys: SigningKeySet
+  store: ServerStore
+  /** The server's clock, epoch ms: a token is live from its `nbf` until its `exp` by it. */
+  now: () => number
+  /** The `typ` header the server writes on JWTs (`null`: none). */
+  typ: string | null
 }
 
 /** Looks access tokens up for introspection and revocation. */
 export class TokenLookup {
-  readonly #issuer: string
-  readonly #keys: SigningKeySet
-  readonly #store: ServerStore
-  readonly #now: () => number
+  readonly #options: TokenLookupOptions
 
-  /** @param now The server's clock, epoch ms: a token is live until its `exp` by it. */
-  constructor(issuer: string, keys: SigningKeySet, store: ServerStore, now: () => number) {
-    this.#issuer = issuer
-    this.#keys = keys
-    this.#store = store
-    this.#now = now
+  constructor(options: TokenLookupOptions) {
+    this.#options = options
   }
 
-  /** The live token `token` is, or `undefined` for anything else (garbage included). */
+  /**
+   * The live token `token` is, or `undefined` for anything else (garbage included). A JWT is the
+   * server's when one of its published keys signed it under the configured `typ`: its claims are
+   * then whatever was signed (a `beforeSign` hook may have shaped them), and it must have an `exp`.
+   */
   async find(token: string): Promise<LiveToken | undefined> {
-    const nowSec = this.#now() / 1000
+    const { keys, store, now, typ } = this.#options
+    const nowSec = now() / 1000
     if (looksOpaque(token)) {
       const hash = opaqueTokenHash(token)
-      const claims = await this.#store.findOpaqueToken(hash)
-      if (claims === undefined || claims.exp <= nowSec) return undefined
-      return { claims, revoke: () => this.#store.deleteOpaqueToken(hash) }
+      const claims = await store.findOpaqueToken(hash)
+      if (claims === undefined || !inForce(claims, nowSec)) return undefined
+      return { claims, revoke: () => store.deleteOpaqueToken(hash) }
     }
-    const payload = verifyOwnJwt(token, this.#keys)
-    if (payload === undefined || !isJwtClaims(payload, this.#issuer) || payload.exp <= nowSec)
-      return undefined
-    if (await this.#store.isJtiRevoked(payload.jti)) return undefined
-    const { iss, sub, client_id, aud, scope, iat, exp, jti } = payload
-    return {
-      claims: { iss, sub, client_id, aud, scope, iat, exp, jti },
-      revoke: () => this.#store.revokeJti(jti, exp * 1000),
-    }
+    const claims = verifyOwnJwt(token, keys, typ)
+    if (claims === undefined || typeof claims.exp !== 'number' || !inForce(claims, nowSec)) return undefined
+    // A hook may have removed `jti`: the token's own digest then stands for it.
+    const revocationId = typeof claims.jti === 'string' ? claims.jti : `#${opaqueTokenHash(token)}`
+    if (await store.isJtiRevoked(revocationId)) return undefined
+    const expiresAtMs = claims.exp * 1000
+    return { claims, revoke: () => store.revokeJti(revocationId, expiresAtMs) }
   }
 }

@@ -26,7 +26,7 @@ interface PreparedKey {
   readonly digest: string | null
   readonly signWith: SignKeyObjectInput
   readonly verifyWith: SignKeyObjectInput
-  /** Encoded protected headers by `typ`; `at+jwt` is the one the hot path uses. */
+  /** Encoded protected headers by `typ` (`''` for none); the configured one is the hot path's. */
   readonly headers: Map<string, string>
 }
 
@@ -61,13 +61,20 @@ function prepare(key: SigningKey): PreparedKey {
   return entry
 }
 
-function encodedHeader(key: SigningKey, entry: PreparedKey, typ: string): string {
-  let header = entry.headers.get(typ)
+function encodedHeader(key: SigningKey, entry: PreparedKey, typ: string | null): string {
+  let header = entry.headers.get(typ ?? '')
   if (header === undefined) {
-    header = Buffer.from(JSON.stringify({ alg: key.alg, typ, kid: key.kid })).toString('base64url')
-    entry.headers.set(typ, header)
+    const members = typ === null ? { alg: key.alg, kid: key.kid } : { alg: key.alg, typ, kid: key.kid }
+    header = Buffer.from(JSON.stringify(members)).toString('base64url')
+    entry.headers.set(typ ?? '', header)
   }
   return header
+}
+
+function signEncoded(entry: PreparedKey, encodedHeader: string, payload: object): string {
+  const signingInput = `${encodedHeader}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`
+  const signature = sign(entry.digest, Buffer.from(signingInput), entry.signWith)
+  return `${signingInput}.${signature.toString('base64url')}`
 }
 
 /**
@@ -75,14 +82,36 @@ function encodedHeader(key: SigningKey, entry: PreparedKey, typ: string): string
  *
  * @param key The key to sign with; its `alg` is the token's `alg`.
  * @param payload The claims, a JSON object; serialised with `JSON.stringify`.
- * @param typ The `typ` header. Default `at+jwt` (RFC 9068).
+ * @param typ The `typ` header, or `null` to leave it out. Default `at+jwt` (RFC 9068).
  * @returns The compact serialisation `header.payload.signature`.
  */
-export function signJwt(key: SigningKey, payload: object, typ: string = ACCESS_TOKEN_TYP): string {
+export function signJwt(key: SigningKey, payload: object, typ: string | null = ACCESS_TOKEN_TYP): string {
   const entry = prepare(key)
-  const signingInput = `${encodedHeader(key, entry, typ)}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`
-  const signature = sign(entry.digest, Buffer.from(signingInput), entry.signWith)
-  return `${signingInput}.${signature.toString('base64url')}`
+  return signEncoded(entry, encodedHeader(key, entry, typ), payload)
+}
+
+/**
+ * Signs `payload` with the header `{alg, typ, kid, ...header}`: members of `header` replace or
+ * add to the usual ones (one whose value is `undefined` is left out), except `alg`, which is
+ * always the key's. Not cached: for tokens shaped by hand, not the token endpoint's hot path.
+ *
+ * @param typ The usual `typ`, or `null` for none.
+ */
+export function signJwtWithHeader(
+  key: SigningKey,
+  payload: object,
+  typ: string | null,
+  header: Readonly<Record<string, unknown>>,
+): string {
+  const members: Record<string, unknown> = {
+    alg: key.alg,
+    ...(typ === null ? {} : { typ }),
+    kid: key.kid,
+    ...header,
+  }
+  // Set again rather than spread last, so that `alg` stays the first member.
+  members.alg = key.alg
+  return signEncoded(prepare(key), Buffer.from(JSON.stringify(members)).toString('base64url'), payload)
 }
 
 /**
@@ -108,23 +137,33 @@ function parseJsonObject(segment: string): Record<string, unknown> | undefined {
   return value as Record<string, unknown>
 }
 
-/** RFC 7515 §4.1.9: media types compare case-insensitively and `application/` may be omitted. */
-function isAccessTokenTyp(typ: unknown): boolean {
+/**
+ * Whether a header's `typ` is `expected` (`null`: no `typ`). RFC 7515 §4.1.9: media types compare
+ * case-insensitively and `application/` may be omitted.
+ */
+function isExpectedTyp(typ: unknown, expected: string | null): boolean {
+  if (expected === null) return typ === undefined
   if (typeof typ !== 'string') return false
   const lower = typ.toLowerCase()
-  return lower === ACCESS_TOKEN_TYP || lower === `application/${ACCESS_TOKEN_TYP}`
+  const wanted = expected.toLowerCase()
+  return lower === wanted || lower === `application/${wanted}` || `application/${lower}` === wanted
 }
 
 /**
- * Verifies an access token this server signed: compact JWS, `typ` `at+jwt`, a `kid` naming a
+ * Verifies an access token this server signed: compact JWS, `typ` as configured, a `kid` naming a
  * published key of `keys`, `alg` equal to that key's algorithm, a valid signature, and a JSON
  * object payload. Does NOT check `exp`, `nbf` or any other claim: the caller does.
  *
  * Headers with `crit` or `b64` are refused: the server never sets them.
  *
+ * @param typ The `typ` the server writes (`accessTokenTyp`), or `null` for none. Default `at+jwt`.
  * @returns The claims, or `undefined` for anything else (never throws on bad input).
  */
-export function verifyOwnJwt(token: string, keys: SigningKeySet): Record<string, unknown> | undefined {
+export function verifyOwnJwt(
+  token: string,
+  keys: SigningKeySet,
+  typ: string | null = ACCESS_TOKEN_TYP,
+): Record<string, unknown> | undefined {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return undefined
   const firstDot = token.indexOf('.')
   const secondDot = token.indexOf('.', firstDot + 1)
@@ -132,7 +171,7 @@ export function verifyOwnJwt(token: string, keys: SigningKeySet): Record<string,
 
   const header = parseJsonObject(token.slice(0, firstDot))
   if (header === undefined) return undefined
-  if (!isAccessTokenTyp(header.typ) || Object.hasOwn(header, 'crit') || Object.hasOwn(header, 'b64'))
+  if (!isExpectedTyp(header.typ, typ) || Object.hasOwn(header, 'crit') || Object.hasOwn(header, 'b64'))
     return undefined
   if (typeof header.kid !== 'string' || typeof header.alg !== 'string') return undefined
   const key = keys.find(header.kid)

@@ -7,7 +7,7 @@
  */
 import { ConfigurationError } from '@oauth-m2m/core'
 import type { JWK } from 'jose'
-import { signJwt } from './jwt-signer.js'
+import { signJwt, signJwtWithHeader } from './jwt-signer.js'
 import {
   assertSigningAlg,
   generateSigningKey,
@@ -160,15 +160,34 @@ export class SigningKeySet {
   }
 
   /**
-   * Signs an access token with the current key (a compact JWS, `typ` `at+jwt`) and notes its
-   * expiry, so that the key stays published until the token has expired.
+   * Signs an access token with the current key (a compact JWS) and notes its expiry, so that the
+   * key stays published until the token has expired.
    *
    * @param claims The claims, a JSON object; `exp` in epoch seconds.
+   * @param typ The `typ` header, or `null` for none. Default `at+jwt` (RFC 9068).
    */
-  sign<Claims extends { readonly exp: number }>(claims: Claims): string {
+  sign<Claims extends { readonly exp: number }>(claims: Claims, typ?: string | null): string {
     const key = this.current
-    const token = signJwt(key, claims)
+    const token = signJwt(key, claims, typ)
     this.noteIssued(key, claims.exp * 1000)
+    return token
+  }
+
+  /**
+   * Signs exactly `claims` with the current key, the header's usual members (`typ`, `kid`)
+   * replaced or added to by `header` (`alg` stays the key's). The key's retention covers the token
+   * when it has a numeric `exp`.
+   *
+   * @param typ The usual `typ`, or `null` for none.
+   */
+  signWithHeader(
+    claims: Readonly<Record<string, unknown>>,
+    typ: string | null,
+    header: Readonly<Record<string, unknown>>,
+  ): string {
+    const key = this.current
+    const token = signJwtWithHeader(key, claims, typ, header)
+    if (typeof claims.exp === 'number' && Number.isFinite(claims.exp)) this.noteIssued(key, claims.exp * 1000)
     return token
   }
 
