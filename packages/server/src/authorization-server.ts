@@ -17,6 +17,7 @@ import { FailedAuthLimiter } from './rate-limit.js'
 import { resolveConfig } from './resolve-config.js'
 import { SecretHasher } from './secret-hash.js'
 import { ServerCore, type ServerState } from './server-core.js'
+import { registerServerInternals } from './server-internals.js'
 import { MemoryServerStore } from './server-store.js'
 import type { SigningAlg } from './signing/signing-key.js'
 import { SigningKeySet } from './signing/signing-key-set.js'
@@ -240,7 +241,8 @@ export async function createAuthorizationServer(
     ...(resolved.signing.keys ? { keys: resolved.signing.keys } : {}),
     now,
   })
-  return new NodeAuthorizationServer({
+  const store = resolved.store ?? new MemoryServerStore({ now })
+  const server = new NodeAuthorizationServer({
     config: resolved,
     registry: new ClientRegistry(resolved.clients, {
       hasher,
@@ -249,7 +251,15 @@ export async function createAuthorizationServer(
     }),
     hasher,
     limiter: resolved.rateLimit ? new FailedAuthLimiter({ ...resolved.rateLimit, now }) : undefined,
-    store: resolved.store ?? new MemoryServerStore({ now }),
+    store,
     keys,
   })
+  registerServerInternals(server, {
+    keys,
+    store,
+    typ: resolved.accessTokenTyp,
+    now,
+    accessTokenLifetimeSec: resolved.accessTokenLifetimeSec,
+  })
+  return server
 }
