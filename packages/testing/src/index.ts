@@ -22,6 +22,7 @@ export {
   type RequestFilter,
 } from './request-log.js'
 export * from './start-authorization-server.js'
+export * from './start-authorization-servers.js'
 export {
   createTestAuthorizationServer,
   DEFAULT_TEST_AUDIENCE,

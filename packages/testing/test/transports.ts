@@ -72,7 +72,7 @@ export const TRANSPORTS: readonly Transport[] = [
 
 /** A client_credentials token request authenticated as `client`, with extra form parameters. */
 export async function tokenRequest(
-  reached: Reached,
+  reached: Pick<Reached, 'request'>,
   client: TestClientCredentials,
   params: Record<string, string> = {},
   options: JsonRequestOptions = {},
