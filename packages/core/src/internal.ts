@@ -25,7 +25,17 @@ export { assertSecretSource, resolveSecret } from './client-auth/secret-source.j
 export { deepFreeze } from './deep-freeze.js'
 export { summarizeError } from './diagnostics.js'
 export { accessTokenHash } from './dpop/access-token-hash.js'
+export { DPOP_SIGNING_ALGS, type DpopSigningAlg, isDpopSigningAlg } from './dpop/dpop-algorithms.js'
+export { normalizeHtu } from './dpop/htu.js'
 export { jwkThumbprint } from './dpop/jwk-thumbprint.js'
+export {
+  DEFAULT_DPOP_IAT_WINDOW_SEC,
+  type DpopProofExpectations,
+  MAX_DPOP_JTI_LENGTH,
+  MAX_DPOP_PROOF_LENGTH,
+  type VerifiedDpopProof,
+  verifyDpopProof,
+} from './dpop/verify-dpop-proof.js'
 export { encodeForm, type FormParams, formUrlDecode, formUrlEncode, parseForm } from './form-encoding.js'
 export {
   DEFAULT_MAX_BODY_BYTES,
