@@ -9,6 +9,7 @@ import type { AuthorizationServer } from './authorization-server.js'
 import type { TokenFormat } from './resource.js'
 import { serverInternals } from './server-internals.js'
 import { storeOpaqueToken } from './token-issuer.js'
+import { TokenLookup } from './token-lookup.js'
 
 /** Options of {@link issueAccessToken}. */
 export interface IssueAccessTokenOptions {
@@ -54,4 +55,20 @@ export async function issueAccessToken(
   }
   if (format !== 'jwt') throw new TypeError('issueAccessToken: format must be "jwt" or "opaque"')
   return keys.signWithHeader(claims, typ, header)
+}
+
+/**
+ * The claims of a live access token of `server` (an opaque token it stores, or a JWT it signed
+ * under its `accessTokenTyp`, not expired and not revoked), as introspection would answer them
+ * without `active` and `token_type`; `undefined` for anything else.
+ *
+ * @throws {TypeError} when `server` was not made by `createAuthorizationServer`.
+ */
+export async function accessTokenClaims(
+  server: AuthorizationServer,
+  token: string,
+): Promise<Record<string, unknown> | undefined> {
+  const { keys, store, typ, now } = serverInternals(server)
+  const live = await new TokenLookup({ keys, store, now, typ }).find(token)
+  return live === undefined ? undefined : { ...live.claims }
 }

@@ -1,6 +1,6 @@
 import * as publicEntry from '@oauth-m2m/server'
 import { createAuthorizationServer } from '@oauth-m2m/server'
-import { issueAccessToken } from '@oauth-m2m/server/internal'
+import { accessTokenClaims, issueAccessToken } from '@oauth-m2m/server/internal'
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { basic, postForm, startServer } from './test-server.js'
@@ -50,6 +50,30 @@ describe('@oauth-m2m/server/internal issueAccessToken', () => {
     expect((await postForm(`${url}/introspect`, { token }, basic('svc', 'svc-secret'))).json).toEqual({
       active: false,
     })
+  })
+
+  it('accessTokenClaims reads the claims of a live token of either format, and nothing else', async () => {
+    const { url, server } = await startServer({
+      clients,
+      resources: [{ resource: 'https://opaque.test', tokenFormat: 'opaque' }],
+    })
+    const issue = async (extra: Record<string, string> = {}) =>
+      (
+        await postForm(
+          `${url}/token`,
+          { grant_type: 'client_credentials', ...extra },
+          basic('svc', 'svc-secret'),
+        )
+      ).json.access_token as string
+    const jwt = await issue()
+    expect(await accessTokenClaims(server, jwt)).toMatchObject({ iss: url, client_id: 'svc', aud: url })
+    const opaque = await issue({ resource: 'https://opaque.test' })
+    expect(await accessTokenClaims(server, opaque)).toMatchObject({
+      client_id: 'svc',
+      aud: 'https://opaque.test',
+    })
+    expect(await accessTokenClaims(server, 'not-a-token')).toBeUndefined()
+    expect(await accessTokenClaims(server, `${jwt.slice(0, -4)}AAAA`)).toBeUndefined()
   })
 
   it('refuses a server it did not create, and is not on the public entry point', async () => {
