@@ -1,7 +1,8 @@
 /**
  * `@oauth-m2m/client`: OAuth 2.0 client_credentials tokens for service-to-service calls, with a
- * cache that refreshes early, one request per key at a time, retries, and a `fetch` and undici
- * interceptor that attach the token for the right origins only.
+ * cache that refreshes early, one request per key at a time, retries, DPoP (RFC 9449)
+ * sender-constrained tokens, and a `fetch` and undici interceptor that attach the token for the
+ * right origins only.
  *
  * The client authentication strategies and the error classes of `@oauth-m2m/core` are
  * re-exported, so that most users need only this package.
@@ -42,8 +43,9 @@ export {
   type RefreshScheduledMessage,
   type StoreErrorMessage,
 } from './diagnostics.js'
+export type { DpopKeyPair, DpopProofAlg } from './dpop/dpop-key.js'
 export * from './errors.js'
-export type { TokenClientOptions } from './options.js'
+export type { DpopOptions, TokenClientOptions } from './options.js'
 export type { RetryOptions } from './retry.js'
 export { createTokenClient, type InterceptorOptions, type TokenClient } from './token-client.js'
 export type { TokenParams } from './token-request-key.js'

@@ -11,6 +11,7 @@
 import { abortable } from '@oauth-m2m/core/internal'
 import type { Backoff } from './backoff-gate.js'
 import { clientEvents } from './client-events.js'
+import type { DpopProver } from './dpop/dpop-prover.js'
 import { ClientClosedError, RetryLaterError } from './errors.js'
 import { holdProcessUntilSettled } from './process-hold.js'
 import { SingleFlight } from './single-flight.js'
@@ -45,6 +46,8 @@ export interface ReuseTokenSourceSettings {
   store: TokenStore | undefined
   storeTimeoutMs: number
   maxCacheEntries: number
+  /** The client's DPoP state: which token types a stored token may have. */
+  dpop: DpopProver | undefined
   /** Clock, epoch ms. */
   now: () => number
 }
@@ -79,6 +82,12 @@ export class ReuseTokenSource {
       store: settings.store,
       storeTimeoutMs: settings.storeTimeoutMs,
       reportStoreError: clientEvents.storeError,
+      tokenTypes:
+        settings.dpop === undefined
+          ? ['Bearer']
+          : settings.dpop.allowBearerFallback
+            ? ['DPoP', 'Bearer']
+            : ['DPoP'],
     })
   }
 

@@ -12,6 +12,7 @@ import { isSecureTransport } from '@oauth-m2m/core/internal'
 import type { Dispatcher } from 'undici'
 import { type Backoff, BackoffGate } from './backoff-gate.js'
 import { clientEvents } from './client-events.js'
+import type { DpopProver } from './dpop/dpop-prover.js'
 import { honouredRetryAfterMs, type RetryPolicy, withRetry } from './retry.js'
 import { requestToken, type TokenEndpointTarget } from './token-request.js'
 import type { TokenRequestKey } from './token-request-key.js'
@@ -28,6 +29,8 @@ export interface ServerTokenSourceSettings {
   clientId: string
   auth: ClientAuthStrategy
   dispatcher: Dispatcher | undefined
+  /** The client's DPoP state: token requests carry a proof, and a DPoP-bound token is expected. */
+  dpop: DpopProver | undefined
   /** Whether discovery may use, and name, `http:` URLs on non-loopback hosts (the client option). */
   allowInsecureHttp: boolean
   /** Time limit of one attempt (discovery or token request), in ms. */
@@ -137,8 +140,8 @@ export class ServerTokenSource {
   }
 
   #targetFor(tokenEndpoint: string): TokenEndpointTarget {
-    const { issuer, clientId, auth, dispatcher } = this.#settings
-    return { tokenEndpoint, issuer, clientId, auth, dispatcher }
+    const { issuer, clientId, auth, dispatcher, dpop } = this.#settings
+    return { tokenEndpoint, issuer, clientId, auth, dispatcher, dpop }
   }
 
   /** The token endpoint from RFC 8414 metadata; discovery caches and de-duplicates per issuer. */

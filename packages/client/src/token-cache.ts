@@ -39,14 +39,15 @@ class StoreTimeoutError extends Error {
   }
 }
 
-function isTokenSet(value: unknown): value is TokenSet {
+/** Whether `value` is a {@link TokenSet} of one of the `tokenTypes` this client can send. */
+function isTokenSet(value: unknown, tokenTypes: readonly TokenSet['tokenType'][]): value is TokenSet {
   const t = value as TokenSet
   return (
     typeof t === 'object' &&
     t !== null &&
     typeof t.accessToken === 'string' &&
     t.accessToken !== '' &&
-    t.tokenType === 'Bearer' &&
+    tokenTypes.includes(t.tokenType) &&
     Number.isFinite(t.issuedAt) &&
     Number.isFinite(t.expiresAt) &&
     (t.scope === undefined || typeof t.scope === 'string')
@@ -59,17 +60,24 @@ export class TokenCache {
   readonly #store: TokenStore | undefined
   readonly #storeTimeoutMs: number
   readonly #reportStoreError: StoreErrorReporter
+  readonly #tokenTypes: readonly TokenSet['tokenType'][]
 
   constructor(options: {
     maxEntries: number
     store: TokenStore | undefined
     storeTimeoutMs: number
     reportStoreError: StoreErrorReporter
+    /**
+     * The token types this client sends: a stored token of another type is not used (a DPoP token
+     * cannot be sent without its key's proofs, and a DPoP client does not want a Bearer one).
+     */
+    tokenTypes: readonly TokenSet['tokenType'][]
   }) {
     this.#memory = new LRUCache({ max: options.maxEntries })
     this.#store = options.store
     this.#storeTimeoutMs = options.storeTimeoutMs
     this.#reportStoreError = options.reportStoreError
+    this.#tokenTypes = options.tokenTypes
   }
 
   /** Whether a shared store is configured. */
@@ -111,8 +119,14 @@ export class TokenCache {
     if (!this.#store) return undefined
     const value = await this.#guard(key, 'get', () => this.#store!.get(key))
     if (value === undefined || value === null) return undefined
-    if (!isTokenSet(value)) {
-      this.#reportStoreError(key, 'get', new TypeError('token store returned a value that is not a TokenSet'))
+    if (!isTokenSet(value, this.#tokenTypes)) {
+      this.#reportStoreError(
+        key,
+        'get',
+        new TypeError(
+          `token store returned a value that is not a TokenSet of type ${this.#tokenTypes.join(' or ')}`,
+        ),
+      )
       return undefined
     }
     return value

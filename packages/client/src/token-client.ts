@@ -99,6 +99,7 @@ class DefaultTokenClient implements TokenClient {
         audiences: options.audiences,
         extraParams: options.extraParams,
       },
+      options.dpop?.jkt,
     )
     this.#tokens = new ReuseTokenSource(new ServerTokenSource(options), options)
   }

@@ -1,7 +1,8 @@
 /**
  * The key of a token request: which token a call means. A token is requested and cached per token
- * endpoint, client id, sorted scopes, sorted resources, sorted audiences and extra parameters; two
- * calls asking for the same thing in a different order share one token. (In OAuth the grant is
+ * endpoint, client id, DPoP key thumbprint (for a DPoP client), sorted scopes, sorted resources,
+ * sorted audiences and extra parameters; two calls asking for the same thing in a different order
+ * share one token, and a token bound to one DPoP key is never served to a client holding another. (In OAuth the grant is
  * `client_credentials`; this is what one request of it asks for.)
  *
  * @module token-request-key
@@ -63,9 +64,13 @@ export class TokenRequestKeys {
   /**
    * @param endpointId Identifies the authorization server: the token endpoint, or the issuer when
    *   the endpoint is discovered.
+   * @param dpopJkt The RFC 7638 thumbprint of the client's DPoP key, when it asks for DPoP-bound tokens.
    */
-  constructor(endpointId: string, clientId: string, defaults: TokenRequestDefaults) {
-    this.#prefix = JSON.stringify([endpointId, clientId]).slice(0, -1)
+  constructor(endpointId: string, clientId: string, defaults: TokenRequestDefaults, dpopJkt?: string) {
+    // A DPoP client's keys have one more element, an object, where others have the parameters'
+    // array: the two forms cannot collide, and keys without DPoP keep their earlier form.
+    const owner = dpopJkt === undefined ? [endpointId, clientId] : [endpointId, clientId, { jkt: dpopJkt }]
+    this.#prefix = JSON.stringify(owner).slice(0, -1)
     this.#defaults = defaults
     this.defaultKey = this.#build(defaults)
   }

@@ -10,10 +10,16 @@
  * holds the access token, so never log it.
  */
 export interface TokenSet {
-  /** The access token to send as `Authorization: Bearer <accessToken>`. */
+  /**
+   * The access token, sent as `Authorization: Bearer <accessToken>`, or for a `DPoP` token as
+   * `Authorization: DPoP <accessToken>` with a DPoP proof of the client's key.
+   */
   accessToken: string
-  /** Always `Bearer`: other token types are refused. */
-  tokenType: 'Bearer'
+  /**
+   * `Bearer`, or `DPoP` for a token bound to the client's DPoP key (RFC 9449, the `dpop` option).
+   * Without `dpop` only `Bearer` is accepted; with it only `DPoP`, unless `dpop.allowBearerFallback`.
+   */
+  tokenType: 'DPoP' | 'Bearer'
   /** When the request that obtained the token was sent (taken before sending), epoch ms. */
   issuedAt: number
   /**
