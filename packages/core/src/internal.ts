@@ -29,6 +29,12 @@ export { DPOP_SIGNING_ALGS, type DpopSigningAlg, isDpopSigningAlg } from './dpop
 export { normalizeHtu } from './dpop/htu.js'
 export { jwkThumbprint } from './dpop/jwk-thumbprint.js'
 export {
+  DEFAULT_DPOP_NONCE_WINDOW_SEC,
+  MIN_DPOP_NONCE_SECRET_BYTES,
+  RotatingNonce,
+  type RotatingNonceOptions,
+} from './dpop/rotating-nonce.js'
+export {
   DEFAULT_DPOP_IAT_WINDOW_SEC,
   type DpopProofExpectations,
   MAX_DPOP_JTI_LENGTH,
