@@ -1,9 +1,12 @@
 /**
  * How the verifier behaves when the issuer's JWKS endpoint fails, rotates or is probed with random
  * key ids. The JWKS cache runs on an injected clock, so cooldowns and ages pass without waiting.
+ * Outages are the reference server's (`as.outage('jwks')`); rotations and probes use a stand-in
+ * issuer whose key set the test writes.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { JWKS_ERROR_CHANNEL, JWKS_FETCH_CHANNEL } from '@oauth-m2m/core'
+import { type StartedAuthorizationServer, startAuthorizationServer } from '@oauth-m2m/testing'
 import { createVerifier, InvalidTokenError, TemporarilyUnavailableError } from '@oauth-m2m/verifier'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { AUDIENCE, accessTokenClaims, ISSUER, makeKey, mintToken, type TestKey } from './support/keys.js'
@@ -18,12 +21,18 @@ let as: TestIssuer
 let current: TestKey
 let clock: number
 
-beforeEach(async () => {
-  current = await makeKey('ES256', 'k1')
-  as = await startTestIssuer([current.publicJwk])
+beforeEach(() => {
   clock = 1_000_000
 })
-afterEach(() => as.close())
+
+/** A stand-in issuer publishing the key `current`, for the describe blocks that rewrite its key set. */
+function useTestIssuer(): void {
+  beforeEach(async () => {
+    current = await makeKey('ES256', 'k1')
+    as = await startTestIssuer([current.publicJwk])
+  })
+  afterEach(() => as.close())
+}
 
 function makeVerifier() {
   return createVerifier({
@@ -43,52 +52,83 @@ function withChannel<T>(name: string, run: (events: unknown[]) => Promise<T>): P
 }
 
 describe('a JWKS outage', () => {
-  it('after warm-up does not stop verification while the last key set is within maxStaleMs', async () => {
-    const verifier = makeVerifier()
-    await verifier.verify(await mintToken(current))
-    expect(as.counts.jwks).toBe(1)
+  let server: StartedAuthorizationServer
+  beforeEach(async () => {
+    server = await startAuthorizationServer()
+  })
+  afterEach(() => server.close())
 
-    as.setJwksDown(true)
+  function outageVerifier() {
+    return createVerifier({
+      issuer: server.issuer,
+      audience: server.audience,
+      jwksUri: `${server.issuer}/jwks`,
+      tokenCache: false,
+      jwksCache: {
+        now: () => clock,
+        cooldownMs: COOLDOWN_MS,
+        maxAgeMs: MAX_AGE_MS,
+        maxStaleMs: MAX_STALE_MS,
+      },
+    })
+  }
+  const jwksFetches = () => server.requests.filter((r) => r.endpoint === 'jwks').length
+
+  it('after warm-up does not stop verification while the last key set is within maxStaleMs', async () => {
+    const verifier = outageVerifier()
+    await verifier.verify(await server.mintToken())
+    expect(jwksFetches()).toBe(1)
+
+    server.outage('jwks')
     clock += MAX_AGE_MS + 1 // the set is now due for a refresh, which fails
     await withChannel(JWKS_ERROR_CHANNEL, async (errors) => {
-      await expect(verifier.verify(await mintToken(current))).resolves.toMatchObject({
-        clientId: 'service-a',
+      await expect(verifier.verify(await server.mintToken())).resolves.toMatchObject({
+        clientId: 'test-client',
       })
-      expect(as.counts.jwks).toBe(2)
+      expect(jwksFetches()).toBe(2)
       expect(errors).toHaveLength(1) // surfaced as a diagnostics event, not as a 401
     })
     // Many more verifications during the outage: still served, and the endpoint is not hammered.
-    for (let i = 0; i < 50; i++) await verifier.verify(await mintToken(current))
-    expect(as.counts.jwks).toBe(2)
+    for (let i = 0; i < 50; i++) await verifier.verify(await server.mintToken())
+    expect(server.takeRequests({ endpoint: 'jwks' }).map((r) => r.status)).toEqual([200, 503])
   })
 
   it('becomes a 503-class error once the last key set is too old', async () => {
-    const verifier = makeVerifier()
-    await verifier.verify(await mintToken(current))
-    as.setJwksDown(true)
+    const verifier = outageVerifier()
+    await verifier.verify(await server.mintToken())
+    server.outage('jwks')
     clock += MAX_AGE_MS + MAX_STALE_MS + 1
-    await expect(verifier.verify(await mintToken(current))).rejects.toThrow(TemporarilyUnavailableError)
+    await expect(verifier.verify(await server.mintToken())).rejects.toThrow(TemporarilyUnavailableError)
   })
 
   it('with no key set ever fetched is a 503-class error, not invalid_token', async () => {
-    as.setJwksDown(true)
-    const verifier = makeVerifier()
-    const err = await verifier.verify(await mintToken(current)).catch((e: unknown) => e)
+    server.outage('jwks')
+    const verifier = outageVerifier()
+    const err = await verifier.verify(await server.mintToken()).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(TemporarilyUnavailableError)
     expect((err as TemporarilyUnavailableError).status).toBe(503)
   })
 
+  it('with the connection reset is a 503-class error too', async () => {
+    server.outage('jwks', { reset: true })
+    const verifier = outageVerifier()
+    await expect(verifier.verify(await server.mintToken())).rejects.toThrow(TemporarilyUnavailableError)
+    expect(server.takeRequests({ endpoint: 'jwks' }).map((r) => r.status)).toEqual([undefined])
+  })
+
   it('recovers on its own when the endpoint comes back', async () => {
-    as.setJwksDown(true)
-    const verifier = makeVerifier()
-    await expect(verifier.verify(await mintToken(current))).rejects.toThrow(TemporarilyUnavailableError)
-    as.setJwksDown(false)
+    server.outage('jwks')
+    const verifier = outageVerifier()
+    await expect(verifier.verify(await server.mintToken())).rejects.toThrow(TemporarilyUnavailableError)
+    server.restore()
     clock += COOLDOWN_MS
-    await expect(verifier.verify(await mintToken(current))).resolves.toBeDefined()
+    await expect(verifier.verify(await server.mintToken())).resolves.toBeDefined()
   })
 })
 
 describe('random unknown kids', () => {
+  useTestIssuer()
+
   it('cause at most one JWKS fetch per cooldown over 10,000 requests', async () => {
     const verifier = makeVerifier()
     await verifier.verify(await mintToken(current))
@@ -123,6 +163,7 @@ describe('random unknown kids', () => {
 })
 
 describe('key rotation', () => {
+  useTestIssuer()
   it('picks up a new kid on first sight', async () => {
     const verifier = makeVerifier()
     const oldToken = await mintToken(current)
