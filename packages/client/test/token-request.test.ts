@@ -9,7 +9,8 @@ import {
   TimeoutError,
 } from '@oauth-m2m/core'
 import { decodeBasicCredentials } from '@oauth-m2m/core/internal'
-import { createMswDispatcher } from '@oauth-m2m/testing/msw'
+import { createTestAuthorizationServer, type TestAuthorizationServer } from '@oauth-m2m/testing'
+import { authorizationServerHandlers, createMswDispatcher } from '@oauth-m2m/testing/msw'
 import { decodeJwt, SignJWT } from 'jose'
 import { delay, HttpResponse, http } from 'msw'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -31,8 +32,10 @@ import {
 } from './msw-token-server.js'
 
 const clients: TokenClient[] = []
+const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()))
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()))
 })
 
 function listen<T>(channel: string): { messages: T[]; stop: () => void } {
@@ -54,6 +57,27 @@ function setup(answer: Answer, options: Partial<TokenClientOptions> = {}) {
   })
   clients.push(client)
   return { server, client }
+}
+
+/**
+ * A client of the reference server in process (msw), for failures that are the server's to give:
+ * the test plans them with `as.failNext()` and counts requests with `as.takeRequests()`.
+ */
+async function setupWithReferenceServer(options: Partial<TokenClientOptions> = {}) {
+  const as: TestAuthorizationServer = await createTestAuthorizationServer()
+  const dispatcher = createMswDispatcher(authorizationServerHandlers(as))
+  cleanups.push(async () => {
+    await as.close()
+    await dispatcher.close()
+  })
+  const client = createTokenClient({
+    ...as.createClient(),
+    dispatcher,
+    retry: { minDelayMs: 1, maxDelayMs: 5 },
+    ...options,
+  })
+  clients.push(client)
+  return { as, client }
 }
 
 describe('the token request', () => {
@@ -102,18 +126,18 @@ describe('the token request', () => {
 
 describe('retries', () => {
   it('retries a 500 and returns the token of the 200 that follows', async () => {
-    const { server, client } = setup((n) =>
-      n === 1 ? new HttpResponse('oops', { status: 500 }) : tokenAnswer(),
-    )
+    const { as, client } = await setupWithReferenceServer()
+    as.failNext({ endpoint: 'token', status: 500 })
     const token = await client.getToken()
-    expect(token.accessToken).toMatch(/^opaque-token-/)
-    expect(server.requests).toHaveLength(2)
+    expect(token.accessToken.split('.')).toHaveLength(3) // the server's JWT
+    expect(as.takeRequests({ endpoint: 'token' }).map((r) => r.status)).toEqual([500, 200])
   })
 
   it('retries a connection reset', async () => {
-    const { server, client } = setup((n) => (n === 1 ? HttpResponse.error() : tokenAnswer()))
+    const { as, client } = await setupWithReferenceServer()
+    as.failNext({ endpoint: 'token', reset: true })
     await expect(client.getToken()).resolves.toMatchObject({ tokenType: 'Bearer' })
-    expect(server.requests).toHaveLength(2)
+    expect(as.takeRequests({ endpoint: 'token' }).map((r) => r.status)).toEqual([undefined, 200])
   })
 
   it('gives up after the configured retries with the last error', async () => {
@@ -180,13 +204,12 @@ describe('retries', () => {
   })
 
   it('does not wait for a Retry-After beyond the deadline: it fails at once and later calls fail fast', async () => {
-    const { server, client } = setup(() =>
-      oauthErrorAnswer(503, 'temporarily_unavailable', { 'retry-after': '3600' }),
-    )
+    const { as, client } = await setupWithReferenceServer()
+    as.failNext({ endpoint: 'token', status: 503, retryAfterSec: 3600 })
     const error = await client.getToken().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OAuthResponseError)
     expect(error).toMatchObject({ status: 503, error: 'temporarily_unavailable', retryAfterMs: 3_600_000 })
-    expect(server.requests).toHaveLength(1)
+    expect(as.takeRequests({ endpoint: 'token' })).toHaveLength(1)
 
     const again = await client.getToken().catch((e: unknown) => e)
     expect(again).toBeInstanceOf(RetryLaterError)
@@ -194,7 +217,7 @@ describe('retries', () => {
     expect((again as RetryLaterError).retryAfterMs).toBeGreaterThan(290_000)
     expect((again as RetryLaterError).retryAfterMs).toBeLessThanOrEqual(300_000)
     expect((again as RetryLaterError).cause).toBe(error)
-    expect(server.requests).toHaveLength(1)
+    expect(as.takeRequests({ endpoint: 'token' })).toHaveLength(0)
   })
 
   it('calls the server again once the Retry-After pause has passed', async () => {
