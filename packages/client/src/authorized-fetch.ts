@@ -1,46 +1,37 @@
 /**
- * `client.fetch`: undici's `fetch` that adds `Authorization: Bearer <token>` to requests for the
- * allowed origins (see `allowed-origins`), refuses to send such a request without a token, and
- * on a 401 whose `WWW-Authenticate` says `error="invalid_token"` drops that token and tries once
- * more with a new one when the body can be sent again.
+ * `client.fetch`: undici's `fetch` that adds the token to requests for the allowed origins (see
+ * `allowed-origins`) — `Authorization: Bearer <token>`, or `Authorization: DPoP <token>` with a
+ * fresh proof (see `resource-credentials`) — and refuses to send such a request without a token.
+ * Two answers make it send the request once more, each at most once and only when the body can
+ * be sent again: a 401 whose `WWW-Authenticate` says `error="invalid_token"` (the token is dropped
+ * and a new one fetched), and for a DPoP token a 401 `DPoP error="use_dpop_nonce"` with a
+ * `DPoP-Nonce` (a new proof carries the nonce). A `DPoP-Nonce` on any answer is remembered for the
+ * origin.
  *
  * @module authorized-fetch
  */
 import { fetch, Headers, Request, type RequestInfo, type RequestInit, type Response } from 'undici'
-import { isInvalidTokenChallenge } from './bearer-challenge.js'
-import { TokenUnavailableError } from './errors.js'
+import { isInvalidTokenChallenge, isUseDpopNonceChallenge } from './bearer-challenge.js'
 import { isReplayableBody } from './replayable-body.js'
-import type { TokenSet } from './token-set.js'
-
-/** What `fetch` and the interceptor need from the token client. */
-export interface BearerSource {
-  /** The current token for this use. */
-  token(signal?: AbortSignal): Promise<TokenSet>
-  /** Reports that a resource server rejected `accessToken`; it is dropped if still cached. */
-  rejected(accessToken: string): void
-}
+import { type AccessTokenSource, credentialsFor, sendsDpop, tokenForRequest } from './resource-credentials.js'
 
 /** A `fetch` with the signature of undici's. */
 export type AuthorizedFetch = (input: RequestInfo, init?: RequestInit) => Promise<Response>
-
-/** Gets a token, or fails with {@link TokenUnavailableError}: the request is then not sent. */
-export async function bearerToken(
-  source: BearerSource,
-  origin: string,
-  signal: AbortSignal | undefined,
-): Promise<string> {
-  try {
-    return (await source.token(signal)).accessToken
-  } catch (error) {
-    if (signal?.aborted && error === signal.reason) throw error
-    throw new TokenUnavailableError(origin, { cause: error })
-  }
-}
 
 function requestUrl(input: RequestInfo): URL | undefined {
   if (input instanceof URL) return input
   const href = typeof input === 'string' ? input : (input as { url?: unknown }).url
   return typeof href === 'string' && URL.canParse(href) ? new URL(href) : undefined
+}
+
+/** The methods fetch upper-cases whatever their case (Fetch standard, "normalize a method"). */
+const NORMALIZED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'])
+
+/** The method the request goes out with, as the proof's `htm` must name it. */
+function requestMethod(input: RequestInfo, init: RequestInit): string {
+  const method = init.method ?? (input instanceof Request ? input.method : 'GET')
+  const upper = method.toUpperCase()
+  return NORMALIZED_METHODS.has(upper) ? upper : method
 }
 
 /** Whether the request can be sent again: a replayable body, or none (also not in a `Request`). */
@@ -56,7 +47,7 @@ function isReplayable(input: RequestInfo, init: RequestInit): boolean {
  * @param dispatcher Used unless the call passes its own.
  */
 export function createAuthorizedFetch(
-  source: BearerSource,
+  source: AccessTokenSource,
   allowed: ReadonlySet<string>,
   dispatcher: RequestInit['dispatcher'],
 ): AuthorizedFetch {
@@ -69,16 +60,32 @@ export function createAuthorizedFetch(
     // The caller set its own credentials: that is a deliberate choice, sent as is.
     if (headers.has('authorization')) return fetch(input, options)
     const signal = init.signal ?? undefined
-    const token = await bearerToken(source, url.origin, signal)
-    headers.set('authorization', `Bearer ${token}`)
-    const response = await fetch(input, { ...options, headers })
-    if (response.status !== 401 || !isInvalidTokenChallenge(response.headers.get('www-authenticate'))) {
-      return response
+    const method = requestMethod(input, init)
+    const canReplay = isReplayable(input, init)
+    const { dpop } = source
+    let token = await tokenForRequest(source, url.origin, signal)
+    let nonceRetried = false
+    let tokenRetried = false
+    for (;;) {
+      const credentials = credentialsFor(token, dpop, method, url)
+      headers.set('authorization', credentials.authorization)
+      if (credentials.dpop !== undefined) headers.set('dpop', credentials.dpop)
+      const response = await fetch(input, { ...options, headers })
+      const challenge = response.status === 401 ? response.headers.get('www-authenticate') : null
+      const sentDpop = sendsDpop(token, dpop)
+      const nonce = dpop?.noteNonce(url.origin, response.headers.get('dpop-nonce'))
+      if (sentDpop && !nonceRetried && nonce !== undefined && isUseDpopNonceChallenge(challenge)) {
+        if (!canReplay) return response
+        nonceRetried = true
+        await response.body?.cancel()
+        continue
+      }
+      if (tokenRetried || !isInvalidTokenChallenge(challenge, { dpop: sentDpop })) return response
+      source.rejected(token.accessToken)
+      if (!canReplay) return response
+      tokenRetried = true
+      await response.body?.cancel()
+      token = await tokenForRequest(source, url.origin, signal)
     }
-    source.rejected(token)
-    if (!isReplayable(input, init)) return response
-    await response.body?.cancel()
-    headers.set('authorization', `Bearer ${await bearerToken(source, url.origin, signal)}`)
-    return fetch(input, { ...options, headers })
   }
 }

@@ -1,7 +1,8 @@
 /**
- * Reading a resource server's `WWW-Authenticate` answer (RFC 9110 §11.6.1, RFC 6750 §3) just
- * enough to tell whether it rejected the access token itself (`error="invalid_token"`), the one
- * case where fetching a new token and trying again can help.
+ * Reading a resource server's `WWW-Authenticate` answer (RFC 9110 §11.6.1, RFC 6750 §3, RFC 9449
+ * §7.1) just enough to tell the two cases where sending the request again can help: the server
+ * rejected the access token itself (`error="invalid_token"`: fetch a new one), or it wants a DPoP
+ * nonce (`DPoP error="use_dpop_nonce"`: send a new proof with it).
  *
  * @module bearer-challenge
  */
@@ -82,14 +83,38 @@ export function parseChallenges(header: string): Challenge[] {
   return challenges
 }
 
-/** Whether a `WWW-Authenticate` value holds a Bearer challenge with `error="invalid_token"`. */
-export function isInvalidTokenChallenge(header: string | readonly string[] | null | undefined): boolean {
+/** Whether a `WWW-Authenticate` value holds a challenge of one of `schemes` with this `error`. */
+function hasChallengeError(
+  header: string | readonly string[] | null | undefined,
+  schemes: readonly string[],
+  error: string,
+): boolean {
   if (header === null || header === undefined) return false
   const values = typeof header === 'string' ? [header] : header
   for (const value of values) {
     for (const challenge of parseChallenges(value)) {
-      if (challenge.scheme === 'bearer' && challenge.params.get('error') === 'invalid_token') return true
+      if (schemes.includes(challenge.scheme) && challenge.params.get('error') === error) return true
     }
   }
   return false
+}
+
+const BEARER: readonly string[] = ['bearer']
+const BEARER_OR_DPOP: readonly string[] = ['bearer', 'dpop']
+
+/**
+ * Whether a `WWW-Authenticate` value rejects the token: a Bearer challenge with
+ * `error="invalid_token"`, or, for a request that carried a DPoP token, a DPoP one too (RFC 9449
+ * §7.1; a server taking both schemes may answer with either).
+ */
+export function isInvalidTokenChallenge(
+  header: string | readonly string[] | null | undefined,
+  { dpop = false }: { dpop?: boolean } = {},
+): boolean {
+  return hasChallengeError(header, dpop ? BEARER_OR_DPOP : BEARER, 'invalid_token')
+}
+
+/** Whether a `WWW-Authenticate` value holds a DPoP challenge with `error="use_dpop_nonce"` (RFC 9449 §9). */
+export function isUseDpopNonceChallenge(header: string | readonly string[] | null | undefined): boolean {
+  return hasChallengeError(header, ['dpop'], 'use_dpop_nonce')
 }

@@ -1,17 +1,20 @@
 /**
  * `client.interceptor()`: an undici interceptor for `Dispatcher.compose`, so that any undici-based
  * code gets tokens: `new Agent().compose(client.interceptor())`. Same rules as `client.fetch`:
- * only allowed origins get the token, a request that should carry one is never sent without it,
- * and a 401 `invalid_token` answer drops the token and replays the request once when its body
- * can be sent again (none, string, bytes, FormData, Blob; not a stream).
+ * only allowed origins get the token (Bearer, or DPoP with a fresh proof per send), a request that
+ * should carry one is never sent without it, a 401 `invalid_token` answer drops the token and
+ * replays the request once, and a 401 `DPoP error="use_dpop_nonce"` replays it once with a new
+ * proof carrying the nonce — each only when the body can be sent again (none, string, bytes,
+ * FormData, Blob; not a stream).
  *
  * @module interceptor
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Dispatcher } from 'undici'
-import { type BearerSource, bearerToken } from './authorized-fetch.js'
-import { isInvalidTokenChallenge } from './bearer-challenge.js'
+import { isInvalidTokenChallenge, isUseDpopNonceChallenge } from './bearer-challenge.js'
 import { isReplayableBody } from './replayable-body.js'
+import { type AccessTokenSource, credentialsFor, sendsDpop, tokenForRequest } from './resource-credentials.js'
+import type { TokenSet } from './token-set.js'
 
 type Headers = Record<string, string | string[] | undefined>
 
@@ -58,39 +61,45 @@ function originOf(origin: Dispatcher.DispatchOptions['origin']): string | undefi
   return URL.canParse(origin) ? new URL(origin).origin : undefined
 }
 
-/** What a {@link BearerHandler} needs: where the request goes, how to send it again, and with what. */
-interface BearerHandlerOptions {
+/** What a {@link TokenHandler} needs: where the request goes, how to send it again, and with what. */
+interface TokenHandlerOptions {
   /** The caller's handler, which gets every answer but a swallowed 401. */
   handler: Dispatcher.DispatchHandler
-  /** Sends the request with `token`, answering to `handler`. */
-  send: (token: string, handler: Dispatcher.DispatchHandler) => void
-  source: BearerSource
-  /** Origin of the request, for a `TokenUnavailableError`. */
+  /** Sends the request with `token` (and a new proof for a DPoP token), answering to `handler`. */
+  send: (token: TokenSet, handler: Dispatcher.DispatchHandler) => void
+  source: AccessTokenSource
+  /** Origin of the request, for a `TokenUnavailableError` and the origin's DPoP nonce. */
   origin: string
   /** The caller's signal, which stops the wait for a new token. */
   signal: AbortSignal | undefined
   /** The token the request is sent with. */
-  token: string
+  token: TokenSet
   /** Whether the body can be sent a second time. */
   canReplay: boolean
 }
 
+/** Why a 401 answer is swallowed: the request is sent again, with a new token or a new nonce. */
+type Replay = 'new-token' | 'new-nonce'
+
 /**
- * Passes a response through, except a 401 `invalid_token` one: that token is reported, and when
- * the request can be replayed (once), the response is swallowed and the request sent again with
- * a new token.
+ * Passes a response through, except a 401 that one more send can fix: `invalid_token` (that
+ * token is reported, and a new one fetched) or, after a DPoP proof, `use_dpop_nonce` with a
+ * nonce. When the request can be replayed, such a response is swallowed and the request sent
+ * again, at most once for each reason. A `DPoP-Nonce` on any answer is remembered.
  */
-class BearerHandler implements Dispatcher.DispatchHandler {
+class TokenHandler implements Dispatcher.DispatchHandler {
   readonly #handler: Dispatcher.DispatchHandler
-  readonly #send: (token: string, handler: Dispatcher.DispatchHandler) => void
-  readonly #source: BearerSource
+  readonly #send: (token: TokenSet, handler: Dispatcher.DispatchHandler) => void
+  readonly #source: AccessTokenSource
   readonly #origin: string
   readonly #signal: AbortSignal | undefined
-  #token: string
-  #canReplay: boolean
-  #swallowing = false
+  readonly #canReplay: boolean
+  #token: TokenSet
+  #tokenReplayed = false
+  #nonceReplayed = false
+  #replay: Replay | undefined
 
-  constructor({ handler, send, source, origin, signal, token, canReplay }: BearerHandlerOptions) {
+  constructor({ handler, send, source, origin, signal, token, canReplay }: TokenHandlerOptions) {
     this.#handler = handler
     this.#send = send
     this.#source = source
@@ -119,28 +128,44 @@ class BearerHandler implements Dispatcher.DispatchHandler {
     headers: IncomingHttpHeaders,
     statusMessage?: string,
   ): void {
-    if (statusCode === 401 && isInvalidTokenChallenge(headers['www-authenticate'])) {
-      this.#source.rejected(this.#token)
-      if (this.#canReplay) {
-        this.#canReplay = false
-        this.#swallowing = true
-        return
+    const nonce = this.#source.dpop?.noteNonce(this.#origin, headers['dpop-nonce'])
+    if (statusCode === 401) {
+      const challenge = headers['www-authenticate']
+      const sentDpop = sendsDpop(this.#token, this.#source.dpop)
+      if (sentDpop && !this.#nonceReplayed && nonce !== undefined && isUseDpopNonceChallenge(challenge)) {
+        if (this.#canReplay) {
+          this.#nonceReplayed = true
+          this.#replay = 'new-nonce'
+          return
+        }
+      } else if (!this.#tokenReplayed && isInvalidTokenChallenge(challenge, { dpop: sentDpop })) {
+        this.#source.rejected(this.#token.accessToken)
+        if (this.#canReplay) {
+          this.#tokenReplayed = true
+          this.#replay = 'new-token'
+          return
+        }
       }
     }
     this.#handler.onResponseStart?.(controller, statusCode, headers, statusMessage)
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.#swallowing) this.#handler.onResponseData?.(controller, chunk)
+    if (this.#replay === undefined) this.#handler.onResponseData?.(controller, chunk)
   }
 
   onResponseEnd(controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
-    if (!this.#swallowing) {
+    const replay = this.#replay
+    if (replay === undefined) {
       this.#handler.onResponseEnd?.(controller, trailers)
       return
     }
-    this.#swallowing = false
-    bearerToken(this.#source, this.#origin, this.#signal).then(
+    this.#replay = undefined
+    if (replay === 'new-nonce') {
+      this.#send(this.#token, this)
+      return
+    }
+    tokenForRequest(this.#source, this.#origin, this.#signal).then(
       (token) => {
         this.#token = token
         this.#send(token, this)
@@ -154,35 +179,47 @@ class BearerHandler implements Dispatcher.DispatchHandler {
   }
 }
 
+/** The request's URL from the dispatch options (the path may hold a query; the proof drops it). */
+function requestUrl(origin: string, path: string): URL | undefined {
+  return URL.canParse(path, origin) ? new URL(path, origin) : undefined
+}
+
 /**
  * Builds the interceptor.
  *
  * @param source Where tokens come from.
  * @param allowed Origins that get the token.
  */
-export function createBearerInterceptor(
-  source: BearerSource,
+export function createTokenInterceptor(
+  source: AccessTokenSource,
   allowed: ReadonlySet<string>,
 ): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) =>
-    function bearerInterceptor(options, handler) {
+    function tokenInterceptor(options, handler) {
       const origin = originOf(options.origin)
       if (origin === undefined || !allowed.has(origin)) return dispatch(options, handler)
       const headers = headerRecord(options.headers)
       if (hasAuthorization(headers)) return dispatch(options, handler)
-      const send = (token: string, target: Dispatcher.DispatchHandler) => {
+      const url = requestUrl(origin, options.path)
+      if (url === undefined) return dispatch(options, handler)
+      const { dpop } = source
+      /** Sends once with `token`, with a proof made now for a DPoP token. */
+      const send = (token: TokenSet, target: Dispatcher.DispatchHandler): void => {
         try {
-          dispatch({ ...options, headers: { ...headers, authorization: `Bearer ${token}` } }, target)
+          const credentials = credentialsFor(token, dpop, options.method, url)
+          const sent: Headers = { ...headers, authorization: credentials.authorization }
+          if (credentials.dpop !== undefined) sent.dpop = credentials.dpop
+          dispatch({ ...options, headers: sent }, target)
         } catch (error) {
           handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, error as Error)
         }
       }
       const signal = signalOf(options)
-      bearerToken(source, origin, signal).then(
+      tokenForRequest(source, origin, signal).then(
         (token) =>
           send(
             token,
-            new BearerHandler({
+            new TokenHandler({
               handler,
               send,
               source,

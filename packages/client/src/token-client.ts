@@ -12,10 +12,11 @@ import {
   NO_TARGETS,
   normalizeOrigins,
 } from './allowed-origins.js'
-import { type AuthorizedFetch, type BearerSource, createAuthorizedFetch } from './authorized-fetch.js'
+import { type AuthorizedFetch, createAuthorizedFetch } from './authorized-fetch.js'
 import { ClientClosedError } from './errors.js'
-import { createBearerInterceptor } from './interceptor.js'
+import { createTokenInterceptor } from './interceptor.js'
 import { type ResolvedOptions, resolveOptions, type TokenClientOptions } from './options.js'
+import type { AccessTokenSource } from './resource-credentials.js'
 import { ReuseTokenSource } from './reuse-token-source.js'
 import { ServerTokenSource } from './server-token-source.js'
 import { type TokenParams, type TokenRequestKey, TokenRequestKeys } from './token-request-key.js'
@@ -59,11 +60,13 @@ export interface TokenClient {
   invalidate(params?: Omit<TokenParams, 'signal'>): void
   /**
    * undici's `fetch` with `Authorization: Bearer` added for allowed origins (`origins`, else
-   * the origins of `resource` and of URL `audience`s; with none it rejects with a `ConfigurationError`). Requests to
-   * other origins are sent untouched; a request that already has an `Authorization` header is
-   * sent as is. When no token can be obtained the request is not sent
+   * the origins of `resource` and of URL `audience`s; with none it rejects with a `ConfigurationError`) —
+   * or, with the `dpop` option, `Authorization: DPoP` and a fresh `DPoP` proof (with `ath`) per
+   * request. Requests to other origins are sent untouched; a request that already has an
+   * `Authorization` header is sent as is. When no token can be obtained the request is not sent
    * ({@link TokenUnavailableError}). A 401 with `error="invalid_token"` drops the token and the
-   * request is sent once more with a new one if its body can be replayed (not a stream).
+   * request is sent once more with a new one if its body can be replayed (not a stream); so is,
+   * once, a 401 `DPoP error="use_dpop_nonce"` with a `DPoP-Nonce`, with a proof carrying it.
    */
   fetch(input: RequestInfo, init?: RequestInit): Promise<Response>
   /**
@@ -137,7 +140,7 @@ class DefaultTokenClient implements TokenClient {
         return Promise.reject(error)
       }
       this.#fetch = createAuthorizedFetch(
-        this.#bearerSource(this.#requestKeys.defaultKey),
+        this.#accessTokenSource(this.#requestKeys.defaultKey),
         origins,
         this.#options.dispatcher,
       )
@@ -156,7 +159,7 @@ class DefaultTokenClient implements TokenClient {
             this.#originRule('client.interceptor'),
           )
         : allowedOrigins(this.#options.origins, requestKey, this.#originRule('client.interceptor'))
-    return createBearerInterceptor(this.#bearerSource(requestKey), origins)
+    return createTokenInterceptor(this.#accessTokenSource(requestKey), origins)
   }
 
   close(): Promise<void> {
@@ -167,10 +170,11 @@ class DefaultTokenClient implements TokenClient {
     return { where, allowInsecureHttp: this.#options.allowInsecureHttp }
   }
 
-  #bearerSource(requestKey: TokenRequestKey): BearerSource {
+  #accessTokenSource(requestKey: TokenRequestKey): AccessTokenSource {
     return {
       token: (signal) => this.#tokens.token(requestKey, signal),
       rejected: (accessToken) => this.#tokens.rejected(requestKey.cacheKey, accessToken),
+      dpop: this.#options.dpop,
     }
   }
 }
