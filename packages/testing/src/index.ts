@@ -16,6 +16,11 @@ export {
   type OutageOptions,
 } from './failure-injection.js'
 export {
+  INVALID_TOKEN_KINDS,
+  type InvalidTokenKind,
+  type MintInvalidTokenOptions,
+} from './invalid-tokens.js'
+export {
   type LoggedAuthMethod,
   type LoggedRequest,
   REQUEST_LOG_MAX_ENTRIES,

@@ -2,12 +2,16 @@
  * Mints access tokens for tests by calling the reference server's own token endpoint in process
  * (`server.handle()`, no socket) with the same authenticated form POST a real client sends, so a
  * token is exactly what a real client would get: same claims, same signing key, and opaque tokens
- * the server can introspect and revoke.
+ * the server can introspect and revoke. A shaped token (claims, header or times of the test's
+ * choosing) starts from such a token's claims and is issued again by the server with them changed.
  *
  * @module token-minting
  */
+import { ConfigurationError } from '@oauth-m2m/core'
 import { errorFromAnswer, postAuthenticatedForm } from '@oauth-m2m/core/internal'
 import type { AuthorizationServer } from '@oauth-m2m/server'
+import { accessTokenClaims, issueAccessToken } from '@oauth-m2m/server/internal'
+import { decodeJwt } from 'jose'
 import type { Dispatcher } from 'undici'
 import type { TestClientCredentials } from './test-clients.js'
 import { createWebHandlerDispatcher } from './web-handler-dispatcher.js'
@@ -41,6 +45,44 @@ export interface MintTokenOptions {
    * `defaultAudience`).
    */
   resource?: string | readonly string[]
+  /**
+   * Claims merged over those the server issued (a member whose value is `undefined` removes that
+   * claim). Any claim may be overridden, `iss`, `aud`, `sub` and `exp` included: this is a test
+   * helper, and tokens a real server would never issue are what refusal tests need. Applied last,
+   * so it wins over `issuedAt`, `expiresInSec` and `notBeforeSec`.
+   */
+  claims?: Readonly<Record<string, unknown>>
+  /**
+   * JWT header members replacing or adding to the server's (`typ`, `kid`, …); one whose value is
+   * `undefined` is left out. `alg` is always the signing key's. Ignored for opaque tokens.
+   */
+  header?: Readonly<Record<string, unknown>>
+  /**
+   * Lifetime, in seconds counted from `iat`: `exp` = `iat` + this. Negative for a token that has
+   * already expired. Default: the lifetime the server gives (its `accessTokenLifetimeSec`, or the
+   * resource's).
+   */
+  expiresInSec?: number
+  /**
+   * Seconds from `iat` until the token becomes valid: sets `nbf` = `iat` + this. Positive for a
+   * token that is not valid yet. Default: no `nbf`, as the server issues.
+   */
+  notBeforeSec?: number
+  /**
+   * The token's `iat`: a `Date`, or epoch milliseconds like every instant in oauth-m2m (the test
+   * clock's `now()`, `TokenSet.issuedAt`), not the epoch seconds of the claim itself, which is
+   * derived from it (rounded down). `exp` and `nbf` keep their distance to `iat` unless set. Default:
+   * the server's now.
+   */
+  issuedAt?: Date | number
+}
+
+/** The options that make {@link mintTestToken} shape a token instead of returning the endpoint's. */
+const SHAPING_OPTIONS = ['claims', 'header', 'expiresInSec', 'notBeforeSec', 'issuedAt'] as const
+
+/** Whether `options` asks for a shaped token. */
+export function shapesToken(options: MintTokenOptions): boolean {
+  return SHAPING_OPTIONS.some((name) => options[name] !== undefined)
 }
 
 function list(value: string | readonly string[] | undefined): readonly string[] {
@@ -84,4 +126,105 @@ export async function requestTestToken(
   if (answer.status === 200 && typeof body?.access_token === 'string') return body.access_token
   // Scrubbed like the client's: the server may echo the credential it was sent.
   throw errorFromAnswer(answer, answer.redactor, PURPOSE)
+}
+
+/** A token the server issued, with its claims and how it was issued. */
+export interface IssuedTestToken {
+  readonly token: string
+  readonly claims: Readonly<Record<string, unknown>>
+  readonly format: 'jwt' | 'opaque'
+}
+
+/**
+ * A token from the token endpoint (as {@link requestTestToken}) with its claims: a JWT's payload,
+ * or what the server stores for an opaque token.
+ */
+export async function issuedTestToken(
+  server: AuthorizationServer,
+  client: TestClientCredentials,
+  options: MintTokenOptions,
+): Promise<IssuedTestToken> {
+  const token = await requestTestToken(server, client, options)
+  if (token.includes('.')) return { token, claims: decodeJwt(token), format: 'jwt' }
+  const claims = await accessTokenClaims(server, token)
+  if (claims === undefined)
+    throw new Error('@oauth-m2m/testing: the server does not know the token it just issued')
+  return { token, claims, format: 'opaque' }
+}
+
+function integerSec(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new ConfigurationError(`@oauth-m2m/testing: mintToken ${name} must be an integer number of seconds`)
+  }
+  return value
+}
+
+function issuedAtSec(value: Date | number | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const ms = value instanceof Date ? value.getTime() : value
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+    throw new ConfigurationError(
+      '@oauth-m2m/testing: mintToken issuedAt must be a valid Date or epoch milliseconds',
+    )
+  }
+  return Math.floor(ms / 1000)
+}
+
+/**
+ * The claims of `issued` shaped by `options`: `iat` moved (with `exp` and `nbf` keeping their
+ * distance to it), then `exp` and `nbf` from `iat`, then `claims` merged over all.
+ *
+ * @throws {ConfigurationError} when a time option is not a number of the kind it says.
+ */
+export function shapeClaims(
+  issued: Readonly<Record<string, unknown>>,
+  options: MintTokenOptions,
+): Record<string, unknown> {
+  const expiresInSec = integerSec(options.expiresInSec, 'expiresInSec')
+  const notBeforeSec = integerSec(options.notBeforeSec, 'notBeforeSec')
+  const newIat = issuedAtSec(options.issuedAt)
+  const shaped: Record<string, unknown> = { ...issued }
+  const oldIat = typeof issued.iat === 'number' ? issued.iat : undefined
+  const iat = newIat ?? oldIat
+  if (newIat !== undefined) {
+    shaped.iat = newIat
+    if (oldIat !== undefined) {
+      for (const name of ['exp', 'nbf'] as const) {
+        const time = issued[name]
+        if (typeof time === 'number') shaped[name] = newIat + (time - oldIat)
+      }
+    }
+  }
+  if (iat === undefined && (expiresInSec !== undefined || notBeforeSec !== undefined)) {
+    throw new ConfigurationError(
+      '@oauth-m2m/testing: the token has no iat to count expiresInSec or notBeforeSec from',
+    )
+  }
+  if (expiresInSec !== undefined) shaped.exp = (iat as number) + expiresInSec
+  if (notBeforeSec !== undefined) shaped.nbf = (iat as number) + notBeforeSec
+  for (const [name, value] of Object.entries(options.claims ?? {})) {
+    if (value === undefined) delete shaped[name]
+    else shaped[name] = value
+  }
+  return shaped
+}
+
+/**
+ * An access token for `client`: the token endpoint's own answer, or, with any of `claims`,
+ * `header`, `expiresInSec`, `notBeforeSec`, `issuedAt`, that answer's claims shaped by them and
+ * issued again by the server (signed with its current key, or stored when opaque).
+ */
+export async function mintTestToken(
+  server: AuthorizationServer,
+  client: TestClientCredentials,
+  options: MintTokenOptions,
+): Promise<string> {
+  if (!shapesToken(options)) return requestTestToken(server, client, options)
+  const issued = await issuedTestToken(server, client, options)
+  return issueAccessToken(server, {
+    claims: shapeClaims(issued.claims, options),
+    format: issued.format,
+    ...(options.header === undefined ? {} : { header: options.header }),
+  })
 }
