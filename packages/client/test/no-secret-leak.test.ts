@@ -71,17 +71,25 @@ function freshToken(): string {
  * request body (form-urlencoded secret and assertion), the Basic credential, the assertion and
  * the segments of it that are its own (payload with the jti, signature).
  */
-function echoOf(raw: string, form: URLSearchParams, authorization: string | null): string {
+function echoOf(
+  raw: string,
+  form: URLSearchParams,
+  authorization: string | null,
+  dpop: string | null,
+): string {
   const assertion = form.get('client_assertion') ?? ''
+  const [, proofClaims = '', proofSignature = ''] = (dpop ?? '').split('.')
+  if (dpop) leaks.push(dpop, proofClaims, proofSignature)
   const [, payload = '', signature = ''] = assertion.split('.')
   if (payload) leaks.push(payload)
   if (signature) leaks.push(signature)
   if (authorization) leaks.push(authorization.slice('Basic '.length))
   const secret = form.get('client_secret') ?? ''
-  return `wrong secret ${secret} in ${raw} with ${authorization ?? ''}; signature ${signature}, claims ${payload}, assertion ${assertion}`
+  return `wrong secret ${secret} in ${raw} with ${authorization ?? ''}; signature ${signature}, claims ${payload}, assertion ${assertion}; proof ${dpop ?? ''}, its claims ${proofClaims}, its signature ${proofSignature}`
 }
 
-function dispatcherFor(behaviour: Behaviour) {
+/** The token endpoint and a resource that refuses every token; `tokenType` is what the endpoint issues. */
+function dispatcherFor(behaviour: Behaviour, tokenType: 'Bearer' | 'DPoP' = 'Bearer') {
   return createMswDispatcher([
     http.post(TOKEN_ENDPOINT, async ({ request }) => {
       const raw = await request.text()
@@ -89,10 +97,10 @@ function dispatcherFor(behaviour: Behaviour) {
       const assertion = form.get('client_assertion')
       if (assertion) leaks.push(assertion)
       const token = freshToken()
-      const echo = () => echoOf(raw, form, request.headers.get('authorization'))
+      const echo = () => echoOf(raw, form, request.headers.get('authorization'), request.headers.get('dpop'))
       switch (behaviour) {
         case 'ok':
-          return HttpResponse.json({ access_token: token, token_type: 'Bearer', expires_in: 3600 })
+          return HttpResponse.json({ access_token: token, token_type: tokenType, expires_in: 3600 })
         case 'invalid_client':
           return HttpResponse.json({ error: 'invalid_client' }, { status: 401 })
         case 'html':
@@ -104,7 +112,7 @@ function dispatcherFor(behaviour: Behaviour) {
         case 'bad_type':
           return HttpResponse.json({ access_token: token, token_type: 'mac', expires_in: 60 })
         case 'bad_expiry':
-          return HttpResponse.json({ access_token: token, token_type: 'Bearer', expires_in: -1 })
+          return HttpResponse.json({ access_token: token, token_type: tokenType, expires_in: -1 })
         case 'reset':
           return HttpResponse.error()
         case 'slow':
@@ -133,14 +141,14 @@ function dispatcherFor(behaviour: Behaviour) {
           })
       }
     }),
-    http.get(
-      `${API}/*`,
-      () =>
-        new HttpResponse(null, {
-          status: 401,
-          headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-        }),
-    ),
+    http.get(`${API}/*`, ({ request }) => {
+      const proof = request.headers.get('dpop')
+      if (proof) leaks.push(proof, proof.split('.')[2]!)
+      return new HttpResponse(null, {
+        status: 401,
+        headers: { 'www-authenticate': `${tokenType} error="invalid_token"` },
+      })
+    }),
   ])
 }
 
@@ -225,6 +233,39 @@ describe('no secret, assertion or token in errors or diagnostics', () => {
     await ok.close()
   })
 
+  it('holds for every failure of a DPoP client, whose proofs are echoed too', async () => {
+    for (const behaviour of [...behaviours, 'bearer_for_dpop' as const]) {
+      const client = createTokenClient({
+        tokenEndpoint: TOKEN_ENDPOINT,
+        clientId: 'leak-check',
+        auth: clientSecretBasic(SECRET),
+        // A server that does not bind tokens answers the DPoP client with a Bearer one.
+        dispatcher: behaviour === 'bearer_for_dpop' ? dispatcherFor('ok') : dispatcherFor(behaviour, 'DPoP'),
+        resource: API,
+        timeoutMs: 50,
+        retry: { retries: 1, minDelayMs: 1, maxDelayMs: 2 },
+        dpop: true,
+      })
+      for (const call of [() => client.getToken(), () => client.getToken(), () => client.fetch(`${API}/x`)]) {
+        const error = await call().catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(Error)
+        errors.push(error)
+      }
+      await client.close()
+    }
+    const ok = createTokenClient({
+      tokenEndpoint: TOKEN_ENDPOINT,
+      clientId: 'leak-check',
+      auth: clientSecretBasic(SECRET),
+      dispatcher: dispatcherFor('ok', 'DPoP'),
+      resource: API,
+      dpop: true,
+    })
+    expect((await ok.getToken()).tokenType).toBe('DPoP')
+    expect((await ok.fetch(`${API}/x`)).status).toBe(401)
+    await ok.close()
+  })
+
   it('holds for a background refresh that fails and a store that fails', async () => {
     let clock = 1_000_000
     let calls = 0
@@ -279,7 +320,7 @@ describe('no secret, assertion or token in errors or diagnostics', () => {
   })
 
   it('has gathered errors and payloads from every channel that fired, with none leaking', () => {
-    expect(errors.length).toBe(strategies.length * behaviours.length * 3)
+    expect(errors.length).toBe((strategies.length + 1) * behaviours.length * 3 + 3)
     expect(leaks.length).toBeGreaterThan(20)
     const seen = new Set(payloads.map((p) => Object.keys(p as object).join(',')))
     expect(seen.size).toBeGreaterThan(5)
@@ -291,7 +332,7 @@ describe('no secret, assertion or token in errors or diagnostics', () => {
     const echoed = errors.filter(
       (e) => e instanceof OAuthResponseError && e.errorDescription?.startsWith('wrong secret'),
     ) as OAuthResponseError[]
-    expect(echoed.length).toBeGreaterThanOrEqual(strategies.length * 2)
+    expect(echoed.length).toBeGreaterThanOrEqual((strategies.length + 1) * 2)
     for (const error of echoed) {
       expect(error.errorDescription).toContain(REDACTED)
       expect(error.errorDescription).toMatch(/^wrong secret .* in .*grant_type=client_credentials/)
