@@ -27,7 +27,8 @@ export interface StartAuthorizationServerOptions extends Omit<TestAuthorizationS
 export interface StartedAuthorizationServer extends TestAuthorizationServer {
   /**
    * Base URL of the server, e.g. `http://127.0.0.1:43121`; also the issuer. For a server of
-   * `startAuthorizationServers` it is the listener's URL followed by the issuer's name.
+   * `startAuthorizationServers` it is the listener's URL followed by the issuer's name. Under a
+   * provider profile the issuer is the provider's URL instead (see `issuerOrigin`).
    */
   readonly url: string
 }
@@ -78,6 +79,7 @@ export async function startAuthorizationServer(
     const router = routerOf(handle)
     if (router === undefined) throw new Error('@oauth-m2m/testing: the test server has no request router')
     handler = (request, context) => router.handle(request, context)
+    prepared.profile.useListener(listener.url)
     // Assigned, not spread: a spread would freeze `clientIds`, which follows `createClient`.
     return Object.assign(handle, { url: listener.url })
   } catch (error) {

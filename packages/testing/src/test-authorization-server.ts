@@ -11,14 +11,12 @@ import {
   type AuthorizationServerConfig,
   createAuthorizationServer,
 } from '@oauth-m2m/server'
+import type { VerifierOptions } from '@oauth-m2m/verifier'
+import type { Dispatcher } from 'undici'
 import { createTestClock, type TestClock } from './clock.js'
 import { type EndpointKind, endpointMap } from './endpoint-kinds.js'
 import { type FailNextOptions, FailureInjector, type OutageOptions } from './failure-injection.js'
-import {
-  type InvalidTokenKind,
-  type MintInvalidTokenOptions,
-  mintInvalidTestToken,
-} from './invalid-tokens.js'
+import { ProfileBinding, type ProfileServerOptions, prepareProfile } from './profiles/profile-binding.js'
 import { type LoggedRequest, type RequestFilter, RequestLog } from './request-log.js'
 import { attachRouter, type RequestInterceptor, RequestRouter } from './request-router.js'
 import {
@@ -27,7 +25,7 @@ import {
   type TestClientCredentials,
   type TestClientMetadata,
 } from './test-clients.js'
-import { type MintTokenOptions, mintTestToken } from './token-minting.js'
+import { type MintTokenOptions, requestTestToken } from './token-minting.js'
 
 /** `client_id` of the client every test server registers unless told otherwise. */
 export const DEFAULT_TEST_CLIENT_ID = 'test-client'
@@ -46,7 +44,8 @@ const NEW_CLIENT_DEFAULTS: Partial<TestClientMetadata> = {
 
 /** Options of {@link createTestAuthorizationServer} and `startAuthorizationServer`. */
 export interface TestAuthorizationServerOptions
-  extends Omit<AuthorizationServerConfig, 'clients' | 'issuer' | 'defaultAudience'> {
+  extends Omit<AuthorizationServerConfig, 'clients' | 'issuer' | 'defaultAudience'>,
+    ProfileServerOptions {
   /**
    * Clients registered besides the default one (see {@link TestClientMetadata}: secrets and
    * `private_key_jwt` keys are generated when left out). A client with the default client's id
@@ -114,18 +113,11 @@ export interface TestAuthorizationServer {
    * An access token from the server's token endpoint, called in process: a JWT (RFC 9068) or an
    * opaque token, as the server or the resource is configured. `sub` and `client_id` are the
    * client's id, `scope` what was asked for (default: everything the client may have), `aud`
-   * the resource's audience (default: {@link TestAuthorizationServer.audience}). With `claims`,
-   * `header`, `expiresInSec`, `notBeforeSec` or `issuedAt`, that token is shaped and issued again
-   * by the server: see {@link MintTokenOptions}.
+   * the resource's audience (default: {@link TestAuthorizationServer.audience}).
    *
    * @throws {OAuthResponseError} when the server refuses (e.g. `invalid_scope`).
    */
   mintToken(options?: MintTokenOptions): Promise<string>
-  /**
-   * A token a verifier must refuse, with one thing wrong (see {@link InvalidTokenKind}), built on
-   * a valid token for the client, scope and resource of `options`. A new token on every call.
-   */
-  mintInvalidToken(kind: InvalidTokenKind, options?: MintInvalidTokenOptions): Promise<string>
   /**
    * The server's clock: issued `iat`/`exp`, client-assertion checks, JWKS key retirement, the
    * expiry of stored tokens and the request log's times all read it. `clock.set(ms)` and
@@ -169,6 +161,20 @@ export interface TestAuthorizationServer {
    * `endpoint`, or of every endpoint.
    */
   restore(endpoint?: EndpointKind): void
+  /**
+   * An undici `Dispatcher` that reaches this server: under a provider profile, every request for
+   * the provider's hosts (`login.microsoftonline.com`, …) goes to this server, so clients and
+   * verifiers use the provider's URLs unchanged (`createTokenClient({ ...as.createClient(),
+   * dispatcher: as.dispatcher })`); any other host is reached as usual. In process it answers
+   * without a socket; for `startAuthorizationServer` it goes to the loopback listener.
+   */
+  readonly dispatcher: Dispatcher
+  /**
+   * Options for `createVerifier` that accept this server's tokens: under a provider profile, that
+   * provider's real verifier preset (`entraId(…)`, `auth0(…)`, …) with this server's settings and
+   * {@link TestAuthorizationServer.dispatcher}; otherwise `{ issuer, audience, dispatcher }`.
+   */
+  verifierOptions(): VerifierOptions
   /** Stops the server and closes every listener. */
   close(): Promise<void>
 }
@@ -185,6 +191,8 @@ export interface PreparedTestServerConfig {
    * provider profile's request rules and answer quirks). Default: none.
    */
   readonly interceptors: readonly RequestInterceptor[]
+  /** The provider profile applied (`'rfc9068'` too): `dispatcher` and `verifierOptions()`. */
+  readonly profile: ProfileBinding
 }
 
 /**
@@ -197,6 +205,7 @@ export function prepareTestServerConfig(
   issuer: string | undefined,
   sharedClock?: TestClock,
 ): PreparedTestServerConfig {
+  const profiled = prepareProfile(options, issuer)
   const {
     clients = [],
     defaultClient = {},
@@ -204,8 +213,9 @@ export function prepareTestServerConfig(
     issuer: _issuer,
     now,
     ...serverOptions
-  } = options
+  } = profiled.options
   const clock = sharedClock ?? createTestClock(now)
+  const profile = new ProfileBinding(profiled.profile, () => clock.now())
   const defaultId = defaultClient === false ? undefined : (defaultClient.client_id ?? DEFAULT_TEST_CLIENT_ID)
   const replacement = clients.find((c) => defaultId !== undefined && c?.client_id === defaultId)
   let listed: TestClientMetadata[]
@@ -240,7 +250,7 @@ export function prepareTestServerConfig(
     config: {
       ...serverOptions,
       resources: withAudience,
-      ...(issuer === undefined ? {} : { issuer }),
+      ...(profiled.issuer === undefined ? {} : { issuer: profiled.issuer }),
       defaultAudience: audience,
       clients: [...prepared.values()].map((c) => c.metadata),
       now: () => clock.now(),
@@ -248,7 +258,8 @@ export function prepareTestServerConfig(
     clients: prepared,
     audience,
     clock,
-    interceptors: [],
+    interceptors: profile.interceptors,
+    profile,
   }
 }
 
@@ -329,18 +340,20 @@ export function testServerHandle(
     interceptors: prepared.interceptors,
     maxBodyBytes: prepared.config.maxBodyBytes ?? SERVER_MAX_BODY_BYTES,
   })
+  prepared.profile.attach(server, router, {
+    clientIds: () => [...clients.keys()],
+    audience: prepared.audience,
+  })
   const handle: TestAuthorizationServer = {
     issuer,
     tokenEndpoint,
-    audience: prepared.audience,
+    audience: prepared.profile.audience,
     server,
     get clientIds() {
       return [...clients.keys()]
     },
     createClient,
-    mintToken: (options = {}) => mintTestToken(server, createClient(options.clientId), options),
-    mintInvalidToken: (kind, options = {}) =>
-      mintInvalidTestToken(server, createClient(options.clientId), kind, options),
+    mintToken: (options = {}) => requestTestToken(server, createClient(options.clientId), options),
     clock: prepared.clock,
     get requests() {
       return log.entries
@@ -349,9 +362,14 @@ export function testServerHandle(
     failNext: (options) => failures.failNext(options),
     outage: (endpoint, options) => failures.outage(endpoint, options),
     restore: (endpoint) => failures.restore(endpoint),
+    get dispatcher() {
+      return prepared.profile.dispatcher
+    },
+    verifierOptions: () => prepared.profile.verifierOptions(),
     close: async () => {
       router.close()
       await close()
+      await prepared.profile.close()
     },
   }
   attachRouter(handle, router)
