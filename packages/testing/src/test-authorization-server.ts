@@ -16,6 +16,11 @@ import type { Dispatcher } from 'undici'
 import { createTestClock, type TestClock } from './clock.js'
 import { type EndpointKind, endpointMap } from './endpoint-kinds.js'
 import { type FailNextOptions, FailureInjector, type OutageOptions } from './failure-injection.js'
+import {
+  type InvalidTokenKind,
+  type MintInvalidTokenOptions,
+  mintInvalidTestToken,
+} from './invalid-tokens.js'
 import { ProfileBinding, type ProfileServerOptions, prepareProfile } from './profiles/profile-binding.js'
 import { type LoggedRequest, type RequestFilter, RequestLog } from './request-log.js'
 import { attachRouter, type RequestInterceptor, RequestRouter } from './request-router.js'
@@ -25,7 +30,7 @@ import {
   type TestClientCredentials,
   type TestClientMetadata,
 } from './test-clients.js'
-import { type MintTokenOptions, requestTestToken } from './token-minting.js'
+import { type MintTokenOptions, mintTestToken } from './token-minting.js'
 
 /** `client_id` of the client every test server registers unless told otherwise. */
 export const DEFAULT_TEST_CLIENT_ID = 'test-client'
@@ -113,11 +118,18 @@ export interface TestAuthorizationServer {
    * An access token from the server's token endpoint, called in process: a JWT (RFC 9068) or an
    * opaque token, as the server or the resource is configured. `sub` and `client_id` are the
    * client's id, `scope` what was asked for (default: everything the client may have), `aud`
-   * the resource's audience (default: {@link TestAuthorizationServer.audience}).
+   * the resource's audience (default: {@link TestAuthorizationServer.audience}). With `claims`,
+   * `header`, `expiresInSec`, `notBeforeSec` or `issuedAt`, that token is shaped and issued again
+   * by the server: see {@link MintTokenOptions}.
    *
    * @throws {OAuthResponseError} when the server refuses (e.g. `invalid_scope`).
    */
   mintToken(options?: MintTokenOptions): Promise<string>
+  /**
+   * A token a verifier must refuse, with one thing wrong (see {@link InvalidTokenKind}), built on
+   * a valid token for the client, scope and resource of `options`. A new token on every call.
+   */
+  mintInvalidToken(kind: InvalidTokenKind, options?: MintInvalidTokenOptions): Promise<string>
   /**
    * The server's clock: issued `iat`/`exp`, client-assertion checks, JWKS key retirement, the
    * expiry of stored tokens and the request log's times all read it. `clock.set(ms)` and
@@ -353,7 +365,9 @@ export function testServerHandle(
       return [...clients.keys()]
     },
     createClient,
-    mintToken: (options = {}) => requestTestToken(server, createClient(options.clientId), options),
+    mintToken: (options = {}) => mintTestToken(server, createClient(options.clientId), options),
+    mintInvalidToken: (kind, options = {}) =>
+      mintInvalidTestToken(server, createClient(options.clientId), kind, options),
     clock: prepared.clock,
     get requests() {
       return log.entries
