@@ -13,8 +13,9 @@ import type { TokenSet } from './token-set.js'
  * `storeTimeoutMs`, is bypassed (the token is fetched instead) and the failure is published on
  * the `oauth-m2m:client:store:error` channel.
  *
- * Keys are opaque strings built from the token endpoint, client id, scopes, resources and extra
- * parameters; values are {@link TokenSet} objects, which hold access tokens: protect the store.
+ * Keys are opaque strings built from the token endpoint, client id, DPoP key thumbprint (with the
+ * `dpop` option), scopes, resources, audiences and extra parameters; values are {@link TokenSet}
+ * objects, which hold access tokens: protect the store.
  */
 export interface TokenStore {
   /** The token stored under `key`, or `undefined`. Expired tokens may be returned; they are ignored. */
