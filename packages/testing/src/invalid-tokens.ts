@@ -49,9 +49,10 @@ export const INVALID_TOKEN_KINDS = [
  * - `signed-by-another-key`: the header names the server's current key (`kid`, `alg`), the
  *   signature is another key's.
  * - `alg-none`: an unsecured JWT (`alg: none`, empty signature) with the server's `typ` and `kid`.
- * - `hs256-with-public-key`: HMAC-SHA256 keyed with the server's current public key in PEM form
- *   (SPKI, `-----BEGIN PUBLIC KEY-----`, with the final newline), the classic algorithm-confusion
- *   attack on a verifier that takes the key type from the token.
+ * - `hs256-with-public-key`: HMAC-SHA256 keyed with the server's current public key in PEM form:
+ *   the UTF-8 bytes of its SPKI PEM (`-----BEGIN PUBLIC KEY-----`, 64-character lines, ending in a
+ *   newline, as OpenSSL and `node:crypto` write it). The classic algorithm-confusion attack on a
+ *   verifier that takes the algorithm from the token and hands the public key to HMAC.
  * - `truncated`: a valid token whose signature lost its second half.
  * - `id-token`: an OpenID Connect ID token signed with the server's real key: `typ: JWT`, `aud` the
  *   client id, `sub`, `iss`, `iat`, `exp`, `auth_time`, `nonce`, `azp`; no `scope` or `client_id`.
@@ -148,7 +149,9 @@ export async function mintInvalidTestToken(
       return `${encodeJson({ ...header, alg: 'none' })}.${encodedPayload}.`
     case 'hs256-with-public-key': {
       const publicKey = await importJWK(await publishedKey(server, header.kid), header.alg)
-      const pem = await exportSPKI(publicKey as CryptoKey)
+      // As OpenSSL and node:crypto write it (and a verifier reads it from a file): jose leaves out
+      // the final newline.
+      const pem = `${(await exportSPKI(publicKey as CryptoKey)).trimEnd()}\n`
       return new SignJWT(claims)
         .setProtectedHeader({ ...header, alg: 'HS256' })
         .sign(new TextEncoder().encode(pem))
