@@ -20,6 +20,7 @@ Options:
   --port N        TCP port, 0 for any free port (default 0)
   --host HOST     address to bind (default 127.0.0.1)
   --issuer URL    issuer identifier (default: the config's issuer, else the listening URL)
+  --dev           not here: the development server is \`npx m2m-test-server\` (@oauth-m2m/testing)
   -h, --help      show this help
 
 Prints "listening on <url>" once ready; SIGINT or SIGTERM stops it.
@@ -70,7 +71,18 @@ function parsePort(value: string | undefined): number {
   return port
 }
 
+/**
+ * The development server needs the test helpers and provider profiles of @oauth-m2m/testing,
+ * which depends on this package: it cannot live here without a dependency cycle.
+ */
+const DEV_MOVED =
+  '--dev is not part of m2m-server: run `npx m2m-test-server` from @oauth-m2m/testing (seeded keys, --profile, admin endpoint)'
+
 async function main(argv: string[]): Promise<void> {
+  // Before parsing: `--dev` comes with the development server's own options (`--seed`, `--profile`),
+  // which would otherwise be refused as unknown before the pointer to the right command is shown.
+  const options = argv.indexOf('--') === -1 ? argv : argv.slice(0, argv.indexOf('--'))
+  if (options.includes('--dev')) throw new CliError(DEV_MOVED, 2)
   let values: { config?: string; port?: string; host?: string; issuer?: string; help?: boolean }
   try {
     ;({ values } = parseArgs({

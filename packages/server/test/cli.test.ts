@@ -127,6 +127,15 @@ describe('m2m-server CLI', () => {
     expect(proc.stdout()).toContain('--config FILE')
   })
 
+  it('points --dev to m2m-test-server in one line, with exit code 2, even beside the dev options', async () => {
+    for (const args of [['--dev'], ['--dev', '--seed', 's', '--profile', 'entra']]) {
+      const proc = run(args)
+      expect(await proc.exit).toBe(2)
+      expect(proc.stderr()).toMatch(/^m2m-server: [^\n]*npx m2m-test-server[^\n]*\n$/)
+      expect(proc.stdout()).toBe('')
+    }
+  })
+
   it('refuses an unknown option with its usage', async () => {
     const proc = run(['--nope'])
     expect(await proc.exit).toBe(2)
