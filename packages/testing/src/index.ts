@@ -20,6 +20,7 @@ export {
   type InvalidTokenKind,
   type MintInvalidTokenOptions,
 } from './invalid-tokens.js'
+export * from './profiles/public-api.js'
 export {
   type LoggedAuthMethod,
   type LoggedRequest,
