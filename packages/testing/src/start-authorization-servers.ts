@@ -94,7 +94,8 @@ function notFound(): Response {
  *   `A–Z a–z 0–9 - . _ ~` joined by `/` (e.g. `tenant-a`, `realms/orders`), none a path prefix of
  *   another.
  * @param options Options for every server, as for `startAuthorizationServer` (no `issuer`).
- * @throws {ConfigurationError} for an invalid count or name, or invalid options.
+ * @throws {ConfigurationError} for an invalid count or name, invalid options, or a provider
+ *   `profile` other than `'rfc9068'`.
  */
 export async function startAuthorizationServers(
   issuers: number | readonly string[],
@@ -105,6 +106,12 @@ export async function startAuthorizationServers(
   if ('issuer' in serverOptions) {
     throw new ConfigurationError(
       '@oauth-m2m/testing: startAuthorizationServers takes no issuer; each is the listener URL and its name',
+    )
+  }
+  // A provider profile decides the issuer's URL itself, which clashes with issuers by name.
+  if (serverOptions.profile !== undefined && serverOptions.profile !== 'rfc9068') {
+    throw new ConfigurationError(
+      "@oauth-m2m/testing: startAuthorizationServers serves the 'rfc9068' profile only; start one server per provider profile",
     )
   }
   const live = new Map<string, RequestRouter>()
@@ -130,6 +137,7 @@ export async function startAuthorizationServers(
       const router = routerOf(handle)
       if (router === undefined) throw new Error('@oauth-m2m/testing: the test server has no request router')
       live.set(name, router)
+      prepared.profile.useListener(listener.url)
       // Assigned, not spread: a spread would freeze `clientIds`, which follows `createClient`.
       servers.push(Object.assign(handle, { url: issuer }))
     }

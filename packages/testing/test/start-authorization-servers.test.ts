@@ -129,6 +129,28 @@ describe('startAuthorizationServers names and lifetimes', () => {
     await expect(startAuthorizationServers(issuers as never)).rejects.toThrow(ConfigurationError)
   })
 
+  it('hands out verifier options that accept each issuer’s tokens', async () => {
+    const group = await startAuthorizationServers(2)
+    try {
+      for (const as of group.servers) {
+        const verifier = createVerifier(as.verifierOptions())
+        try {
+          await expect(verifier.verify(await as.mintToken())).resolves.toMatchObject({
+            clientId: 'test-client',
+          })
+        } finally {
+          await verifier.close()
+        }
+      }
+    } finally {
+      await group.close()
+    }
+  })
+
+  it('refuses a provider profile, whose issuer URL is its own', async () => {
+    await expect(startAuthorizationServers(2, { profile: 'okta' })).rejects.toThrow(ConfigurationError)
+  })
+
   it('refuses an issuer option and a host that is not loopback', async () => {
     await expect(startAuthorizationServers(1, { issuer: 'https://x.test' } as never)).rejects.toThrow(
       ConfigurationError,
