@@ -8,7 +8,7 @@
  */
 import { InvalidTokenError } from '@oauth-m2m/core'
 import { deepFreeze } from '@oauth-m2m/core/internal'
-import type { Principal } from './types.js'
+import type { Confirmation, Principal } from './types.js'
 
 /** What the claims are checked against. */
 export interface ClaimRules {
@@ -100,6 +100,22 @@ function scopeValues(claims: Record<string, unknown>, name: string): string[] | 
 }
 
 /**
+ * The key binding of `cnf` (RFC 7800 §3.1), as far as it is checked here: `jkt` (RFC 9449 §6).
+ * A `cnf` that is not an object, or a `jkt` that is not a non-empty string, refuses the token
+ * rather than leaving it unbound. Other confirmation methods are ignored, as before DPoP.
+ */
+function confirmationFrom(claims: Record<string, unknown>): Confirmation | undefined {
+  const cnf = claims.cnf
+  if (cnf === undefined) return undefined
+  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf))
+    invalid('the token\'s "cnf" claim is not an object')
+  const jkt = (cnf as Record<string, unknown>).jkt
+  if (jkt === undefined) return undefined
+  if (typeof jkt !== 'string' || jkt === '') invalid('the token\'s "cnf.jkt" is not a non-empty string')
+  return { jkt }
+}
+
+/**
  * Checks the claims and returns the frozen {@link Principal} (frozen because verified principals
  * are shared between callers through the caches).
  *
@@ -149,8 +165,9 @@ export function principalFromClaims(
   if (rules.clientIds !== undefined && !rules.clientIds.has(clientId))
     invalid('the token was issued to a client that is not allowed here')
   const scopes = scopesFrom(claims, rules.scopeClaims)
+  const confirmation = confirmationFrom(claims)
 
-  return deepFreeze({
+  const principal: Principal = {
     clientId,
     subject: optionalString(claims, 'sub'),
     scopes,
@@ -160,5 +177,8 @@ export function principalFromClaims(
     jti: optionalString(claims, 'jti'),
     claims,
     source: from.source,
-  })
+  }
+  // Only bound tokens carry the member, so a bearer token's principal is what it always was.
+  if (confirmation !== undefined) principal.confirmation = confirmation
+  return deepFreeze(principal)
 }

@@ -5,13 +5,15 @@
  * @module create-verifier
  */
 import { BearerError, ConfigurationError, InsufficientScopeError, InvalidTokenError } from '@oauth-m2m/core'
+import { normalizeHtu } from '@oauth-m2m/core/internal'
 import { decodeJsonSegment, parseCompactJws } from './compact-jws.js'
 import { type RejectionEvent, rejectionChannel } from './diagnostics.js'
+import type { DpopMode } from './dpop-options.js'
 import { createIssuerEntry, type IssuerEntry } from './issuer-entry.js'
 import { hasScopes, renamedScopesOption, requireScopes } from './scopes.js'
 import { hashToken } from './token-hash.js'
 import { classifyToken } from './token-syntax.js'
-import type { Principal, Verifier, VerifyOptions } from './types.js'
+import type { DpopPolicy, DpopRequest, Principal, Verifier, VerifyOptions } from './types.js'
 import { VerifierClosedError } from './verifier-closed-error.js'
 import { resolveVerifierOptions, type VerifierOptions } from './verifier-options.js'
 
@@ -22,6 +24,10 @@ import { resolveVerifierOptions, type VerifierOptions } from './verifier-options
  */
 function invalidVerifyOptions(options: VerifyOptions): string | undefined {
   if (typeof options !== 'object' || options === null) return 'verify: options must be an object'
+  if (options.dpop !== undefined) {
+    const misuse = invalidDpopRequest(options.dpop)
+    if (misuse !== undefined) return misuse
+  }
   const { requiredScopes } = options
   if (requiredScopes === undefined) return renamedScopesOption(options, 'verify')
   if (!Array.isArray(requiredScopes)) return 'verify: options.requiredScopes must be an array of strings'
@@ -29,6 +35,30 @@ function invalidVerifyOptions(options: VerifyOptions): string | undefined {
     if (typeof scope !== 'string') return 'verify: options.requiredScopes must be an array of strings'
   }
   return renamedScopesOption(options, 'verify')
+}
+
+function invalidDpopRequest(dpop: DpopRequest): string | undefined {
+  if (typeof dpop !== 'object' || dpop === null) return 'verify: options.dpop must be { proof, method, url }'
+  if (dpop.proof !== undefined && typeof dpop.proof !== 'string')
+    return 'verify: options.dpop.proof must be a string'
+  if (typeof dpop.method !== 'string' || dpop.method === '')
+    return 'verify: options.dpop.method must be the HTTP method'
+  const url = dpop.url as unknown
+  if ((typeof url !== 'string' && !(url instanceof URL)) || normalizeHtu(url) === undefined) {
+    return 'verify: options.dpop.url must be the absolute http(s) URL of the request'
+  }
+  return undefined
+}
+
+/** The schemes a verifier of these entries accepts, for the middleware's challenges. */
+function dpopPolicy(entries: readonly IssuerEntry[]): DpopPolicy {
+  const bearer = entries.some((entry) => entry.dpop.mode !== 'required')
+  const dpop = entries.some((entry) => entry.dpop.mode !== 'disabled')
+  const mode: DpopMode = bearer && dpop ? 'allowed' : dpop ? 'required' : 'disabled'
+  const algorithms = [
+    ...new Set(entries.flatMap((entry) => (entry.dpop.mode === 'disabled' ? [] : entry.dpop.algorithms))),
+  ]
+  return Object.freeze({ mode, algorithms: Object.freeze(algorithms) })
 }
 
 function publishRejection(err: unknown): void {
@@ -39,6 +69,12 @@ function publishRejection(err: unknown): void {
       message: err.message,
     } satisfies RejectionEvent)
   }
+}
+
+/** A principal and the entry whose rules verified it. */
+interface Verified {
+  entry: IssuerEntry
+  principal: Principal
 }
 
 /** One entry per options object, refusing what would make a token's entry ambiguous. */
@@ -120,13 +156,14 @@ export function createVerifier(options: VerifierOptions | readonly VerifierOptio
   }
 
   /**
-   * A principal a cache holds for this token. Each entry caches only the tokens it verified, and
-   * a token's `iss` always picks the same entry, so a hit is a verdict of the entry's own rules.
+   * A principal a cache holds for this token, with the entry that verified it. Each entry caches
+   * only the tokens it verified, and a token's `iss` always picks the same entry, so a hit is a
+   * verdict of the entry's own rules.
    */
-  function cachedPrincipal(tokenHash: string): Principal | undefined {
+  function cachedPrincipal(tokenHash: string): Verified | undefined {
     for (const entry of caching) {
       const principal = entry.tokenCache!.get(tokenHash, entry.now())
-      if (principal !== undefined) return principal
+      if (principal !== undefined) return { entry, principal }
     }
     return undefined
   }
@@ -145,7 +182,11 @@ export function createVerifier(options: VerifierOptions | readonly VerifierOptio
     return { entry, claims }
   }
 
-  async function check(token: string, tokenHash: string | undefined, signal: AbortSignal | undefined) {
+  async function check(
+    token: string,
+    tokenHash: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Verified> {
     if (closed) throw new VerifierClosedError()
     const kind = classifyToken(token, maxTokenLength)
     if (kind === 'jwt') {
@@ -156,13 +197,13 @@ export function createVerifier(options: VerifierOptions | readonly VerifierOptio
       if (entry.tokenCache && tokenHash !== undefined && principal.source === 'jwt') {
         entry.tokenCache.set(tokenHash, principal, entry.now())
       }
-      return principal
+      return { entry, principal }
     }
     if (!introspecting) {
       throw new InvalidTokenError('the token is not a JWT and no introspection endpoint is configured')
     }
     if (introspecting.maxTokenLength < maxTokenLength) classifyToken(token, introspecting.maxTokenLength)
-    return introspecting.introspect(token, tokenHash, signal)
+    return { entry: introspecting, principal: await introspecting.introspect(token, tokenHash, signal) }
   }
 
   async function checkAndAuthorize(
@@ -171,13 +212,46 @@ export function createVerifier(options: VerifierOptions | readonly VerifierOptio
     options: VerifyOptions,
   ): Promise<Principal> {
     try {
-      const principal = await check(token, tokenHash, options.signal)
+      const { entry, principal } = await check(token, tokenHash, options.signal)
+      // How the token was sent is judged after the token itself, so a proof is only ever
+      // recorded as used for a token that is valid here.
+      await entry.checkBinding(principal, token, options.dpop)
       requireScopes(principal, options.requiredScopes)
       return principal
     } catch (err) {
       publishRejection(err)
       throw err
     }
+  }
+
+  /** The cache-hit path: the binding and scopes of a principal verified before. */
+  function authorizeCached(
+    { entry, principal }: Verified,
+    token: string,
+    options: VerifyOptions,
+  ): Promise<Principal> {
+    let pending: Promise<void> | undefined
+    try {
+      pending = entry.checkBinding(principal, token, options.dpop)
+    } catch (err) {
+      publishRejection(err)
+      return Promise.reject(err)
+    }
+    if (pending === undefined) return withScopes(principal, options)
+    return pending.then(
+      () => withScopes(principal, options),
+      (err: unknown) => {
+        publishRejection(err)
+        throw err
+      },
+    )
+  }
+
+  function withScopes(principal: Principal, options: VerifyOptions): Promise<Principal> {
+    if (hasScopes(principal, options.requiredScopes)) return Promise.resolve(principal)
+    const err = new InsufficientScopeError(options.requiredScopes!)
+    publishRejection(err)
+    return Promise.reject(err)
   }
 
   return {
@@ -188,11 +262,9 @@ export function createVerifier(options: VerifierOptions | readonly VerifierOptio
       const tokenHash = cacheKey(token)
       const cached = tokenHash === undefined ? undefined : cachedPrincipal(tokenHash)
       if (cached === undefined) return checkAndAuthorize(token, tokenHash, options)
-      if (hasScopes(cached, options.requiredScopes)) return Promise.resolve(cached)
-      const err = new InsufficientScopeError(options.requiredScopes!)
-      publishRejection(err)
-      return Promise.reject(err)
+      return authorizeCached(cached, token, options)
     },
+    dpop: dpopPolicy(entries),
     async close(): Promise<void> {
       closed = true
       for (const entry of entries) entry.close()

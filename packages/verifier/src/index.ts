@@ -8,10 +8,18 @@ export {
   BearerError,
   type BearerErrorCode,
   InsufficientScopeError,
+  InvalidDpopProofError,
   InvalidRequestError,
   InvalidTokenError,
   TemporarilyUnavailableError,
+  UseDpopNonceError,
 } from '@oauth-m2m/core'
+export {
+  DEFAULT_DPOP_IAT_WINDOW_SEC,
+  DEFAULT_DPOP_NONCE_WINDOW_SEC,
+  DPOP_SIGNING_ALGS,
+  type DpopSigningAlg,
+} from '@oauth-m2m/core/internal'
 export { type JwsAlgorithm, SUPPORTED_ALGORITHMS } from './algorithms.js'
 export { type ApplicationCheck, CHECK_REFUSED_DESCRIPTION } from './application-check.js'
 export { createVerifier } from './create-verifier.js'
@@ -21,6 +29,13 @@ export {
   REJECTION_CHANNEL,
   type RejectionEvent,
 } from './diagnostics.js'
+export type { DpopMode, DpopNonceOptions, DpopOptions } from './dpop-options.js'
+export {
+  DEFAULT_DPOP_REPLAY_MAX_ENTRIES,
+  type DpopReplayStore,
+  MemoryDpopReplayStore,
+  type MemoryDpopReplayStoreOptions,
+} from './dpop-replay-store.js'
 export {
   DEFAULT_INTROSPECTION_FAILURE_COOLDOWN_MS,
   DEFAULT_INTROSPECTION_INACTIVE_TTL_MS,
@@ -35,7 +50,14 @@ export { type EntraIdPresetOptions, entraId } from './presets/entra-id.js'
 export { type KeycloakPresetOptions, keycloak } from './presets/keycloak.js'
 export { type OktaPresetOptions, okta } from './presets/okta.js'
 export { DEFAULT_MAX_TOKEN_LENGTH } from './token-syntax.js'
-export type { Principal, Verifier, VerifyOptions } from './types.js'
+export type {
+  Confirmation,
+  DpopPolicy,
+  DpopRequest,
+  Principal,
+  Verifier,
+  VerifyOptions,
+} from './types.js'
 export {
   DEFAULT_TOKEN_CACHE_MAX_ENTRIES,
   DEFAULT_TOKEN_CACHE_MAX_TTL_MS,

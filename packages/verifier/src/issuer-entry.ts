@@ -9,13 +9,15 @@ import { InvalidTokenError, JwksCache } from '@oauth-m2m/core'
 import type { ClaimRules } from './access-token-claims.js'
 import { runApplicationCheck } from './application-check.js'
 import type { CompactJws } from './compact-jws.js'
+import { checkDpopBinding } from './dpop-binding.js'
+import type { DpopSettings } from './dpop-options.js'
 import { Introspector } from './introspection.js'
 import { IssuerKeys } from './issuer-keys.js'
 import { IssuerMetadata } from './issuer-metadata.js'
 import { type JwtPolicy, verifyJwt } from './jwt-verification.js'
 import { StaticKeySet } from './static-key-set.js'
 import { hashToken } from './token-hash.js'
-import type { Principal } from './types.js'
+import type { DpopRequest, Principal } from './types.js'
 import { VerifiedTokenCache } from './verified-token-cache.js'
 import type { ResolvedVerifierOptions } from './verifier-options.js'
 
@@ -34,6 +36,17 @@ export interface IssuerEntry {
   readonly tokenCache: VerifiedTokenCache | undefined
   /** Whether opaque tokens can be checked here. */
   readonly introspects: boolean
+  /** How this entry's tokens may be sent (DPoP or Bearer). */
+  readonly dpop: DpopSettings
+  /**
+   * Checks that `principal`'s token, verified by this entry, was sent the way its binding demands
+   * (RFC 9449 §7); synchronous unless the replay store is not.
+   */
+  checkBinding(
+    principal: Principal,
+    token: string,
+    request: DpopRequest | undefined,
+  ): undefined | Promise<void>
   /**
    * Checks a JWT of this entry: signature and claims, introspection with `mode: 'all'`, then the
    * application's check. `claims` is the payload when the caller already decoded it.
@@ -135,6 +148,10 @@ export function createIssuerEntry(config: ResolvedVerifierOptions): IssuerEntry 
     now,
     tokenCache,
     introspects: introspector !== undefined,
+    dpop: config.dpop,
+    checkBinding(principal, token, request) {
+      return checkDpopBinding(config.dpop, principal, token, request, now())
+    },
     async verifyJwt(jws, token, tokenHash, signal, claims) {
       const principal = await verifyJwt(jws, jwtPolicy, signal, claims)
       // With `mode: 'all'` the principal comes from the introspection answer, which the

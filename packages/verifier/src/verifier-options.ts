@@ -12,6 +12,7 @@ import type { Dispatcher } from 'undici'
 import type { JwsAlgorithm } from './algorithms.js'
 import type { ApplicationCheck } from './application-check.js'
 import { type ClaimNames, resolveAudienceOptions, resolveClaimRules } from './claim-options.js'
+import { type DpopMode, type DpopOptions, type DpopSettings, resolveDpopOptions } from './dpop-options.js'
 import type { IntrospectionOptions } from './introspection.js'
 import { type ResolvedIntrospectionOptions, resolveIntrospectionOptions } from './introspection-options.js'
 import type { TypPolicy } from './jwt-header.js'
@@ -97,6 +98,14 @@ export interface VerifierOptions {
   check?: ApplicationCheck
   /** RFC 7662 introspection for opaque tokens (and JWTs, with `mode: 'all'`). Default: none. */
   introspection?: IntrospectionOptions
+  /**
+   * DPoP (RFC 9449) sender-constrained tokens: a {@link DpopMode} (`'allowed'`, `'required'`,
+   * `'disabled'`) or {@link DpopOptions} (mode, proof algorithms, `iat` window, replay store,
+   * resource-server nonces). Default `'allowed'`: a token bound with `cnf.jkt` (in the JWT or the
+   * introspection answer) passes only with `verify(token, { dpop: { proof, method, url } })` and
+   * a valid proof by that key; unbound tokens pass without `dpop`, as bearer tokens.
+   */
+  dpop?: DpopMode | DpopOptions
   /** Bounds of the cache of verified JWTs, or `false` to check every token in full. */
   tokenCache?: TokenCacheOptions | false
   /**
@@ -163,6 +172,7 @@ export interface ResolvedVerifierOptions {
   scopeClaims: readonly string[]
   check: ApplicationCheck | undefined
   introspection: ResolvedIntrospectionOptions | undefined
+  dpop: DpopSettings
   tokenCache: Required<TokenCacheOptions> | false
   dispatcher: Dispatcher | undefined
   timeoutMs: number
@@ -211,6 +221,8 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
         }
 
   const keySource = resolveKeySource(options, { dispatcher, now, allowInsecureHttp })
+  // Read on each call, not bound once, so that a test's fake timers are seen.
+  const dpop = resolveDpopOptions(options.dpop, now ?? (() => Date.now()))
 
   return {
     issuers,
@@ -224,6 +236,7 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
     maxTokenLength: positive(options.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH),
     ...claimRules,
     introspection,
+    dpop,
     tokenCache,
     dispatcher,
     timeoutMs: positive(options.timeoutMs, 'timeoutMs', DEFAULT_VERIFIER_TIMEOUT_MS),
