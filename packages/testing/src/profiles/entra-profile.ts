@@ -10,6 +10,7 @@
  * @module profiles/entra-profile
  */
 import { randomUUID } from 'node:crypto'
+import { toErrorDescription } from '@oauth-m2m/core/internal'
 import { entraId } from '@oauth-m2m/verifier'
 import { atOrigin, type ProfileUrlOptions, profileHosts } from './profile-urls.js'
 import { jsonAnswer, reshapeJsonAnswer, without } from './provider-answers.js'
@@ -164,7 +165,7 @@ export function entraProfile(
           runtime.now(),
           'invalid_resource',
           500011,
-          `The resource principal named ${resource} was not found in the tenant named ${tenantId}.`,
+          `The resource principal named ${toErrorDescription(resource!, 200)} was not found in the tenant named ${tenantId}.`,
         )
       }
       // `.default` stands for every permission granted to the client: the server grants all of the

@@ -148,6 +148,17 @@ describe('entra token endpoint rules', () => {
     expect(await answer.json()).toMatchObject({ error: 'invalid_resource', error_codes: [500011] })
   })
 
+  it('keeps what the client sent out of the description but for the error_description character set', async () => {
+    const server = recordingServer({ status: 200, body: SERVER_TOKEN_ANSWER })
+    const answer = await rules(
+      formPost(token, { grant_type: 'client_credentials', scope: 'api://x"\\\u0007\u00e9/.default' }),
+      server.next,
+    )
+    const body = (await answer.json()) as Record<string, string>
+    const [message] = body.error_description!.split('\r\n')
+    expect(message).toMatch(/^AADSTS500011: The resource principal named api:\/\/x' was not found/)
+  })
+
   it("passes the server's refusals through unchanged, and leaves other endpoints alone", async () => {
     const refusal = { error: 'invalid_client', error_description: 'client authentication failed' }
     const server = recordingServer({ status: 401, body: refusal })
