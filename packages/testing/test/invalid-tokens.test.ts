@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto'
 import { InvalidTokenError } from '@oauth-m2m/core'
 import {
   INVALID_TOKEN_KINDS,
@@ -6,7 +7,14 @@ import {
   startAuthorizationServer,
 } from '@oauth-m2m/testing'
 import { createVerifier, type Verifier } from '@oauth-m2m/verifier'
-import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose'
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  type JWK,
+  errors as joseErrors,
+  jwtVerify,
+} from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 /** What the real verifier says about each kind: proof that the one flaw is what is refused. */
@@ -100,10 +108,9 @@ describe('mintInvalidToken', () => {
 
   it('hs256-with-public-key is an HMAC keyed with the SPKI PEM of the current public key', async () => {
     const token = await as.mintInvalidToken('hs256-with-public-key')
-    const jwks = (await (await fetch(as.server.metadata.jwks_uri)).json()) as { keys: JsonWebKey[] }
-    const { createPublicKey } = await import('node:crypto')
+    const jwks = (await (await fetch(as.server.metadata.jwks_uri)).json()) as { keys: JWK[] }
     const kid = decodeProtectedHeader(token).kid
-    const jwk = jwks.keys.find((k) => (k as { kid?: string }).kid === kid)!
+    const jwk = jwks.keys.find((k) => k.kid === kid)!
     const pem = createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string
     const { payload, protectedHeader } = await jwtVerify(token, new TextEncoder().encode(pem))
     expect(protectedHeader.alg).toBe('HS256')
@@ -122,7 +129,6 @@ describe('mintInvalidToken', () => {
     for (const name of ['sub', 'iat', 'exp', 'auth_time', 'nonce']) expect(claims).toHaveProperty(name)
     expect(claims).not.toHaveProperty('scope')
     const jwksUrl = new URL(as.server.metadata.jwks_uri)
-    const { createRemoteJWKSet } = await import('jose')
     await expect(jwtVerify(token, createRemoteJWKSet(jwksUrl), { typ: 'JWT' })).resolves.toBeDefined()
   })
 
