@@ -1,9 +1,11 @@
 /**
  * Differential test of the node:crypto proof signer against jose: every proof the client makes,
  * for any method, URL, nonce and token, with every algorithm, must pass jose's `jwtVerify` with
- * the key it embeds and carry exactly the RFC 9449 §4.2 header and claims — nothing more.
+ * the key it embeds and carry exactly the RFC 9449 §4.2 header and claims — nothing more. Each
+ * also passes the §4.3 check the server and verifier use (core's `verifyDpopProof`).
  */
 import { createHash, generateKeyPairSync, webcrypto } from 'node:crypto'
+import { verifyDpopProof } from '@oauth-m2m/core/internal'
 import fc from 'fast-check'
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
@@ -71,6 +73,14 @@ describe('DPoP proofs', () => {
           expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/)
           expect(jtis.has(payload.jti as string)).toBe(false)
           jtis.add(payload.jti as string)
+          const checked = verifyDpopProof(proof, {
+            method,
+            url,
+            accessToken,
+            nowSec: NOW_MS / 1000,
+            nonce: (sent) => sent === nonce,
+          })
+          expect(checked.jkt).toBe(signer.jkt)
         }),
         { numRuns: alg === 'ES256' ? 300 : 60 },
       )
