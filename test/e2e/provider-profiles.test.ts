@@ -16,6 +16,7 @@ import {
   startAuthorizationServer,
   type TestAuthorizationServer,
 } from '@oauth-m2m/testing'
+import { authorizationServerHandlers, createMswDispatcher } from '@oauth-m2m/testing/msw'
 import { createVerifier } from '@oauth-m2m/verifier'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { type Dispatcher, request } from 'undici'
@@ -196,6 +197,27 @@ describe('entra profile in process (no port)', () => {
       const token = await clientToken(as, { scope: `${as.audience}/.default` })
       expect(await verified(as, token)).toMatchObject({ clientId: as.createClient().clientId })
     } finally {
+      await as.close()
+    }
+  })
+})
+
+describe('a profile behind msw', () => {
+  it("answers the provider's hosts (Cognito's two) through authorizationServerHandlers too", async () => {
+    const as = await createTestAuthorizationServer({ profile: 'cognito' })
+    const dispatcher = createMswDispatcher(authorizationServerHandlers(as))
+    try {
+      const token = await clientToken(as, { dispatcher, scope: 'https://api.example.test/write' })
+      const verifier = createVerifier({ ...as.verifierOptions(), dispatcher })
+      expect(await verifier.verify(token)).toMatchObject({
+        clientId: as.createClient().clientId,
+        scopes: ['https://api.example.test/write'],
+      })
+      await verifier.close()
+      // Through the same router as a real port: logged, with the provider's token endpoint.
+      expect(as.takeRequests({ endpoint: 'token' })).toHaveLength(1)
+    } finally {
+      await dispatcher.close()
       await as.close()
     }
   })
