@@ -23,7 +23,7 @@ import {
 import type { TestClientCredentials } from './test-clients.js'
 import { issuedTestToken, type MintTokenOptions, shapeClaims } from './token-minting.js'
 
-/** The kinds of invalid token {@link mintInvalidTestToken} makes. */
+/** Every {@link InvalidTokenKind}: the kinds of invalid token `mintInvalidToken` makes. */
 export const INVALID_TOKEN_KINDS = [
   'expired',
   'not-yet-valid',
