@@ -3,14 +3,18 @@
  * 9, configured for the client_credentials grant with DPoP, JWT access tokens, and (in one suite)
  * server nonces required on every proof. The client must get a DPoP-bound token whose `cnf.jkt` is
  * its key's thumbprint, with every algorithm it offers, and go through the nonce dance — then send
- * the nonce at once on the next token request.
+ * the nonce at once on the next token request. Then the token is used: `client.fetch` and the
+ * interceptor call a resource server whose proofs `@oauth-m2m/verifier` checks (binding, `ath`,
+ * replay, resource nonces), over real loopback HTTP.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { clientSecretBasic, createTokenClient, type DpopProofAlg, type TokenClient } from '@oauth-m2m/client'
-import { calculateJwkThumbprint, decodeJwt, exportJWK } from 'jose'
+import { createVerifier, UseDpopNonceError, type Verifier } from '@oauth-m2m/verifier'
+import { calculateJwkThumbprint, decodeJwt, exportJWK, SignJWT } from 'jose'
 import Provider from 'oidc-provider'
+import { Agent, request } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 
 const CLIENT_ID = 'dpop-service'
@@ -212,5 +216,171 @@ describe('the DPoP client against oidc-provider requiring nonces', () => {
     expect(op.exchanges.map((e) => e.status)).toEqual([400, 200, 200])
     const latest = op.exchanges[1]!.nonceAnswered ?? op.exchanges[0]!.nonceAnswered
     expect(op.exchanges[2]!.proofNonce).toBe(latest)
+  })
+})
+
+/** One request the resource server received. */
+interface ApiCall {
+  method: string
+  status: number
+  proofNonce: string | undefined
+}
+
+/**
+ * A resource server that answers per RFC 9449 §7.1 and §9, with the verifier judging scheme, token
+ * and proof (it requires DPoP-bound tokens and resource nonces).
+ */
+async function startApi(verifier: Verifier) {
+  const calls: ApiCall[] = []
+  const server = createServer((req, res) => {
+    const body: Buffer[] = []
+    req.on('data', (chunk: Buffer) => body.push(chunk))
+    req.on('end', async () => {
+      const call: ApiCall = { method: req.method ?? '', status: 0, proofNonce: proofNonce(req) }
+      calls.push(call)
+      const answer = (status: number, headers: Record<string, string>, json: unknown) => {
+        call.status = status
+        res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(json))
+      }
+      const [scheme, token] = (req.headers.authorization ?? '').split(' ')
+      if ((scheme !== 'DPoP' && scheme !== 'Bearer') || !token) {
+        return answer(401, { 'www-authenticate': 'DPoP algs="ES256"' }, {})
+      }
+      try {
+        // The verifier judges the scheme too: a DPoP-bound token sent as Bearer is refused (§7.2).
+        const dpop =
+          scheme === 'DPoP'
+            ? {
+                proof: typeof req.headers.dpop === 'string' ? req.headers.dpop : undefined,
+                method: req.method ?? '',
+                url: `${api}${req.url}`,
+              }
+            : undefined
+        const principal = await verifier.verify(token, dpop ? { dpop } : {})
+        answer(200, {}, { clientId: principal.clientId, body: Buffer.concat(body).toString() })
+      } catch (error) {
+        if (error instanceof UseDpopNonceError) {
+          return answer(
+            401,
+            { 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'dpop-nonce': error.nonce ?? '' },
+            {},
+          )
+        }
+        const code = (error as { error?: string }).error ?? 'invalid_token'
+        answer(401, { 'www-authenticate': `DPoP error="${code}"` }, {})
+      }
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    api,
+    calls,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+describe('the DPoP client calling a resource server that @oauth-m2m/verifier protects', () => {
+  let op: RunningProvider
+  let verifier: Verifier
+  let rs: Awaited<ReturnType<typeof startApi>>
+  beforeAll(async () => {
+    op = await startProvider({ requireNonce: false })
+    verifier = createVerifier({
+      issuer: op.issuer,
+      audience: RESOURCE,
+      dpop: { mode: 'required', nonce: true },
+    })
+    rs = await startApi(verifier)
+  })
+  afterAll(async () => {
+    await rs.close()
+    await verifier.close()
+    await op.close()
+  })
+  afterEach(() => {
+    rs.calls.length = 0
+  })
+
+  function apiClient() {
+    const client = createTokenClient({
+      issuer: op.issuer,
+      clientId: CLIENT_ID,
+      auth: clientSecretBasic(CLIENT_SECRET),
+      scope: 'read',
+      resource: RESOURCE,
+      origins: [rs.api],
+      dpop: true,
+      retry: false,
+    })
+    clients.push(client)
+    return client
+  }
+
+  it('client.fetch gets through after the resource nonce dance, and sends the nonce at once next time', async () => {
+    const client = apiClient()
+    const first = await client.fetch(`${rs.api}/orders?page=1`, { method: 'POST', body: 'order-1' })
+    expect(first.status).toBe(200)
+    expect(await first.json()).toEqual({ clientId: CLIENT_ID, body: 'order-1' })
+    expect(rs.calls.map((c) => c.status)).toEqual([401, 200])
+    expect(rs.calls[1]!.proofNonce).toBeTypeOf('string')
+
+    const second = await client.fetch(`${rs.api}/orders`)
+    expect(second.status).toBe(200)
+    await second.arrayBuffer()
+    // A fresh proof (the verifier refuses a replayed jti) with the remembered nonce: one round trip.
+    expect(rs.calls.map((c) => c.status)).toEqual([401, 200, 200])
+    expect(rs.calls[2]!.proofNonce).toBe(rs.calls[1]!.proofNonce)
+  })
+
+  it('the interceptor does the same through undici', async () => {
+    const client = apiClient()
+    const agent = new Agent().compose(client.interceptor())
+    try {
+      for (const path of ['/a', '/b']) {
+        const res = await request(`${rs.api}${path}`, { dispatcher: agent, method: 'PUT', body: 'x' })
+        expect(res.statusCode).toBe(200)
+        await res.body.text()
+      }
+    } finally {
+      await agent.close()
+    }
+    expect(rs.calls.map((c) => [c.method, c.status])).toEqual([
+      ['PUT', 401],
+      ['PUT', 200],
+      ['PUT', 200],
+    ])
+  })
+
+  it('a stolen token is refused without the key: with a proof of another key, and as Bearer', async () => {
+    const { accessToken } = await apiClient().getToken()
+    const thief = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const jwk = await exportJWK(thief.publicKey)
+    const ath = createHash('sha256').update(accessToken).digest('base64url')
+    const thiefProof = (nonce?: string) =>
+      new SignJWT({ htm: 'GET', htu: `${rs.api}/orders`, ath, ...(nonce ? { nonce } : {}) })
+        .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk })
+        .setJti(randomUUID())
+        .setIssuedAt()
+        .sign(thief.privateKey)
+    const send = async (headers: Record<string, string>) => {
+      const res = await request(`${rs.api}/orders`, { headers })
+      await res.body.text()
+      return res
+    }
+    // The thief does everything right but hold the key: a current nonce, the token's ath.
+    const asked = await send({ authorization: `DPoP ${accessToken}`, dpop: await thiefProof() })
+    const nonce = asked.headers['dpop-nonce'] as string
+    expect(nonce).toBeTypeOf('string')
+    const stolen = await send({ authorization: `DPoP ${accessToken}`, dpop: await thiefProof(nonce) })
+    expect(stolen.statusCode).toBe(401)
+    expect(stolen.headers['www-authenticate']).toMatch(/error="invalid_dpop_proof"|error="invalid_token"/)
+    const asBearer = await send({ authorization: `Bearer ${accessToken}` })
+    expect(asBearer.statusCode).toBe(401)
+    expect(asBearer.headers['www-authenticate']).toMatch(/error="invalid_token"/)
+    expect(rs.calls.map((c) => c.status)).toEqual([401, 401, 401])
   })
 })
