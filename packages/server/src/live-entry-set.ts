@@ -6,6 +6,7 @@
  * @module live-entry-set
  */
 import { LRUCache } from 'lru-cache'
+import { lruCapacity } from './lru-capacity.js'
 import { lruClock } from './lru-clock.js'
 
 /** The answer of a store that cannot record an entry now without forgetting a live one. */
@@ -22,7 +23,7 @@ const MIN_FULL_MS = 1000
 
 /** Keys with an expiry each, at most `capacity` of them, none dropped before its expiry. */
 export class LiveEntrySet {
-  /** Key → its expiry, epoch ms. lru-cache for the TTL bookkeeping; `max` is never reached by a set. */
+  /** Key → its expiry, epoch ms. lru-cache for the TTL bookkeeping; its bound is never reached by a set. */
   readonly #entries: LRUCache<string, number>
   readonly #capacity: number
   readonly #now: () => number
@@ -31,7 +32,7 @@ export class LiveEntrySet {
   constructor(capacity: number, now: () => number) {
     this.#capacity = capacity
     this.#now = now
-    this.#entries = new LRUCache({ max: capacity, ...lruClock(now) })
+    this.#entries = new LRUCache({ ...lruCapacity(capacity), ...lruClock(now) })
   }
 
   /** Whether `key` is held and has not expired. */

@@ -11,6 +11,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import { keyDigest } from './key-digest.js'
+import { lruCapacity } from './lru-capacity.js'
 import { lruClock } from './lru-clock.js'
 
 interface FailureWindow {
@@ -62,8 +63,8 @@ class FailureCounter {
     this.#maxFailures = maxFailures
     this.#windowMs = windowMs
     this.#maxLocks = maxTracked
-    this.#windows = new LRUCache({ max: maxTracked, ttl: windowMs, ...lruClock(now) })
-    this.#locks = new LRUCache({ max: maxTracked, ttl: windowMs, ...lruClock(now) })
+    this.#windows = new LRUCache({ ...lruCapacity(maxTracked), ttl: windowMs, ...lruClock(now) })
+    this.#locks = new LRUCache({ ...lruCapacity(maxTracked), ttl: windowMs, ...lruClock(now) })
   }
 
   retryAfterSec(key: string, nowMs: number): number {

@@ -8,6 +8,7 @@
 import { LRUCache } from 'lru-cache'
 import { keyDigest } from './key-digest.js'
 import { LiveEntrySet, type StoreFull } from './live-entry-set.js'
+import { lruCapacity } from './lru-capacity.js'
 import { lruClock } from './lru-clock.js'
 
 export type { StoreFull }
@@ -107,7 +108,11 @@ export class MemoryServerStore implements ServerStore {
   constructor(options: MemoryServerStoreOptions = {}) {
     this.#now = options.now ?? Date.now
     const clock = lruClock(this.#now)
-    this.#opaque = new LRUCache({ max: options.maxOpaqueTokens ?? 100_000, ttlAutopurge: false, ...clock })
+    this.#opaque = new LRUCache({
+      ...lruCapacity(options.maxOpaqueTokens ?? 100_000),
+      ttlAutopurge: false,
+      ...clock,
+    })
     this.#revoked = new LiveEntrySet(options.maxRevokedJtis ?? 100_000, this.#now)
     this.#assertions = new LiveEntrySet(options.maxAssertionJtis ?? 100_000, this.#now)
   }
