@@ -7,6 +7,7 @@
  */
 import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose'
 import type { RegisteredClient } from './client-registry.js'
+import { keyDigest } from './key-digest.js'
 import type { ServerStore, StoreFull } from './server-store.js'
 
 /**
@@ -111,9 +112,10 @@ export async function verifyClientAssertion(
   }
   if (typeof payload.jti !== 'string' || payload.jti === '')
     return 'the client assertion jti claim is not acceptable'
-  const fresh = await policy.store.useAssertionJti(
-    client.id,
-    payload.jti,
+  const fresh = await policy.store.useOnce(
+    'client-assertion',
+    // A digest: the client's id and jti may be long, an entry's memory stays fixed.
+    keyDigest(client.id, payload.jti),
     expiresAtMs + policy.clockToleranceSec * 1000,
   )
   if (fresh === false) return 'the client assertion was already used (jti replay)'

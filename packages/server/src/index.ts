@@ -27,6 +27,7 @@ export { secretDigest } from './secret-hash.js'
 export {
   MemoryServerStore,
   type MemoryServerStoreOptions,
+  type OneTimeUse,
   type ServerStore,
   type StoredTokenClaims,
   type StoreFull,

@@ -40,12 +40,18 @@ export interface StoredTokenClaims {
 }
 
 /**
+ * What a one-time value is spent for (see {@link ServerStore.useOnce}): a used client assertion
+ * (RFC 7523 §3 `jti`), or a used DPoP proof (RFC 9449 §11.1 `jti`).
+ */
+export type OneTimeUse = 'client-assertion' | 'dpop-proof'
+
+/**
  * Storage of server state. Every entry carries its expiry (epoch ms); a store may drop it after
  * that time and must not return it after that time.
  *
- * Revoked `jti`s and used assertion `jti`s are replay protection: a store must never forget one
- * before its expiry (to make room or otherwise), or the revoked token or used assertion would be
- * accepted again. A store that cannot record one without forgetting another answers
+ * Revoked `jti`s and one-time values (used assertion and DPoP proof `jti`s) are replay
+ * protection: a store must never forget one before its expiry (to make room or otherwise), or the
+ * revoked token, used assertion or used proof would be accepted again. A store that cannot record one without forgetting another answers
  * {@link StoreFull} instead, and the server answers 503 with `Retry-After`.
  */
 export interface ServerStore {
@@ -64,13 +70,20 @@ export interface ServerStore {
   /** Whether a JWT access token's `jti` was revoked. */
   isJtiRevoked(jti: string): Promise<boolean>
   /**
-   * Records a client assertion's `jti` (scoped by client) until the assertion expires. Returns
-   * `false` when it was already recorded (a replay, whether the store is full or not), and
-   * {@link StoreFull} when it is new but the store is full of live entries. Must be atomic for a
-   * shared store.
+   * Spends a one-time value: records `key` until `expiresAtMs` unless it is already recorded (an
+   * atomic insert-if-absent: one `SET key NX PX` in Redis). `key` is a fixed-size digest the server
+   * makes of what must not repeat (a client assertion's client id and `jti`; a DPoP proof's key
+   * thumbprint and `jti`), and `use` says which, so that a store may keep each apart.
+   *
+   * @returns `true` when `key` was new and is now recorded; `false` when it was already recorded
+   *   (a replay, whether the store is full or not); {@link StoreFull} when it is new but the store
+   *   is full of live entries for `use`.
    */
-  useAssertionJti(clientId: string, jti: string, expiresAtMs: number): Promise<boolean | StoreFull>
+  useOnce(use: OneTimeUse, key: string, expiresAtMs: number): Promise<boolean | StoreFull>
 }
+
+/** Longest key {@link MemoryServerStore.useOnce} keeps as given: a base64url SHA-256 digest. */
+const MAX_RAW_KEY_LENGTH = 43
 
 /** Bounds of {@link MemoryServerStore}. */
 export interface MemoryServerStoreOptions {
@@ -88,6 +101,13 @@ export interface MemoryServerStoreOptions {
    */
   maxAssertionJtis?: number
   /**
+   * Most used DPoP proof `jti`s kept (each as a 43-character digest of key thumbprint and `jti`),
+   * each until its proof is too old to be accepted (`dpop.iatWindowSec` + 1 s after its `iat`).
+   * None is forgotten before: when all are live, a token request with a new proof is answered 503
+   * `temporarily_unavailable` with `Retry-After`. Default 100 000.
+   */
+  maxDpopJtis?: number
+  /**
    * The clock entries expire on, epoch ms. Default `Date.now`. Give it the server's `now` when
    * the server is configured with one.
    */
@@ -96,13 +116,13 @@ export interface MemoryServerStoreOptions {
 
 /**
  * The default {@link ServerStore}: bounded tables in this process, each entry with its own TTL.
- * Opaque tokens live in an LRU (dropping one only makes that token inactive early); revoked and
- * used assertion `jti`s are never dropped before they expire.
+ * Opaque tokens live in an LRU (dropping one only makes that token inactive early); revoked
+ * `jti`s and one-time values are never dropped before they expire.
  */
 export class MemoryServerStore implements ServerStore {
   readonly #opaque: LRUCache<string, StoredTokenClaims>
   readonly #revoked: LiveEntrySet
-  readonly #assertions: LiveEntrySet
+  readonly #oneTime: Readonly<Record<OneTimeUse, LiveEntrySet>>
   readonly #now: () => number
 
   constructor(options: MemoryServerStoreOptions = {}) {
@@ -114,7 +134,10 @@ export class MemoryServerStore implements ServerStore {
       ...clock,
     })
     this.#revoked = new LiveEntrySet(options.maxRevokedJtis ?? 100_000, this.#now)
-    this.#assertions = new LiveEntrySet(options.maxAssertionJtis ?? 100_000, this.#now)
+    this.#oneTime = {
+      'client-assertion': new LiveEntrySet(options.maxAssertionJtis ?? 100_000, this.#now),
+      'dpop-proof': new LiveEntrySet(options.maxDpopJtis ?? 100_000, this.#now),
+    }
   }
 
   /** Milliseconds from now until `expiresAtMs`, at least 1 (lru-cache reads a TTL of 0 as none). */
@@ -143,10 +166,13 @@ export class MemoryServerStore implements ServerStore {
     return this.#revoked.has(jti)
   }
 
-  async useAssertionJti(clientId: string, jti: string, expiresAtMs: number): Promise<boolean | StoreFull> {
-    // A digest: the client's id and jti may be long, an entry's memory stays fixed.
-    const key = keyDigest(clientId, jti)
-    if (this.#assertions.has(key)) return false
-    return this.#assertions.add(key, expiresAtMs) ?? true
+  async useOnce(use: OneTimeUse, key: string, expiresAtMs: number): Promise<boolean | StoreFull> {
+    if (!Object.hasOwn(this.#oneTime, use)) throw new TypeError('useOnce: unknown use')
+    const entries = this.#oneTime[use]
+    // The server hands in 43-character digests; anything longer is digested, so that an entry's
+    // memory stays fixed whoever calls.
+    const fixed = key.length > MAX_RAW_KEY_LENGTH ? keyDigest(key) : key
+    if (entries.has(fixed)) return false
+    return entries.add(fixed, expiresAtMs) ?? true
   }
 }

@@ -97,20 +97,31 @@ describe('a full replay store', () => {
     expect(await active(b)).toBe(true)
   })
 
-  it('refuses a replay of a long client id and jti even when full, and frees room as entries expire', async () => {
+  it('refuses a replay of a long key even when full, and frees room as entries expire', async () => {
     const clock = fakeClock()
     const store = new MemoryServerStore({ maxAssertionJtis: 2, now: clock.now })
-    const longId = 'c'.repeat(60_000)
-    const longJti = 'j'.repeat(60_000)
-    expect(await store.useAssertionJti(longId, longJti, clock.ms + 60_000)).toBe(true)
-    expect(await store.useAssertionJti(longId, longJti, clock.ms + 60_000)).toBe(false)
-    expect(await store.useAssertionJti('other', 'j', clock.ms + 120_000)).toBe(true)
-    expect(await store.useAssertionJti('third', 'j', clock.ms + 120_000)).toEqual({
+    const longKey = 'k'.repeat(60_000)
+    expect(await store.useOnce('client-assertion', longKey, clock.ms + 60_000)).toBe(true)
+    expect(await store.useOnce('client-assertion', longKey, clock.ms + 60_000)).toBe(false)
+    expect(await store.useOnce('client-assertion', 'other', clock.ms + 120_000)).toBe(true)
+    expect(await store.useOnce('client-assertion', 'third', clock.ms + 120_000)).toEqual({
       fullUntilMs: clock.ms + 60_000,
     })
     // A replay is a replay even while the store is full.
-    expect(await store.useAssertionJti(longId, longJti, clock.ms + 60_000)).toBe(false)
+    expect(await store.useOnce('client-assertion', longKey, clock.ms + 60_000)).toBe(false)
+    // Each use has its own bound: used DPoP proofs are still recorded.
+    expect(await store.useOnce('dpop-proof', 'third', clock.ms + 60_000)).toBe(true)
     clock.ms += 60_001
-    expect(await store.useAssertionJti('third', 'j', clock.ms + 60_000)).toBe(true)
+    expect(await store.useOnce('client-assertion', 'third', clock.ms + 60_000)).toBe(true)
+  })
+
+  it('bounds used DPoP proofs by maxDpopJtis', async () => {
+    const clock = fakeClock()
+    const store = new MemoryServerStore({ maxDpopJtis: 1, now: clock.now })
+    expect(await store.useOnce('dpop-proof', 'a', clock.ms + 61_000)).toBe(true)
+    expect(await store.useOnce('dpop-proof', 'b', clock.ms + 61_000)).toEqual({
+      fullUntilMs: clock.ms + 61_000,
+    })
+    expect(await store.useOnce('client-assertion', 'b', clock.ms + 61_000)).toBe(true)
   })
 })

@@ -6,12 +6,30 @@ import { basic, expectOAuthError, postForm, startServer } from './test-server.js
 const OPAQUE_API = 'https://opaque.example.com/'
 
 describe('MemoryServerStore', () => {
-  it('accepts an assertion jti once per client', async () => {
+  it('spends a one-time value once per use', async () => {
     const store = new MemoryServerStore()
     const expiresAtMs = Date.now() + 60_000
-    expect(await store.useAssertionJti('a', 'j1', expiresAtMs)).toBe(true)
-    expect(await store.useAssertionJti('a', 'j1', expiresAtMs)).toBe(false)
-    expect(await store.useAssertionJti('b', 'j1', expiresAtMs)).toBe(true)
+    expect(await store.useOnce('client-assertion', 'k1', expiresAtMs)).toBe(true)
+    expect(await store.useOnce('client-assertion', 'k1', expiresAtMs)).toBe(false)
+    expect(await store.useOnce('client-assertion', 'k2', expiresAtMs)).toBe(true)
+    expect(await store.useOnce('dpop-proof', 'k1', expiresAtMs)).toBe(true)
+    expect(await store.useOnce('dpop-proof', 'k1', expiresAtMs)).toBe(false)
+  })
+
+  it('keeps a one-time value until its expiry and no longer', async () => {
+    const clock = { ms: 1_700_000_000_000, now: () => clock.ms }
+    const store = new MemoryServerStore({ now: clock.now })
+    expect(await store.useOnce('dpop-proof', 'k', clock.ms + 61_000)).toBe(true)
+    clock.ms += 60_999
+    expect(await store.useOnce('dpop-proof', 'k', clock.ms + 61_000)).toBe(false)
+    clock.ms += 2
+    expect(await store.useOnce('dpop-proof', 'k', clock.ms + 61_000)).toBe(true)
+  })
+
+  it('refuses an unknown use', async () => {
+    await expect(
+      new MemoryServerStore().useOnce('toString' as never, 'k', Date.now() + 1000),
+    ).rejects.toThrow(TypeError)
   })
 
   it('forgets a deleted opaque token and remembers a revoked jti', async () => {
