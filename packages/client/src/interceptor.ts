@@ -179,11 +179,6 @@ class TokenHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-/** The request's URL from the dispatch options (the path may hold a query; the proof drops it). */
-function requestUrl(origin: string, path: string): URL | undefined {
-  return URL.canParse(path, origin) ? new URL(path, origin) : undefined
-}
-
 /**
  * Builds the interceptor.
  *
@@ -200,13 +195,12 @@ export function createTokenInterceptor(
       if (origin === undefined || !allowed.has(origin)) return dispatch(options, handler)
       const headers = headerRecord(options.headers)
       if (hasAuthorization(headers)) return dispatch(options, handler)
-      const url = requestUrl(origin, options.path)
-      if (url === undefined) return dispatch(options, handler)
       const { dpop } = source
       /** Sends once with `token`, with a proof made now for a DPoP token. */
       const send = (token: TokenSet, target: Dispatcher.DispatchHandler): void => {
         try {
-          const credentials = credentialsFor(token, dpop, options.method, url)
+          // The proof names the request's URL (its path may hold a query; the proof drops it).
+          const credentials = credentialsFor(token, dpop, options.method, () => new URL(options.path, origin))
           const sent: Headers = { ...headers, authorization: credentials.authorization }
           if (credentials.dpop !== undefined) sent.dpop = credentials.dpop
           dispatch({ ...options, headers: sent }, target)

@@ -50,16 +50,22 @@ export function sendsDpop(token: TokenSet, dpop: DpopProver | undefined): dpop i
 /**
  * The credentials for one send of `method` `url` with `token`: a DPoP token gets a fresh proof
  * (with the nonce `url`'s origin gave last); a Bearer token (no DPoP, or `allowBearerFallback`)
- * goes alone.
+ * goes alone. `url` may be given as a function, called only when a proof needs it.
+ *
+ * @throws {TypeError} when `url` is a function and the URL it builds is not valid.
  */
 export function credentialsFor(
   token: TokenSet,
   dpop: DpopProver | undefined,
   method: string,
-  url: URL,
+  url: URL | (() => URL),
 ): RequestCredentials {
   if (sendsDpop(token, dpop)) {
-    return { authorization: `DPoP ${token.accessToken}`, dpop: dpop.proofFor(method, url, token.accessToken) }
+    const target = typeof url === 'function' ? url() : url
+    return {
+      authorization: `DPoP ${token.accessToken}`,
+      dpop: dpop.proofFor(method, target, token.accessToken),
+    }
   }
   return { authorization: `Bearer ${token.accessToken}`, dpop: undefined }
 }
