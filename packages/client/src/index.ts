@@ -45,7 +45,7 @@ export {
 } from './diagnostics.js'
 export type { DpopKeyPair, DpopProofAlg } from './dpop/dpop-key.js'
 export * from './errors.js'
-export type { DpopOptions, TokenClientOptions } from './options.js'
+export type { TokenClientDpopOptions, TokenClientOptions } from './options.js'
 export type { RetryOptions } from './retry.js'
 export { createTokenClient, type InterceptorOptions, type TokenClient } from './token-client.js'
 export type { TokenParams } from './token-request-key.js'

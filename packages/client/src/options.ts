@@ -34,7 +34,7 @@ import { DEFAULT_MAX_CACHE_ENTRIES, type TokenStore } from './token-store.js'
  * The `dpop` option of `createTokenClient`: sender-constrained tokens (RFC 9449). `dpop: true` is
  * `dpop: {}`.
  */
-export interface DpopOptions {
+export interface TokenClientDpopOptions {
   /**
    * The client's own key pair: a WebCrypto `CryptoKeyPair`, or `{ privateKey, publicKey }`
    * `node:crypto` `KeyObject`s (not `rsa-pss` KeyObjects: use an `rsa` one with `alg: 'PS256'`), so
@@ -159,7 +159,7 @@ export interface TokenClientOptions {
    * remembered per origin. The key's thumbprint is part of the cache key. `true` generates an
    * ES256 key. Default: off (Bearer tokens).
    */
-  dpop?: boolean | DpopOptions
+  dpop?: boolean | TokenClientDpopOptions
   /** Clock, epoch ms. Default `Date.now`. Tests inject one to move through a token's lifetime. */
   now?: () => number
 }
@@ -254,7 +254,7 @@ function dpopProver(value: unknown, now: () => number): DpopProver | undefined {
   if (value === undefined || value === false) return undefined
   if (value !== true && (typeof value !== 'object' || value === null))
     fail(`${where} must be true, false or an object`)
-  const { key, alg, allowBearerFallback } = (value === true ? {} : value) as DpopOptions
+  const { key, alg, allowBearerFallback } = (value === true ? {} : value) as TokenClientDpopOptions
   if (alg !== undefined && !(DPOP_PROOF_ALGS as readonly unknown[]).includes(alg)) {
     fail(`${where}: alg must be one of ${DPOP_PROOF_ALGS.join(', ')}`)
   }
