@@ -43,8 +43,11 @@ export interface AdminEndpointOptions {
 
 /** A 4xx answer, thrown by the checks and turned into JSON by the handler. */
 class AdminRequestError extends Error {
+  /** HTTP status of the answer. */
   readonly status: number
+  /** The answer's `error` code. */
   readonly error: string
+  /** Extra answer headers (`Allow` for a 405). */
   readonly headers: Readonly<Record<string, string>>
 
   constructor(status: number, error: string, description: string, headers: Record<string, string> = {}) {
@@ -396,7 +399,12 @@ export function createAdminHandler(options: AdminEndpointOptions): (request: Req
  * @throws {ConfigurationError} when `host` is not a loopback address.
  */
 export function startAdminEndpoint(
-  options: AdminEndpointOptions & { readonly host?: string; readonly port?: number },
+  options: AdminEndpointOptions & {
+    /** Loopback address to bind. Default `127.0.0.1`. */
+    readonly host?: string
+    /** TCP port. Default 0: a free one. */
+    readonly port?: number
+  },
 ): Promise<TestListener> {
   const handle = createAdminHandler(options)
   return startTestListener((request) => handle(request), {

@@ -39,16 +39,25 @@ Prints the demo client, the settings a verifier needs, "admin on <url>" and, las
 
 /** The options of one run. */
 export interface CliArguments {
+  /** `--port`; `undefined` leaves it to the config file, else 0. */
   readonly port: number | undefined
+  /** `--host`, a loopback address; `undefined` leaves it to the config file, else `127.0.0.1`. */
   readonly host: string | undefined
+  /** `--seed`: derive keys, secrets and generated client ids from it. */
   readonly seed: string | undefined
+  /** `--profile`; `undefined` leaves it to the config file, else `rfc9068`. */
   readonly profile: ProfileName | undefined
+  /** `--client-id` of the demo client. */
   readonly clientId: string | undefined
+  /** `--scope` of the demo client, space-separated. */
   readonly scope: string | undefined
-  /** Whether the admin endpoint runs. */
+  /** Whether the admin endpoint runs: `true` unless `--no-admin`. */
   readonly admin: boolean
+  /** `--admin-port`, 0 for a free port. */
   readonly adminPort: number
+  /** `--config FILE`. */
   readonly config: string | undefined
+  /** `--help`. */
   readonly help: boolean
 }
 

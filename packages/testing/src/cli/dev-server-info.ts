@@ -5,17 +5,20 @@
  *
  * @module cli/dev-server-info
  */
+import { ConfigurationError } from '@oauth-m2m/core'
 import type { JWK } from 'jose'
 import type { ProfileName } from '../profiles/provider-profile.js'
 import type { StartedAuthorizationServer } from '../start-authorization-server.js'
 
 /** The demo client: the test server's default client. */
 export interface DemoClientInfo {
+  /** Its `client_id`. */
   readonly clientId: string
-  /** `undefined` for `private_key_jwt`. */
+  /** `undefined` for `private_key_jwt`, and for a client registered with its own secret hash or keys. */
   readonly clientSecret: string | undefined
   /** Every scope it may ask for, space-separated. */
   readonly scope: string
+  /** How it authenticates at the token endpoint (`client_secret_basic` unless configured). */
   readonly tokenEndpointAuthMethod: string
   /** The generated private key of a `private_key_jwt` demo client. */
   readonly privateJwk: JWK | undefined
@@ -23,10 +26,15 @@ export interface DemoClientInfo {
 
 /** Everything the banner says, as JSON. */
 export interface DevServerInfo {
+  /** The listener's URL, which `listening on` prints. */
   readonly url: string
+  /** The profile the server answers like. */
   readonly profile: ProfileName
+  /** The issuer identifier (`iss`). */
   readonly issuer: string
+  /** The token endpoint URL. */
   readonly tokenEndpoint: string
+  /** The JWKS URL. */
   readonly jwksUri: string
   /** The `aud` of tokens asked for without a resource; `undefined` when the provider's tokens have none (Cognito). */
   readonly audience: string | undefined
@@ -47,14 +55,28 @@ export interface DevServerInfo {
 }
 
 function demoClient(as: StartedAuthorizationServer): DemoClientInfo | undefined {
-  if (as.clientIds.length === 0) return undefined
-  const credentials = as.createClient()
-  return {
-    clientId: credentials.clientId,
-    clientSecret: credentials.clientSecret,
-    scope: credentials.registeredScope,
-    tokenEndpointAuthMethod: credentials.authMethod,
-    privateJwk: credentials.privateKey,
+  const clientId = as.clientIds[0]
+  if (clientId === undefined) return undefined
+  try {
+    const credentials = as.createClient()
+    return {
+      clientId: credentials.clientId,
+      clientSecret: credentials.clientSecret,
+      scope: credentials.registeredScope,
+      tokenEndpointAuthMethod: credentials.authMethod,
+      privateJwk: credentials.privateKey,
+    }
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error
+    // Registered with its own keys or secret hash: the user holds its credentials, not us.
+    const registered = as.server.getClient(clientId)
+    return {
+      clientId,
+      clientSecret: undefined,
+      scope: registered?.scope ?? '',
+      tokenEndpointAuthMethod: registered?.token_endpoint_auth_method ?? 'client_secret_basic',
+      privateJwk: undefined,
+    }
   }
 }
 

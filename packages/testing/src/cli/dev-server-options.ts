@@ -14,7 +14,9 @@ import { seededSecret } from './seeded-values.js'
 
 /** The options to start with, and the profile they name. */
 export interface DevServerOptions {
+  /** What to pass to `startAuthorizationServer`. */
   readonly options: StartAuthorizationServerOptions
+  /** The name of the profile `options` set. */
   readonly profile: ProfileName
 }
 
