@@ -21,6 +21,7 @@ import { authenticate } from './middleware/authenticate.js'
 import { Challenge } from './middleware/challenge.js'
 import { nodeCredentials, writeChallenge, writeResourceMetadata } from './middleware/node-http.js'
 import { type BearerAuthOptions, resolveBearerAuthOptions } from './middleware/options.js'
+import { originOf } from './middleware/request-url.js'
 import { isResourceMetadataRequest } from './middleware/resource-metadata.js'
 import type { Principal } from './types.js'
 
@@ -49,7 +50,8 @@ function formBodyHasToken(req: IncomingMessage & { body?: unknown }): boolean {
 
 /**
  * Creates Express middleware that lets a request through only with a valid
- * `Authorization: Bearer <token>` (RFC 6750 §2.1) carrying the required scopes. It sets
+ * `Authorization: Bearer <token>` (RFC 6750 §2.1) — or `Authorization: DPoP <token>` with its
+ * `DPoP` proof (RFC 9449 §7), when the verifier accepts DPoP — carrying the required scopes. It sets
  * `req.auth` and calls `next()`, or answers 400/401/403/503 itself. An unexpected
  * (non-`BearerError`) failure goes to `next(error)`, i.e. to the app's error handler.
  *
@@ -70,16 +72,20 @@ export function bearerAuth(options: BearerAuthOptions): RequestHandler {
       writeResourceMetadata(res, settings.resourceMetadata)
       return
     }
-    authenticate(settings, nodeCredentials(req, formBodyHasToken(req)), settings.verifyOptions).then(
-      (outcome) => {
-        if (outcome instanceof Challenge) {
-          writeChallenge(res, outcome)
-          return
-        }
-        req.auth = outcome
-        next()
-      },
-      next,
-    )
+    const credentials = nodeCredentials(req, settings, formBodyHasToken(req), {
+      // Express strips a mount path from req.url; the client named the whole path. req.protocol
+      // follows the app's `trust proxy`; the host is the Host header (Express 4's req.host drops
+      // the port).
+      target: req.originalUrl,
+      origin: () => originOf(req.protocol, req.headers.host),
+    })
+    authenticate(settings, credentials, settings.verifyOptions).then((outcome) => {
+      if (outcome instanceof Challenge) {
+        writeChallenge(res, outcome)
+        return
+      }
+      req.auth = outcome
+      next()
+    }, next)
   }
 }

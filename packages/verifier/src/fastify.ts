@@ -27,6 +27,7 @@ import {
   resolveBearerAuthOptions,
   verifyOptionsFor,
 } from './middleware/options.js'
+import { originOf } from './middleware/request-url.js'
 import type { Principal, VerifyOptions } from './types.js'
 
 export type { BearerAuthOptions } from './middleware/options.js'
@@ -70,7 +71,11 @@ function onRequestHook(
   verifyOptions: VerifyOptions | undefined,
 ): onRequestAsyncHookHandler {
   return async function bearerAuthOnRequest(request, reply) {
-    const outcome = await authenticate(settings, nodeCredentials(request.raw), verifyOptions)
+    const credentials = nodeCredentials(request.raw, settings, false, {
+      // Fastify's own protocol and host, which follow its `trustProxy` option.
+      origin: () => originOf(request.protocol, request.host),
+    })
+    const outcome = await authenticate(settings, credentials, verifyOptions)
     if (outcome instanceof Challenge) {
       // A Buffer, because Fastify appends `; charset=utf-8` to the content type of string payloads.
       return reply.code(outcome.status).headers(outcome.headers).send(Buffer.from(outcome.body))

@@ -55,7 +55,9 @@ export type FetchBearerAuth = (
 ) => Promise<Principal | Response>
 
 /**
- * Creates the check. It reads only `Authorization: Bearer <token>` (RFC 6750 §2.1); a token in
+ * Creates the check. It reads only `Authorization: Bearer <token>` (RFC 6750 §2.1) and, when the
+ * verifier accepts DPoP, `Authorization: DPoP <token>` with its `DPoP` proof (RFC 9449 §7), whose
+ * URL is `request.url` (or `publicBaseUrl`); a token in
  * the query string is refused with 400 `invalid_request`. The body is never read. The request's
  * `signal` is passed to `verify()`, so an aborted request stops waiting for key or introspection
  * lookups.
@@ -75,7 +77,7 @@ export function bearerAuth(options: BearerAuthOptions): FetchBearerAuth {
     }
     const outcome = await authenticate(
       settings,
-      webCredentials(request),
+      webCredentials(request, settings),
       withSignal(verifyOptions, request.signal),
     )
     return outcome instanceof Challenge ? challengeResponse(outcome) : outcome

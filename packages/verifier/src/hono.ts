@@ -33,7 +33,8 @@ export type BearerAuthEnv = { Variables: { auth: Principal } }
 
 /**
  * Creates Hono middleware that lets a request through only with a valid
- * `Authorization: Bearer <token>` (RFC 6750 §2.1) carrying the required scopes. A refused
+ * `Authorization: Bearer <token>` (RFC 6750 §2.1) — or `Authorization: DPoP <token>` with its
+ * `DPoP` proof (RFC 9449 §7), when the verifier accepts DPoP — carrying the required scopes. A refused
  * request gets the 400/401/403/503 answer directly (not an `HTTPException`, so an app's
  * `onError` cannot turn it into a 500 by accident); an unexpected (non-`BearerError`) failure is
  * thrown to `app.onError`. The raw request's `signal` is passed to `verify()`.
@@ -54,7 +55,7 @@ export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<Bearer
     }
     const outcome = await authenticate(
       settings,
-      webCredentials(request),
+      webCredentials(request, settings),
       withSignal(settings.verifyOptions, request.signal),
     )
     if (outcome instanceof Challenge) {

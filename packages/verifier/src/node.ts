@@ -15,7 +15,7 @@
  * @module node
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { authenticate, tokenOrChallenge } from './middleware/authenticate.js'
+import { authenticate, presentedOrChallenge } from './middleware/authenticate.js'
 import { Challenge, challengeFor, isBearerError } from './middleware/challenge.js'
 import {
   nodeCredentials,
@@ -70,9 +70,23 @@ export interface NodeBearerAuth {
   ): Promise<Principal | undefined>
 }
 
+/** An unexpected (non-`BearerError`) failure: to `next(error)`, or a bare 500 without `next`. */
+function unexpected(
+  res: ServerResponse,
+  next: ((error?: unknown) => void) | undefined,
+  error: unknown,
+): Promise<void> {
+  if (next) next(error)
+  else writeServerError(res)
+  return Promise.resolve()
+}
+
 /**
  * Creates node:http middleware that accepts a request only with a valid
- * `Authorization: Bearer <token>` (RFC 6750 §2.1) that carries the required scopes.
+ * `Authorization: Bearer <token>` (RFC 6750 §2.1) — or `Authorization: DPoP <token>` with its
+ * `DPoP` proof (RFC 9449 §7), when the verifier accepts DPoP — that carries the required scopes.
+ * The URL the proof must name is rebuilt from the socket and the `Host` header, or from
+ * `publicBaseUrl`.
  *
  * @throws {ConfigurationError} invalid options.
  */
@@ -90,18 +104,24 @@ export function bearerAuth(options: BearerAuthOptions): NodeBearerAuth {
       writeResourceMetadata(res, settings.resourceMetadata)
       return Promise.resolve()
     }
-    const token = tokenOrChallenge(settings, nodeCredentials(req))
-    if (token instanceof Challenge) {
-      writeChallenge(res, token)
+    let presented: ReturnType<typeof presentedOrChallenge>
+    try {
+      presented = presentedOrChallenge(settings, nodeCredentials(req, settings), settings.verifyOptions)
+    } catch (error) {
+      return unexpected(res, next, error)
+    }
+    if (presented instanceof Challenge) {
+      writeChallenge(res, presented)
       return Promise.resolve()
     }
-    return verifier.verify(token, settings.verifyOptions).then(
+    const { scheme } = presented
+    return verifier.verify(presented.token, presented.verifyOptions).then(
       (principal) => {
         ;(req as AuthenticatedRequest).auth = principal
         next?.()
       },
       (error: unknown) => {
-        if (isBearerError(error)) writeChallenge(res, challengeFor(error, settings))
+        if (isBearerError(error)) writeChallenge(res, challengeFor(error, settings, scheme))
         else if (next) next(error)
         else writeServerError(res)
       },
@@ -115,7 +135,7 @@ export function bearerAuth(options: BearerAuthOptions): NodeBearerAuth {
         writeResourceMetadata(res, settings.resourceMetadata)
         return undefined
       }
-      const outcome = await authenticate(settings, nodeCredentials(req), verifyOptions)
+      const outcome = await authenticate(settings, nodeCredentials(req, settings), verifyOptions)
       if (outcome instanceof Challenge) {
         writeChallenge(res, outcome)
         return undefined

@@ -1,5 +1,6 @@
 /**
- * The `WWW-Authenticate` challenge of RFC 6750 §3 for an answer to a bearer-token request.
+ * The `WWW-Authenticate` challenge of RFC 6750 §3 for an answer to a bearer-token request, and its
+ * `DPoP` counterpart of RFC 9449 §7.1.
  *
  * @module www-authenticate
  */
@@ -20,7 +21,17 @@ export interface WWWAuthenticateOptions {
    * (RFC 9728 §5.1). Omitted when not given.
    */
   resourceMetadata?: string
+  /** The scheme challenged: `Bearer` (RFC 6750, the default) or `DPoP` (RFC 9449 §7.1). */
+  scheme?: 'Bearer' | 'DPoP'
+  /**
+   * `DPoP` only: the proof algorithms accepted, sent as `algs="…"` (RFC 9449 §7.1) after the
+   * scope. Left out when empty.
+   */
+  algs?: readonly string[]
 }
+
+// RFC 7518 algorithm names are tokens; anything else would need escaping and is left out.
+const ALG_NAME = /^[A-Za-z0-9.+\-_]+$/
 
 // RFC 6750 §3 restricts error_description and scope tokens to character sets without `"` and `\`,
 // so neither ever needs escaping inside the quotes.
@@ -33,12 +44,14 @@ function quoted(value: string): string {
 }
 
 /**
- * Builds the value of a `WWW-Authenticate` header (RFC 6750 §3).
+ * Builds one challenge of a `WWW-Authenticate` header (RFC 6750 §3, RFC 9449 §7.1).
  *
  * - No error (the request carried no token): `Bearer realm="…"` with no error code, as §3.1 asks.
  * - An error: `Bearer realm="…", error="invalid_token", error_description="…"`; an
  *   `InsufficientScopeError` adds `scope="a b"` naming the required scopes.
  * - `resourceMetadata` adds `resource_metadata="…"` to either (RFC 9728 §5.1).
+ * - `scheme: 'DPoP'` gives the same challenge for the DPoP scheme, with `algs="ES256 …"` when
+ *   `algs` is given: `DPoP error="invalid_dpop_proof", error_description="…", algs="ES256"`.
  *
  * The description is the error's message (which never contains a token) reduced to the RFC's
  * character set; scope tokens outside the RFC's character set are left out rather than escaped.
@@ -54,7 +67,10 @@ export function toWWWAuthenticate(error?: BearerError, options: WWWAuthenticateO
   const scopes = options.scope ?? (error instanceof InsufficientScopeError ? error.requiredScopes : [])
   const scope = scopes.filter(isScopeToken).join(' ')
   if (scope) params.push(`scope="${scope}"`)
+  const scheme = options.scheme ?? 'Bearer'
+  const algs = scheme === 'DPoP' ? (options.algs ?? []).filter((alg) => ALG_NAME.test(alg)).join(' ') : ''
+  if (algs) params.push(`algs="${algs}"`)
   if (options.resourceMetadata !== undefined)
     params.push(`resource_metadata=${quoted(options.resourceMetadata)}`)
-  return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`
+  return params.length === 0 ? scheme : `${scheme} ${params.join(', ')}`
 }

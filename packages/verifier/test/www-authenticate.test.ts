@@ -1,5 +1,6 @@
 import {
   InsufficientScopeError,
+  InvalidDpopProofError,
   InvalidRequestError,
   InvalidTokenError,
   TemporarilyUnavailableError,
@@ -60,5 +61,34 @@ describe('toWWWAuthenticate', () => {
     expect(toWWWAuthenticate(new InsufficientScopeError(['ok', 'bad"one', 'sp ace', '']))).toBe(
       'Bearer error="insufficient_scope", error_description="the token lacks required scope: ok bad\'one sp ace ", scope="ok"',
     )
+  })
+})
+
+describe('toWWWAuthenticate for the DPoP scheme (RFC 9449 §7.1)', () => {
+  it('names the scheme and the accepted algorithms', () => {
+    expect(toWWWAuthenticate(undefined, { scheme: 'DPoP', algs: ['ES256', 'PS256'] })).toBe(
+      'DPoP algs="ES256 PS256"',
+    )
+    expect(toWWWAuthenticate(undefined, { scheme: 'DPoP' })).toBe('DPoP')
+  })
+
+  it('puts the error before algs and resource_metadata last', () => {
+    expect(
+      toWWWAuthenticate(new InvalidDpopProofError('the DPoP proof is too old ("iat")'), {
+        scheme: 'DPoP',
+        realm: 'api',
+        algs: ['ES256'],
+        resourceMetadata: 'https://api.example/.well-known/oauth-protected-resource',
+      }),
+    ).toBe(
+      `DPoP realm="api", error="invalid_dpop_proof", error_description="the DPoP proof is too old ('iat')", algs="ES256", resource_metadata="https://api.example/.well-known/oauth-protected-resource"`,
+    )
+  })
+
+  it('leaves out algorithm names that are not tokens, and algs on Bearer', () => {
+    expect(toWWWAuthenticate(undefined, { scheme: 'DPoP', algs: ['ES256', 'a"b', 'x y'] })).toBe(
+      'DPoP algs="ES256"',
+    )
+    expect(toWWWAuthenticate(undefined, { algs: ['ES256'] })).toBe('Bearer')
   })
 })

@@ -1,29 +1,60 @@
 /**
  * The one decision every adapter shares: given what a request carries, either the caller's
  * {@link Principal} or the {@link Challenge} to answer with. Split in a synchronous half (read the
- * token) and an asynchronous half (verify it), so the node:http adapter can go straight from the
- * one to the other without extra promise hops on its hot path.
+ * token, and the DPoP proof with the request's method and URL) and an asynchronous half (verify
+ * them), so the node:http adapter can go straight from the one to the other without extra promise
+ * hops on its hot path.
  *
  * @module middleware/authenticate
  */
-import type { BearerError } from '@oauth-m2m/core'
+import { type BearerError, InvalidDpopProofError } from '@oauth-m2m/core'
 import type { Principal, VerifyOptions } from '../types.js'
-import { type BearerCredentials, readBearerToken } from './bearer-token.js'
+import { type BearerCredentials, type PresentedToken, readAccessToken } from './bearer-token.js'
 import { Challenge, challengeFor, isBearerError } from './challenge.js'
 import type { BearerAuthSettings } from './options.js'
 
-/** The bearer token of the request, or the Challenge for a malformed request or no credentials. */
-export function tokenOrChallenge(
+/** A token to verify, how it came, and the `verify()` options for it. */
+export interface Presented extends PresentedToken {
+  verifyOptions: VerifyOptions | undefined
+}
+
+function dpopOptions(
+  credentials: BearerCredentials,
+  verifyOptions: VerifyOptions | undefined,
+): VerifyOptions {
+  const dpop = credentials.dpop ?? undefined
+  const count = credentials.dpopCount ?? (dpop === undefined ? 0 : dpop.includes(',') ? 2 : 1)
+  // RFC 9449 §4.3 rule 1: not more than one DPoP header. A malformed request: 400.
+  if (count > 1)
+    throw new InvalidDpopProofError('the request carries more than one DPoP header', { status: 400 })
+  const url = credentials.url?.()
+  if (url === undefined || credentials.method === undefined) {
+    throw new TypeError('bearer auth: the adapter gave no method or URL for a DPoP request')
+  }
+  return { ...verifyOptions, dpop: { proof: dpop, method: credentials.method, url } }
+}
+
+/**
+ * The token of the request with the options to verify it, or the Challenge for a malformed
+ * request or no credentials of a scheme the verifier accepts. A `DPoP` scheme request to a
+ * verifier that takes bearer tokens only is a request without credentials, as `Basic` is.
+ */
+export function presentedOrChallenge(
   settings: BearerAuthSettings,
   credentials: BearerCredentials,
-): string | Challenge {
-  let token: string | undefined
+  verifyOptions: VerifyOptions | undefined,
+): Presented | Challenge {
+  const dpopAccepted = (settings.dpop?.mode ?? 'disabled') !== 'disabled'
+  let presented: PresentedToken | undefined
   try {
-    token = readBearerToken(credentials)
+    presented = readAccessToken(credentials, dpopAccepted)
+    if (presented === undefined) return challengeFor(undefined, settings)
+    if (presented.scheme === 'Bearer') return { ...presented, verifyOptions }
+    return { ...presented, verifyOptions: dpopOptions(credentials, verifyOptions) }
   } catch (error) {
-    return challengeFor(error as BearerError, settings)
+    if (isBearerError(error)) return challengeFor(error, settings, presented?.scheme)
+    throw error
   }
-  return token === undefined ? challengeFor(undefined, settings) : token
 }
 
 /**
@@ -31,26 +62,30 @@ export function tokenOrChallenge(
  * bug (the `Verifier` contract allows only `BearerError`s) and is rethrown for the framework's own
  * error handling rather than dressed up as a 401 or 503.
  */
-export function challengeForRejection(settings: BearerAuthSettings, error: unknown): Challenge {
-  if (isBearerError(error)) return challengeFor(error, settings)
+export function challengeForRejection(
+  settings: BearerAuthSettings,
+  error: unknown,
+  scheme?: PresentedToken['scheme'],
+): Challenge {
+  if (isBearerError(error)) return challengeFor(error as BearerError, settings, scheme)
   throw error
 }
 
 /**
- * Reads the bearer token and verifies it. Resolves to the Principal, or to the Challenge to send;
- * rejects only with an unexpected (non-`BearerError`) failure.
+ * Reads the token (and DPoP proof) and verifies it. Resolves to the Principal, or to the
+ * Challenge to send; rejects only with an unexpected (non-`BearerError`) failure.
  */
 export async function authenticate(
   settings: BearerAuthSettings,
   credentials: BearerCredentials,
   verifyOptions: VerifyOptions | undefined,
 ): Promise<Principal | Challenge> {
-  const token = tokenOrChallenge(settings, credentials)
-  if (token instanceof Challenge) return token
+  const presented = presentedOrChallenge(settings, credentials, verifyOptions)
+  if (presented instanceof Challenge) return presented
   try {
-    return await settings.verifier.verify(token, verifyOptions)
+    return await settings.verifier.verify(presented.token, presented.verifyOptions)
   } catch (error) {
-    return challengeForRejection(settings, error)
+    return challengeForRejection(settings, error, presented.scheme)
   }
 }
 

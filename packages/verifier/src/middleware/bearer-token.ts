@@ -1,7 +1,8 @@
 /**
- * Finds the access token of a request the way RFC 6750 §2 allows this middleware to: only from
- * `Authorization: Bearer <token>`. Any other way of sending one, or more than one credential, is a
- * malformed request (400 `invalid_request`), never a token that is silently ignored or accepted.
+ * Finds the access token of a request the way RFC 6750 §2 and RFC 9449 §7.1 allow this middleware
+ * to: only from `Authorization: Bearer <token>` or `Authorization: DPoP <token>`. Any other way of
+ * sending one, or more than one credential, is a malformed request (400 `invalid_request`), never
+ * a token that is silently ignored or accepted.
  *
  * @module middleware/bearer-token
  */
@@ -18,6 +19,28 @@ export interface BearerCredentials {
   query?: string | undefined
   /** Whether a form body the framework has already parsed holds `access_token`. */
   bodyHasToken?: boolean
+  /** The `DPoP` header value (the first one, or all of them joined by `, `). */
+  dpop?: string | null | undefined
+  /**
+   * How many `DPoP` header lines arrived, when the adapter can tell. Default: 2 when `dpop`
+   * holds a comma (proofs never do: it is how `Headers` joins several), else 1.
+   */
+  dpopCount?: number
+  /** The request's method. */
+  method?: string
+  /**
+   * The URL the client sent the request to, rebuilt by the adapter; only called for the DPoP
+   * scheme, whose proof must name it.
+   *
+   * @throws {InvalidRequestError} when it cannot be rebuilt (no Host header, a target that is not a path).
+   */
+  url?: () => string
+}
+
+/** The access token of a request and the scheme it came with. */
+export interface PresentedToken {
+  scheme: 'Bearer' | 'DPoP'
+  token: string
 }
 
 // RFC 9110 §5.6.2 tchar: a scheme name only ends where a non-tchar starts.
@@ -38,15 +61,48 @@ export function countAuthorizationHeaders(rawHeaders: readonly string[]): number
   return count
 }
 
+/** Counts the `DPoP` lines in node's `rawHeaders` (node joins duplicates of unknown headers). */
+export function countDpopHeaders(rawHeaders: readonly string[]): number {
+  let count = 0
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!
+    if (name.length === 4 && name.toLowerCase() === 'dpop') count++
+  }
+  return count
+}
+
+// The length of the scheme name at the start of `header` when it is `scheme` (case-insensitive,
+// RFC 9110 §11.1) followed by something that is not a tchar; 0 otherwise.
+function schemeLength(header: string, scheme: string): number {
+  const n = scheme.length
+  if (header.length < n || header.slice(0, n).toLowerCase() !== scheme) return 0
+  return header.length > n && TCHAR.test(header[n]!) ? 0 : n
+}
+
 /**
  * Returns the bearer token of the request, or `undefined` when it carries no bearer credentials
- * at all (no `Authorization` header, or one of another scheme such as `Basic`).
+ * at all (no `Authorization` header, or one of another scheme such as `Basic` or `DPoP`).
  *
- * @throws {InvalidRequestError} several credentials, a token in the query string or form body, or
- *   an `Authorization: Bearer` header that is not exactly one b64token. Messages never quote the
- *   header.
+ * @throws {InvalidRequestError} as {@link readAccessToken}.
  */
 export function readBearerToken(credentials: BearerCredentials): string | undefined {
+  const presented = readAccessToken(credentials, false)
+  return presented?.token
+}
+
+/**
+ * Returns the access token of the request with its scheme, `Bearer` or (when `acceptDpop`)
+ * `DPoP`, or `undefined` when it carries no such credentials (no `Authorization` header, or one of
+ * another scheme such as `Basic`).
+ *
+ * @throws {InvalidRequestError} several credentials, a token in the query string or form body, or
+ *   an `Authorization: Bearer`/`DPoP` header that is not exactly one b64token (RFC 6750 §2.1,
+ *   RFC 9449 §7.1's token68). Messages never quote the header.
+ */
+export function readAccessToken(
+  credentials: BearerCredentials,
+  acceptDpop = true,
+): PresentedToken | undefined {
   if ((credentials.authorizationCount ?? 1) > 1) {
     throw new InvalidRequestError('the request carries more than one Authorization header')
   }
@@ -62,22 +118,29 @@ export function readBearerToken(credentials: BearerCredentials): string | undefi
   }
   const header = credentials.authorization
   if (!header) return undefined
-  // The scheme is case-insensitive (RFC 9110 §11.1); anything but Bearer is "no bearer credentials".
-  if (header.length < 6 || header.slice(0, 6).toLowerCase() !== 'bearer') return undefined
-  if (header.length > 6 && TCHAR.test(header[6]!)) return undefined
-  let start = 6
+  // Anything but Bearer (and DPoP) is "no credentials" of ours.
+  let scheme: PresentedToken['scheme'] = 'Bearer'
+  let length = schemeLength(header, 'bearer')
+  if (length === 0 && acceptDpop) {
+    scheme = 'DPoP'
+    length = schemeLength(header, 'dpop')
+  }
+  if (length === 0) return undefined
+  let start = length
   while (header.charCodeAt(start) === 32) start++
-  // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token
-  if (start === 6 || start === header.length) {
-    throw new InvalidRequestError('the Authorization header has the Bearer scheme but no token after it')
+  // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; RFC 9449 §7.1 the same with token68.
+  if (start === length || start === header.length) {
+    throw new InvalidRequestError(`the Authorization header has the ${scheme} scheme but no token after it`)
   }
   let end = header.length
   while (end > start && (header.charCodeAt(end - 1) === 32 || header.charCodeAt(end - 1) === 9)) end--
   const token = header.slice(start, end)
   if (!isB64Token(token)) {
     throw new InvalidRequestError(
-      'the Authorization header does not hold exactly one bearer token (RFC 6750 section 2.1)',
+      scheme === 'Bearer'
+        ? 'the Authorization header does not hold exactly one bearer token (RFC 6750 section 2.1)'
+        : 'the Authorization header does not hold exactly one DPoP-bound token (RFC 9449 section 7.1)',
     )
   }
-  return token
+  return { scheme, token }
 }

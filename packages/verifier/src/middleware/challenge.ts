@@ -24,15 +24,67 @@ export class Challenge {
   }
 }
 
+type Scheme = 'Bearer' | 'DPoP'
+
+/** The schemes the verifier accepts, Bearer first. */
+function acceptedSchemes(settings: BearerAuthSettings): Scheme[] {
+  const mode = settings.dpop?.mode ?? 'disabled'
+  return mode === 'allowed' ? ['Bearer', 'DPoP'] : mode === 'required' ? ['DPoP'] : ['Bearer']
+}
+
+const DPOP_ERRORS: ReadonlySet<unknown> = new Set<BearerErrorCode>(['invalid_dpop_proof', 'use_dpop_nonce'])
+
 /**
- * The answer for `error`, or for a request without bearer credentials when `error` is undefined:
+ * The `WWW-Authenticate` value: a challenge for every scheme the verifier accepts (RFC 9449
+ * §7.1: both when both are), the error on the one it concerns — the proof's errors on `DPoP`,
+ * others on the scheme the request used — listed first.
+ */
+function wwwAuthenticate(
+  error: BearerError | undefined,
+  settings: BearerAuthSettings,
+  used: Scheme | undefined,
+): string {
+  const schemes = acceptedSchemes(settings)
+  let errorScheme: Scheme | undefined
+  if (error !== undefined) {
+    errorScheme = DPOP_ERRORS.has(error.error)
+      ? 'DPoP'
+      : used !== undefined && schemes.includes(used)
+        ? used
+        : schemes[0]!
+  }
+  const ordered =
+    errorScheme === undefined ? schemes : [errorScheme, ...schemes.filter((s) => s !== errorScheme)]
+  const base = realmOption(settings)
+  const algs = settings.dpop?.algorithms ?? []
+  return ordered
+    .map((scheme) =>
+      toWWWAuthenticate(scheme === errorScheme ? error : undefined, {
+        ...base,
+        ...(scheme === errorScheme && error !== undefined ? scopeOption(error) : {}),
+        scheme,
+        algs,
+      }),
+    )
+    .join(', ')
+}
+
+/**
+ * The answer for `error`, or for a request without credentials when `error` is undefined:
  *
  * - no credentials → 401, `WWW-Authenticate: Bearer realm="…"` with no error code (RFC 6750 §3.1);
  * - `invalid_request` → 400, `invalid_token` → 401, `insufficient_scope` → 403 with `scope="…"`,
  *   each with `WWW-Authenticate: Bearer realm="…", error="…", error_description="…"`;
+ * - `invalid_dpop_proof` → 401 (400 for several `DPoP` headers) and `use_dpop_nonce` → 401 with
+ *   the fresh nonce in `DPoP-Nonce`, their error on the `DPoP` challenge (RFC 9449 §7.1, §9);
  * - `temporarily_unavailable` → 503 with `Retry-After` and no challenge: RFC 6750 defines no such
  *   code, and the caller's token is not at fault. Its description is fixed, so the reason (which
  *   may name internal endpoints) stays in the server's own logs and diagnostics.
+ *
+ * The challenges follow the verifier's DPoP mode: `Bearer` alone (`disabled`, or a verifier that
+ * does not say), `DPoP algs="…"` alone (`required`), or both (`allowed`, the default of
+ * `createVerifier`), the error on the scheme it concerns (`used`, the request's scheme, for the
+ * token's errors) and listed first.
  *
  * With `resourceMetadata` configured, every challenge ends in `resource_metadata="<URL>"` (RFC 9728
  * §5.1).
@@ -40,17 +92,26 @@ export class Challenge {
  * Every answer carries `Cache-Control: no-store` and a JSON body `{ error, error_description }`
  * (only `error_description` when there is no error code). Nothing of the token is ever included.
  */
-export function challengeFor(error: BearerError | undefined, settings: BearerAuthSettings): Challenge {
+export function challengeFor(
+  error: BearerError | undefined,
+  settings: BearerAuthSettings,
+  used?: Scheme,
+): Challenge {
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
     'Cache-Control': 'no-store',
   }
   if (error === undefined) {
-    headers['WWW-Authenticate'] = toWWWAuthenticate(undefined, realmOption(settings))
+    headers['WWW-Authenticate'] = wwwAuthenticate(undefined, settings, used)
     return new Challenge(
       401,
       headers,
-      JSON.stringify({ error_description: 'a bearer access token is required' }),
+      JSON.stringify({
+        error_description:
+          (settings.dpop?.mode ?? 'disabled') === 'disabled'
+            ? 'a bearer access token is required'
+            : 'an access token is required',
+      }),
     )
   }
   if (error.error === 'temporarily_unavailable') {
@@ -64,7 +125,12 @@ export function challengeFor(error: BearerError | undefined, settings: BearerAut
       }),
     )
   }
-  headers['WWW-Authenticate'] = toWWWAuthenticate(error, { ...realmOption(settings), ...scopeOption(error) })
+  headers['WWW-Authenticate'] = wwwAuthenticate(error, settings, used)
+  // Read by shape, as everywhere here: the error may come from another copy of core.
+  const nonce = (error as { nonce?: unknown }).nonce
+  if (error.error === 'use_dpop_nonce' && typeof nonce === 'string' && NONCE.test(nonce)) {
+    headers['DPoP-Nonce'] = nonce
+  }
   return new Challenge(
     error.status,
     headers,
@@ -72,11 +138,16 @@ export function challengeFor(error: BearerError | undefined, settings: BearerAut
   )
 }
 
+// RFC 9449 §8.1: nonce = 1*NQCHAR (printable ASCII but `"` and `\`).
+const NONCE = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+
 const BEARER_ERROR_CODES: ReadonlySet<unknown> = new Set<BearerErrorCode>([
   'invalid_request',
   'invalid_token',
   'insufficient_scope',
   'temporarily_unavailable',
+  'invalid_dpop_proof',
+  'use_dpop_nonce',
 ])
 
 /**

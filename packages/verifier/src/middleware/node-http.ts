@@ -5,21 +5,52 @@
  * @module middleware/node-http
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { type BearerCredentials, countAuthorizationHeaders } from './bearer-token.js'
+import type { TLSSocket } from 'node:tls'
+import { type BearerCredentials, countAuthorizationHeaders, countDpopHeaders } from './bearer-token.js'
 import type { Challenge } from './challenge.js'
+import type { BearerAuthSettings } from './options.js'
+import { dpopRequestUrl, originOf } from './request-url.js'
 import type { ResourceMetadataSettings } from './resource-metadata.js'
 
-/** The credentials a node request carries. `bodyHasToken` is for adapters that parsed a body. */
-export function nodeCredentials(req: IncomingMessage, bodyHasToken = false): BearerCredentials {
+/** How an adapter on node's request object knows its URL (for DPoP). */
+export interface NodeRequestUrl {
+  /** The request target as the client sent it (Express: `req.originalUrl`). Default `req.url`. */
+  target?: string | undefined
+  /** `scheme://host[:port]` as the framework knows it. Default: the socket's TLS and the Host header. */
+  origin?: () => string | undefined
+}
+
+/** node:http's own idea of the origin: `https` on a TLS socket, and the `Host` header. */
+export function socketOrigin(req: IncomingMessage): string | undefined {
+  return originOf((req.socket as TLSSocket).encrypted ? 'https' : 'http', req.headers.host)
+}
+
+/**
+ * The credentials a node request carries. `bodyHasToken` is for adapters that parsed a body;
+ * `url` says how the adapter's framework gives the request's URL.
+ */
+export function nodeCredentials(
+  req: IncomingMessage,
+  settings: BearerAuthSettings,
+  bodyHasToken = false,
+  url: NodeRequestUrl = {},
+): BearerCredentials {
   const authorization = req.headers.authorization
-  const url = req.url ?? ''
-  const mark = url.indexOf('?')
+  const target = req.url ?? ''
+  const mark = target.indexOf('?')
+  const dpop = req.headers.dpop
   return {
     authorization,
     // node keeps only the first of duplicate Authorization headers; the raw list shows them all.
     authorizationCount: authorization === undefined ? 0 : countAuthorizationHeaders(req.rawHeaders),
-    query: mark === -1 ? undefined : url.slice(mark + 1),
+    query: mark === -1 ? undefined : target.slice(mark + 1),
     bodyHasToken,
+    dpop: typeof dpop === 'string' ? dpop : undefined,
+    // node joins duplicates of a header it does not know with ", "; the raw list counts them.
+    dpopCount: dpop === undefined ? 0 : countDpopHeaders(req.rawHeaders),
+    method: req.method,
+    url: () =>
+      dpopRequestUrl(url.target ?? req.url, url.origin ?? (() => socketOrigin(req)), settings.publicBaseUrl),
   }
 }
 

@@ -6,7 +6,8 @@
 import { ConfigurationError } from '@oauth-m2m/core'
 import { isScopeToken } from '@oauth-m2m/core/internal'
 import { renamedScopesOption } from '../scopes.js'
-import type { Verifier, VerifyOptions } from '../types.js'
+import type { DpopPolicy, Verifier, VerifyOptions } from '../types.js'
+import { type PublicBaseUrl, resolvePublicBaseUrl } from './request-url.js'
 import {
   type ResourceMetadataOptions,
   type ResourceMetadataSettings,
@@ -42,6 +43,18 @@ export interface BearerAuthOptions {
    * or on that path. Default: none (no document, no `resource_metadata`).
    */
   resourceMetadata?: ResourceMetadataOptions
+  /**
+   * The public URL of this service as clients call it, up to where the request's own path
+   * starts: `https://api.example.com`, or `https://example.com/api` when a proxy strips `/api`
+   * before forwarding. A DPoP proof must name the URL the client used (RFC 9449 §4.3 `htu`), which
+   * behind a proxy or load balancer is not the one this process sees. Default: the request's own
+   * URL as the framework gives it — node:http: `http`/`https` by the socket and the `Host` header;
+   * Express: `req.protocol` (which follows the app's `trust proxy`) and the `Host` header; Fastify:
+   * `request.protocol` and `request.host` (which follow its `trustProxy`); Hono and fetch:
+   * `request.url`. The middleware itself never reads `X-Forwarded-*`. Set it in production: the
+   * `Host` header is whatever the client sent.
+   */
+  publicBaseUrl?: string | URL
 }
 
 /** {@link BearerAuthOptions} checked and with defaults applied. */
@@ -53,6 +66,20 @@ export interface BearerAuthSettings {
   readonly resourceMetadata: ResourceMetadataSettings | undefined
   /** What `verify()` gets for the required scopes; `undefined` when none are required. */
   readonly verifyOptions: VerifyOptions | undefined
+  /** The checked `publicBaseUrl`, or `undefined`. */
+  readonly publicBaseUrl?: PublicBaseUrl | undefined
+  /** The schemes the verifier accepts; `disabled` (Bearer only) for a verifier that does not say. */
+  readonly dpop?: DpopPolicy | undefined
+}
+
+/** The policy of a `Verifier` that says nothing about DPoP: Bearer only, as before DPoP. */
+const BEARER_ONLY: DpopPolicy = Object.freeze({ mode: 'disabled', algorithms: Object.freeze([]) })
+
+function dpopPolicyOf(verifier: Verifier): DpopPolicy {
+  const policy = verifier.dpop
+  if (policy === undefined || policy === null || typeof policy !== 'object') return BEARER_ONLY
+  if (policy.mode !== 'allowed' && policy.mode !== 'required') return BEARER_ONLY
+  return policy
 }
 
 /**
@@ -113,5 +140,7 @@ export function resolveBearerAuthOptions(options: BearerAuthOptions): BearerAuth
     retryAfterSec,
     resourceMetadata: resolveResourceMetadata(options.resourceMetadata),
     verifyOptions: verifyOptionsFor(options, 'bearer auth'),
+    publicBaseUrl: resolvePublicBaseUrl(options.publicBaseUrl),
+    dpop: dpopPolicyOf(options.verifier),
   }
 }

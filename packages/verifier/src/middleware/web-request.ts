@@ -6,18 +6,25 @@
  */
 import type { BearerCredentials } from './bearer-token.js'
 import type { Challenge } from './challenge.js'
+import type { BearerAuthSettings } from './options.js'
+import { dpopRequestUrl } from './request-url.js'
 import type { ResourceMetadataSettings } from './resource-metadata.js'
 
 /**
  * The credentials a web `Request` carries. `Headers` joins repeated `Authorization` lines with
- * `, `, which can never be one b64token, so several credentials still end in `invalid_request`.
+ * `, `, which can never be one b64token, so several credentials still end in `invalid_request`;
+ * repeated `DPoP` lines are joined the same way, and a comma never occurs in one proof.
  */
-export function webCredentials(request: Request): BearerCredentials {
+export function webCredentials(request: Request, settings: BearerAuthSettings): BearerCredentials {
   const url = request.url
   const mark = url.indexOf('?')
   return {
     authorization: request.headers.get('authorization'),
     query: mark === -1 ? undefined : url.slice(mark + 1),
+    dpop: request.headers.get('dpop'),
+    method: request.method,
+    // `Request.url` is always absolute: the runtime built it (Hono on node: from the Host header).
+    url: () => dpopRequestUrl(url, () => undefined, settings.publicBaseUrl),
   }
 }
 

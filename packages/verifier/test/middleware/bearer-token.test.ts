@@ -3,7 +3,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   countAuthorizationHeaders,
+  countDpopHeaders,
   queryHasAccessToken,
+  readAccessToken,
   readBearerToken,
 } from '../../src/middleware/bearer-token.js'
 
@@ -105,5 +107,33 @@ describe('countAuthorizationHeaders', () => {
   it('counts the Authorization lines of a raw header list in any case', () => {
     expect(countAuthorizationHeaders(['Host', 'x', 'authorization', 'a', 'AUTHORIZATION', 'b'])).toBe(2)
     expect(countAuthorizationHeaders(['Host', 'x', 'Proxy-Authorization', 'a'])).toBe(0)
+  })
+})
+
+describe('readAccessToken (RFC 9449 §7.1)', () => {
+  const read = (authorization: string, acceptDpop = true) => readAccessToken({ authorization }, acceptDpop)
+
+  it('takes the token and the scheme from Bearer and DPoP, in any case', () => {
+    expect(read('Bearer abc')).toEqual({ scheme: 'Bearer', token: 'abc' })
+    expect(read('DPoP abc.def')).toEqual({ scheme: 'DPoP', token: 'abc.def' })
+    expect(read('dpop   abc')).toEqual({ scheme: 'DPoP', token: 'abc' })
+  })
+
+  it('sees no credentials in DPoP when DPoP is not accepted, or in look-alike schemes', () => {
+    expect(read('DPoP abc', false)).toBeUndefined()
+    for (const header of ['DPoPx abc', 'DPo abc', 'DPoP-abc']) expect(read(header), header).toBeUndefined()
+  })
+
+  it('refuses the DPoP scheme without exactly one token68', () => {
+    for (const header of ['DPoP', 'DPoP ', 'DPoP a b', 'DPoP a,b', 'DPoP "a"']) {
+      expect(() => read(header), header).toThrow(InvalidRequestError)
+    }
+    expect(() => read('DPoP ')).toThrow(/DPoP scheme but no token/)
+    expect(() => read('DPoP a b')).toThrow(/RFC 9449 section 7.1/)
+  })
+
+  it('counts DPoP header lines in node rawHeaders', () => {
+    expect(countDpopHeaders(['DPoP', 'a', 'Host', 'x', 'dpop', 'b'])).toBe(2)
+    expect(countDpopHeaders(['Host', 'x', 'DPoP-Nonce', 'n'])).toBe(0)
   })
 })

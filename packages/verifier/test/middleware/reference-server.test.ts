@@ -43,7 +43,8 @@ describe.each(Object.entries(APPS))('%s middleware with the reference server', (
     })
     expect(answer.status).toBe(401)
     expect(answer.headers['www-authenticate']).toMatch(
-      /^Bearer realm="things", error="invalid_token", error_description="[^"]+"$/,
+      // createVerifier accepts DPoP-bound tokens by default: both schemes are challenged (RFC 9449 §7.1).
+      /^Bearer realm="things", error="invalid_token", error_description="[^"]+", DPoP realm="things", algs="ES256 [^"]+"$/,
     )
     expect(JSON.parse(answer.body).error).toBe('invalid_token')
     expect(answer.body + String(answer.headers['www-authenticate'])).not.toContain(payload)
@@ -53,7 +54,7 @@ describe.each(Object.entries(APPS))('%s middleware with the reference server', (
     const answer = await httpCall(`${app.url}/admin`, { headers: { authorization: `Bearer ${readToken}` } })
     expect(answer.status).toBe(403)
     expect(answer.headers['www-authenticate']).toMatch(
-      /^Bearer realm="things", error="insufficient_scope", .*scope="read admin"$/,
+      /^Bearer realm="things", error="insufficient_scope", .*scope="read admin", DPoP realm="things", algs="[^"]+"$/,
     )
     expect(JSON.parse(answer.body).error).toBe('insufficient_scope')
   })
