@@ -11,6 +11,8 @@ import type { JWK } from 'jose'
 import { type ClientMetadata, type PublicClientMetadata, validateClientMetadata } from './client-metadata.js'
 import { ClientRegistry } from './client-registry.js'
 import type { AuthorizationServerConfig } from './config.js'
+import { checkDpopBoundClient } from './dpop-settings.js'
+import { validating } from './field-validation.js'
 import type { ServerMetadata } from './metadata.js'
 import { nodeRequestListener } from './node-adapter.js'
 import { FailedAuthLimiter } from './rate-limit.js'
@@ -197,15 +199,22 @@ class NodeAuthorizationServer implements AuthorizationServer {
   }
 
   registerClient(metadata: ClientMetadata): PublicClientMetadata {
-    const valid = validateClientMetadata(metadata, this.#resourceUris)
+    const valid = this.#validClient(metadata)
     this.#state.registry.add(valid)
     return this.#clientsChanged(valid.client_id)
   }
 
   updateClient(metadata: ClientMetadata): PublicClientMetadata {
-    const valid = validateClientMetadata(metadata, this.#resourceUris)
+    const valid = this.#validClient(metadata)
     this.#state.registry.replace(valid)
     return this.#clientsChanged(valid.client_id)
+  }
+
+  #validClient(metadata: ClientMetadata): ClientMetadata {
+    const valid = validateClientMetadata(metadata, this.#resourceUris)
+    const { mode } = this.#state.config.dpop
+    validating('client metadata', () => checkDpopBoundClient(valid, mode, undefined))
+    return valid
   }
 
   removeClient(clientId: string): boolean {

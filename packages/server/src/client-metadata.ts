@@ -29,8 +29,9 @@ export const TOKEN_ENDPOINT_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
 
 /**
  * One registered client, described with RFC 7591 metadata names, plus a few extensions in the same
- * style (`client_secrets`, `client_secret_hash`, `resources`, `allow_multiple_resources`). Other
- * RFC 7591 members (`client_name`, …) are accepted and ignored.
+ * style (`client_secrets`, `client_secret_hash`, `resources`, `allow_multiple_resources`), and
+ * RFC 9449's `dpop_bound_access_tokens`. Other RFC 7591 members (`client_name`, …) are accepted
+ * and ignored.
  */
 export interface ClientMetadata {
   /** The client identifier. */
@@ -60,6 +61,11 @@ export interface ClientMetadata {
   resources?: string[]
   /** Whether one token may name several resources (an `aud` array). Default `false`. */
   allow_multiple_resources?: boolean
+  /**
+   * Whether the client always uses DPoP (RFC 9449 §5.2): its token requests without a `DPoP`
+   * proof are refused with 400 `invalid_dpop_proof`. Default `false`.
+   */
+  dpop_bound_access_tokens?: boolean
   /** Other RFC 7591 metadata, ignored. */
   [member: string]: unknown
 }
@@ -201,6 +207,9 @@ export function checkClient(
   }
   if (value.allow_multiple_resources !== undefined && typeof value.allow_multiple_resources !== 'boolean') {
     fail(member('allow_multiple_resources'), 'must be a boolean')
+  }
+  if (value.dpop_bound_access_tokens !== undefined && typeof value.dpop_bound_access_tokens !== 'boolean') {
+    fail(member('dpop_bound_access_tokens'), 'must be a boolean')
   }
   return value as ClientMetadata
 }

@@ -41,6 +41,8 @@ export interface RegisteredClient {
   readonly allowedResources: ReadonlySet<string> | undefined
   /** Whether one token may name several resources. */
   readonly allowMultipleResources: boolean
+  /** Whether every token request of this client needs a DPoP proof (`dpop_bound_access_tokens`). */
+  readonly dpopBound: boolean
   /** The registration without its secrets, as `getClient` shows it. */
   readonly publicMetadata: Readonly<PublicClientMetadata>
 }
@@ -134,6 +136,7 @@ function prepare(metadata: ClientMetadata, options: ClientRegistryOptions): Regi
     defaultScope: [...scopes].join(' '),
     allowedResources: metadata.resources ? new Set(metadata.resources) : undefined,
     allowMultipleResources: metadata.allow_multiple_resources ?? false,
+    dpopBound: metadata.dpop_bound_access_tokens === true,
     publicMetadata: publicMetadata(metadata, method),
   }
 }

@@ -128,6 +128,57 @@ export interface EndpointsConfig {
   metadata?: string[]
 }
 
+/**
+ * How the token endpoint treats DPoP (RFC 9449):
+ * - `allowed` (default): a token request with a valid `DPoP` proof gets a token bound to the
+ *   proof's key (`token_type` `DPoP`); one without gets a Bearer token, unless its client is
+ *   registered with `dpop_bound_access_tokens: true`.
+ * - `required`: every token request needs a valid proof (no Bearer tokens are issued).
+ * - `disabled`: the `DPoP` header is not read (as by a server that does not know DPoP): every
+ *   token is a Bearer token, and the metadata does not advertise DPoP.
+ */
+export type DpopMode = 'allowed' | 'required' | 'disabled'
+
+/**
+ * Server-provided DPoP nonces (RFC 9449 §8). Each nonce is an HMAC of a time window, so every
+ * instance holding the same `secret` hands out and accepts the same nonces without sharing state.
+ */
+export interface DpopNonceConfig {
+  /**
+   * The HMAC key, at least 32 bytes (a string counts its UTF-8 bytes). Give every instance of a
+   * fleet the same one. Default: 32 random bytes per server (one instance only).
+   */
+  secret?: string
+  /**
+   * Nonces rotate every `windowSec` seconds; one is accepted in its window and the next (so for
+   * between `windowSec` and twice that). Default 60.
+   */
+  windowSec?: number
+}
+
+/** DPoP (RFC 9449) at the token endpoint. */
+export interface DpopConfig {
+  /** See {@link DpopMode}. Default `allowed`. */
+  mode?: DpopMode
+  /**
+   * Algorithms a proof may be signed with, advertised as `dpop_signing_alg_values_supported`.
+   * Asymmetric ones only. Default every one core accepts: ES256, ES384, ES512, EdDSA, Ed25519,
+   * PS256, PS384, PS512, RS256, RS384, RS512.
+   */
+  algorithms?: string[]
+  /**
+   * How far a proof's `iat` may be from the server's clock, in seconds, either way. A used proof
+   * is remembered (replay) until it is this much older than its `iat`. Default 60.
+   */
+  iatWindowSec?: number
+  /**
+   * Server nonces (RFC 9449 §8): `true` (a random secret) or their settings. Every proof must then
+   * carry a current nonce, else 400 `use_dpop_nonce` with a fresh one in `DPoP-Nonce`; every
+   * token answer carries the current nonce too. Default `false`.
+   */
+  nonce?: boolean | DpopNonceConfig
+}
+
 /** Options of `createAuthorizationServer`; the JSON config file holds the same object. */
 export interface AuthorizationServerConfig {
   /**
@@ -161,6 +212,12 @@ export interface AuthorizationServerConfig {
   beforeSign?: BeforeSignHook
   /** Where the endpoints live. Default: each under the issuer (`/token`, `/jwks`, `/introspect`, `/revoke`). */
   endpoints?: EndpointsConfig
+  /**
+   * DPoP (RFC 9449) at the token endpoint: a mode, or the settings. Default `allowed`: a request
+   * with a valid proof gets a DPoP-bound token, one without a Bearer token (unless its client
+   * registered `dpop_bound_access_tokens: true`). See {@link DpopConfig}.
+   */
+  dpop?: DpopMode | DpopConfig
   /**
    * Longest accepted lifetime of a client assertion (`exp` − now), in seconds. Default 3600: what
    * Python's authlib signs by default (MSAL signs 600 s, oauth4webapi 60 s). Replay protection does
@@ -209,7 +266,7 @@ export interface AuthorizationServerConfig {
    */
   keepAliveTimeoutMs?: number
   /**
-   * Where opaque tokens, revocations and used assertion ids are kept. Default: a
+   * Where opaque tokens, revocations and used assertion and DPoP proof ids are kept. Default: a
    * `MemoryServerStore` reading the server's `now`. A store given here keeps its own clock:
    * give a `MemoryServerStore` the same `now`.
    */

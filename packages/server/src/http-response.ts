@@ -16,8 +16,9 @@ export interface EndpointResponse {
 }
 
 /**
- * RFC 6749 §5.2 and RFC 8707 error codes this server answers with, plus `server_error` and
- * `temporarily_unavailable` (RFC 6749 §4.1.2.1, with 500 and 503) and its own `not_found`.
+ * RFC 6749 §5.2, RFC 8707 and RFC 9449 (§5, §8) error codes this server answers with, plus
+ * `server_error` and `temporarily_unavailable` (RFC 6749 §4.1.2.1, with 500 and 503) and its own
+ * `not_found`.
  */
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -26,6 +27,8 @@ export type OAuthErrorCode =
   | 'unsupported_grant_type'
   | 'invalid_scope'
   | 'invalid_target'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
   | 'server_error'
   | 'temporarily_unavailable'
   | 'not_found'

@@ -12,6 +12,12 @@ import { readTokenRequest, type TokenRequestEndpoint } from './token-request.js'
 
 const INACTIVE = '{"active":false}'
 
+/** Whether claims bind their token to a DPoP key: a `cnf` holding a `jkt` (RFC 9449 §6). */
+function isDpopBound(claims: Readonly<Record<string, unknown>>): boolean {
+  const cnf = claims.cnf
+  return typeof cnf === 'object' && cnf !== null && typeof (cnf as Record<string, unknown>).jkt === 'string'
+}
+
 /** Answers introspection requests. */
 export class IntrospectionEndpoint {
   readonly #endpoint: TokenRequestEndpoint
@@ -32,8 +38,10 @@ export class IntrospectionEndpoint {
     if (request.error) return request.error
     const live = await this.#lookup.find(request.token)
     if (live === undefined) return noStoreJson(200, INACTIVE)
-    // Every claim of the token (RFC 7662 §2.2 allows more members), those a hook added included.
-    const answer: Record<string, unknown> = { active: true, ...live.claims, token_type: 'Bearer' }
+    // Every claim of the token (RFC 7662 §2.2 allows more members), those a hook added included;
+    // a DPoP-bound token's `cnf` with its `jkt`, and token_type DPoP (RFC 9449 §6.2).
+    const tokenType = isDpopBound(live.claims) ? 'DPoP' : 'Bearer'
+    const answer: Record<string, unknown> = { active: true, ...live.claims, token_type: tokenType }
     answer.active = true
     return noStoreJson(200, JSON.stringify(answer))
   }

@@ -113,14 +113,24 @@ export interface ServerMetadata {
   revocation_endpoint_auth_signing_alg_values_supported: string[]
   /** Every scope of the registered clients; absent when there is none. */
   scopes_supported?: string[]
+  /** JWS algorithms accepted on DPoP proofs (RFC 9449 §5.1); absent when DPoP is disabled. */
+  dpop_signing_alg_values_supported?: string[]
 }
 
 /** Public clients (`none`) may get no token and may not introspect or revoke: not advertised. */
 const AUTH_METHODS = TOKEN_ENDPOINT_AUTH_METHODS.filter((method) => method !== 'none')
 const AUTH_ALGS = [...ASSERTION_ALGS.client_secret_jwt, ...ASSERTION_ALGS.private_key_jwt]
 
-/** Builds the metadata document; arrays that would be empty are left out (RFC 8414 §2). */
-export function buildMetadata(locations: EndpointLocations, scopes: readonly string[]): ServerMetadata {
+/**
+ * Builds the metadata document; arrays that would be empty are left out (RFC 8414 §2).
+ *
+ * @param dpopAlgorithms Algorithms accepted on DPoP proofs; empty when DPoP is disabled.
+ */
+export function buildMetadata(
+  locations: EndpointLocations,
+  scopes: readonly string[],
+  dpopAlgorithms: readonly string[] = [],
+): ServerMetadata {
   const metadata: ServerMetadata = {
     issuer: locations.issuer,
     token_endpoint: locations.tokenEndpoint,
@@ -136,5 +146,6 @@ export function buildMetadata(locations: EndpointLocations, scopes: readonly str
     revocation_endpoint_auth_signing_alg_values_supported: [...AUTH_ALGS],
   }
   if (scopes.length > 0) metadata.scopes_supported = [...scopes]
+  if (dpopAlgorithms.length > 0) metadata.dpop_signing_alg_values_supported = [...dpopAlgorithms]
   return metadata
 }

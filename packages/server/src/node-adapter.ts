@@ -17,13 +17,18 @@ function send(res: ServerResponse, response: EndpointResponse): void {
   res.end(response.body)
 }
 
-/** Every `Authorization` header of `req`: node:http's `req.headers` keeps only the first. */
-function authorizationHeaders(req: IncomingMessage): string[] {
-  if (req.headers.authorization === undefined) return []
+const NONE: readonly string[] = []
+
+/**
+ * Every header of `req` named `name` (lower case): node:http's `req.headers` keeps only the first
+ * `Authorization` and joins repeated unknown headers (`DPoP`) with ", ".
+ */
+function allHeaders(req: IncomingMessage, name: 'authorization' | 'dpop'): readonly string[] {
+  if (req.headers[name] === undefined) return NONE
   const values: string[] = []
   const raw = req.rawHeaders
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') values.push(raw[i + 1]!)
+    if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) values.push(raw[i + 1]!)
   }
   return values
 }
@@ -81,7 +86,8 @@ export function nodeRequestListener(
     const onEnd = (): void => {
       const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')
       const result = route.handle({
-        authorization: authorizationHeaders(req),
+        authorization: allHeaders(req, 'authorization'),
+        dpop: allHeaders(req, 'dpop'),
         contentType: req.headers['content-type'],
         body,
         // The socket's peer, or the caller a trusted proxy names.

@@ -16,6 +16,7 @@ import type {
   RateLimitConfig,
   TrustedProxyConfig,
 } from './config.js'
+import { checkDpopBoundClient, type DpopSettings, resolveDpop } from './dpop-settings.js'
 import {
   fail,
   isObject,
@@ -46,6 +47,7 @@ export interface ResolvedConfig {
   accessTokenTyp: string | null
   beforeSign: BeforeSignHook | undefined
   endpoints: ConfiguredEndpoints
+  dpop: DpopSettings
   assertionMaxLifetimeSec: number
   clockToleranceSec: number
   rateLimit: Required<RateLimitConfig> | false
@@ -77,6 +79,7 @@ const TOP_LEVEL_KEYS: ReadonlySet<string> = new Set<keyof AuthorizationServerCon
   'accessTokenTyp',
   'beforeSign',
   'endpoints',
+  'dpop',
   'assertionMaxLifetimeSec',
   'clockToleranceSec',
   'rateLimit',
@@ -288,6 +291,10 @@ function resolveValidConfig(input: unknown): ResolvedConfig {
   if (!Array.isArray(input.clients)) fail('clients', 'must be an array of RFC 7591 client metadata objects')
   const seenIds = new Set<string>()
   const clients = input.clients.map((c, i) => checkClient(c, `clients[${i}]`, resourceUris, seenIds))
+  const dpop = resolveDpop(input.dpop)
+  clients.forEach((client, i) => {
+    checkDpopBoundClient(client, dpop.mode, `clients[${i}]`)
+  })
 
   const signing = input.signing
   if (signing !== undefined) {
@@ -362,6 +369,7 @@ function resolveValidConfig(input: unknown): ResolvedConfig {
     accessTokenTyp: validateAccessTokenTyp(input.accessTokenTyp),
     beforeSign: input.beforeSign as BeforeSignHook | undefined,
     endpoints: validateEndpoints(input.endpoints, issuer),
+    dpop,
     assertionMaxLifetimeSec: positiveInt(input.assertionMaxLifetimeSec, 'assertionMaxLifetimeSec', 3600),
     clockToleranceSec: nonNegativeInt(input.clockToleranceSec, 'clockToleranceSec', 30),
     rateLimit,

@@ -21,6 +21,7 @@ import type { SigningKeySet } from './signing/signing-key-set.js'
 import { TokenEndpoint } from './token-endpoint.js'
 import { AccessTokenIssuer } from './token-issuer.js'
 import { TokenLookup } from './token-lookup.js'
+import { TokenRequestDpop } from './token-request-dpop.js'
 
 /** The state shared by every issuer binding of one server. */
 export interface ServerState {
@@ -39,6 +40,11 @@ export interface FormRequest {
    * has already joined repeated ones into one value with ", ".
    */
   authorization: readonly string[]
+  /**
+   * Every `DPoP` header of the request (RFC 9449), in the order received. A web `Headers` object
+   * has already joined repeated ones into one value with ", ".
+   */
+  dpop: readonly string[]
   /** The `Content-Type` header, if any. */
   contentType: string | undefined
   /** The body, decoded as UTF-8. */
@@ -50,23 +56,23 @@ export interface FormRequest {
   source: string
 }
 
+/**
+ * What a POST endpoint is given once the body is parsed: the one `Authorization` header, the form
+ * parameters, the caller's source and the `DPoP` headers.
+ */
+export type FormHandler = (
+  authorization: string | undefined,
+  params: FormParams,
+  source: string,
+  dpop: readonly string[],
+) => EndpointResponse | Promise<EndpointResponse>
+
 /** A POST endpoint: the adapter reads the body (bounded), then calls {@link FormRoute.handle}. */
 export class FormRoute {
-  readonly #handle: (
-    authorization: string | undefined,
-    params: FormParams,
-    source: string,
-  ) => EndpointResponse | Promise<EndpointResponse>
+  readonly #handle: FormHandler
   readonly #onInternalError: (error: unknown) => void
 
-  constructor(
-    handle: (
-      authorization: string | undefined,
-      params: FormParams,
-      source: string,
-    ) => EndpointResponse | Promise<EndpointResponse>,
-    onInternalError: (error: unknown) => void,
-  ) {
+  constructor(handle: FormHandler, onInternalError: (error: unknown) => void) {
     this.#handle = handle
     this.#onInternalError = onInternalError
   }
@@ -78,7 +84,7 @@ export class FormRoute {
       if (typeof authorization === 'object') return authorization
       const form = readForm(request.contentType, request.body)
       if (form.error) return form.error
-      const result = this.#handle(authorization, form.params, request.source)
+      const result = this.#handle(authorization, form.params, request.source, request.dpop)
       return result instanceof Promise ? result.catch((error: unknown) => this.#fault(error)) : result
     } catch (error) {
       return this.#fault(error)
@@ -141,7 +147,7 @@ export class ServerCore {
     const { config, registry, hasher, limiter, store, keys } = state
     const locations = endpointLocations(issuer, config.endpoints)
     this.locations = locations
-    this.#metadata = buildMetadata(locations, registry.allScopes())
+    this.#metadata = buildMetadata(locations, registry.allScopes(), this.#dpopAlgorithms())
     this.#metadataBody = JSON.stringify(this.#metadata)
     const authenticator = new ClientAuthenticator({
       registry,
@@ -178,13 +184,19 @@ export class ServerCore {
         typ: config.accessTokenTyp,
         beforeSign: config.beforeSign,
       }),
+      dpop: new TokenRequestDpop({
+        url: locations.tokenEndpoint,
+        settings: config.dpop,
+        store,
+        now: config.now,
+      }),
     })
     const lookup = new TokenLookup({ keys, store, now: config.now, typ: config.accessTokenTyp })
     const introspection = new IntrospectionEndpoint(locations.introspectionEndpoint, authenticator, lookup)
     const revocation = new RevocationEndpoint(locations.revocationEndpoint, authenticator, lookup, config.now)
     const onError = config.onInternalError
     this.#routes = new Map([
-      [locations.paths.token, new FormRoute((a, p, s) => token.handle(a, p, s), onError)],
+      [locations.paths.token, new FormRoute((a, p, s, d) => token.handle(a, p, s, d), onError)],
       [locations.paths.introspect, new FormRoute((a, p, s) => introspection.handle(a, p, s), onError)],
       [locations.paths.revoke, new FormRoute((a, p, s) => revocation.handle(a, p, s), onError)],
     ])
@@ -197,8 +209,14 @@ export class ServerCore {
 
   /** Rebuilds the metadata document after the registered clients changed (`scopes_supported`). */
   clientsChanged(): void {
-    this.#metadata = buildMetadata(this.locations, this.#state.registry.allScopes())
+    this.#metadata = buildMetadata(this.locations, this.#state.registry.allScopes(), this.#dpopAlgorithms())
     this.#metadataBody = JSON.stringify(this.#metadata)
+  }
+
+  /** The algorithms `dpop_signing_alg_values_supported` names; none when DPoP is disabled. */
+  #dpopAlgorithms(): readonly string[] {
+    const { dpop } = this.#state.config
+    return dpop.mode === 'disabled' ? [] : dpop.algorithms
   }
 
   /** Forgets the cached JWKS document, so that the next `GET /jwks` shows a rotation at once. */

@@ -1,8 +1,11 @@
 /**
- * `POST /token` for the client_credentials grant (RFC 6749 §4.4, §5.1, §5.2).
+ * `POST /token` for the client_credentials grant (RFC 6749 §4.4, §5.1, §5.2), with DPoP-bound
+ * tokens for requests that carry a proof (RFC 9449 §5).
  *
  * @module token-endpoint
  */
+import type { VerifiedDpopProof } from '@oauth-m2m/core/internal'
+
 import type { ClientAuthenticator } from './client-authentication.js'
 import type { RegisteredClient } from './client-registry.js'
 import { type EndpointResponse, noStoreJson, oauthError } from './http-response.js'
@@ -10,6 +13,7 @@ import { type FormParams, single } from './request-form.js'
 import type { ResourceResolver, TokenTarget } from './resource.js'
 import { grantScope } from './scope.js'
 import type { AccessTokenIssuer } from './token-issuer.js'
+import type { TokenRequestDpop } from './token-request-dpop.js'
 
 /** What {@link TokenEndpoint} needs. */
 export interface TokenEndpointOptions {
@@ -17,17 +21,26 @@ export interface TokenEndpointOptions {
   authenticator: ClientAuthenticator
   resources: ResourceResolver
   issuer: AccessTokenIssuer
+  /** The DPoP rules of this endpoint. */
+  dpop: TokenRequestDpop
 }
 
-function success(accessToken: string, target: TokenTarget, scope: string): EndpointResponse {
+function success(
+  accessToken: string,
+  tokenType: 'Bearer' | 'DPoP',
+  target: TokenTarget,
+  scope: string,
+  headers: Record<string, string> | undefined,
+): EndpointResponse {
   return noStoreJson(
     200,
     JSON.stringify({
       access_token: accessToken,
-      token_type: 'Bearer',
+      token_type: tokenType,
       expires_in: target.lifetimeSec,
       scope,
     }),
+    headers,
   )
 }
 
@@ -39,25 +52,39 @@ export class TokenEndpoint {
     this.#options = options
   }
 
-  /** Answers one token request whose form body is already parsed. */
+  /**
+   * Answers one token request whose form body is already parsed.
+   *
+   * @param dpop Every `DPoP` header of the request, as received.
+   */
   handle(
     authorization: string | undefined,
     params: FormParams,
     source: string,
+    dpop: readonly string[],
   ): EndpointResponse | Promise<EndpointResponse> {
     const grantType = single(params, 'grant_type')
     if (grantType === undefined) return oauthError(400, 'invalid_request', 'grant_type is missing')
     if (grantType !== 'client_credentials') {
       return oauthError(400, 'unsupported_grant_type', 'only the client_credentials grant is supported')
     }
+    // The proof first: it costs no store round trip, and a client asked for a nonce (§8) has not
+    // spent a client assertion on a request that could not succeed.
+    const header = this.#options.dpop.read(dpop)
+    if (header.error) return header.error
+    const { proof } = header
     const auth = this.#options.authenticator.authenticate(authorization, params, this.#options.url, source)
     if (auth instanceof Promise) {
-      return auth.then((result) => (result.error ? result.error : this.#grant(result.client, params)))
+      return auth.then((result) => (result.error ? result.error : this.#grant(result.client, params, proof)))
     }
-    return auth.error ? auth.error : this.#grant(auth.client, params)
+    return auth.error ? auth.error : this.#grant(auth.client, params, proof)
   }
 
-  #grant(client: RegisteredClient, params: FormParams): EndpointResponse | Promise<EndpointResponse> {
+  #grant(
+    client: RegisteredClient,
+    params: FormParams,
+    proof: VerifiedDpopProof | undefined,
+  ): EndpointResponse | Promise<EndpointResponse> {
     if (client.method === 'none') {
       return oauthError(400, 'unauthorized_client', 'public clients cannot use the client_credentials grant')
     }
@@ -68,12 +95,32 @@ export class TokenEndpoint {
         'this client is not registered for the client_credentials grant',
       )
     }
+    if (proof === undefined) {
+      const missing = this.#options.dpop.missing(client)
+      if (missing !== undefined) return missing
+    }
     const scope = grantScope(single(params, 'scope'), client)
     if (scope.error) return scope.error
     const target = this.#options.resources.resolve(params.get('resource'), client)
     if (target.error) return target.error
+    if (proof !== undefined) return this.#grantBound(client, scope.scope, target.target, params, proof)
     const token = this.#options.issuer.issue(client, scope.scope, target.target, params)
-    if (typeof token === 'string') return success(token, target.target, scope.scope)
-    return token.then((t) => success(t, target.target, scope.scope))
+    if (typeof token === 'string') return success(token, 'Bearer', target.target, scope.scope, undefined)
+    return token.then((t) => success(t, 'Bearer', target.target, scope.scope, undefined))
+  }
+
+  /** A token bound to the proof's key, once the proof is spent (RFC 9449 §5, §6). */
+  async #grantBound(
+    client: RegisteredClient,
+    scope: string,
+    target: TokenTarget,
+    params: FormParams,
+    proof: VerifiedDpopProof,
+  ): Promise<EndpointResponse> {
+    const { dpop, issuer } = this.#options
+    const refused = await dpop.spend(proof)
+    if (refused !== undefined) return refused
+    const token = await issuer.issue(client, scope, target, params, proof.jkt)
+    return success(token, 'DPoP', target, scope, dpop.answerHeaders())
   }
 }

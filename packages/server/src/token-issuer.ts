@@ -1,7 +1,8 @@
 /**
  * Makes access tokens: JWTs per RFC 9068 (`typ: at+jwt` unless configured otherwise, claims iss,
- * sub, aud, exp, iat, jti, client_id, scope) signed with the current key, or opaque tokens kept in
- * the store; with a `beforeSign` hook, the claims it returns merged over those.
+ * sub, aud, exp, iat, jti, client_id, scope, and `cnf.jkt` for a DPoP-bound token, RFC 9449 §6)
+ * signed with the current key, or opaque tokens kept in the store; with a `beforeSign` hook, the
+ * claims it returns merged over those.
  *
  * @module token-issuer
  */
@@ -27,6 +28,8 @@ type IssuedClaims = {
   jti: string
   client_id: string
   scope: string
+  /** The confirmation of a DPoP-bound token (RFC 9449 §6.1): its key's RFC 7638 thumbprint. */
+  cnf?: { jkt: string }
 }
 
 /** What {@link AccessTokenIssuer} needs. */
@@ -70,6 +73,21 @@ export function mergeClaims(
   return merged
 }
 
+/**
+ * Throws when a hook removed or changed `cnf.jkt` of a DPoP-bound token: the client was told
+ * `token_type: DPoP`, and a token without its binding would work for whoever holds it. The
+ * request then fails with 500 and `onInternalError` gets this error. (A test that wants such a
+ * token mints it with `@oauth-m2m/testing`'s `mintToken`, which sets exactly the claims it is given.)
+ */
+function keepsBinding(shaped: Readonly<Record<string, unknown>>, jkt: string): void {
+  const cnf = shaped.cnf
+  if (typeof cnf !== 'object' || cnf === null || (cnf as Record<string, unknown>).jkt !== jkt) {
+    throw new Error(
+      'beforeSign removed or changed cnf.jkt of a DPoP-bound token; it may add claims to cnf only',
+    )
+  }
+}
+
 /** Issues access tokens for one issuer. */
 export class AccessTokenIssuer {
   readonly #options: AccessTokenIssuerOptions
@@ -83,12 +101,14 @@ export class AccessTokenIssuer {
    * `beforeSign` hook is configured (the token endpoint's fast path).
    *
    * @param params The token request's form parameters, for the hook.
+   * @param jkt The thumbprint of the DPoP key the token is bound to (`cnf.jkt`); none for a Bearer token.
    */
   issue(
     client: RegisteredClient,
     scope: string,
     target: TokenTarget,
     params: FormParams,
+    jkt?: string,
   ): string | Promise<string> {
     const { issuer, now, keys, typ, beforeSign } = this.#options
     const iat = Math.floor(now() / 1000)
@@ -102,6 +122,7 @@ export class AccessTokenIssuer {
       client_id: client.id,
       scope,
     }
+    if (jkt !== undefined) claims.cnf = { jkt }
     if (beforeSign !== undefined) return this.#issueShaped(beforeSign, claims, client, target, params)
     if (target.format === 'opaque') return this.#store(claims, claims.exp)
     return keys.sign(claims, typ)
@@ -123,6 +144,7 @@ export class AccessTokenIssuer {
       format: target.format,
     })
     const shaped = mergeClaims(claims, changes)
+    if (claims.cnf !== undefined) keepsBinding(shaped, claims.cnf.jkt)
     if (target.format === 'opaque') {
       // The store keeps the token for its lifetime; an `exp` the hook removed does not shorten it.
       const exp = typeof shaped.exp === 'number' && Number.isFinite(shaped.exp) ? shaped.exp : claims.exp

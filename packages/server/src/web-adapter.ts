@@ -61,9 +61,11 @@ export async function handleWebRequest(
   }
   if (body === undefined) return toResponse(payloadTooLarge(maxBodyBytes), isHead)
   const authorization = request.headers.get('authorization')
+  const dpop = request.headers.get('dpop')
   const response = await route.handle({
     // Repeated headers arrive joined with ", "; the core refuses that comma.
     authorization: authorization === null ? [] : [authorization],
+    dpop: dpop === null ? [] : [dpop],
     contentType: request.headers.get('content-type') ?? undefined,
     body,
     source: requestSource(remoteAddress, request.headers.get('x-forwarded-for') ?? undefined, trustedProxy),
