@@ -14,12 +14,29 @@
  * on 127.0.0.1, through the core JWKS cache. Tokens are minted once per algorithm, so every
  * uncached call does the whole check (parse, header rules, key lookup, signature, claims).
  * Series compared with each other are measured in alternating short rounds (medians reported).
+ *
+ * DPoP (issue 12): core's `verifyDpopProof` (node:crypto, keys imported once per thumbprint)
+ * beside the jose-based check of the same proof that its differential test holds it to
+ * (`jwtVerify` with `EmbeddedJWK`, the same RFC 9449 rules on top), for ES256, EdDSA and PS256:
+ * target at least 1.5× jose for ES256. Then both on proofs that each bring a new key (more keys
+ * than the import cache holds), the cost of a client seen for the first time.
  */
-import { createPublicKey, verify as cryptoVerify, hash, type JsonWebKey } from 'node:crypto'
+import {
+  createPublicKey,
+  verify as cryptoVerify,
+  generateKeyPairSync,
+  hash,
+  type JsonWebKey,
+  type KeyObject,
+  randomUUID,
+} from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { accessTokenHash, type DpopProofExpectations, verifyDpopProof } from '@oauth-m2m/core/internal'
 import { createVerifier, entraId } from '@oauth-m2m/verifier'
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, jwtVerify, SignJWT } from 'jose'
+import { signCompact } from '../../packages/core/test/support/dpop-proofs.js'
+import { joseVerifyDpopProof } from '../../packages/core/test/support/jose-dpop-proof-check.js'
 import { type BenchRow, opsPerSecond } from './harness.js'
 
 const ISSUER = 'https://bench-issuer.example'
@@ -28,6 +45,11 @@ const ALGS = ['ES256', 'EdDSA', 'RS256'] as const
 const CACHE_HIT_TARGET = 1_000_000
 const ES256_TARGET_RATIO = 1.5
 const PROVIDER_MAPPING_TARGET_RATIO = 0.9
+const DPOP_TARGET_RATIO = 1.5
+const DPOP_URL = 'https://bench-api.example/things'
+const DPOP_TOKEN = 'bench-access-token'
+/** Proofs with keys of their own: more than core's import cache (1 024) holds. */
+const DPOP_COLD_KEYS = 2048
 // An Entra ID tenant, API and client as in Microsoft's v2.0 token example.
 const ENTRA_TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
 const ENTRA_API = '6e74172b-be56-4843-9ff4-e66a39bb12e3'
@@ -87,6 +109,64 @@ async function interleaved<K extends string>(fns: Record<K, () => unknown>): Pro
     K,
     number
   >
+}
+
+const DPOP_KEYS: Record<string, () => { privateKey: KeyObject; publicKey: KeyObject }> = {
+  ES256: () => generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+  EdDSA: () => generateKeyPairSync('ed25519'),
+  PS256: () => generateKeyPairSync('rsa', { modulusLength: 2048 }),
+}
+
+/** A proof of `alg` for GET DPOP_URL with DPOP_TOKEN, issued at `iat`, by a fresh key. */
+function dpopProof(alg: string, iat: number): string {
+  const { privateKey, publicKey } = DPOP_KEYS[alg]!()
+  const header = { typ: 'dpop+jwt', alg, jwk: publicKey.export({ format: 'jwk' }) }
+  const claims = { jti: randomUUID(), htm: 'GET', htu: DPOP_URL, iat, ath: accessTokenHash(DPOP_TOKEN) }
+  return signCompact(header, claims, alg, privateKey)
+}
+
+/** Core's node:crypto proof check beside the jose-based one, on the same proofs. */
+async function dpopRows(): Promise<BenchRow[]> {
+  const iat = Math.floor(Date.now() / 1000)
+  // The clock is pinned to the proofs' iat, so a long run never ages them out of the window.
+  const expect: DpopProofExpectations = { method: 'GET', url: DPOP_URL, accessToken: DPOP_TOKEN, nowSec: iat }
+  const rows: BenchRow[] = []
+  for (const alg of Object.keys(DPOP_KEYS)) {
+    const proof = dpopProof(alg, iat)
+    if (verifyDpopProof(proof, expect).jkt !== (await joseVerifyDpopProof(proof, expect))) {
+      throw new Error(`the ${alg} bench proof does not verify alike`)
+    }
+    const { core, jose } = await interleaved({
+      core: () => verifyDpopProof(proof, expect),
+      jose: () => joseVerifyDpopProof(proof, expect),
+    })
+    rows.push({
+      group: 'verifier',
+      name: `verifyDpopProof ${alg} (node:crypto), the same client again`,
+      value: core,
+      unit: 'ops/s',
+      baseline: { name: 'jose jwtVerify + EmbeddedJWK, same rules', value: jose },
+      higherIsBetter: true,
+      ...(alg === 'ES256'
+        ? { target: `≥ ${DPOP_TARGET_RATIO}× jose`, met: core >= DPOP_TARGET_RATIO * jose }
+        : {}),
+    })
+  }
+  const cold = Array.from({ length: DPOP_COLD_KEYS }, () => dpopProof('ES256', iat))
+  let next = 0
+  const { core, jose } = await interleaved({
+    core: () => verifyDpopProof(cold[next++ % cold.length], expect),
+    jose: () => joseVerifyDpopProof(cold[next++ % cold.length]!, expect),
+  })
+  rows.push({
+    group: 'verifier',
+    name: `verifyDpopProof ES256, a new key every proof (${DPOP_COLD_KEYS} keys in turn)`,
+    value: core,
+    unit: 'ops/s',
+    baseline: { name: 'jose jwtVerify + EmbeddedJWK, same proofs', value: jose },
+    higherIsBetter: true,
+  })
+  return rows
 }
 
 export async function run(): Promise<BenchRow[]> {
@@ -214,6 +294,8 @@ export async function run(): Promise<BenchRow[]> {
     await mapped.close()
     await uncached.close()
     await cached.close()
+
+    rows.push(...(await dpopRows()))
   } finally {
     server.closeAllConnections()
     await new Promise((resolve) => server.close(resolve))
