@@ -28,13 +28,14 @@ describe('workspace scripts', () => {
     expect(shadowable).toEqual([])
   })
 
-  it('check runs build, typecheck, lint, the API reference and every test, in that order', () => {
+  it('check runs build, typecheck, lint, the packed packages (publint, attw), the API reference and every test, in that order', () => {
     const steps = pnpmCalls(scripts.check ?? '').length
     expect(steps).toBeGreaterThan(0)
     expect([...(scripts.check ?? '').matchAll(/\bpnpm run ([\w:-]+)/g)].map((match) => match[1])).toEqual([
       'build',
       'typecheck',
       'lint',
+      'lint:packages',
       'docs',
       'test',
     ])
