@@ -439,6 +439,8 @@ describe('Entra ID', () => {
     expect(request.form.has('client_secret')).toBe(false)
     expect(request.headers.get('authorization')).toBeNull()
     const header = decodeProtectedHeader(request.form.get('client_assertion')!)
+    expect(header.typ).toBe('JWT')
+    expect(decodeJwt(request.form.get('client_assertion')!).aud).toBe(ENTRA_V2)
     expect(header['x5t#S256']).toBe(
       createHash('sha256').update(new X509Certificate(certificate.pem).raw).digest('base64url'),
     )

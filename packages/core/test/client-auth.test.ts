@@ -66,8 +66,8 @@ describe('clientSecretPost', () => {
   })
 })
 
-describe('clientSecretJwt (RFC 7523)', () => {
-  it('signs a fresh HS256 assertion per request with iss = sub = client_id and aud = token endpoint', async () => {
+describe('clientSecretJwt (RFC 7523, draft-ietf-oauth-rfc7523bis)', () => {
+  it('signs a fresh HS256 assertion per request with iss = sub = client_id and aud = the issuer', async () => {
     const strategy = clientSecretJwt('a-long-enough-shared-secret-for-hs256')
     const key = new TextEncoder().encode('a-long-enough-shared-secret-for-hs256')
     const jtis = new Set<string>()
@@ -79,31 +79,40 @@ describe('clientSecretJwt (RFC 7523)', () => {
       const { payload, protectedHeader } = await jwtVerify(req.body.get('client_assertion')!, key, {
         issuer: 'svc a',
         subject: 'svc a',
-        audience: 'https://as.example/token',
+        audience: 'https://as.example',
       })
-      expect(protectedHeader.alg).toBe('HS256')
+      expect(protectedHeader).toEqual({ alg: 'HS256', typ: 'client-authentication+jwt' })
+      expect(payload.aud).toBe('https://as.example')
       expect(payload.exp! - payload.iat!).toBe(60)
       jtis.add(payload.jti!)
     }
     expect(jtis.size).toBe(3)
   })
 
-  it('uses the issuer as aud when no token endpoint is known, or an explicit audience', async () => {
+  it('names the token endpoint when no issuer is known, or an explicit audience and typ', async () => {
+    const secret = new TextEncoder().encode('x'.repeat(32))
     const req = newRequest()
-    await clientSecretJwt('x'.repeat(32)).apply(req, { ...context, tokenEndpoint: undefined })
-    const { payload } = await jwtVerify(
-      req.body.get('client_assertion')!,
-      new TextEncoder().encode('x'.repeat(32)),
+    await clientSecretJwt('x'.repeat(32)).apply(req, { ...context, issuer: undefined })
+    expect((await jwtVerify(req.body.get('client_assertion')!, secret)).payload.aud).toBe(
+      'https://as.example/token',
     )
-    expect(payload.aud).toBe('https://as.example')
     const explicit = newRequest()
-    await clientSecretJwt('x'.repeat(32), { audience: 'urn:as', lifetimeSec: 30 }).apply(explicit, context)
-    const got = await jwtVerify(
-      explicit.body.get('client_assertion')!,
-      new TextEncoder().encode('x'.repeat(32)),
+    await clientSecretJwt('x'.repeat(32), { audience: 'urn:as', lifetimeSec: 30, typ: 'JWT' }).apply(
+      explicit,
+      context,
     )
+    const got = await jwtVerify(explicit.body.get('client_assertion')!, secret)
     expect(got.payload.aud).toBe('urn:as')
+    expect(got.protectedHeader.typ).toBe('JWT')
     expect(got.payload.exp! - got.payload.iat!).toBe(30)
+  })
+
+  it('refuses an empty audience and a typ that is not a header value', () => {
+    expect(() => clientSecretJwt('x'.repeat(32), { audience: '' })).toThrow(ConfigurationError)
+    expect(() => clientSecretJwt('x'.repeat(32), { typ: 'a b' })).toThrow(ConfigurationError)
+    expect(() => privateKeyJwt(generateKeyPairSync('ed25519').privateKey, { typ: '' })).toThrow(
+      ConfigurationError,
+    )
   })
 })
 
@@ -116,12 +125,14 @@ describe('privateKeyJwt (RFC 7523)', () => {
       const req = newRequest()
       await privateKeyJwt(jwk).apply(req, context)
       const assertion = req.body.get('client_assertion')!
-      expect(decodeProtectedHeader(assertion)).toEqual({ alg, kid: 'k1' })
+      expect(decodeProtectedHeader(assertion)).toEqual({ alg, kid: 'k1', typ: 'client-authentication+jwt' })
       const { payload } = await jwtVerify(assertion, publicKey, {
-        audience: context.tokenEndpoint,
+        audience: context.issuer,
         issuer: 'svc a',
       })
       expect(payload.sub).toBe('svc a')
+      // One string (draft-ietf-oauth-rfc7523bis §4), not the token endpoint and not an array.
+      expect(payload.aud).toBe('https://as.example')
     },
   )
 

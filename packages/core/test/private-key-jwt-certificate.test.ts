@@ -3,11 +3,12 @@ import { decodeProtectedHeader, exportJWK, importX509, jwtVerify } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { selfSignedCertificate, type TestCertificate } from './support/certificates.js'
 
+// As the README's Entra ID client is configured: a token endpoint and no issuer, so `aud` is the
+// token endpoint, which is what Entra ID documents.
 const context: ClientAuthContext = {
   clientId: 'entra-app',
   endpoint: 'https://login.example/tenant/oauth2/v2.0/token',
   tokenEndpoint: 'https://login.example/tenant/oauth2/v2.0/token',
-  issuer: 'https://login.example/tenant/v2.0',
 }
 
 async function assertionOf(strategy: ReturnType<typeof privateKeyJwt>): Promise<string> {
@@ -36,7 +37,11 @@ describe('privateKeyJwt with a certificate', () => {
   it("names the certificate by its SHA-256 thumbprint (x5t#S256), as Entra ID's PS256 credentials want", async () => {
     const assertion = await assertionOf(privateKeyJwt(rsa.privateKey, { alg: 'PS256', certificate: rsa.pem }))
     const header = decodeProtectedHeader(assertion)
-    expect(header).toEqual({ alg: 'PS256', 'x5t#S256': await thumbprint(rsa, 'SHA-256') })
+    expect(header).toEqual({
+      alg: 'PS256',
+      typ: 'client-authentication+jwt',
+      'x5t#S256': await thumbprint(rsa, 'SHA-256'),
+    })
     // Verifiable with nothing but the certificate, as the server does.
     const { payload } = await jwtVerify(assertion, await importX509(rsa.pem, 'PS256'), {
       audience: context.tokenEndpoint,
@@ -54,6 +59,7 @@ describe('privateKeyJwt with a certificate', () => {
     expect(header).toEqual({
       alg: 'ES256',
       kid: 'k1',
+      typ: 'client-authentication+jwt',
       'x5t#S256': await thumbprint(ec, 'SHA-256'),
       x5t: await thumbprint(ec, 'SHA-1'),
       x5c: [Buffer.from(ec.certificate.rawData).toString('base64')],

@@ -6,6 +6,7 @@ export const client = createTokenClient({
   clientId: process.env.AZURE_CLIENT_ID!,
   auth: privateKeyJwt(readFileSync(process.env.ENTRA_KEY_FILE!, 'utf8'), {
     certificate: readFileSync(process.env.ENTRA_CERTIFICATE_FILE!, 'utf8'), // as uploaded to the app registration
+    typ: 'JWT', // as Entra ID documents the assertion header
   }),
   scope: 'api://orders-api/.default',
 })

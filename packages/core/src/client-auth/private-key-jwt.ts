@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { type CryptoKey, importJWK, type JWK } from 'jose'
 import { ConfigurationError } from '../errors.js'
-import { addClientAssertion } from './assertion.js'
+import { addClientAssertion, assertAssertionOptions } from './assertion.js'
 import { certificateHeader } from './assertion-certificate.js'
 import type { AssertionOptions, ClientAuthStrategy } from './types.js'
 
@@ -85,6 +85,15 @@ function cryptoKeyAlg(key: CryptoKey): PrivateKeyJwtAlg | undefined {
  * `private_key_jwt` (RFC 7523 §2.2): a fresh assertion per request signed with the client's
  * private key; the server checks it against the public key the client registered.
  *
+ * The assertion follows draft-ietf-oauth-rfc7523bis-11, the newest revision (April 2026, in the
+ * RFC Editor queue; -03 already had both rules): `aud` is the authorization server's issuer
+ * identifier as one string whenever the issuer is known (the client's `issuer` option), never an
+ * array and not the token endpoint, and the header carries `typ: client-authentication+jwt`. The
+ * draft makes the issuer the one audience every server must accept, which closes the replay of an
+ * assertion meant for one endpoint at another. A client given only a `tokenEndpoint` knows no
+ * issuer and names the token endpoint, as before. Okta and Entra ID still document the token
+ * endpoint as the only accepted `aud`: with them, give `audience` (see the client README).
+ *
  * @param privateKey The private key (CryptoKey, KeyObject, private JWK, or PKCS#8 PEM).
  * @throws {ConfigurationError} when the key is not a private asymmetric key or the algorithm cannot be determined.
  */
@@ -94,6 +103,7 @@ export function privateKeyJwt(
 ): ClientAuthStrategy {
   let key: CryptoKey | KeyObject | JWK
   let alg: PrivateKeyJwtAlg | undefined
+  assertAssertionOptions(options, 'privateKeyJwt')
   let kid = options.kid
   try {
     if (typeof privateKey === 'string') {

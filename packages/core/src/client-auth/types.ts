@@ -67,13 +67,26 @@ export interface ClientAuthStrategy {
  */
 export type SecretSource = string | (() => string | Promise<string>)
 
-/** Options shared by the JWT assertion strategies (RFC 7523). */
+/**
+ * Options shared by the JWT assertion strategies (RFC 7523 §2.2, as updated by
+ * draft-ietf-oauth-rfc7523bis-11).
+ */
 export interface AssertionOptions {
   /**
-   * The assertion's `aud`. Default: the token endpoint when known, else the issuer, else the
-   * endpoint the request is sent to.
+   * The assertion's `aud`, always sent as one string. Default: the authorization server's issuer
+   * identifier when it is known (the client's `issuer` option; draft-ietf-oauth-rfc7523bis §4),
+   * else the token endpoint, else the endpoint the request is sent to. Servers that still require
+   * the endpoint URL (Okta: "the endpoint invoked for the request"; Entra ID: the token endpoint)
+   * need it named here when the client is configured with `issuer`.
    */
   audience?: string
+  /**
+   * The assertion's `typ` header. Default `client-authentication+jwt`, the explicit type
+   * draft-ietf-oauth-rfc7523bis §4 gives client authentication JWTs (RFC 8725 §3.11), so that an
+   * assertion cannot be taken for another kind of JWT signed with the same key. `JWT` for a server
+   * that refuses any other value.
+   */
+  typ?: string
   /** Seconds from `iat` to `exp`. Default 60. */
   lifetimeSec?: number
 }
