@@ -11,20 +11,33 @@
  * `BENCH_DURATION_SEC` (default 3) seconds, and the medians are compared. Server CPU per request
  * (read inside each child) is reported too: it is steadier than throughput on a shared machine.
  * Any non-2xx answer or connection error fails the bench.
+ *
+ * DPoP (issue 12): a third child serves the same route behind the same middleware with a verifier
+ * that takes DPoP-bound tokens (default mode `allowed`, tokens signed with jose, static key set),
+ * and is loaded alternately with a cached bearer token and with a cached DPoP-bound token plus a
+ * fresh proof per request (signed in the load generator, so a replayed proof would fail the run).
+ * The figure is the server CPU per DPoP request beside per Bearer request, same child, same run:
+ * what checking a proof (signature, htu, ath, replay record) adds.
  */
 import { type ChildProcess, fork } from 'node:child_process'
+import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { encodeBasicCredentials } from '@oauth-m2m/core/internal'
+import { accessTokenHash, encodeBasicCredentials, jwkThumbprint } from '@oauth-m2m/core/internal'
 import { createAuthorizationServer } from '@oauth-m2m/server'
 import { createVerifier } from '@oauth-m2m/verifier'
 import { bearerAuth } from '@oauth-m2m/verifier/node'
 import autocannon from 'autocannon'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { request } from 'undici'
+import { signCompact } from '../../packages/core/test/support/dpop-proofs.js'
 import type { BenchRow } from './harness.js'
 
 const SERVER_MODE_ENV = 'OAUTH_M2M_MIDDLEWARE_BENCH_SERVER'
+/** The public JWK of the load generator's DPoP key, handed to the dpop child. */
+const DPOP_JWK_ENV = 'OAUTH_M2M_MIDDLEWARE_BENCH_DPOP_JWK'
+const DPOP_ISSUER = 'https://bench-issuer.example'
 const CONNECTIONS = 16
 const ROUNDS = 5
 const DURATION_SEC = positiveNumber(process.env.BENCH_DURATION_SEC, 3)
@@ -35,8 +48,10 @@ const RESOURCE = 'https://bench-api.example/'
 const SCOPE = 'read'
 const BODY = '{"ok":true}'
 
-type ServerMode = 'bare' | 'middleware'
-type ChildMessage = { type: 'ready'; url: string; token: string } | { type: 'cpu'; micros: number }
+type ServerMode = 'bare' | 'middleware' | 'dpop'
+type ChildMessage =
+  | { type: 'ready'; url: string; token: string; dpopToken?: string }
+  | { type: 'cpu'; micros: number }
 
 function positiveNumber(text: string | undefined, fallback: number): number {
   const value = Number(text)
@@ -79,16 +94,56 @@ async function middlewareHandler(): Promise<{
   return { token, handler: (req, res) => void auth(req, res, () => answer(res)) }
 }
 
+/**
+ * The same middleware with a verifier that takes DPoP-bound tokens: a bearer token and a token
+ * bound to the load generator's key, both signed here with jose and checked against a static key
+ * set (the reference server issues no DPoP-bound tokens yet).
+ */
+async function dpopHandler(): Promise<{
+  token: string
+  dpopToken: string
+  handler: (req: IncomingMessage, res: ServerResponse) => void
+}> {
+  const clientJwk = JSON.parse(process.env[DPOP_JWK_ENV] ?? '{}') as Record<string, unknown>
+  const { privateKey, publicKey } = await generateKeyPair('ES256')
+  const publicJwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'ES256' }
+  const mint = (claims: Record<string, unknown>) =>
+    new SignJWT({ client_id: 'bench-client', scope: SCOPE, ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid: 'bench', typ: 'at+jwt' })
+      .setIssuer(DPOP_ISSUER)
+      .setAudience(RESOURCE)
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(privateKey)
+  const token = await mint({})
+  const dpopToken = await mint({ cnf: { jkt: jwkThumbprint(clientJwk) } })
+  const verifier = createVerifier({ issuer: DPOP_ISSUER, audience: RESOURCE, jwks: { keys: [publicJwk] } })
+  await verifier.verify(token, { requiredScopes: [SCOPE] })
+  const auth = bearerAuth({ verifier, requiredScopes: [SCOPE], realm: 'bench' })
+  return { token, dpopToken, handler: (req, res) => void auth(req, res, () => answer(res)) }
+}
+
 /** Child process: serves one kind of server until the parent goes away. */
 async function serve(mode: ServerMode): Promise<void> {
-  const { token, handler } =
+  const { token, dpopToken, handler } =
     mode === 'bare'
-      ? { token: '', handler: (_req: IncomingMessage, res: ServerResponse) => answer(res) }
-      : await middlewareHandler()
+      ? {
+          token: '',
+          dpopToken: undefined,
+          handler: (_req: IncomingMessage, res: ServerResponse) => answer(res),
+        }
+      : mode === 'dpop'
+        ? await dpopHandler()
+        : { ...(await middlewareHandler()), dpopToken: undefined }
   const server = createServer(handler)
   server.listen(0, '127.0.0.1', () => {
     const { port } = server.address() as AddressInfo
-    process.send?.({ type: 'ready', url: `http://127.0.0.1:${port}`, token } satisfies ChildMessage)
+    process.send?.({
+      type: 'ready',
+      url: `http://127.0.0.1:${port}`,
+      token,
+      dpopToken,
+    } satisfies ChildMessage)
   })
   process.on('message', (message: { type: string }) => {
     if (message.type !== 'cpu') return
@@ -99,21 +154,23 @@ async function serve(mode: ServerMode): Promise<void> {
 }
 
 const serverMode = process.env[SERVER_MODE_ENV]
-if (serverMode === 'bare' || serverMode === 'middleware') await serve(serverMode)
+if (serverMode === 'bare' || serverMode === 'middleware' || serverMode === 'dpop') await serve(serverMode)
 
 /** A server child process. */
 interface Child {
   url: string
   token: string
+  /** The DPoP-bound token of the dpop child. */
+  dpopToken: string | undefined
   /** CPU time the child has used so far, user + system, in microseconds. */
   cpuMicros(): Promise<number>
   stop(): void
 }
 
-function startChild(mode: ServerMode): Promise<Child> {
+function startChild(mode: ServerMode, extraEnv: Record<string, string> = {}): Promise<Child> {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, [SERVER_MODE_ENV]: mode },
+    env: { ...process.env, ...extraEnv, [SERVER_MODE_ENV]: mode },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   })
   let stderr = ''
@@ -141,7 +198,9 @@ function startChild(mode: ServerMode): Promise<Child> {
       })
     child.once('message', (message: ChildMessage) => {
       clearTimeout(timer)
-      if (message.type === 'ready') resolve({ url: message.url, token: message.token, cpuMicros, stop })
+      if (message.type === 'ready') {
+        resolve({ url: message.url, token: message.token, dpopToken: message.dpopToken, cpuMicros, stop })
+      }
     })
     child.once('exit', (code) => {
       clearTimeout(timer)
@@ -162,10 +221,26 @@ interface Measured {
   cpuMicrosPerReq: number
 }
 
-async function load(child: Child, headers: Record<string, string>, durationSec: number): Promise<Measured> {
+async function load(
+  child: Child,
+  headers: Record<string, string>,
+  durationSec: number,
+  perRequestHeaders?: () => Record<string, string>,
+): Promise<Measured> {
   const url = `${child.url}/things`
   const cpuBefore = await child.cpuMicros()
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: durationSec, headers })
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: durationSec,
+    headers,
+    // Called for every request: each DPoP request carries a proof of its own.
+    ...(perRequestHeaders && {
+      requests: [
+        { setupRequest: (req) => ({ ...req, headers: { ...req.headers, ...perRequestHeaders() } }) },
+      ],
+    }),
+  })
   const cpuAfter = await child.cpuMicros()
   if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0 || result['2xx'] === 0) {
     throw new Error(
@@ -186,19 +261,104 @@ function median(values: number[]): number {
 
 /** Bench entry point (see `run.ts`). */
 export async function run(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = []
   const bare = await startChild('bare')
   try {
     const guarded = await startChild('middleware')
     try {
-      return await compare(bare, guarded)
+      rows.push(...(await compare(bare, guarded)))
     } finally {
       guarded.stop()
     }
   } finally {
     bare.stop()
   }
+  rows.push(...(await compareDpop()))
+  return rows
 }
 
+/** The load generator's DPoP key, and fresh proofs by it, signed with node:crypto. */
+function dpopClient(): {
+  publicJwk: Record<string, unknown>
+  proofsFor(url: string, token: string): () => string
+} {
+  const { privateKey, publicKey }: { privateKey: KeyObject; publicKey: KeyObject } = generateKeyPairSync(
+    'ec',
+    {
+      namedCurve: 'P-256',
+    },
+  )
+  const publicJwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>
+  const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: publicJwk }
+  return {
+    publicJwk,
+    proofsFor(url, token) {
+      const ath = accessTokenHash(token)
+      return () =>
+        signCompact(
+          header,
+          { jti: randomUUID(), htm: 'GET', htu: url, iat: Math.floor(Date.now() / 1000), ath },
+          'ES256',
+          privateKey,
+        )
+    },
+  }
+}
+
+async function compareDpop(): Promise<BenchRow[]> {
+  const client = dpopClient()
+  const child = await startChild('dpop', { [DPOP_JWK_ENV]: JSON.stringify(client.publicJwk) })
+  try {
+    const url = `${child.url}/things`
+    const nextProof = client.proofsFor(url, child.dpopToken!)
+    const bearer = { authorization: `Bearer ${child.token}` }
+    const dpop = { authorization: `DPoP ${child.dpopToken}` }
+    const perRequest = () => ({ dpop: nextProof() })
+    // Prove the proof is checked: a fresh one passes (and fills the token cache), the same one
+    // again is a replay, none is refused.
+    const proof = nextProof()
+    const first = await statusOf(url, { ...dpop, dpop: proof })
+    const replay = await statusOf(url, { ...dpop, dpop: proof })
+    const none = await statusOf(url, dpop)
+    const plain = await statusOf(url, bearer)
+    if (first !== 200 || replay !== 401 || none !== 401 || plain !== 200) {
+      throw new Error(
+        `the DPoP server answered ${first}, ${replay} to a replay, ${none} without a proof, ${plain} to Bearer`,
+      )
+    }
+    await load(child, bearer, WARMUP_SEC)
+    await load(child, dpop, WARMUP_SEC, perRequest)
+    const bearerRuns: Measured[] = []
+    const dpopRuns: Measured[] = []
+    for (let round = 0; round < ROUNDS; round++) {
+      bearerRuns.push(await load(child, bearer, DURATION_SEC))
+      dpopRuns.push(await load(child, dpop, DURATION_SEC, perRequest))
+    }
+    const cpu = (runs: Measured[]) => median(runs.map((r) => r.cpuMicrosPerReq))
+    const rate = (runs: Measured[]) => median(runs.map((r) => r.reqPerSec))
+    return [
+      {
+        group: 'middleware',
+        name: 'server CPU, verifier/node, DPoP-bound cached token + fresh ES256 proof',
+        value: cpu(dpopRuns),
+        unit: 'µs CPU/req',
+        baseline: { name: 'same server, cached bearer token', value: cpu(bearerRuns) },
+        higherIsBetter: false,
+      },
+      {
+        // The load generator signs a proof per request on the same two cores: read with care.
+        group: 'middleware',
+        name: 'node:http + verifier/node, DPoP requests (proofs signed by the load generator)',
+        value: rate(dpopRuns),
+        unit: 'req/s',
+        baseline: { name: 'same server, bearer requests', value: rate(bearerRuns) },
+        higherIsBetter: true,
+      },
+    ]
+  } finally {
+    child.stop()
+  }
+}
 async function compare(bare: Child, guarded: Child): Promise<BenchRow[]> {
   const headers = { authorization: `Bearer ${guarded.token}` }
   // Prove the middleware is in the path: without the token it refuses, with it it answers.
