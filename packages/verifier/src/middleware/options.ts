@@ -131,6 +131,7 @@ export function resolveBearerAuthOptions(options: BearerAuthOptions): BearerAuth
     throw new ConfigurationError('bearer auth: realm must be a string')
   }
   const retryAfterSec = options.retryAfterSec ?? 5
+  const dpop = dpopPolicyOf(options.verifier)
   if (!Number.isSafeInteger(retryAfterSec) || retryAfterSec < 0) {
     throw new ConfigurationError('bearer auth: retryAfterSec must be a non-negative integer')
   }
@@ -138,9 +139,9 @@ export function resolveBearerAuthOptions(options: BearerAuthOptions): BearerAuth
     verifier: options.verifier,
     realm: options.realm,
     retryAfterSec,
-    resourceMetadata: resolveResourceMetadata(options.resourceMetadata),
+    resourceMetadata: resolveResourceMetadata(options.resourceMetadata, dpop),
     verifyOptions: verifyOptionsFor(options, 'bearer auth'),
     publicBaseUrl: resolvePublicBaseUrl(options.publicBaseUrl),
-    dpop: dpopPolicyOf(options.verifier),
+    dpop,
   }
 }

@@ -7,6 +7,7 @@
  */
 import { ConfigurationError } from '@oauth-m2m/core'
 import { isScopeToken, isSecureTransport } from '@oauth-m2m/core/internal'
+import type { DpopPolicy } from '../types.js'
 
 /**
  * The `resourceMetadata` middleware option: what this protected resource tells clients about
@@ -16,9 +17,10 @@ import { isScopeToken, isSecureTransport } from '@oauth-m2m/core/internal'
  *
  * `bearer_methods_supported` is always `["header"]`: the middleware accepts a token only in the
  * `Authorization` header (RFC 6750 §2.1) and refuses one in a form body or the query string, so no
- * other value could be true. DPoP and mTLS members (`dpop_*`,
- * `tls_client_certificate_bound_access_tokens`) are not offered: the verifier does not check
- * sender-constrained tokens, and advertising them would make clients bind tokens for nothing.
+ * other value could be true. The DPoP members follow the verifier (`verifier.dpop`):
+ * `dpop_signing_alg_values_supported` when it accepts DPoP, `dpop_bound_access_tokens_required:
+ * true` when it requires it. `tls_client_certificate_bound_access_tokens` is not offered: the
+ * verifier does not check certificate-bound tokens.
  */
 export interface ResourceMetadataOptions {
   /**
@@ -137,7 +139,10 @@ export function resourceMetadataUrl(resource: URL): string {
  *
  * @throws {ConfigurationError} naming the first invalid member.
  */
-export function resolveResourceMetadata(options: unknown): ResourceMetadataSettings | undefined {
+export function resolveResourceMetadata(
+  options: unknown,
+  dpop?: DpopPolicy,
+): ResourceMetadataSettings | undefined {
   if (options === undefined) return undefined
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new ConfigurationError(`${WHERE} must be an object`)
@@ -186,6 +191,9 @@ export function resolveResourceMetadata(options: unknown): ResourceMetadataSetti
       printable,
       'every type must be a non-empty string of printable ASCII',
     ),
+    dpop_signing_alg_values_supported:
+      dpop === undefined || dpop.mode === 'disabled' ? undefined : [...dpop.algorithms],
+    dpop_bound_access_tokens_required: dpop?.mode === 'required' ? true : undefined,
   }
   const url = resourceMetadataUrl(resource)
   const suffixed = new URL(url).pathname

@@ -212,3 +212,28 @@ describe('toWWWAuthenticate with resourceMetadata', () => {
     )
   })
 })
+
+describe('resolveResourceMetadata and DPoP (RFC 9728 §2)', () => {
+  const options = { resource: 'https://api.example.com/things', authorizationServers: AS }
+  const documentOf = (dpop?: Parameters<typeof resolveResourceMetadata>[1]) =>
+    JSON.parse(resolveResourceMetadata(options, dpop)!.body) as Record<string, unknown>
+
+  it('advertises the proof algorithms when DPoP is accepted, and that it is required when it is', () => {
+    expect(documentOf({ mode: 'allowed', algorithms: ['ES256', 'EdDSA'] })).toMatchObject({
+      dpop_signing_alg_values_supported: ['ES256', 'EdDSA'],
+    })
+    expect(documentOf({ mode: 'allowed', algorithms: ['ES256'] })).not.toHaveProperty(
+      'dpop_bound_access_tokens_required',
+    )
+    expect(documentOf({ mode: 'required', algorithms: ['ES256'] })).toMatchObject({
+      dpop_signing_alg_values_supported: ['ES256'],
+      dpop_bound_access_tokens_required: true,
+    })
+  })
+
+  it('says nothing of DPoP when it is disabled or the verifier does not say', () => {
+    for (const document of [documentOf(), documentOf({ mode: 'disabled', algorithms: [] })]) {
+      expect(Object.keys(document).filter((k) => k.startsWith('dpop'))).toEqual([])
+    }
+  })
+})
