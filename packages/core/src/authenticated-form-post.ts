@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks'
 import { abortable } from './abortable.js'
 import { applyClientAuth } from './client-auth/apply-client-auth.js'
+import { authenticatingDispatcher } from './client-auth/tls-client-dispatcher.js'
 import type { ClientAuthContext, ClientAuthStrategy } from './client-auth/types.js'
 import { HttpError, type OAuthM2MError, OAuthResponseError, TimeoutError } from './errors.js'
 import {
@@ -25,7 +26,11 @@ export interface AuthenticatedFormPostOptions
     JsonRequestOptions,
     'dispatcher' | 'timeoutMs' | 'signal' | 'maxBodyBytes' | 'purpose' | 'now'
   > {
-  /** How the client authenticates. */
+  /**
+   * How the client authenticates. A mutual-TLS strategy (one with `tls`) has the request sent
+   * through an undici `Agent` presenting its certificate, unless `dispatcher` is given: that one
+   * must then present the certificate itself.
+   */
   auth: ClientAuthStrategy
   /** Who is calling and where: the strategy builds assertions from it. */
   context: ClientAuthContext
@@ -79,6 +84,7 @@ export async function postAuthenticatedForm(
     }
     throw error
   }
+  const dispatcher = authenticatingDispatcher(options.auth, options.dispatcher)
   const answer = await requestJson(url, {
     method: 'POST',
     headers,
@@ -88,7 +94,7 @@ export async function postAuthenticatedForm(
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.purpose !== undefined ? { purpose: options.purpose } : {}),
     ...(options.now !== undefined ? { now: options.now } : {}),
-    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    ...(dispatcher ? { dispatcher } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   })
   return { ...answer, redactor }

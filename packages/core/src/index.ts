@@ -24,6 +24,14 @@ export {
   type PrivateKeyJwtOptions,
   privateKeyJwt,
 } from './client-auth/private-key-jwt.js'
+export {
+  type SelfSignedTlsClientAuthOptions,
+  selfSignedTlsClientAuth,
+  type TlsClientAuthOptions,
+  type TlsClientAuthStrategy,
+  tlsClientAuth,
+} from './client-auth/tls-client-auth.js'
+export type { CertificateInput, PrivateKeyMaterial } from './client-auth/tls-client-certificate.js'
 export type {
   AppliedClientAuth,
   AssertionOptions,
@@ -32,6 +40,8 @@ export type {
   ClientAuthRequest,
   ClientAuthStrategy,
   SecretSource,
+  TlsClientCertificate,
+  TlsConnectOptions,
 } from './client-auth/types.js'
 export {
   type ErrorSummary,

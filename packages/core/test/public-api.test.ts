@@ -41,6 +41,8 @@ describe('@oauth-m2m/core entry points', () => {
       'clientSecretPost',
       'discover',
       'privateKeyJwt',
+      'selfSignedTlsClientAuth',
+      'tlsClientAuth',
     ])
   })
 
@@ -52,6 +54,7 @@ describe('@oauth-m2m/core entry points', () => {
       'applyClientAuth',
       'isScopeToken',
       'deepFreeze',
+      'tlsClientDispatcher',
     ]) {
       expect(core, name).not.toHaveProperty(name)
       expect(internal, name).toHaveProperty(name)

@@ -11,6 +11,7 @@ export type ClientAuthMethod =
   | 'client_secret_jwt'
   | 'private_key_jwt'
   | 'tls_client_auth'
+  | 'self_signed_tls_client_auth'
   | 'none'
 
 /** Where the authenticated request goes; strategies use it for the assertion `aud`. */
@@ -44,6 +45,34 @@ export interface AppliedClientAuth {
   readonly sensitive: readonly string[]
 }
 
+/** TLS options that present a client certificate, as undici's `connect` and `tls.connect` take them. */
+export interface TlsConnectOptions {
+  /** The certificate, PEM, leaf first, followed by any intermediates. */
+  cert: string
+  /** The private key, PKCS#8 PEM. */
+  key: string
+  /** Certificates trusted for the server's certificate: Node's default roots plus those given. Absent: the default roots. */
+  ca?: string[]
+}
+
+/**
+ * The client certificate a mutual-TLS strategy authenticates with (RFC 8705 §2): presented in the
+ * TLS handshake, not in the request.
+ */
+export interface TlsClientCertificate {
+  /**
+   * The base64url SHA-256 thumbprint of the leaf certificate's DER encoding: the `x5t#S256` of the
+   * `cnf` claim of a token bound to it (RFC 8705 §3.1).
+   */
+  readonly thumbprint: string
+  /**
+   * TLS options presenting the certificate, for an undici `Agent`'s `connect` option (or a
+   * `ProxyAgent`'s `requestTls`) when requests go through a dispatcher of your own. A new object
+   * on every call; it holds the private key, so it is not to be logged.
+   */
+  connectOptions(): TlsConnectOptions
+}
+
 /**
  * Adds client credentials to one request. Strategies are stateless between requests, except
  * for cached key material: each call produces fresh credentials (a new assertion every time).
@@ -52,6 +81,12 @@ export interface AppliedClientAuth {
 export interface ClientAuthStrategy {
   /** The RFC 7591 method name, as advertised in `token_endpoint_auth_methods_supported`. */
   readonly method: ClientAuthMethod
+  /**
+   * The client certificate of a mutual-TLS strategy (`tlsClientAuth`, `selfSignedTlsClientAuth`).
+   * Requests the strategy authenticates are sent over an undici `Agent` presenting it, unless the
+   * caller gives a dispatcher of its own, which must then present it. Absent for other strategies.
+   */
+  readonly tls?: TlsClientCertificate
   /**
    * Adds this client's credentials to `request`, and says which strings were credentials. A
    * strategy that returns nothing is still covered: `applyClientAuth` treats every header it set
