@@ -7,6 +7,11 @@
  * A fourth fixture, node:http plus one `signJwt` per request, is the floor of any JWT token
  * endpoint here: what oauth-m2m costs above it is client authentication, form parsing and checks.
  *
+ * A fifth, oauth-m2m issuing DPoP-bound tokens (issue 12), answers the same requests each with a
+ * fresh ES256 proof (made by the load generator, in this process, with the client's own signer):
+ * its CPU per token beside the Bearer figure is what checking a proof, spending its `jti` and
+ * binding the token cost the server.
+ *
  * Each server runs in its own child process (`server-fixtures/`), so its CPU time is read from
  * inside it with `process.cpuUsage()` and does not include the load generator's. Load: autocannon,
  * 16 connections over loopback, a short warm-up, then `BENCH_DURATION_SEC` (default 10) measured
@@ -17,12 +22,15 @@
  * profile there.
  */
 import { type ChildProcess, fork } from 'node:child_process'
+import { generateKeyPairSync } from 'node:crypto'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { encodeBasicCredentials } from '@oauth-m2m/core/internal'
 import autocannon from 'autocannon'
 import { createLocalJWKSet, decodeProtectedHeader, importJWK, type JWK, jwtVerify, SignJWT } from 'jose'
 import { request } from 'undici'
+import { importDpopKey } from '../../packages/client/src/dpop/dpop-key.js'
+import { DpopProofSigner } from '../../packages/client/src/dpop/dpop-proof.js'
 import { signJwt } from '../../packages/server/src/signing/jwt-signer.js'
 import { SigningKeySet } from '../../packages/server/src/signing/signing-key-set.js'
 import { type BenchRow, opsPerSecond } from './harness.js'
@@ -70,6 +78,8 @@ function positiveNumber(text: string | undefined, fallback: number): number {
 interface Fixture {
   readonly name: string
   readonly url: string
+  /** The bench load on this fixture, when not the plain token request. */
+  load?: (durationSec: number) => Promise<autocannon.Result>
   /** CPU time the fixture process has used so far, user + system, in microseconds. */
   cpuMicros(): Promise<number>
   stop(): Promise<void>
@@ -173,6 +183,58 @@ async function checkTokenEndpoint(fixture: Fixture): Promise<void> {
   }
 }
 
+/** A signer of DPoP proofs for the token endpoint of `url`, with a new ES256 key. */
+function proofsFor(url: string): () => string {
+  const key = importDpopKey('bench', generateKeyPairSync('ec', { namedCurve: 'P-256' }), 'ES256')
+  const signer = new DpopProofSigner(key, Date.now)
+  const tokenEndpoint = new URL(`${url}/token`)
+  return () => signer.proof({ method: 'POST', url: tokenEndpoint, nonce: undefined, accessToken: undefined })
+}
+
+/** One DPoP token request: the answer must be a DPoP token whose cnf.jkt is the proof key's. */
+async function checkDpopTokenEndpoint(fixture: Fixture): Promise<void> {
+  const proof = proofsFor(fixture.url)()
+  const response = await request(`${fixture.url}/token`, {
+    ...tokenRequest,
+    headers: { ...tokenRequest.headers, dpop: proof },
+  })
+  const text = await response.body.text()
+  const body = JSON.parse(text) as { access_token?: string; token_type?: unknown }
+  if (response.statusCode !== 200 || body.token_type !== 'DPoP' || typeof body.access_token !== 'string') {
+    throw new Error(
+      `${fixture.name}: POST /token with a proof answered ${response.statusCode}: ${text.slice(0, 300)}`,
+    )
+  }
+  const cnf = (
+    JSON.parse(Buffer.from(body.access_token.split('.')[1]!, 'base64url').toString()) as { cnf?: unknown }
+  ).cnf
+  if (typeof cnf !== 'object' || cnf === null || typeof (cnf as { jkt?: unknown }).jkt !== 'string') {
+    throw new Error(`${fixture.name}: the DPoP token has no cnf.jkt`)
+  }
+  const withoutProof = await request(`${fixture.url}/token`, tokenRequest)
+  await withoutProof.body.dump()
+  if (withoutProof.statusCode !== 400)
+    throw new Error(`${fixture.name}: a request without a proof was not refused`)
+}
+
+/** The token request, each with a fresh proof. */
+function dpopLoad(url: string): (durationSec: number) => Promise<autocannon.Result> {
+  const nextProof = proofsFor(url)
+  return (durationSec) =>
+    autocannon({
+      url: `${url}/token`,
+      connections: CONNECTIONS,
+      duration: durationSec,
+      requests: [
+        {
+          ...tokenRequest,
+          path: '/token',
+          setupRequest: (req) => ({ ...req, headers: { ...req.headers, dpop: nextProof() } }),
+        },
+      ],
+    })
+}
+
 async function checkBareServer(fixture: Fixture): Promise<void> {
   const response = await request(`${fixture.url}/token`, tokenRequest)
   await response.body.dump()
@@ -222,16 +284,17 @@ async function measureInterleaved(fixtures: Fixture[]): Promise<Measured[]> {
     answered: 0,
     seconds: 0,
   }))
+  const loadOf = (fixture: Fixture) => fixture.load ?? ((sec: number) => load(fixture.url, sec))
   for (const { fixture } of contenders) {
     console.error(`  ${fixture.name}: warm-up ${WARMUP_SEC} s at ${CONNECTIONS} connections`)
-    assertAllSucceeded(fixture.name, await load(fixture.url, WARMUP_SEC))
+    assertAllSucceeded(fixture.name, await loadOf(fixture)(WARMUP_SEC))
   }
   const sliceSec = DURATION_SEC / ROUNDS
   for (let round = 1; round <= ROUNDS; round++) {
     console.error(`  round ${round}/${ROUNDS}: ${sliceSec.toFixed(1)} s per server`)
     for (const contender of contenders) {
       const cpuBefore = await contender.fixture.cpuMicros()
-      const result = await load(contender.fixture.url, sliceSec)
+      const result = await loadOf(contender.fixture)(sliceSec)
       const cpuAfter = await contender.fixture.cpuMicros()
       assertAllSucceeded(contender.fixture.name, result)
       contender.cpuMicros += cpuAfter - cpuBefore
@@ -299,9 +362,12 @@ export async function run(): Promise<BenchRow[]> {
     await start('oauth-m2m', 'oauth-m2m.ts', checkTokenEndpoint, m2mArgv)
     await start('node:http + signJwt', 'http-sign.ts', checkBareServer)
     await start('oidc-provider', 'oidc-provider.ts', checkTokenEndpoint)
+    await start('oauth-m2m DPoP', 'oauth-m2m-dpop.ts', checkDpopTokenEndpoint)
+    const dpopFixture = fixtures.at(-1)!
+    dpopFixture.load = dpopLoad(dpopFixture.url)
     const measured = await measureInterleaved(fixtures)
     await Promise.all(fixtures.map((fixture) => fixture.stop()))
-    const [bare, m2m, floor, oidc] = measured as [Measured, Measured, Measured, Measured]
+    const [bare, m2m, floor, oidc, dpop] = measured as [Measured, Measured, Measured, Measured, Measured]
     console.error('  ES256 sign rates in-process')
     const sign = await signRates()
 
@@ -343,6 +409,22 @@ export async function run(): Promise<BenchRow[]> {
         unit: 'µs CPU/req',
         baseline: { name: 'node:http + one signJwt per request', value: floor.cpuMicrosPerReq },
         higherIsBetter: false,
+      },
+      {
+        group: 'server',
+        name: 'oauth-m2m server CPU per DPoP-bound token (ES256 proof)',
+        value: dpop.cpuMicrosPerReq,
+        unit: 'µs CPU/req',
+        baseline: { name: 'oauth-m2m per Bearer token', value: m2m.cpuMicrosPerReq },
+        higherIsBetter: false,
+      },
+      {
+        group: 'server',
+        name: 'oauth-m2m /token with a DPoP proof',
+        value: dpop.reqPerSec,
+        unit: 'req/s',
+        baseline: { name: 'oauth-m2m /token without', value: m2m.reqPerSec },
+        higherIsBetter: true,
       },
       {
         group: 'server',
