@@ -21,6 +21,9 @@ import { type AppUnderTest, MIDDLEWARE_APPS, type PrincipalSummary } from './sup
 const CLIENT_ID = 'dpop-service'
 const SECRET = 'dpop-service-secret-0123456789abcdef'
 const RESOURCE = 'https://api.example.test/'
+const OPAQUE_RESOURCE = 'https://ledger.example.test/'
+const RS_ID = 'ledger-api'
+const RS_SECRET = 'ledger-api-secret-0123456789abcdef'
 
 /** One request a client sent, as undici reported it: where, the answer, and what it carried. */
 interface Exchange {
@@ -69,8 +72,12 @@ let issuer: string
 
 beforeAll(async () => {
   as = await createAuthorizationServer({
-    clients: [{ client_id: CLIENT_ID, client_secret: SECRET, scope: 'read', dpop_bound_access_tokens: true }],
-    resources: [{ resource: RESOURCE }],
+    clients: [
+      { client_id: CLIENT_ID, client_secret: SECRET, scope: 'read', dpop_bound_access_tokens: true },
+      // The opaque-token API introspects as this client.
+      { client_id: RS_ID, client_secret: RS_SECRET, scope: '' },
+    ],
+    resources: [{ resource: RESOURCE }, { resource: OPAQUE_RESOURCE, tokenFormat: 'opaque' }],
     dpop: { nonce: true },
   })
   issuer = (await as.listen()).url
@@ -250,5 +257,38 @@ describe.each(Object.entries(MIDDLEWARE_APPS))('DPoP end to end with the %s midd
     )
     expect(res.status).toBe(200)
     expect((await res.json()) as PrincipalSummary).toEqual({ clientId: CLIENT_ID, scopes: ['read'] })
+  })
+})
+
+describe('an opaque DPoP-bound token, checked by introspection', () => {
+  it('the server remembers the binding, introspection tells the verifier, the client gets in and a thief does not', async () => {
+    const verifier = createVerifier({
+      issuer,
+      audience: OPAQUE_RESOURCE,
+      introspection: { clientId: RS_ID, auth: clientSecretBasic(RS_SECRET) },
+    })
+    closing.push(verifier)
+    const app = await MIDDLEWARE_APPS['node:http']({ verifier })
+    closing.push(app)
+    const client = createTokenClient({
+      issuer,
+      clientId: CLIENT_ID,
+      auth: clientSecretBasic(SECRET),
+      scope: 'read',
+      resource: OPAQUE_RESOURCE,
+      origins: [app.url],
+      dpop: true,
+      retry: false,
+    })
+    closing.push(client)
+
+    const res = await client.fetch(`${app.url}/things`)
+    expect(res.status).toBe(200)
+    expect((await res.json()) as PrincipalSummary).toEqual({ clientId: CLIENT_ID, scopes: ['read'] })
+    const { accessToken, tokenType } = await client.getToken()
+    expect(tokenType).toBe('DPoP')
+    expect(accessToken).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect((await get(`${app.url}/things`, { authorization: `Bearer ${accessToken}` })).status).toBe(401)
+    expect((await get(`${app.url}/things`, { authorization: `DPoP ${accessToken}` })).status).toBe(401)
   })
 })

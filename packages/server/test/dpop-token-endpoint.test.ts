@@ -249,6 +249,24 @@ describe('a bad DPoP proof at the token endpoint', () => {
     expect((await tokenRequest(tokenEndpoint, first)).status).toBe(200)
   })
 
+  it('is refused when a web Request given to handle() holds two DPoP headers', async () => {
+    const { server, clock, key, tokenEndpoint } = await setUp()
+    const headers = new Headers({
+      ...basic('svc', SECRET),
+      'content-type': 'application/x-www-form-urlencoded',
+    })
+    headers.append('dpop', await proof(key, { htu: tokenEndpoint, iatSec: clock.sec() }))
+    headers.append('dpop', await proof(key, { htu: tokenEndpoint, iatSec: clock.sec() }))
+    const response = await server.handle(
+      new Request(tokenEndpoint, { method: 'POST', headers, body: 'grant_type=client_credentials' }),
+    )
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({
+      error: 'invalid_dpop_proof',
+      error_description: expect.stringContaining('more than one DPoP header'),
+    })
+  })
+
   it('never quotes the proof in the answer', async () => {
     const { clock, key, tokenEndpoint } = await setUp()
     const bad = await proof(key, { htu: tokenEndpoint, iatSec: clock.sec() - 3600 })
