@@ -16,7 +16,10 @@ const HTTP = { [oauth.allowInsecureRequests]: true } as const
 
 async function discover(url: string): Promise<oauth.AuthorizationServer> {
   const issuer = new URL(url)
-  return oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...HTTP }))
+  return oauth.processDiscoveryResponse(
+    issuer,
+    await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...HTTP }),
+  )
 }
 
 type KeyPair = Awaited<ReturnType<typeof oauth.generateKeyPair>>
