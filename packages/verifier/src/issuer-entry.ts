@@ -6,6 +6,7 @@
  * @module issuer-entry
  */
 import { InvalidTokenError, JwksCache } from '@oauth-m2m/core'
+import { deepFreeze } from '@oauth-m2m/core/internal'
 import type { ClaimRules } from './access-token-claims.js'
 import { runApplicationCheck } from './application-check.js'
 import type { CompactJws } from './compact-jws.js'
@@ -65,6 +66,22 @@ export interface IssuerEntry {
     signal: AbortSignal | undefined,
   ): Promise<Principal>
   close(): void
+}
+
+/**
+ * The introspection answer's principal for a JWT checked both ways (`mode: 'all'`), keeping the
+ * key binding the signed JWT carries: an answer that leaves `cnf` out must not turn a DPoP-bound
+ * token into a bearer token, and one that names another key is refused.
+ */
+function withJwtBinding(fromJwt: Principal, fromAnswer: Principal): Principal {
+  const bound = fromJwt.confirmation
+  if (bound === undefined) return fromAnswer
+  const answered = fromAnswer.confirmation
+  if (answered === undefined) return deepFreeze({ ...fromAnswer, confirmation: bound })
+  if (answered.jkt !== bound.jkt) {
+    throw new InvalidTokenError('the token is bound to another key than its introspection answer says')
+  }
+  return fromAnswer
 }
 
 /** Sets up the entry of one checked options object. Nothing is fetched yet. */
@@ -156,7 +173,7 @@ export function createIssuerEntry(config: ResolvedVerifierOptions): IssuerEntry 
       const principal = await verifyJwt(jws, jwtPolicy, signal, claims)
       // With `mode: 'all'` the principal comes from the introspection answer, which the
       // introspector checks (once per cached answer).
-      if (introspectJwts) return introspect(token, tokenHash, signal)
+      if (introspectJwts) return withJwtBinding(principal, await introspect(token, tokenHash, signal))
       if (check) await runApplicationCheck(check, principal)
       return principal
     },

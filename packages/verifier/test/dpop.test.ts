@@ -389,6 +389,42 @@ describe('introspection answers', () => {
     expect((await withProof(verifier, OPAQUE)).confirmation).toEqual({ jkt: client.jkt })
     await verifier.close()
   })
+
+  it('keeps the binding of a JWT checked by introspection too (mode all), whatever the answer says', async () => {
+    const jwtSigner = await makeKey('ES256', 'introspected')
+    let answerCnf: unknown
+    as.onIntrospect(() => ({
+      body: {
+        active: true,
+        iss: as.issuer,
+        aud: AUDIENCE,
+        client_id: 'service-a',
+        exp: Math.floor(Date.now() / 1000) + 600,
+        ...(answerCnf === undefined ? {} : { cnf: answerCnf }),
+      },
+    }))
+    const verifier = createVerifier({
+      issuer: as.issuer,
+      audience: AUDIENCE,
+      jwks: { keys: [jwtSigner.publicJwk] },
+      introspection: {
+        clientId: 'api',
+        auth: clientSecretBasic('secret'),
+        endpoint: as.introspectionEndpoint,
+        mode: 'all',
+        maxTtlMs: 1,
+      },
+    })
+    const token = await mintToken(jwtSigner, accessTokenClaims({ iss: as.issuer, cnf: { jkt: client.jkt } }))
+    // The answer leaves cnf out: the JWT's binding still holds.
+    await expect(verifier.verify(token)).rejects.toThrow(/DPoP-bound/)
+    expect((await withProof(verifier, token)).confirmation).toEqual({ jkt: client.jkt })
+    // The answer names another key: refused.
+    answerCnf = { jkt: thief.jkt }
+    const other = await mintToken(jwtSigner, accessTokenClaims({ iss: as.issuer, cnf: { jkt: client.jkt } }))
+    await expect(withProof(verifier, other)).rejects.toThrow(/another key than its introspection answer/)
+    await verifier.close()
+  })
 })
 
 describe('options', () => {
