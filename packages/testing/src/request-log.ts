@@ -9,6 +9,7 @@ import { ConfigurationError } from '@oauth-m2m/core'
 import { decodeBasicCredentials, parseForm, REDACTED } from '@oauth-m2m/core/internal'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import type { EndpointKind } from './endpoint-kinds.js'
+import { type BoundedBody, utf8Text } from './request-body.js'
 
 /** How a logged request authenticated its client, as far as the request shows it. */
 export type LoggedAuthMethod =
@@ -92,29 +93,13 @@ function redact(name: string, value: string, basicSecret: string | undefined): s
   return !PUBLIC_NAMES.has(name) && CREDENTIAL_LIKE.test(value) ? REDACTED : value
 }
 
-/** The body, if it is a form of at most `maxBodyBytes`; reads a clone so the request stays usable. */
-async function formBody(request: Request, maxBodyBytes: number): Promise<Map<string, string[]> | undefined> {
+/** The parameters of a form body read within the bound; `undefined` for any other body. */
+function formBody(request: Request, body: BoundedBody | undefined): Map<string, string[]> | undefined {
   const type = request.headers.get('content-type') ?? ''
-  if (request.body === null || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) return undefined
-  const reader = request.clone().body?.getReader()
-  if (reader === undefined) return undefined
-  const chunks: Uint8Array[] = []
-  let size = 0
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      size += value.byteLength
-      if (size > maxBodyBytes) {
-        await reader.cancel()
-        return undefined
-      }
-      chunks.push(value)
-    }
-  } catch {
+  if (body === undefined || body.overflowed || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type))
     return undefined
-  }
-  return parseForm(Buffer.concat(chunks).toString('utf8'))
+  const text = utf8Text(body.bytes)
+  return text === undefined ? undefined : parseForm(text)
 }
 
 function authOf(
@@ -154,16 +139,16 @@ function authOf(
 }
 
 /**
- * What the log records of `request`, read without consuming it.
+ * What the log records of `request`.
  *
- * @param maxBodyBytes A larger body is not read (the server refuses it anyway); its parameters are
- *   left out.
+ * @param body Its body as the router read it; one over the limit is left out (the server refuses
+ *   it anyway).
  */
-export async function describeRequest(
+export function describeRequest(
   request: Request,
   endpoint: EndpointKind | 'other',
-  maxBodyBytes: number,
-): Promise<RequestDescription> {
+  body: BoundedBody | undefined,
+): RequestDescription {
   const url = new URL(request.url)
   const all = new Map<string, string[]>()
   const add = (name: string, value: string) => {
@@ -172,8 +157,7 @@ export async function describeRequest(
     else all.set(name, [value])
   }
   for (const [name, value] of url.searchParams) add(name, value)
-  for (const [name, values] of (await formBody(request, maxBodyBytes)) ?? [])
-    for (const v of values) add(name, v)
+  for (const [name, values] of formBody(request, body) ?? []) for (const v of values) add(name, v)
   const { authMethod, clientId, basicSecret } = authOf(request.headers.get('authorization'), all)
   const params: Record<string, string | readonly string[]> = {}
   for (const [name, values] of all) {

@@ -10,6 +10,7 @@ import type { AuthorizationServer } from '@oauth-m2m/server'
 import type { TestClock } from './clock.js'
 import type { EndpointKind, EndpointMap } from './endpoint-kinds.js'
 import { type FailureInjector, failureResponse, waitFailureDelay } from './failure-injection.js'
+import { bufferRequest } from './request-body.js'
 import { describeRequest, type RequestLog } from './request-log.js'
 
 /**
@@ -40,15 +41,18 @@ export interface RequestRouterOptions {
   readonly failures: FailureInjector
   /** Run in order between failure injection and the server. Default: none. */
   readonly interceptors?: readonly RequestInterceptor[]
-  /** Largest body the log reads (the server's `maxBodyBytes`). */
+  /**
+   * The server's `maxBodyBytes`: the router reads a body once, up to one byte more than this, for
+   * the log and everything after it.
+   */
   readonly maxBodyBytes: number
 }
 
-function internalError(): Response {
-  return new Response(
-    JSON.stringify({ error: 'server_error', error_description: 'the test server failed to answer' }),
-    { status: 500, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } },
-  )
+function errorAnswer(status: number, error: string, description: string): Response {
+  return new Response(JSON.stringify({ error, error_description: description }), {
+    status,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+  })
 }
 
 /** Answers requests for one test server (see the module description for the order). */
@@ -82,12 +86,23 @@ export class RequestRouter {
     const timeMs = clock.now()
     const path = new URL(request.url).pathname
     const endpoint = this.kindOf(path) ?? 'other'
-    const description = await describeRequest(request, endpoint, maxBodyBytes)
-    let response: Response
+    let buffered: Awaited<ReturnType<typeof bufferRequest>> | undefined
     try {
-      response = await this.#answer(request, endpoint, context)
+      buffered = await bufferRequest(request, maxBodyBytes)
     } catch {
-      response = internalError()
+      // The body broke off (the client went away): answered as the server answers it.
+      buffered = undefined
+    }
+    const description = describeRequest(request, endpoint, buffered?.body)
+    let response: Response
+    if (buffered === undefined) {
+      response = errorAnswer(400, 'invalid_request', 'the request body could not be read')
+    } else {
+      try {
+        response = await this.#answer(buffered.request, endpoint, context)
+      } catch {
+        response = errorAnswer(500, 'server_error', 'the test server failed to answer')
+      }
     }
     log.add({ ...description, timeMs, status: response.type === 'error' ? undefined : response.status })
     return response

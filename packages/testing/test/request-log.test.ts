@@ -1,5 +1,10 @@
 import { ConfigurationError } from '@oauth-m2m/core'
-import { REQUEST_LOG_MAX_ENTRIES } from '@oauth-m2m/testing'
+import { encodeBasicCredentials, requestJson } from '@oauth-m2m/core/internal'
+import {
+  REQUEST_LOG_MAX_ENTRIES,
+  startAuthorizationServers,
+  type TestAuthorizationServer,
+} from '@oauth-m2m/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type LoggedRequest, RequestLog } from '../src/request-log.js'
 import { type Reached, TRANSPORTS, tokenRequest } from './transports.js'
@@ -195,6 +200,83 @@ describe.each(TRANSPORTS)('the request log, through $name', (transport) => {
     await reached.request(`${as.issuer}/jwks`)
     expect(snapshot).toHaveLength(1)
     expect(as.requests).toHaveLength(2)
+  })
+})
+
+/** The server's default `maxBodyBytes`. */
+const MAX_BODY_BYTES = 65_536
+
+/**
+ * A token request of the default client whose form body is exactly `size` bytes, to the token
+ * endpoint: Basic credentials, so the log still names the client when it cannot read the body.
+ */
+function sizedTokenRequest(
+  reached: Pick<Reached, 'request'>,
+  as: TestAuthorizationServer,
+  size: number,
+  params: Record<string, string> = {},
+) {
+  const client = as.createClient()
+  const start = `${new URLSearchParams({ grant_type: 'client_credentials', ...params })}&pad=`
+  return reached.request(as.tokenEndpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: encodeBasicCredentials(client.clientId, client.clientSecret as string),
+    },
+    body: start + 'x'.repeat(size - start.length),
+    timeoutMs: 5000,
+  })
+}
+
+describe.each(TRANSPORTS)('a body over maxBodyBytes, through $name', (transport) => {
+  it.each([
+    ['the reference profile', {}, {}],
+    // Entra's rules read the body before the server does; the scope they want keeps it a token request.
+    ['the entra profile', { profile: 'entra', issuerOrigin: 'server' }, { scope: '/.default' }],
+  ] as const)('is answered 413 and logged, under %s', async (_name, options, extra) => {
+    const reached = await transport.start(options)
+    try {
+      const { as } = reached
+      const answer = await sizedTokenRequest(reached, as, MAX_BODY_BYTES + 1)
+      expect(answer.status).toBe(413)
+      expect(as.takeRequests()).toEqual([
+        expect.objectContaining({
+          endpoint: 'token',
+          params: {},
+          authMethod: 'client_secret_basic',
+          clientId: as.createClient().clientId,
+          status: 413,
+        }),
+      ])
+      // A body of exactly maxBodyBytes is read, logged and answered.
+      const params: Record<string, string> =
+        'scope' in extra ? { scope: `api://${as.audience}${extra.scope}` } : {}
+      const fits = await sizedTokenRequest(reached, as, MAX_BODY_BYTES, params)
+      expect(fits.status).toBe(200)
+      expect(as.takeRequests()).toEqual([
+        expect.objectContaining({
+          params: expect.objectContaining({ grant_type: 'client_credentials' }),
+          status: 200,
+        }),
+      ])
+    } finally {
+      await reached.close()
+    }
+  })
+})
+
+describe('a body over maxBodyBytes, several issuers on one port', () => {
+  it('is answered 413 and logged by the issuer it was sent to', async () => {
+    const group = await startAuthorizationServers(['a', 'b'])
+    try {
+      const a = group.byName.a!
+      const answer = await sizedTokenRequest({ request: requestJson }, a, MAX_BODY_BYTES + 1)
+      expect(answer.status).toBe(413)
+      expect(a.takeRequests().map((r) => [r.endpoint, r.status])).toEqual([['token', 413]])
+    } finally {
+      await group.close()
+    }
   })
 })
 

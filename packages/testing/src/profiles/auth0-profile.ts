@@ -12,11 +12,12 @@
  */
 import { toErrorDescription } from '@oauth-m2m/core/internal'
 import { auth0 } from '@oauth-m2m/verifier'
+import { readBodyText } from '../request-body.js'
 import { atOrigin, type ProfileUrlOptions, profileHosts, resourceIndicatorFor } from './profile-urls.js'
 import { jsonAnswer } from './provider-answers.js'
 import { randomId } from './provider-ids.js'
 import type { ProfileSignContext, ProviderProfile } from './provider-profile.js'
-import { isPostTo, mediaType, readBodyText, readForm, withForm } from './token-request-body.js'
+import { isPostTo, MAX_PROFILE_BODY_BYTES, mediaType, readForm, withForm } from './token-request-body.js'
 
 /**
  * Auth0's access-token profiles ("token dialects"), chosen per API: `access_token` (the Auth0
@@ -107,7 +108,7 @@ export function auth0Profile(
     let form: URLSearchParams | undefined
     if (mediaType(request) === 'application/json') {
       // [D]/[C] JSON bodies are accepted besides forms (Auth0's own examples send JSON).
-      const parsed = jsonForm(await readBodyText(request))
+      const parsed = jsonForm(await readBodyText(request, MAX_PROFILE_BODY_BYTES))
       if (parsed === undefined) return auth0Error(400, 'invalid_request', 'Invalid JSON request body')
       form = parsed
     } else {

@@ -7,12 +7,13 @@
  * @module profiles/token-request-body
  */
 import { decodeBasicCredentials, parseForm } from '@oauth-m2m/core/internal'
+import { DEFAULT_MAX_BODY_BYTES, readBodyText } from '../request-body.js'
 
 /**
  * Most bytes of a token request body a profile reads; a larger one is handed to the server
- * unread, which refuses it by its own `maxBodyBytes` (64 KiB by default, the same figure).
+ * unread, which refuses it by its own `maxBodyBytes` (the same figure by default).
  */
-export const MAX_PROFILE_BODY_BYTES = 64 * 1024
+export const MAX_PROFILE_BODY_BYTES = DEFAULT_MAX_BODY_BYTES
 
 const FORM = 'application/x-www-form-urlencoded'
 
@@ -27,42 +28,12 @@ export function isPostTo(request: Request, endpoint: string): boolean {
 }
 
 /**
- * The body of `request` as text, read from a clone, or `undefined` when there is none, it is
- * over {@link MAX_PROFILE_BODY_BYTES} or it is not UTF-8.
- */
-export async function readBodyText(request: Request): Promise<string | undefined> {
-  if (request.body === null || request.bodyUsed) return undefined
-  const declared = Number(request.headers.get('content-length') ?? Number.NaN)
-  if (declared > MAX_PROFILE_BODY_BYTES) return undefined
-  const reader = request.clone().body!.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > MAX_PROFILE_BODY_BYTES) {
-      // Not awaited: cancelling one branch of a tee'd body settles only once the other branch
-      // (the request the server still reads) is cancelled too.
-      void reader.cancel().catch(() => {})
-      return undefined
-    }
-    chunks.push(value)
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks))
-  } catch {
-    return undefined
-  }
-}
-
-/**
  * The parameters of a form-encoded request, or `undefined` when the body is not one a profile can
  * read (the server answers it then).
  */
 export async function readForm(request: Request): Promise<URLSearchParams | undefined> {
   if (mediaType(request) !== FORM) return undefined
-  const text = await readBodyText(request)
+  const text = await readBodyText(request, MAX_PROFILE_BODY_BYTES)
   if (text === undefined) return undefined
   const parsed = parseForm(text)
   if (parsed === undefined) return undefined
