@@ -6,10 +6,11 @@
  * @module request-log
  */
 import { ConfigurationError } from '@oauth-m2m/core'
-import { decodeBasicCredentials, parseForm, REDACTED } from '@oauth-m2m/core/internal'
+import { decodeBasicCredentials, REDACTED } from '@oauth-m2m/core/internal'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
+import { bodyParameters } from './body-parameters.js'
 import type { EndpointKind } from './endpoint-kinds.js'
-import { type BoundedBody, utf8Text } from './request-body.js'
+import type { BoundedBody } from './request-body.js'
 
 /** How a logged request authenticated its client, as far as the request shows it. */
 export type LoggedAuthMethod =
@@ -28,8 +29,10 @@ export interface LoggedRequest {
   /** The URL's path, without the query. */
   readonly path: string
   /**
-   * The query's parameters, then those of an `application/x-www-form-urlencoded` body: one string
-   * per name, or a list when a name was repeated (e.g. `resource`). Secrets are replaced by
+   * The query's parameters, then those of an `application/x-www-form-urlencoded` body or of a JSON
+   * object body (Auth0's token requests; strings, numbers and booleans as their text): one string
+   * per name, or a list when a name was repeated (e.g. `resource`). A body over the server's
+   * `maxBodyBytes` is not read. Secrets are replaced by
    * `'[redacted]'`: `client_secret`, `client_assertion`, `token`, every parameter whose name
    * contains `secret`, `passw` or `credential` or ends in `assertion`, `token`, `key`, `code` or
    * `verifier` (`client_assertion_type` and `token_type_hint` stay readable), every value shaped
@@ -93,15 +96,6 @@ function redact(name: string, value: string, basicSecret: string | undefined): s
   return !PUBLIC_NAMES.has(name) && CREDENTIAL_LIKE.test(value) ? REDACTED : value
 }
 
-/** The parameters of a form body read within the bound; `undefined` for any other body. */
-function formBody(request: Request, body: BoundedBody | undefined): Map<string, string[]> | undefined {
-  const type = request.headers.get('content-type') ?? ''
-  if (body === undefined || body.overflowed || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type))
-    return undefined
-  const text = utf8Text(body.bytes)
-  return text === undefined ? undefined : parseForm(text)
-}
-
 function authOf(
   authorization: string | null,
   params: ReadonlyMap<string, readonly string[]>,
@@ -157,7 +151,8 @@ export function describeRequest(
     else all.set(name, [value])
   }
   for (const [name, value] of url.searchParams) add(name, value)
-  for (const [name, values] of formBody(request, body) ?? []) for (const v of values) add(name, v)
+  for (const [name, values] of bodyParameters(request.headers.get('content-type'), body) ?? [])
+    for (const v of values) add(name, v)
   const { authMethod, clientId, basicSecret } = authOf(request.headers.get('authorization'), all)
   const params: Record<string, string | readonly string[]> = {}
   for (const [name, values] of all) {

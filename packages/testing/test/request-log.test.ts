@@ -171,6 +171,54 @@ describe.each(TRANSPORTS)('the request log, through $name', (transport) => {
     ])
   })
 
+  it('reads a JSON body too (Auth0 takes JSON token requests), with the same redaction', async () => {
+    const auth0 = await transport.start({
+      profile: 'auth0',
+      issuerOrigin: 'server',
+      clients: [
+        {
+          client_id: 'json-client',
+          token_endpoint_auth_method: 'client_secret_post',
+          client_secret: SENTINEL,
+        },
+      ],
+    })
+    const { as } = auth0
+    try {
+      const answer = await auth0.request(as.tokenEndpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          grant_type: 'client_credentials',
+          client_id: 'json-client',
+          client_secret: SENTINEL,
+          audience: as.audience,
+          retries: 2,
+        }),
+      })
+      expect(answer.status).toBe(200)
+      const text = JSON.stringify(as.requests)
+      expect(text).not.toContain(SENTINEL)
+      expect(as.takeRequests({ clientId: 'json-client' })).toEqual([
+        expect.objectContaining({
+          endpoint: 'token',
+          params: {
+            grant_type: 'client_credentials',
+            client_id: 'json-client',
+            client_secret: '[redacted]',
+            audience: as.audience,
+            retries: '2',
+          },
+          authMethod: 'client_secret_post',
+          clientId: 'json-client',
+          status: 200,
+        }),
+      ])
+    } finally {
+      await auth0.close()
+    }
+  })
+
   it('leaves mintToken out: it is the test, not a client under test', async () => {
     await reached.as.mintToken()
     expect(reached.as.requests).toEqual([])

@@ -12,6 +12,7 @@
  */
 import { toErrorDescription } from '@oauth-m2m/core/internal'
 import { auth0 } from '@oauth-m2m/verifier'
+import { jsonObjectParameters } from '../body-parameters.js'
 import { readBodyText } from '../request-body.js'
 import { atOrigin, type ProfileUrlOptions, profileHosts, resourceIndicatorFor } from './profile-urls.js'
 import { jsonAnswer } from './provider-answers.js'
@@ -160,26 +161,11 @@ export function auth0Profile(
   }
 }
 
-/**
- * A JSON body's members as form parameters; `undefined` when it is not a JSON object of strings
- * (numbers and booleans are taken as their text).
- */
+/** A JSON body's members as form parameters; `undefined` when it is not a JSON object of plain values. */
 function jsonForm(text: string | undefined): URLSearchParams | undefined {
-  if (text === undefined) return undefined
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch {
-    return undefined
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined
+  const params = text === undefined ? undefined : jsonObjectParameters(text)
+  if (params === undefined) return undefined
   const form = new URLSearchParams()
-  for (const [name, value] of Object.entries(body)) {
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-      form.set(name, String(value))
-    } else if (value !== null) {
-      return undefined
-    }
-  }
+  for (const [name, [value]] of params) form.set(name, value!)
   return form
 }
