@@ -6,11 +6,21 @@
  * be sent again: a 401 whose `WWW-Authenticate` says `error="invalid_token"` (the token is dropped
  * and a new one fetched), and for a DPoP token a 401 `DPoP error="use_dpop_nonce"` with a
  * `DPoP-Nonce` (a new proof carries the nonce). A `DPoP-Nonce` on any answer is remembered for the
- * origin.
+ * origin. A mutual-TLS client's requests to the allowed origins go through the `Agent` presenting its
+ * certificate (a certificate-bound token is accepted only over such a connection, RFC 8705 §3);
+ * other origins never see the certificate.
  *
  * @module authorized-fetch
  */
-import { fetch, Headers, Request, type RequestInfo, type RequestInit, type Response } from 'undici'
+import {
+  type Dispatcher,
+  fetch,
+  Headers,
+  Request,
+  type RequestInfo,
+  type RequestInit,
+  type Response,
+} from 'undici'
 import { isInvalidTokenChallenge, isUseDpopNonceChallenge } from './bearer-challenge.js'
 import { isReplayableBody } from './replayable-body.js'
 import { type AccessTokenSource, credentialsFor, sendsDpop, tokenForRequest } from './resource-credentials.js'
@@ -45,17 +55,24 @@ function isReplayable(input: RequestInfo, init: RequestInit): boolean {
  *
  * @param allowed Origins that get the token.
  * @param dispatcher Used unless the call passes its own.
+ * @param certificateDispatcher For a mutual-TLS client without a `dispatcher` of its own: the
+ *   `Agent` presenting its certificate, used for the allowed origins only, unless the call passes
+ *   its own dispatcher.
  */
 export function createAuthorizedFetch(
   source: AccessTokenSource,
   allowed: ReadonlySet<string>,
-  dispatcher: RequestInit['dispatcher'],
+  dispatcher: Dispatcher | undefined,
+  certificateDispatcher?: Dispatcher,
 ): AuthorizedFetch {
   return async function authorizedFetch(input, init = {}) {
-    const options: RequestInit =
-      dispatcher !== undefined && init.dispatcher === undefined ? { ...init, dispatcher } : init
     const url = requestUrl(input)
-    if (url === undefined || !allowed.has(url.origin)) return fetch(input, options)
+    const isAllowed = url !== undefined && allowed.has(url.origin)
+    // The certificate tells a server who this client is: only the allowed origins get to see it.
+    const chosen = (isAllowed ? certificateDispatcher : undefined) ?? dispatcher
+    const options: RequestInit =
+      chosen !== undefined && init.dispatcher === undefined ? { ...init, dispatcher: chosen } : init
+    if (url === undefined || !isAllowed) return fetch(input, options)
     const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined))
     // The caller set its own credentials: that is a deliberate choice, sent as is.
     if (headers.has('authorization')) return fetch(input, options)

@@ -1,8 +1,8 @@
 /**
  * `@oauth-m2m/client`: OAuth 2.0 client_credentials tokens for service-to-service calls, with a
- * cache that refreshes early, one request per key at a time, retries, DPoP (RFC 9449)
- * sender-constrained tokens, and a `fetch` and undici interceptor that attach the token for the
- * right origins only.
+ * cache that refreshes early, one request per key at a time, retries, DPoP (RFC 9449) and
+ * mutual-TLS (RFC 8705) sender-constrained tokens, and a `fetch` and undici interceptor that attach
+ * the token for the right origins only.
  *
  * The client authentication strategies and the error classes of `@oauth-m2m/core` are
  * re-exported, so that most users need only this package.
@@ -28,7 +28,12 @@ export {
   type PrivateKeyInput,
   type PrivateKeyJwtOptions,
   privateKeyJwt,
+  type SelfSignedTlsClientAuthOptions,
+  selfSignedTlsClientAuth,
   TimeoutError,
+  type TlsClientAuthOptions,
+  type TlsClientAuthStrategy,
+  tlsClientAuth,
 } from '@oauth-m2m/core'
 export {
   type BackoffMessage,

@@ -5,7 +5,10 @@
  * should carry one is never sent without it, a 401 `invalid_token` answer drops the token and
  * replays the request once, and a 401 `DPoP error="use_dpop_nonce"` replays it once with a new
  * proof carrying the nonce — each only when the body can be sent again (none, string, bytes,
- * FormData, Blob; not a stream).
+ * FormData, Blob; not a stream). For a mutual-TLS client (without a `dispatcher` of its own), the
+ * requests to the allowed origins are dispatched through the `Agent` presenting its certificate
+ * instead of the composed one, so that a certificate-bound token travels with its certificate
+ * (RFC 8705 §3); requests to other origins go through the composed dispatcher, untouched.
  *
  * @module interceptor
  */
@@ -184,15 +187,22 @@ class TokenHandler implements Dispatcher.DispatchHandler {
  *
  * @param source Where tokens come from.
  * @param allowed Origins that get the token.
+ * @param certificateDispatcher For a mutual-TLS client without a `dispatcher` of its own: the
+ *   `Agent` presenting its certificate, which the allowed origins' requests are dispatched through.
  */
 export function createTokenInterceptor(
   source: AccessTokenSource,
   allowed: ReadonlySet<string>,
+  certificateDispatcher?: Dispatcher,
 ): Dispatcher.DispatcherComposeInterceptor {
-  return (dispatch) =>
-    function tokenInterceptor(options, handler) {
+  return (composed) => {
+    const dispatch: typeof composed =
+      certificateDispatcher === undefined
+        ? composed
+        : (options, handler) => certificateDispatcher.dispatch(options, handler)
+    return function tokenInterceptor(options, handler) {
       const origin = originOf(options.origin)
-      if (origin === undefined || !allowed.has(origin)) return dispatch(options, handler)
+      if (origin === undefined || !allowed.has(origin)) return composed(options, handler)
       const headers = headerRecord(options.headers)
       if (hasAuthorization(headers)) return dispatch(options, handler)
       const { dpop } = source
@@ -228,4 +238,5 @@ export function createTokenInterceptor(
       )
       return true
     }
+  }
 }

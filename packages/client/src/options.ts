@@ -69,7 +69,13 @@ export interface TokenClientOptions {
   tokenEndpoint?: string
   /** The client's `client_id`. */
   clientId: string
-  /** How the client authenticates: `clientSecretBasic(…)`, `privateKeyJwt(…)`, … from `@oauth-m2m/core`. */
+  /**
+   * How the client authenticates: `clientSecretBasic(…)`, `privateKeyJwt(…)`, `tlsClientAuth(…)`, …
+   * from `@oauth-m2m/core`. A mutual-TLS strategy (`tlsClientAuth`, `selfSignedTlsClientAuth`)
+   * presents its certificate to the authorization server (discovery and token requests, at the
+   * metadata's `mtls_endpoint_aliases.token_endpoint` when there is one) and, from `fetch` and
+   * `interceptor`, to the allowed origins only; it needs an `https:` token endpoint.
+   */
   auth: ClientAuthStrategy
   /** Scopes requested when a call names none (string with spaces, or a list). Default: none. */
   scope?: string | readonly string[]
@@ -97,7 +103,13 @@ export interface TokenClientOptions {
    * `ConfigurationError`: the client never guesses where a token may go.
    */
   origins?: readonly string[]
-  /** undici dispatcher for token, discovery and `fetch` requests. Default: undici's global dispatcher. */
+  /**
+   * undici dispatcher for token, discovery and `fetch` requests. Default: undici's global
+   * dispatcher; with a mutual-TLS `auth`, an undici `Agent` presenting its certificate for the
+   * authorization server and the allowed origins. A dispatcher given here replaces that `Agent`
+   * too: it must then present the certificate itself (e.g. `new Agent({ connect:
+   * auth.tls.connectOptions() })`, or a `ProxyAgent` with `requestTls`), to every origin it reaches.
+   */
   dispatcher?: Dispatcher
   /** Time limit of one token request attempt, in ms. Default 10 000. */
   timeoutMs?: number
@@ -294,6 +306,15 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
   const auth = options.auth
   if (typeof auth !== 'object' || auth === null || typeof auth.apply !== 'function') {
     fail(`${OWNER}: auth must be a client authentication strategy such as clientSecretBasic(secret)`)
+  }
+  if (auth.tls !== undefined) {
+    if (typeof auth.tls?.connectOptions !== 'function' || typeof auth.tls.thumbprint !== 'string') {
+      fail(`${OWNER}: auth.tls must come from tlsClientAuth or selfSignedTlsClientAuth`)
+    }
+    // A certificate is presented only in a TLS handshake: over http the server would see none.
+    if (tokenEndpoint !== undefined && new URL(tokenEndpoint).protocol !== 'https:') {
+      fail(`${OWNER}: ${auth.method} needs an https: tokenEndpoint, where the certificate can be presented`)
+    }
   }
   if (options.store !== undefined && !isStore(options.store)) {
     fail(`${OWNER}: store must have get, set and delete methods`)

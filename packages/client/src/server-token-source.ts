@@ -8,11 +8,12 @@
  * @module server-token-source
  */
 import { type ClientAuthStrategy, DiscoveryError, discover } from '@oauth-m2m/core'
-import { isSecureTransport } from '@oauth-m2m/core/internal'
+import { authenticatingDispatcher, isSecureTransport } from '@oauth-m2m/core/internal'
 import type { Dispatcher } from 'undici'
 import { type Backoff, BackoffGate } from './backoff-gate.js'
 import { clientEvents } from './client-events.js'
 import type { DpopProver } from './dpop/dpop-prover.js'
+import { mtlsTokenEndpoint } from './mtls-endpoint-aliases.js'
 import { honouredRetryAfterMs, type RetryPolicy, withRetry } from './retry.js'
 import { requestToken, type TokenEndpointTarget } from './token-request.js'
 import type { TokenRequestKey } from './token-request-key.js'
@@ -144,10 +145,16 @@ export class ServerTokenSource {
     return { tokenEndpoint, issuer, clientId, auth, dispatcher, dpop }
   }
 
-  /** The token endpoint from RFC 8414 metadata; discovery caches and de-duplicates per issuer. */
+  /**
+   * The token endpoint from RFC 8414 metadata (for a mutual-TLS client, its RFC 8705 §5 alias when
+   * there is one); discovery caches and de-duplicates per issuer. A mutual-TLS client fetches the
+   * metadata through the `Agent` presenting its certificate too: its `ca` is the authorization
+   * server's trust, and its connections are then reused by the token request.
+   */
   async #discoverTarget(timeoutMs: number): Promise<TokenEndpointTarget> {
     const issuer = this.#settings.issuer!
-    const dispatcher = this.#settings.dispatcher
+    const { auth } = this.#settings
+    const dispatcher = authenticatingDispatcher(auth, this.#settings.dispatcher)
     const metadata = await discover(issuer, {
       timeoutMs,
       signal: this.#lifetime.signal,
@@ -155,7 +162,8 @@ export class ServerTokenSource {
       now: this.#settings.now,
       ...(dispatcher ? { dispatcher } : {}),
     })
-    const endpoint = metadata.token_endpoint
+    const endpoint =
+      (auth.tls !== undefined ? mtlsTokenEndpoint(metadata, issuer) : undefined) ?? metadata.token_endpoint
     if (typeof endpoint !== 'string' || !URL.canParse(endpoint)) {
       throw new DiscoveryError(`the metadata of ${issuer} has no valid token_endpoint`)
     }
@@ -164,6 +172,11 @@ export class ServerTokenSource {
     const url = new URL(endpoint)
     if (!isSecureTransport(url) && !(this.#settings.allowInsecureHttp && url.protocol === 'http:')) {
       throw new DiscoveryError(`the token_endpoint of ${issuer} is not an https URL`)
+    }
+    if (auth.tls !== undefined && url.protocol !== 'https:') {
+      throw new DiscoveryError(
+        `the token_endpoint of ${issuer} is not an https URL, where ${auth.method} could present its certificate`,
+      )
     }
     this.#target = this.#targetFor(endpoint)
     return this.#target

@@ -5,6 +5,7 @@
  *
  * @module token-client
  */
+import { tlsClientDispatcher } from '@oauth-m2m/core/internal'
 import type { Dispatcher, RequestInfo, RequestInit, Response } from 'undici'
 import {
   type AllowedOriginsOptions,
@@ -67,11 +68,16 @@ export interface TokenClient {
    * ({@link TokenUnavailableError}). A 401 with `error="invalid_token"` drops the token and the
    * request is sent once more with a new one if its body can be replayed (not a stream); so is,
    * once, a 401 `DPoP error="use_dpop_nonce"` with a `DPoP-Nonce`, with a proof carrying it.
+   * With a mutual-TLS `auth` (and no `dispatcher` option), requests to the allowed origins present
+   * its certificate (RFC 8705 §3, certificate-bound tokens); other origins never see it. A
+   * dispatcher passed in `init` is used as is.
    */
   fetch(input: RequestInfo, init?: RequestInit): Promise<Response>
   /**
    * An undici interceptor with the same rules as {@link TokenClient.fetch}:
-   * `new Agent().compose(client.interceptor())`.
+   * `new Agent().compose(client.interceptor())`. With a mutual-TLS `auth` (and no `dispatcher`
+   * option), the allowed origins' requests are dispatched through the client's `Agent` presenting
+   * the certificate rather than the one composed; other origins' go through the composed one.
    *
    * @throws {ConfigurationError} when no origin is allowed (see `origins`).
    */
@@ -89,6 +95,8 @@ class DefaultTokenClient implements TokenClient {
   readonly #options: ResolvedOptions
   readonly #requestKeys: TokenRequestKeys
   readonly #tokens: ReuseTokenSource
+  /** A mutual-TLS client's `Agent` presenting its certificate, when it has no dispatcher of its own. */
+  readonly #certificateDispatcher: Dispatcher | undefined
   #fetch: AuthorizedFetch | undefined
 
   constructor(options: ResolvedOptions) {
@@ -102,9 +110,12 @@ class DefaultTokenClient implements TokenClient {
         audiences: options.audiences,
         extraParams: options.extraParams,
       },
-      options.dpop?.jkt,
+      { jkt: options.dpop?.jkt, x5t: options.auth.tls?.thumbprint },
     )
     this.#tokens = new ReuseTokenSource(new ServerTokenSource(options), options)
+    const { tls } = options.auth
+    this.#certificateDispatcher =
+      tls !== undefined && options.dispatcher === undefined ? tlsClientDispatcher(tls) : undefined
   }
 
   getToken(params?: TokenParams): Promise<TokenSet> {
@@ -143,6 +154,7 @@ class DefaultTokenClient implements TokenClient {
         this.#accessTokenSource(this.#requestKeys.defaultKey),
         origins,
         this.#options.dispatcher,
+        this.#certificateDispatcher,
       )
     }
     return this.#fetch(input, init)
@@ -159,7 +171,7 @@ class DefaultTokenClient implements TokenClient {
             this.#originRule('client.interceptor'),
           )
         : allowedOrigins(this.#options.origins, requestKey, this.#originRule('client.interceptor'))
-    return createTokenInterceptor(this.#accessTokenSource(requestKey), origins)
+    return createTokenInterceptor(this.#accessTokenSource(requestKey), origins, this.#certificateDispatcher)
   }
 
   close(): Promise<void> {

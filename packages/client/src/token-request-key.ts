@@ -1,9 +1,11 @@
 /**
  * The key of a token request: which token a call means. A token is requested and cached per token
- * endpoint, client id, DPoP key thumbprint (for a DPoP client), sorted scopes, sorted resources,
- * sorted audiences and extra parameters; two calls asking for the same thing in a different order
- * share one token, and a token bound to one DPoP key is never served to a client holding another. (In OAuth the grant is
- * `client_credentials`; this is what one request of it asks for.)
+ * endpoint, client id, DPoP key thumbprint (for a DPoP client), client certificate thumbprint (for a
+ * mutual-TLS client), sorted scopes, sorted resources, sorted audiences and extra parameters; two
+ * calls asking for the same thing in a different order share one token, and a token bound to one
+ * DPoP key or certificate is never served to a client holding another (a fleet sharing a store,
+ * each instance with its own certificate). (In OAuth the grant is `client_credentials`; this is
+ * what one request of it asks for.)
  *
  * @module token-request-key
  */
@@ -45,6 +47,14 @@ export interface TokenRequestKey {
 
 const GETTOKEN = 'getToken'
 
+/** What a client's tokens may be bound to, each part of the cache key when present. */
+export interface TokenBinding {
+  /** RFC 7638 thumbprint of the client's DPoP key. */
+  jkt?: string | undefined
+  /** base64url SHA-256 thumbprint of the client's TLS certificate. */
+  x5t?: string | undefined
+}
+
 /** The client's defaults, which a call's parameters replace (extra parameters: merge over). */
 export interface TokenRequestDefaults {
   scopes: readonly string[]
@@ -64,12 +74,21 @@ export class TokenRequestKeys {
   /**
    * @param endpointId Identifies the authorization server: the token endpoint, or the issuer when
    *   the endpoint is discovered.
-   * @param dpopJkt The RFC 7638 thumbprint of the client's DPoP key, when it asks for DPoP-bound tokens.
+   * @param binding What the client's tokens may be bound to: `jkt`, the RFC 7638 thumbprint of its
+   *   DPoP key; `x5t`, the SHA-256 thumbprint of its TLS client certificate (RFC 8705 §3.1).
    */
-  constructor(endpointId: string, clientId: string, defaults: TokenRequestDefaults, dpopJkt?: string) {
-    // A DPoP client's keys have one more element, an object, where others have the parameters'
-    // array: the two forms cannot collide, and keys without DPoP keep their earlier form.
-    const owner = dpopJkt === undefined ? [endpointId, clientId] : [endpointId, clientId, { jkt: dpopJkt }]
+  constructor(
+    endpointId: string,
+    clientId: string,
+    defaults: TokenRequestDefaults,
+    binding: TokenBinding = {},
+  ) {
+    // A bound client's keys have one more element, an object, where others have the parameters'
+    // array: the two forms cannot collide, and keys of unbound clients keep their earlier form.
+    const bound: { jkt?: string; 'x5t#S256'?: string } = {}
+    if (binding.jkt !== undefined) bound.jkt = binding.jkt
+    if (binding.x5t !== undefined) bound['x5t#S256'] = binding.x5t
+    const owner = Object.keys(bound).length === 0 ? [endpointId, clientId] : [endpointId, clientId, bound]
     this.#prefix = JSON.stringify(owner).slice(0, -1)
     this.#defaults = defaults
     this.defaultKey = this.#build(defaults)

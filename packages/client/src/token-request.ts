@@ -177,6 +177,8 @@ export function tokenRequestForm(requestKey: TokenRequestKey): URLSearchParams {
 function withDpopProof(auth: ClientAuthStrategy, dpop: DpopProver, tokenEndpoint: URL): ClientAuthStrategy {
   return {
     method: auth.method,
+    // A mutual-TLS strategy's certificate still goes with the request (a token bound twice over).
+    ...(auth.tls !== undefined ? { tls: auth.tls } : {}),
     async apply(request, context) {
       const applied = await auth.apply(request, context)
       request.headers.dpop = dpop.proofFor('POST', tokenEndpoint)
