@@ -14,6 +14,7 @@ import { toErrorDescription } from '@oauth-m2m/core/internal'
 import { auth0 } from '@oauth-m2m/verifier'
 import { jsonObjectParameters } from '../body-parameters.js'
 import { readBodyText } from '../request-body.js'
+import { ProfileSettingsCheck } from './profile-settings.js'
 import { atOrigin, type ProfileUrlOptions, profileHosts, resourceIndicatorFor } from './profile-urls.js'
 import { jsonAnswer } from './provider-answers.js'
 import { randomId } from './provider-ids.js'
@@ -30,6 +31,13 @@ export type Auth0TokenDialect =
   | 'access_token_authz'
   | 'rfc9068_profile'
   | 'rfc9068_profile_authz'
+
+const AUTH0_TOKEN_DIALECTS: readonly Auth0TokenDialect[] = [
+  'access_token',
+  'access_token_authz',
+  'rfc9068_profile',
+  'rfc9068_profile_authz',
+]
 
 /** Settings of the `auth0` profile. */
 export interface Auth0ProfileSettings {
@@ -64,9 +72,16 @@ export function auth0Profile(
   settings: Auth0ProfileSettings,
   options: ProfileUrlOptions = {},
 ): ProviderProfile {
-  const domain = (settings.domain ?? AUTH0_TEST_DOMAIN).toLowerCase()
-  const audience = settings.audience ?? AUTH0_TEST_AUDIENCE
-  const dialect = settings.tokenDialect ?? 'access_token'
+  const check = new ProfileSettingsCheck('auth0', settings, [
+    'domain',
+    'audience',
+    'tokenDialect',
+    'defaultAudience',
+  ])
+  const domain = (check.text('domain', 'host') ?? AUTH0_TEST_DOMAIN).toLowerCase()
+  const audience = check.text('audience') ?? AUTH0_TEST_AUDIENCE
+  const dialect = check.oneOf('tokenDialect', AUTH0_TOKEN_DIALECTS) ?? 'access_token'
+  const defaultAudience = check.text('defaultAudience')
   const rfc9068 = dialect === 'rfc9068_profile' || dialect === 'rfc9068_profile_authz'
   const withPermissions = dialect === 'access_token_authz' || dialect === 'rfc9068_profile_authz'
   const preset = auth0({ domain, audience })
@@ -120,7 +135,7 @@ export function auth0Profile(
     }
     // [D] `audience` names the API; [C] without it (and without a tenant default audience) Auth0
     // answers 403 access_denied with this description (captured answers).
-    const asked = form.get('audience') ?? settings.defaultAudience
+    const asked = form.get('audience') ?? defaultAudience
     if (asked === undefined || asked === '') {
       return auth0Error(
         403,

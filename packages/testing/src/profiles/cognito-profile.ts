@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { cognito } from '@oauth-m2m/verifier'
+import { ProfileSettingsCheck } from './profile-settings.js'
 import { atOrigin, type ProfileUrlOptions, profileHosts } from './profile-urls.js'
 import { jsonAnswer, reshapeJsonAnswer, without } from './provider-answers.js'
 import type { ProfileRuntime, ProfileSignContext, ProviderProfile } from './provider-profile.js'
@@ -51,10 +52,17 @@ export function cognitoProfile(
   settings: CognitoProfileSettings,
   options: ProfileUrlOptions = {},
 ): ProviderProfile {
-  const region = settings.region ?? 'us-east-1'
-  const userPoolId = settings.userPoolId ?? `${region}_M2mTest01`
-  const domainPrefix = settings.domainPrefix ?? 'oauth-m2m-test'
-  const resourceServer = settings.resourceServer ?? COGNITO_TEST_RESOURCE_SERVER
+  const check = new ProfileSettingsCheck('cognito', settings, [
+    'region',
+    'userPoolId',
+    'domainPrefix',
+    'resourceServer',
+  ])
+  const region = check.text('region') ?? 'us-east-1'
+  const userPoolId = check.text('userPoolId') ?? `${region}_M2mTest01`
+  // [D] "The prefix can contain only lowercase letters, numbers, and hyphens."
+  const domainPrefix = check.text('domainPrefix', 'label') ?? 'oauth-m2m-test'
+  const resourceServer = check.text('resourceServer', 'token') ?? COGNITO_TEST_RESOURCE_SERVER
   // The preset's checks of region and pool id apply here too; its client ids are the server's.
   const presetFor = (clientIds: readonly string[]) => cognito({ region, userPoolId, clientId: clientIds })
   const providerIssuer = presetFor(['check']).issuer as string

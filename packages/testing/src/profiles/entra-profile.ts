@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto'
 import { toErrorDescription } from '@oauth-m2m/core/internal'
 import { entraId } from '@oauth-m2m/verifier'
+import { ProfileSettingsCheck } from './profile-settings.js'
 import { atOrigin, type ProfileUrlOptions, profileHosts } from './profile-urls.js'
 import { jsonAnswer, reshapeJsonAnswer, without } from './provider-answers.js'
 import { randomId, stableGuid } from './provider-ids.js'
@@ -93,9 +94,10 @@ export function entraProfile(
   settings: EntraProfileSettings,
   options: ProfileUrlOptions = {},
 ): ProviderProfile {
-  const tenantId = (settings.tenantId ?? ENTRA_TEST_TENANT_ID).toLowerCase()
-  const apiAppId = (settings.apiAppId ?? ENTRA_TEST_API_APP_ID).toLowerCase()
-  const appIdUri = settings.appIdUri ?? `api://${apiAppId}`
+  const check = new ProfileSettingsCheck('entra', settings, ['tenantId', 'apiAppId', 'appIdUri'])
+  const tenantId = (check.text('tenantId') ?? ENTRA_TEST_TENANT_ID).toLowerCase()
+  const apiAppId = (check.text('apiAppId', 'guid') ?? ENTRA_TEST_API_APP_ID).toLowerCase()
+  const appIdUri = check.text('appIdUri', 'uri') ?? `api://${apiAppId}`
   // The preset refuses what Entra would never issue (a tenant that is no GUID, …): same rules here.
   const preset = entraId({ tenantId, audience: apiAppId })
   const url = (path: string): string => atOrigin(`${LOGIN}/${tenantId}${path}`, options.origin)

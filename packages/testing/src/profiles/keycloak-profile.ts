@@ -10,6 +10,7 @@
  * @module profiles/keycloak-profile
  */
 import { keycloak } from '@oauth-m2m/verifier'
+import { ProfileSettingsCheck } from './profile-settings.js'
 import { atOrigin, type ProfileUrlOptions, profileHosts, resourceIndicatorFor } from './profile-urls.js'
 import { reshapeJsonAnswer } from './provider-answers.js'
 import { stableGuid } from './provider-ids.js'
@@ -47,9 +48,16 @@ export function keycloakProfile(
   settings: KeycloakProfileSettings,
   options: ProfileUrlOptions = {},
 ): ProviderProfile {
-  const baseUrl = (settings.baseUrl ?? KEYCLOAK_TEST_BASE_URL).replace(/\/+$/, '')
-  const realm = settings.realm ?? 'test'
-  const audience = settings.audience ?? KEYCLOAK_TEST_AUDIENCE
+  const check = new ProfileSettingsCheck('keycloak', settings, [
+    'baseUrl',
+    'realm',
+    'audience',
+    'atJwtHeader',
+  ])
+  const baseUrl = (check.text('baseUrl') ?? KEYCLOAK_TEST_BASE_URL).replace(/\/+$/, '')
+  const realm = check.text('realm') ?? 'test'
+  const audience = check.text('audience') ?? KEYCLOAK_TEST_AUDIENCE
+  const atJwtHeader = check.boolean('atJwtHeader') ?? false
   const preset = keycloak({ baseUrl, realm, audience })
   // The preset's issuer is `{baseUrl}/realms/{realm}` with the realm encoded, as Keycloak writes it.
   const providerIssuer = preset.issuer as string
@@ -105,7 +113,7 @@ export function keycloakProfile(
     endpoints,
     hosts: profileHosts(issuer, endpoints),
     // [C] `JWT`, or `at+jwt` when the client opted in.
-    accessTokenTyp: settings.atJwtHeader === true ? 'at+jwt' : 'JWT',
+    accessTokenTyp: atJwtHeader ? 'at+jwt' : 'JWT',
     // [C]/[U] 300 s, the realm's default access-token lifespan.
     accessTokenLifetimeSec: 300,
     resource: { resource, audience },

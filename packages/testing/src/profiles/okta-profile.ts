@@ -10,6 +10,7 @@
  * @module profiles/okta-profile
  */
 import { okta } from '@oauth-m2m/verifier'
+import { ProfileSettingsCheck } from './profile-settings.js'
 import { atOrigin, type ProfileUrlOptions, profileHosts, resourceIndicatorFor } from './profile-urls.js'
 import { jsonAnswer, reshapeJsonAnswer } from './provider-answers.js'
 import { randomId } from './provider-ids.js'
@@ -45,10 +46,11 @@ const OIDC_SCOPES = new Set([
 
 /** Resolves the `okta` profile. */
 export function oktaProfile(settings: OktaProfileSettings, options: ProfileUrlOptions = {}): ProviderProfile {
-  const domain = (settings.domain ?? OKTA_TEST_DOMAIN).toLowerCase()
-  const serverId = settings.authorizationServerId ?? 'default'
+  const check = new ProfileSettingsCheck('okta', settings, ['domain', 'authorizationServerId', 'audience'])
+  const domain = (check.text('domain', 'host') ?? OKTA_TEST_DOMAIN).toLowerCase()
+  const serverId = check.text('authorizationServerId', 'segment') ?? 'default'
   // [C] `api://default` is the `default` server's audience in real tokens; [U] that it is per server.
-  const audience = settings.audience ?? 'api://default'
+  const audience = check.text('audience') ?? 'api://default'
   // [D] `https://{yourOktaDomain}/oauth2/{authorizationServerId}`, no trailing slash.
   const providerIssuer = `https://${domain}/oauth2/${encodeURIComponent(serverId)}`
   const preset = okta({ issuer: providerIssuer, audience })

@@ -10,6 +10,7 @@ import { type CognitoProfileSettings, cognitoProfile } from './cognito-profile.j
 import { type EntraProfileSettings, entraProfile } from './entra-profile.js'
 import { type KeycloakProfileSettings, keycloakProfile } from './keycloak-profile.js'
 import { type OktaProfileSettings, oktaProfile } from './okta-profile.js'
+import { ProfileSettingsCheck } from './profile-settings.js'
 import type { ProfileUrlOptions } from './profile-urls.js'
 import { PROFILE_NAMES, type ProfileName, type ProviderProfile } from './provider-profile.js'
 
@@ -34,8 +35,9 @@ export type ProfileOption = ProfileName | ProfileSettings
  * The provider profile `option` names, or `undefined` for `'rfc9068'` (the server's own tokens,
  * no provider rules).
  *
- * @throws {ConfigurationError} for an unknown profile name, or settings the provider's verifier
- *   preset refuses (e.g. an Entra tenant id that is no GUID).
+ * @throws {ConfigurationError} for an unknown profile name, a setting the profile does not have or
+ *   of the wrong type or shape (naming it), or settings the provider's verifier preset refuses
+ *   (e.g. an Entra tenant id that is no GUID).
  */
 export function resolveProfile(
   option: ProfileOption | undefined,
@@ -50,6 +52,8 @@ export function resolveProfile(
   const chosen = settings as ProfileSettings
   switch (chosen.name) {
     case 'rfc9068':
+      // It has no settings; one given is a mistake, not something to ignore.
+      new ProfileSettingsCheck('rfc9068', chosen, [])
       return undefined
     case 'entra':
       return entraProfile(chosen, options)

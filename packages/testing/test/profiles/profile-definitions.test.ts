@@ -71,6 +71,70 @@ describe('resolveProfile', () => {
   })
 })
 
+describe('profile settings of the wrong type or shape', () => {
+  it.each([
+    ['entra', { tenantId: 5 }, 'tenantId'],
+    ['entra', { apiAppId: 5 }, 'apiAppId'],
+    ['entra', { apiAppId: 'my-api' }, 'apiAppId'],
+    ['entra', { appIdUri: 7 }, 'appIdUri'],
+    ['entra', { appIdUri: 'not a uri' }, 'appIdUri'],
+    ['auth0', { domain: 5 }, 'domain'],
+    ['auth0', { domain: 'https://acme.auth0.com' }, 'domain'],
+    ['auth0', { audience: 5 }, 'audience'],
+    ['auth0', { audience: '' }, 'audience'],
+    ['auth0', { tokenDialect: 'bogus' }, 'tokenDialect'],
+    ['auth0', { defaultAudience: 5 }, 'defaultAudience'],
+    ['okta', { domain: 5 }, 'domain'],
+    ['okta', { domain: 'acme.okta.com/evil' }, 'domain'],
+    ['okta', { authorizationServerId: 5 }, 'authorizationServerId'],
+    ['okta', { authorizationServerId: '' }, 'authorizationServerId'],
+    ['okta', { audience: ['api://default'] }, 'audience'],
+    ['keycloak', { baseUrl: 5 }, 'baseUrl'],
+    ['keycloak', { realm: 5 }, 'realm'],
+    ['keycloak', { audience: 5 }, 'audience'],
+    ['keycloak', { atJwtHeader: 'yes' }, 'atJwtHeader'],
+    ['cognito', { region: 5 }, 'region'],
+    ['cognito', { userPoolId: 5 }, 'userPoolId'],
+    ['cognito', { domainPrefix: 'A B' }, 'domainPrefix'],
+    ['cognito', { domainPrefix: 5 }, 'domainPrefix'],
+    ['cognito', { resourceServer: 'two words' }, 'resourceServer'],
+    ['cognito', { resourceServer: 5 }, 'resourceServer'],
+    ['auth0', { tenant: 'acme' }, 'tenant'],
+    ['entra', { tenantID: TENANT }, 'tenantID'],
+    ['rfc9068', { issuer: 'https://as.example' }, 'issuer'],
+  ])('%s %o: a ConfigurationError naming %s', (name, settings, member) => {
+    let thrown: unknown
+    try {
+      resolveProfile({ name, ...settings } as never)
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toBeInstanceOf(ConfigurationError)
+    expect((thrown as Error).message).toContain(member)
+  })
+
+  it('accepts every setting of the right shape', () => {
+    expect(() =>
+      resolveProfile({
+        name: 'auth0',
+        domain: 'Acme.EU.auth0.com',
+        audience: 'orders-api',
+        tokenDialect: 'rfc9068_profile_authz',
+        defaultAudience: 'orders-api',
+      }),
+    ).not.toThrow()
+    expect(() =>
+      resolveProfile({
+        name: 'cognito',
+        region: 'eu-west-1',
+        domainPrefix: 'my-pool-1',
+        resourceServer: 'orders',
+      }),
+    ).not.toThrow()
+    expect(() => resolveProfile({ name: 'keycloak', atJwtHeader: true, realm: 'Orders' })).not.toThrow()
+  })
+})
+
 describe('entra profile (v2.0 tokens)', () => {
   const entra = profile({ name: 'entra', tenantId: TENANT, apiAppId: API_APP })
 
