@@ -51,5 +51,7 @@ for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true }))
   }
 }
 if (removed.length > 0) {
-  process.stderr.write(`prepack: removed ${removed.length} stale output(s) of deleted sources: ${removed.join(', ')}\n`)
+  process.stderr.write(
+    `prepack: removed ${removed.length} stale output(s) of deleted sources: ${removed.join(', ')}\n`,
+  )
 }
