@@ -1,11 +1,12 @@
 /**
  * JWT client assertions (RFC 7523 §3, used by `client_secret_jwt` and `private_key_jwt`): signature
  * with the client's registered key under its algorithm allowlist, iss = sub = client_id, `aud` the
- * issuer or an endpoint URL, `exp` required and short, `jti` required and never seen twice.
+ * issuer or an endpoint URL (or, strictly, the issuer as one string: draft-ietf-oauth-rfc7523bis-11
+ * §4), `exp` required and short, `jti` required and never seen twice.
  *
  * @module client-assertion
  */
-import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose'
+import { type JWTPayload, type JWTVerifyResult, errors as joseErrors, jwtVerify } from 'jose'
 import type { RegisteredClient } from './client-registry.js'
 import { keyDigest } from './key-digest.js'
 import type { ServerStore, StoreFull } from './server-store.js'
@@ -21,8 +22,17 @@ export const ASSERTION_ALGS = {
 
 /** Settings of {@link verifyClientAssertion}. */
 export interface AssertionPolicy {
-  /** Accepted `aud` values: the issuer, the token endpoint, the endpoint being called. */
+  /**
+   * Accepted `aud` values: the issuer, the token endpoint, the endpoint being called. The claim
+   * may be one of them or an array holding one of them (RFC 7523 §3).
+   */
   audiences: string[]
+  /**
+   * When set, the only accepted `aud`: the issuer identifier, as a single string (an array, even
+   * of the issuer alone, is refused), and a `typ` header naming another kind of JWT is refused.
+   * `audiences` is then not read. See {@link strictAudienceFailure}.
+   */
+  strictIssuer?: string | undefined
   /** Longest accepted `exp` − now, in seconds. */
   maxLifetimeSec: number
   /** Clock tolerance, in seconds. */
@@ -38,6 +48,32 @@ export interface AssertionPolicy {
  * {@link StoreFull} when the assertion could not be spent as the replay store has no room.
  */
 export type AssertionFailure = string | StoreFull | undefined
+
+/**
+ * `typ` values a client assertion may carry under the strict audience rule: none, the explicit type
+ * of draft-ietf-oauth-rfc7523bis-11 §4, or the generic `JWT` of clients written before it. The
+ * draft makes the explicit type a SHOULD for clients and calls rejecting untyped assertions NOT
+ * RECOMMENDED, so neither absence nor `JWT` is refused; any other type is a JWT minted for
+ * something else (an access token, a DPoP proof) and is refused (RFC 8725 §3.11). Compared
+ * without case and without an `application/` prefix (RFC 7515 §4.1.9).
+ */
+const ASSERTION_TYPS: ReadonlySet<string> = new Set(['jwt', 'client-authentication+jwt'])
+
+/**
+ * Why an assertion fails the strict audience rule (draft-ietf-oauth-rfc7523bis-11 §4 item 3.b,
+ * FAPI 2.0 Security Profile §5.3.2.1 item 8), or `undefined` when it passes: `aud` must be the
+ * issuer identifier as one string, and `typ`, when present, must not name another kind of JWT.
+ */
+export function strictAudienceFailure(payload: JWTPayload, typ: unknown, issuer: string): string | undefined {
+  if (typeof payload.aud !== 'string' || payload.aud !== issuer) {
+    return 'the client assertion aud claim must be the issuer identifier, as a single string'
+  }
+  if (typ !== undefined) {
+    const type = typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : ''
+    if (!ASSERTION_TYPS.has(type)) return 'the client assertion typ header names another kind of JWT'
+  }
+  return undefined
+}
 
 const NAMED_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti'])
 
@@ -70,22 +106,23 @@ async function verifySignatureAndClaims(
   assertion: string,
   client: RegisteredClient,
   policy: AssertionPolicy,
-): Promise<JWTPayload> {
+): Promise<JWTVerifyResult> {
   const options = {
     algorithms: [...client.assertionAlgs],
     issuer: client.id,
     subject: client.id,
-    audience: policy.audiences,
+    // Under the strict rule jose checks the value; the form (a string) is checked after.
+    audience: policy.strictIssuer ?? policy.audiences,
     requiredClaims: ['exp', 'jti'],
     clockTolerance: policy.clockToleranceSec,
     currentDate: new Date(policy.now()),
   }
-  if (client.assertionKeys) return (await jwtVerify(assertion, client.assertionKeys, options)).payload
+  if (client.assertionKeys) return await jwtVerify(assertion, client.assertionKeys, options)
   let lastError: unknown = new joseErrors.JWSSignatureVerificationFailed()
   // Several secrets may be active during a rotation: any of them may have signed.
   for (const key of client.hmacKeys) {
     try {
-      return (await jwtVerify(assertion, key, options)).payload
+      return await jwtVerify(assertion, key, options)
     } catch (error) {
       lastError = error
       if (!(error instanceof joseErrors.JWSSignatureVerificationFailed)) break
@@ -102,7 +139,12 @@ export async function verifyClientAssertion(
 ): Promise<AssertionFailure> {
   let payload: JWTPayload
   try {
-    payload = await verifySignatureAndClaims(assertion, client, policy)
+    const verified = await verifySignatureAndClaims(assertion, client, policy)
+    payload = verified.payload
+    if (policy.strictIssuer !== undefined) {
+      const failure = strictAudienceFailure(payload, verified.protectedHeader.typ, policy.strictIssuer)
+      if (failure !== undefined) return failure
+    }
   } catch (error) {
     return describe(error)
   }

@@ -34,6 +34,11 @@ export interface ClientAuthenticatorOptions {
   realm: string
   assertionMaxLifetimeSec: number
   clockToleranceSec: number
+  /**
+   * Whether an assertion's `aud` must be the issuer alone, as one string (draft-ietf-oauth-rfc7523bis-11
+   * §4); otherwise the token endpoint and the endpoint called are accepted too.
+   */
+  strictAssertionAudience: boolean
   /** The server's clock, epoch ms. */
   now: () => number
 }
@@ -206,6 +211,7 @@ export class ClientAuthenticator {
     const o = this.#options
     const policy: AssertionPolicy = {
       audiences: [...new Set([o.issuer, o.tokenEndpoint, endpointUrl])],
+      strictIssuer: o.strictAssertionAudience ? o.issuer : undefined,
       maxLifetimeSec: o.assertionMaxLifetimeSec,
       clockToleranceSec: o.clockToleranceSec,
       now: o.now,

@@ -225,6 +225,15 @@ export interface AuthorizationServerConfig {
    */
   assertionMaxLifetimeSec?: number
   /**
+   * Whether a client assertion's `aud` must be the issuer identifier alone, as a single string
+   * (draft-ietf-oauth-rfc7523bis-11 §4): the token endpoint, the endpoint called and any array
+   * (even `[issuer]`) are then refused, as is a `typ` header naming another kind of JWT (no `typ`,
+   * `JWT` and `client-authentication+jwt` pass). Default `false`: the issuer, the token endpoint
+   * and the endpoint called are accepted, alone or in an array, for clients written before the
+   * draft. Always `true` under `profile: 'fapi2'`.
+   */
+  strictAssertionAudience?: boolean
+  /**
    * Accepted difference between a client's clock and the server's when checking a client
    * assertion's `exp`, `nbf` and `iat`, in seconds. Default 30. Formerly `clockSkewSec`, a name
    * now refused.

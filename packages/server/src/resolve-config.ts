@@ -49,6 +49,7 @@ export interface ResolvedConfig {
   endpoints: ConfiguredEndpoints
   dpop: DpopSettings
   assertionMaxLifetimeSec: number
+  strictAssertionAudience: boolean
   clockToleranceSec: number
   rateLimit: Required<RateLimitConfig> | false
   trustedProxy: TrustedProxies | undefined
@@ -81,6 +82,7 @@ const TOP_LEVEL_KEYS: ReadonlySet<string> = new Set<keyof AuthorizationServerCon
   'endpoints',
   'dpop',
   'assertionMaxLifetimeSec',
+  'strictAssertionAudience',
   'clockToleranceSec',
   'rateLimit',
   'trustedProxy',
@@ -357,6 +359,8 @@ function resolveValidConfig(input: unknown): ResolvedConfig {
   if (input.beforeSign !== undefined && typeof input.beforeSign !== 'function') {
     fail('beforeSign', 'must be a function returning the claims to merge (or undefined)')
   }
+  const strictAssertionAudience = input.strictAssertionAudience ?? false
+  if (typeof strictAssertionAudience !== 'boolean') fail('strictAssertionAudience', 'must be a boolean')
   const issuer = validateIssuer(input.issuer, 'issuer')
   return {
     issuer,
@@ -371,6 +375,7 @@ function resolveValidConfig(input: unknown): ResolvedConfig {
     endpoints: validateEndpoints(input.endpoints, issuer),
     dpop,
     assertionMaxLifetimeSec: positiveInt(input.assertionMaxLifetimeSec, 'assertionMaxLifetimeSec', 3600),
+    strictAssertionAudience,
     clockToleranceSec: nonNegativeInt(input.clockToleranceSec, 'clockToleranceSec', 30),
     rateLimit,
     trustedProxy: validateTrustedProxy(input.trustedProxy, 'trustedProxy'),

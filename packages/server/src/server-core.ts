@@ -159,6 +159,7 @@ export class ServerCore {
       realm: config.realm,
       assertionMaxLifetimeSec: config.assertionMaxLifetimeSec,
       clockToleranceSec: config.clockToleranceSec,
+      strictAssertionAudience: config.strictAssertionAudience,
       now: config.now,
     })
     const defaultAudience = config.defaultAudience ?? issuer
