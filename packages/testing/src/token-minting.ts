@@ -49,12 +49,14 @@ export interface MintTokenOptions {
    * Claims merged over those the server issued (a member whose value is `undefined` removes that
    * claim). Any claim may be overridden, `iss`, `aud`, `sub` and `exp` included: this is a test
    * helper, and tokens a real server would never issue are what refusal tests need. Applied last,
-   * so it wins over `issuedAt`, `expiresInSec` and `notBeforeSec`.
+   * so it wins over `issuedAt`, `expiresInSec` and `notBeforeSec`. A plain object of JSON values
+   * (else `ConfigurationError`).
    */
   claims?: Readonly<Record<string, unknown>>
   /**
    * JWT header members replacing or adding to the server's (`typ`, `kid`, …); one whose value is
-   * `undefined` is left out. `alg` is always the signing key's. Ignored for opaque tokens.
+   * `undefined` is left out. `alg` is always the signing key's. Ignored for opaque tokens. A plain
+   * object of JSON values (else `ConfigurationError`).
    */
   header?: Readonly<Record<string, unknown>>
   /**
@@ -210,10 +212,60 @@ export function shapeClaims(
   return shaped
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
+}
+
+/** The path of the first value under `value` that JSON cannot hold as it is; `undefined` when none. */
+function unsafeJsonPath(value: unknown, path: string, seen: Set<object>): string | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path
+  if (typeof value !== 'object' || seen.has(value)) return path
+  if (!Array.isArray(value) && !isPlainObject(value)) return path
+  seen.add(value)
+  const entries: [string, unknown][] = Array.isArray(value)
+    ? value.map((item, index) => [`${path}[${index}]`, item])
+    : Object.entries(value).map(([name, item]) => [`${path}.${name}`, item])
+  for (const [where, item] of entries) {
+    const found = unsafeJsonPath(item, where, seen)
+    if (found !== undefined) return found
+  }
+  seen.delete(value)
+  return undefined
+}
+
+/**
+ * Checks that `claims` or `header` is a plain object of JSON values (a top-level member may be
+ * `undefined`: it removes that member), so a mistake is named before a token is requested.
+ *
+ * @throws {ConfigurationError} naming the option, or the first member JSON cannot hold (a
+ *   bigint, `NaN`, a function, a `Date`, a cycle, …).
+ */
+function checkJsonObject(value: unknown, name: 'claims' | 'header'): void {
+  if (value === undefined) return
+  if (!isPlainObject(value)) {
+    throw new ConfigurationError(`@oauth-m2m/testing: mintToken ${name} must be a plain object`)
+  }
+  const seen = new Set<object>([value])
+  for (const [member, item] of Object.entries(value)) {
+    const found = item === undefined ? undefined : unsafeJsonPath(item, `${name}.${member}`, seen)
+    if (found !== undefined) {
+      throw new ConfigurationError(
+        `@oauth-m2m/testing: mintToken ${found} must be a JSON value (string, finite number, boolean, null, array or plain object)`,
+      )
+    }
+  }
+}
+
 /**
  * An access token for `client`: the token endpoint's own answer, or, with any of `claims`,
  * `header`, `expiresInSec`, `notBeforeSec`, `issuedAt`, that answer's claims shaped by them and
  * issued again by the server (signed with its current key, or stored when opaque).
+ *
+ * @throws {ConfigurationError} when a shaping option is not of its type: `claims` and `header`
+ *   must be plain objects of JSON values.
  */
 export async function mintTestToken(
   server: AuthorizationServer,
@@ -221,6 +273,8 @@ export async function mintTestToken(
   options: MintTokenOptions,
 ): Promise<string> {
   if (!shapesToken(options)) return requestTestToken(server, client, options)
+  checkJsonObject(options.claims, 'claims')
+  checkJsonObject(options.header, 'header')
   const issued = await issuedTestToken(server, client, options)
   return issueAccessToken(server, {
     claims: shapeClaims(issued.claims, options),

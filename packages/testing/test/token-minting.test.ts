@@ -160,13 +160,31 @@ describe('mintToken shaping', () => {
   })
 
   it.each([
-    [{ expiresInSec: 1.5 }, 'expiresInSec'],
-    [{ notBeforeSec: '60' }, 'notBeforeSec'],
-    [{ issuedAt: new Date('nonsense') }, 'issuedAt'],
-  ])('refuses %j with a ConfigurationError naming the option', async (options, name) => {
+    ['expiresInSec', { expiresInSec: 1.5 }],
+    ['notBeforeSec', { notBeforeSec: '60' }],
+    ['issuedAt', { issuedAt: new Date('nonsense') }],
+    ['claims', { claims: 5 }],
+    ['claims', { claims: ['a'] }],
+    ['claims', { claims: null }],
+    ['claims.x', { claims: { x: 10n } }],
+    ['claims.nested.n', { claims: { nested: { n: Number.NaN } } }],
+    ['claims.when', { claims: { when: new Date(0) } }],
+    ['claims.list[1]', { claims: { list: [1, () => 2] } }],
+    ['header', { header: 'x' }],
+    ['header.kid', { header: { kid: Symbol('k') } }],
+    ['header.x5c[0]', { header: { x5c: [Number.POSITIVE_INFINITY] } }],
+  ])('refuses a wrong %s with a ConfigurationError naming it', async (name, options) => {
     const error = await as.mintToken(options as never).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ConfigurationError)
     expect((error as Error).message).toContain(name)
+  })
+
+  it('refuses claims that refer to themselves', async () => {
+    const claims: Record<string, unknown> = {}
+    claims.self = claims
+    const error = await as.mintToken({ claims }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ConfigurationError)
+    expect((error as Error).message).toContain('claims.self')
   })
 
   it('starts from what the server issues, beforeSign claims included', async () => {
