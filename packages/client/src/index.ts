@@ -10,6 +10,7 @@
  * @packageDocumentation
  */
 export {
+  type CertificateInput,
   type ClientAssertionOptions,
   type ClientAssertionSource,
   type ClientAuthStrategy,
@@ -27,12 +28,15 @@ export {
   OAuthResponseError,
   type PrivateKeyInput,
   type PrivateKeyJwtOptions,
+  type PrivateKeyMaterial,
   privateKeyJwt,
   type SelfSignedTlsClientAuthOptions,
   selfSignedTlsClientAuth,
   TimeoutError,
   type TlsClientAuthOptions,
   type TlsClientAuthStrategy,
+  type TlsClientCertificate,
+  type TlsConnectOptions,
   tlsClientAuth,
 } from '@oauth-m2m/core'
 export {
