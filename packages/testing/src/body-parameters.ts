@@ -47,9 +47,16 @@ export function bodyParameters(
   body: BoundedBody | undefined,
 ): Map<string, string[]> | undefined {
   if (body === undefined || body.overflowed) return undefined
-  const type = mediaTypeOf(contentType)
-  if (type !== 'application/x-www-form-urlencoded' && type !== 'application/json') return undefined
   const text = utf8Text(body.bytes)
-  if (text === undefined) return undefined
-  return type === 'application/json' ? jsonObjectParameters(text) : parseForm(text)
+  return text === undefined ? undefined : textParameters(contentType, text)
+}
+
+/**
+ * The parameters of a body given as text: a form's, or a JSON object's (see
+ * {@link jsonObjectParameters}); `undefined` for another type or a malformed body.
+ */
+export function textParameters(contentType: string | null, text: string): Map<string, string[]> | undefined {
+  const type = mediaTypeOf(contentType)
+  if (type === 'application/json') return jsonObjectParameters(text)
+  return type === 'application/x-www-form-urlencoded' ? parseForm(text) : undefined
 }

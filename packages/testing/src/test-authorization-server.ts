@@ -22,6 +22,7 @@ import {
   mintInvalidTestToken,
 } from './invalid-tokens.js'
 import { ProfileBinding, type ProfileServerOptions, prepareProfile } from './profiles/profile-binding.js'
+import { DEFAULT_MAX_BODY_BYTES } from './request-body.js'
 import { type LoggedRequest, type RequestFilter, RequestLog } from './request-log.js'
 import { attachRouter, type RequestInterceptor, RequestRouter } from './request-router.js'
 import {
@@ -227,7 +228,11 @@ export function prepareTestServerConfig(
     ...serverOptions
   } = profiled.options
   const clock = sharedClock ?? createTestClock(now)
-  const profile = new ProfileBinding(profiled.profile, () => clock.now())
+  const profile = new ProfileBinding(
+    profiled.profile,
+    () => clock.now(),
+    serverOptions.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+  )
   const defaultId = defaultClient === false ? undefined : (defaultClient.client_id ?? DEFAULT_TEST_CLIENT_ID)
   const replacement = clients.find((c) => defaultId !== undefined && c?.client_id === defaultId)
   let listed: TestClientMetadata[]

@@ -14,6 +14,7 @@ import type { TestAuthorizationServerOptions } from '../test-authorization-serve
 import { createProfileDispatcher, onHosts } from './profile-dispatcher.js'
 import type { ProfileInterceptor, ProviderProfile } from './provider-profile.js'
 import { type ProfileOption, resolveProfile } from './resolve-profile.js'
+import { keepSentParameters, sentParameters } from './sent-parameters.js'
 
 /** Where a provider profile's URLs live; see {@link ProfileServerOptions.issuerOrigin}. */
 export type IssuerOrigin = 'provider' | 'server'
@@ -25,6 +26,10 @@ export interface ProfileServerOptions {
    * answer shapes, token header and claims): a profile's name with its settings at their
    * defaults, or its settings, e.g. `{ name: 'entra', tenantId }`. Default `'rfc9068'`: the
    * reference server's own RFC 9068 tokens.
+   *
+   * A `beforeSign` hook runs after the provider's claims, on top of them, and its `params` and
+   * `resources` are the token request as the client sent it, before the provider's rules
+   * rewrote it for the server (Auth0's `audience`, Entra's `scope=…/.default`).
    */
   profile?: ProfileOption
   /**
@@ -62,7 +67,10 @@ export class ProfileBinding {
   #dispatcher: Dispatcher | undefined
   #retired: Dispatcher[] = []
 
-  constructor(profile: ProviderProfile | undefined, now: () => number) {
+  /**
+   * @param maxBodyBytes The server's `maxBodyBytes`: the most of a body the rules read.
+   */
+  constructor(profile: ProviderProfile | undefined, now: () => number, maxBodyBytes: number) {
     this.profile = profile
     const rules = profile?.interceptor({
       now,
@@ -71,7 +79,10 @@ export class ProfileBinding {
         return scope === undefined ? undefined : scope.split(' ').filter((s) => s !== '')
       },
     })
-    this.interceptors = rules === undefined ? [] : [rules]
+    this.interceptors =
+      rules === undefined || profile === undefined
+        ? []
+        : [keepSentParameters(rules, profile.endpoints.token, maxBodyBytes)]
   }
 
   /** Binds the created server: the in-process dispatcher answers through `router`. */
@@ -125,7 +136,10 @@ export class ProfileBinding {
   }
 }
 
-/** A profile's claims builder run first, then the user's own `beforeSign` on the result. */
+/**
+ * A profile's claims builder run first, then the user's own `beforeSign` on the result, shown the
+ * parameters the client sent (before the profile's rules rewrote them) and the provider's claims.
+ */
 function composeBeforeSign(
   profile: ProviderProfile,
   user: TestAuthorizationServerOptions['beforeSign'],
@@ -135,7 +149,9 @@ function composeBeforeSign(
     if (user === undefined) return changes
     const claims: Record<string, unknown> = { ...context.claims, ...changes }
     for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name]
-    const more = await user({ ...context, claims })
+    const sent = sentParameters()
+    const request = sent === undefined ? {} : { params: sent.params, resources: sent.resources }
+    const more = await user({ ...context, ...request, claims })
     return more === undefined ? changes : { ...changes, ...more }
   }
 }

@@ -4,7 +4,17 @@
  * `dispatcher` and `verifierOptions()` reach the server too.
  */
 import { ConfigurationError } from '@oauth-m2m/core'
-import { createTestAuthorizationServer, startAuthorizationServer } from '@oauth-m2m/testing'
+import { encodeBasicCredentials, requestJson } from '@oauth-m2m/core/internal'
+import type { BeforeSignContext } from '@oauth-m2m/server'
+import {
+  AUTH0_TEST_AUDIENCE,
+  createTestAuthorizationServer,
+  ENTRA_TEST_API_APP_ID,
+  ENTRA_TEST_CLIENT_ID,
+  type StartAuthorizationServerOptions,
+  startAuthorizationServer,
+  type TestAuthorizationServer,
+} from '@oauth-m2m/testing'
 import { createVerifier } from '@oauth-m2m/verifier'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { request } from 'undici'
@@ -41,6 +51,81 @@ describe('the profile option', () => {
     } finally {
       await as.close()
     }
+  })
+
+  describe.each([
+    ['in process', (options: StartAuthorizationServerOptions) => createTestAuthorizationServer(options)],
+    ['on a port', (options: StartAuthorizationServerOptions) => startAuthorizationServer(options)],
+  ] as const)("the user's beforeSign, %s", (_where, start) => {
+    /** What the user's beforeSign saw of the one token request `body` makes as the default client. */
+    async function seenBy(
+      options: StartAuthorizationServerOptions,
+      body: (as: TestAuthorizationServer) => { type: string; text: string; basic: boolean },
+    ): Promise<Pick<BeforeSignContext, 'params' | 'resources'>[]> {
+      const seen: Pick<BeforeSignContext, 'params' | 'resources'>[] = []
+      const as = await start({
+        ...options,
+        beforeSign: ({ params, resources }) => {
+          seen.push({ params, resources })
+          return undefined
+        },
+      })
+      try {
+        const { clientId, clientSecret } = as.createClient()
+        const { type, text, basic } = body(as)
+        const authorization = encodeBasicCredentials(clientId, clientSecret as string)
+        const answer = await requestJson(as.tokenEndpoint, {
+          method: 'POST',
+          headers: { 'content-type': type, ...(basic ? { authorization } : {}) },
+          body: text,
+          dispatcher: as.dispatcher,
+        })
+        expect(answer.status).toBe(200)
+      } finally {
+        await as.close()
+      }
+      return seen
+    }
+
+    it('sees the parameters the client sent, not those the Auth0 rules rewrote', async () => {
+      const sent = { grant_type: 'client_credentials', audience: AUTH0_TEST_AUDIENCE, organization: 'org_1' }
+      const form = await seenBy({ profile: 'auth0' }, () => ({
+        type: 'application/x-www-form-urlencoded',
+        text: new URLSearchParams(sent).toString(),
+        basic: true,
+      }))
+      expect(form).toEqual([{ params: sent, resources: [] }])
+      const json = await seenBy({ profile: 'auth0' }, () => ({
+        type: 'application/json',
+        text: JSON.stringify(sent),
+        basic: true,
+      }))
+      expect(json).toEqual([{ params: sent, resources: [] }])
+    })
+
+    it('sees the scope the client sent to Entra, without its credentials', async () => {
+      const scope = `api://${ENTRA_TEST_API_APP_ID}/.default`
+      const options = {
+        profile: 'entra',
+        defaultClient: { token_endpoint_auth_method: 'client_secret_post' },
+      } as const
+      const seen = await seenBy(options, (as) => {
+        const { clientId, clientSecret } = as.createClient()
+        const text = new URLSearchParams({
+          grant_type: 'client_credentials',
+          scope,
+          client_id: clientId,
+          client_secret: clientSecret as string,
+        }).toString()
+        return { type: 'application/x-www-form-urlencoded', text, basic: false }
+      })
+      expect(seen).toEqual([
+        {
+          params: { grant_type: 'client_credentials', scope, client_id: ENTRA_TEST_CLIENT_ID },
+          resources: [],
+        },
+      ])
+    })
   })
 
   it('keeps what the user set: accessTokenTyp, accessTokenLifetimeSec, defaultClient', async () => {
