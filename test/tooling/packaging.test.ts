@@ -568,6 +568,38 @@ describe('packed, and installed into a new project', () => {
 })
 
 describe('packing paths', () => {
+  it('pnpm pack of a fresh checkout builds first, and leaves out what deleted sources had built', async () => {
+    // A checkout of @oauth-m2m/core (it references no other package) that was never built,
+    // except for one output whose source is gone.
+    const checkout = mkdtempSync(join(tmpdir(), 'oauth-m2m-fresh-'))
+    try {
+      const core = join(checkout, 'packages', 'core')
+      for (const file of ['tsconfig.base.json', 'LICENSE', 'scripts/prepack.mjs']) {
+        cpSync(join(root, file), join(checkout, file))
+      }
+      for (const file of ['package.json', 'tsconfig.json', 'README.md', 'CHANGELOG.md', 'src']) {
+        cpSync(join(root, 'packages', 'core', file), join(core, file), { recursive: true })
+      }
+      symlinkSync(join(root, 'node_modules'), join(checkout, 'node_modules'), 'dir')
+      symlinkSync(join(root, 'packages', 'core', 'node_modules'), join(core, 'node_modules'), 'dir')
+      mkdirSync(join(core, 'dist'))
+      writeFileSync(join(core, 'dist', 'deleted-module.js'), 'export {}\n')
+
+      const [pnpm, pnpmArgs] = pnpmCommand()
+      const packed = await run(pnpm, [...pnpmArgs, 'pack', '--pack-destination', checkout], core)
+      expect(packed.status, packed.output).toBe(0)
+      const { version } = readJson<Manifest>(join(core, 'package.json'))
+      const tarball = join(checkout, `oauth-m2m-core-${version}.tgz`)
+      const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
+      expect(files).toContain('package/dist/index.js')
+      expect(files).toContain('package/dist/index.d.ts')
+      expect(files).not.toContain('deleted-module')
+      expect(packed.output).toContain('removed 1 stale output(s) of deleted sources: deleted-module.js')
+    } finally {
+      rmSync(checkout, { recursive: true, force: true })
+    }
+  }, 120_000)
+
   it('npm pack is refused, since it would ship the workspace: ranges', () => {
     const destination = mkdtempSync(join(tmpdir(), 'oauth-m2m-npm-pack-'))
     try {
