@@ -1,4 +1,5 @@
 import { ConfigurationError, DiscoveryError, discover, NetworkError, TimeoutError } from '@oauth-m2m/core'
+import { encodeBasicCredentials } from '@oauth-m2m/core/internal'
 import { MAX_FAILURE_DELAY_MS } from '@oauth-m2m/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type Reached, TRANSPORTS, tokenRequest } from './transports.js'
@@ -55,6 +56,73 @@ describe.each(TRANSPORTS)('failures on demand, through $name', (transport) => {
     expect(answer.status).toBe(status)
     expect(answer.body).toMatchObject({ error })
     expect(answer.headers['retry-after']).toBeUndefined()
+  })
+
+  /** A form POST to `url` as the default client (Basic): introspection or revocation of `token`. */
+  const tokenPost = (url: string, token: string) => {
+    const { clientId, clientSecret } = reached.as.createClient()
+    return reached.request(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: encodeBasicCredentials(clientId, clientSecret as string),
+      },
+      body: new URLSearchParams({ token }).toString(),
+    })
+  }
+
+  it('fails introspection and revocation on demand, then they answer again', async () => {
+    const { as } = reached
+    const { introspection_endpoint, revocation_endpoint } = as.server.metadata
+    const token = await as.mintToken()
+    as.failNext({ endpoint: 'introspect', status: 503, retryAfterSec: 3 })
+    as.failNext({ endpoint: 'revoke', status: 500, times: 2 })
+
+    const failed = await tokenPost(introspection_endpoint!, token)
+    expect(failed.status).toBe(503)
+    expect(failed.body).toMatchObject({ error: 'temporarily_unavailable' })
+    expect(failed.headers['retry-after']).toBe('3')
+    const introspected = await tokenPost(introspection_endpoint!, token)
+    expect(introspected.status).toBe(200)
+    expect(introspected.body).toMatchObject({ active: true })
+
+    for (let i = 0; i < 2; i++) {
+      const refused = await tokenPost(revocation_endpoint!, token)
+      expect(refused.status).toBe(500)
+      expect(refused.body).toMatchObject({ error: 'server_error' })
+    }
+    // Revocation answers 200 with an empty body, which the JSON helper does not take.
+    await tokenPost(revocation_endpoint!, token).catch(() => undefined)
+    expect(as.takeRequests({ endpoint: 'introspect' }).map((r) => r.status)).toEqual([503, 200])
+    expect(as.takeRequests({ endpoint: 'revoke' }).map((r) => r.status)).toEqual([500, 500, 200])
+    expect((await tokenPost(introspection_endpoint!, token)).body).toEqual({ active: false })
+  })
+
+  it('fails the endpoints of a provider profile at their provider paths', async () => {
+    const okta = await transport.start({ profile: 'okta', issuerOrigin: 'server' })
+    try {
+      const { as } = okta
+      expect(new URL(as.tokenEndpoint).pathname).toBe('/oauth2/default/v1/token')
+      as.failNext({ endpoint: 'token', status: 429, retryAfterSec: 1 })
+      as.failNext({ endpoint: 'jwks', status: 503 })
+      const client = as.createClient()
+      const limited = await tokenRequest(okta, client, { scope: 'read' })
+      expect(limited.status).toBe(429)
+      expect(limited.headers['retry-after']).toBe('1')
+      expect((await tokenRequest(okta, client, { scope: 'read' })).status).toBe(200)
+      const keys = as.server.metadata.jwks_uri
+      expect(new URL(keys).pathname).toBe('/oauth2/default/v1/keys')
+      expect((await okta.request(keys)).status).toBe(503)
+      expect((await okta.request(keys)).status).toBe(200)
+      expect(as.requests.map((r) => [r.endpoint, r.path, r.status])).toEqual([
+        ['token', '/oauth2/default/v1/token', 429],
+        ['token', '/oauth2/default/v1/token', 200],
+        ['jwks', '/oauth2/default/v1/keys', 503],
+        ['jwks', '/oauth2/default/v1/keys', 200],
+      ])
+    } finally {
+      await okta.close()
+    }
   })
 
   it('challenges a Basic client with WWW-Authenticate on an injected 401 (RFC 6749 §5.2)', async () => {
