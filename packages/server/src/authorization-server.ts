@@ -12,6 +12,7 @@ import { type ClientMetadata, type PublicClientMetadata, validateClientMetadata 
 import { ClientRegistry } from './client-registry.js'
 import type { AuthorizationServerConfig } from './config.js'
 import { checkDpopBoundClient } from './dpop-settings.js'
+import { checkFapi2Client, checkFapi2SigningAlg } from './fapi2-profile.js'
 import { validating } from './field-validation.js'
 import type { ServerMetadata } from './metadata.js'
 import { nodeRequestListener } from './node-adapter.js'
@@ -193,6 +194,7 @@ class NodeAuthorizationServer implements AuthorizationServer {
   }
 
   async rotateSigningKey(alg?: SigningAlg): Promise<JWK> {
+    if (this.#state.config.profile === 'fapi2') validating('signing key', () => checkFapi2SigningAlg(alg))
     const key = await this.#state.keys.rotate(alg)
     this.#core?.invalidateJwks()
     return { ...key.publicJwk }
@@ -212,6 +214,9 @@ class NodeAuthorizationServer implements AuthorizationServer {
 
   #validClient(metadata: ClientMetadata): ClientMetadata {
     const valid = validateClientMetadata(metadata, this.#resourceUris)
+    if (this.#state.config.profile === 'fapi2') {
+      validating('client metadata', () => checkFapi2Client(valid, undefined))
+    }
     const { mode } = this.#state.config.dpop
     validating('client metadata', () => checkDpopBoundClient(valid, mode, undefined))
     return valid

@@ -20,6 +20,8 @@ Options:
   --port N        TCP port, 0 for any free port (default 0)
   --host HOST     address to bind (default 127.0.0.1)
   --issuer URL    issuer identifier (default: the config's issuer, else the listening URL)
+  --profile NAME  fapi2: the FAPI 2.0 Security Profile (overrides the config's profile; needs
+                  --config, as the demo client's shared secret is refused under it)
   --dev           not here: the development server is \`npx m2m-test-server\` (@oauth-m2m/testing)
   -h, --help      show this help
 
@@ -83,7 +85,14 @@ async function main(argv: string[]): Promise<void> {
   // which would otherwise be refused as unknown before the pointer to the right command is shown.
   const options = argv.indexOf('--') === -1 ? argv : argv.slice(0, argv.indexOf('--'))
   if (options.includes('--dev')) throw new CliError(DEV_MOVED, 2)
-  let values: { config?: string; port?: string; host?: string; issuer?: string; help?: boolean }
+  let values: {
+    config?: string
+    port?: string
+    host?: string
+    issuer?: string
+    profile?: string
+    help?: boolean
+  }
   try {
     ;({ values } = parseArgs({
       args: argv,
@@ -92,6 +101,7 @@ async function main(argv: string[]): Promise<void> {
         port: { type: 'string' },
         host: { type: 'string' },
         issuer: { type: 'string' },
+        profile: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -110,6 +120,16 @@ async function main(argv: string[]): Promise<void> {
   if (values.config === undefined) ({ config, banner } = demoConfig())
   else config = await loadConfig(values.config)
   if (values.issuer !== undefined) config = { ...config, issuer: values.issuer }
+  if (values.profile !== undefined) {
+    if (values.config === undefined) {
+      throw new CliError(
+        `--profile ${values.profile} needs --config: the demo client authenticates with a shared secret\n\n${USAGE}`,
+        2,
+      )
+    }
+    // Checked with the rest of the configuration: an unknown name is refused there.
+    config = { ...config, profile: values.profile as AuthorizationServerConfig['profile'] }
+  }
 
   const server: AuthorizationServer = await createAuthorizationServer(config)
   const { url } = await server.listen({ port, host: values.host ?? '127.0.0.1' })

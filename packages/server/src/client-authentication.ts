@@ -39,6 +39,8 @@ export interface ClientAuthenticatorOptions {
    * §4); otherwise the token endpoint and the endpoint called are accepted too.
    */
   strictAssertionAudience: boolean
+  /** Whether the FAPI 2.0 assertion rules apply (`profile: 'fapi2'`; see `AssertionPolicy.fapi2`). */
+  fapi2: boolean
   /** The server's clock, epoch ms. */
   now: () => number
 }
@@ -212,6 +214,7 @@ export class ClientAuthenticator {
     const policy: AssertionPolicy = {
       audiences: [...new Set([o.issuer, o.tokenEndpoint, endpointUrl])],
       strictIssuer: o.strictAssertionAudience ? o.issuer : undefined,
+      fapi2: o.fapi2,
       maxLifetimeSec: o.assertionMaxLifetimeSec,
       clockToleranceSec: o.clockToleranceSec,
       now: o.now,

@@ -6,6 +6,7 @@
  */
 import type { JWK } from 'jose'
 import type { ClientMetadata, PublicClientMetadata } from './client-metadata.js'
+import type { ServerProfile } from './fapi2-profile.js'
 import type { TokenFormat } from './resource.js'
 import type { ServerStore } from './server-store.js'
 import type { SigningAlg } from './signing/signing-key.js'
@@ -233,6 +234,15 @@ export interface AuthorizationServerConfig {
    * draft. Always `true` under `profile: 'fapi2'`.
    */
   strictAssertionAudience?: boolean
+  /**
+   * A named set of stricter rules. `fapi2`: the FAPI 2.0 Security Profile (final) as it applies to
+   * the client credentials grant (see the README's "FAPI 2.0" section): only `private_key_jwt`,
+   * `tls_client_auth` and `self_signed_tls_client_auth` clients (a shared-secret or public client
+   * is refused at load and at `registerClient`), every token sender-constrained (DPoP, or a client
+   * certificate), PS256, ES256 and EdDSA (Ed25519) only, RSA keys of at least 2048 bits, and
+   * `strictAssertionAudience`. The metadata advertises only what the profile allows. Default none.
+   */
+  profile?: ServerProfile
   /**
    * Accepted difference between a client's clock and the server's when checking a client
    * assertion's `exp`, `nbf` and `iat`, in seconds. Default 30. Formerly `clockSkewSec`, a name

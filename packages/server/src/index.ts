@@ -24,6 +24,7 @@ export type {
   ResourceConfig,
   TrustedProxyConfig,
 } from './config.js'
+export type { ServerProfile } from './fapi2-profile.js'
 export type { ServerMetadata } from './metadata.js'
 export type { TokenFormat } from './resource.js'
 export { secretDigest } from './secret-hash.js'

@@ -17,6 +17,7 @@ import type {
   TrustedProxyConfig,
 } from './config.js'
 import { checkDpopBoundClient, type DpopSettings, resolveDpop } from './dpop-settings.js'
+import { applyFapi2, resolveProfile, type ServerProfile } from './fapi2-profile.js'
 import {
   fail,
   isObject,
@@ -50,6 +51,8 @@ export interface ResolvedConfig {
   dpop: DpopSettings
   assertionMaxLifetimeSec: number
   strictAssertionAudience: boolean
+  /** The `profile` option; its rules are already applied to the other members. */
+  profile: ServerProfile | undefined
   clockToleranceSec: number
   rateLimit: Required<RateLimitConfig> | false
   trustedProxy: TrustedProxies | undefined
@@ -83,6 +86,7 @@ const TOP_LEVEL_KEYS: ReadonlySet<string> = new Set<keyof AuthorizationServerCon
   'dpop',
   'assertionMaxLifetimeSec',
   'strictAssertionAudience',
+  'profile',
   'clockToleranceSec',
   'rateLimit',
   'trustedProxy',
@@ -267,10 +271,30 @@ interface ResolvedDefaults {
  * @throws {ConfigurationError} naming the first invalid field.
  */
 export function resolveConfig(input: unknown): ResolvedConfig {
-  return validating('server configuration', () => resolveValidConfig(input))
+  return validating('server configuration', () => withProfile(input, resolveValidConfig(input)))
 }
 
-function resolveValidConfig(input: unknown): ResolvedConfig {
+/** The configuration under its `profile`: checked against the profile's rules, and adjusted. */
+function withProfile(input: unknown, config: Omit<ResolvedConfig, 'profile'>): ResolvedConfig {
+  const profile = resolveProfile((input as Record<string, unknown>).profile)
+  if (profile === undefined) return { ...config, profile }
+  const adjusted = applyFapi2({
+    input: input as Record<string, unknown>,
+    clients: config.clients,
+    dpopMode: config.dpop.mode,
+    dpopAlgorithms: config.dpop.algorithms,
+    dpopIatWindowSec: config.dpop.iatWindowSec,
+    clockToleranceSec: config.clockToleranceSec,
+  })
+  const dpop = {
+    ...config.dpop,
+    mode: adjusted.dpopMode as DpopSettings['mode'],
+    algorithms: adjusted.dpopAlgorithms as DpopSettings['algorithms'],
+  }
+  return { ...config, profile, strictAssertionAudience: adjusted.strictAssertionAudience, dpop }
+}
+
+function resolveValidConfig(input: unknown): Omit<ResolvedConfig, 'profile'> {
   if (!isObject(input)) fail('configuration', 'must be an object')
   for (const key of Object.keys(input)) {
     const renamed = RENAMED_OPTIONS.get(key)

@@ -6,6 +6,7 @@
  * @module server-core
  */
 import { ClientAuthenticator } from './client-authentication.js'
+import { fapi2Metadata } from './fapi2-profile.js'
 import type { ClientRegistry } from './client-registry.js'
 import { type EndpointResponse, oauthError, publicJson } from './http-response.js'
 import { IntrospectionEndpoint } from './introspection-endpoint.js'
@@ -148,6 +149,7 @@ export class ServerCore {
     const locations = endpointLocations(issuer, config.endpoints)
     this.locations = locations
     this.#metadata = buildMetadata(locations, registry.allScopes(), this.#dpopAlgorithms())
+    if (this.#state.config.profile === 'fapi2') this.#metadata = fapi2Metadata(this.#metadata)
     this.#metadataBody = JSON.stringify(this.#metadata)
     const authenticator = new ClientAuthenticator({
       registry,
@@ -160,6 +162,7 @@ export class ServerCore {
       assertionMaxLifetimeSec: config.assertionMaxLifetimeSec,
       clockToleranceSec: config.clockToleranceSec,
       strictAssertionAudience: config.strictAssertionAudience,
+      fapi2: config.profile === 'fapi2',
       now: config.now,
     })
     const defaultAudience = config.defaultAudience ?? issuer
@@ -211,6 +214,7 @@ export class ServerCore {
   /** Rebuilds the metadata document after the registered clients changed (`scopes_supported`). */
   clientsChanged(): void {
     this.#metadata = buildMetadata(this.locations, this.#state.registry.allScopes(), this.#dpopAlgorithms())
+    if (this.#state.config.profile === 'fapi2') this.#metadata = fapi2Metadata(this.#metadata)
     this.#metadataBody = JSON.stringify(this.#metadata)
   }
 
