@@ -10,7 +10,8 @@ import { ConfigurationError } from '@oauth-m2m/core'
 /**
  * A clock a test moves. It runs like a real clock: `set` and `advance` move it, and it keeps
  * flowing from there at the pace of its source (the `now` option, `Date.now` by default). A
- * source that stands still (`now: () => t`) gives a clock that moves only when told to.
+ * source that stands still (`now: () => t`) gives a clock that moves only when told to. It stays
+ * within ±8.64e15 ms of 1970, the range of a `Date`, and stands still at either end.
  */
 export interface TestClock {
   /** The current time, epoch milliseconds. */
@@ -19,22 +20,40 @@ export interface TestClock {
    * Moves the clock to `ms` (epoch milliseconds); it keeps flowing from there. Earlier than now
    * is allowed (a test of clock skew).
    *
-   * @throws {ConfigurationError} when `ms` is not a finite number.
+   * @throws {ConfigurationError} when `ms` is not an integer within ±8.64e15 (the range of a
+   *   `Date`).
    */
   set(ms: number): void
   /**
    * Moves the clock by `ms` milliseconds; negative moves it back.
    *
-   * @throws {ConfigurationError} when `ms` is not a finite number.
+   * @throws {ConfigurationError} when `ms` is not an integer, or would move the clock past ±8.64e15
+   *   ms from 1970 (the range of a `Date`).
    */
   advance(ms: number): void
 }
 
-function finite(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new ConfigurationError(`@oauth-m2m/testing: clock.${what} takes a finite number of milliseconds`)
+/**
+ * The farthest the clock goes from 1970, either way, in milliseconds: the range of a `Date`
+ * (ECMAScript's time values), beyond which the server's times cannot be written (Entra's error
+ * answers carry the time as a date). At that edge the clock stands still.
+ */
+export const MAX_CLOCK_MS = 8.64e15
+
+function integerMs(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new ConfigurationError(`@oauth-m2m/testing: clock.${what} takes an integer number of milliseconds`)
   }
   return value
+}
+
+function withinRange(ms: number, what: string): number {
+  if (Math.abs(ms) > MAX_CLOCK_MS) {
+    throw new ConfigurationError(
+      `@oauth-m2m/testing: clock.${what} would move the clock past ±${MAX_CLOCK_MS} ms from 1970 (the range of a Date)`,
+    )
+  }
+  return ms
 }
 
 /**
@@ -50,12 +69,14 @@ export function createTestClock(source: () => number = Date.now): TestClock {
   }
   let offsetMs = 0
   return Object.freeze({
-    now: () => source() + offsetMs,
+    // Set at the edge of the range, the clock would flow past it: there it stands still instead.
+    now: () => Math.min(MAX_CLOCK_MS, Math.max(-MAX_CLOCK_MS, source() + offsetMs)),
     set(ms: number) {
-      offsetMs = finite(ms, 'set') - source()
+      offsetMs = withinRange(integerMs(ms, 'set'), 'set') - source()
     },
     advance(ms: number) {
-      offsetMs += finite(ms, 'advance')
+      const base = source()
+      offsetMs = withinRange(base + offsetMs + integerMs(ms, 'advance'), 'advance') - base
     },
   })
 }

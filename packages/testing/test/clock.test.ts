@@ -39,7 +39,7 @@ describe('createTestClock', () => {
     expect(now).toBeLessThanOrEqual(Date.now())
   })
 
-  it.each([Number.NaN, Number.POSITIVE_INFINITY, '5' as unknown as number])(
+  it.each([Number.NaN, Number.POSITIVE_INFINITY, '5' as unknown as number, 1.5, 1e308, -8.64e15 - 1])(
     'refuses to set or advance by %s',
     (value) => {
       const clock = createTestClock(() => 0)
@@ -48,6 +48,26 @@ describe('createTestClock', () => {
       expect(clock.now()).toBe(0)
     },
   )
+
+  it('stays within the time a Date can hold (±8.64e15 ms): set and advance past it are refused', () => {
+    const clock = createTestClock(() => 0)
+    clock.set(8.64e15)
+    expect(() => clock.advance(1)).toThrow(ConfigurationError)
+    clock.set(-8.64e15)
+    expect(() => clock.advance(-1)).toThrow(ConfigurationError)
+    expect(clock.now()).toBe(-8.64e15)
+    clock.advance(8.64e15)
+    expect(clock.now()).toBe(0)
+    expect(() => clock.set(8.64e15 + 1)).toThrow(/clock\.set/)
+  })
+
+  it('stands still at the end of that range instead of flowing past it', () => {
+    let source = 0
+    const clock = createTestClock(() => source)
+    clock.set(8.64e15)
+    source += 1000
+    expect(clock.now()).toBe(8.64e15)
+  })
 
   it('refuses a now option that is not a function', async () => {
     await expect(createTestAuthorizationServer({ now: 5 as unknown as () => number })).rejects.toThrow(

@@ -136,6 +136,35 @@ function optionalEndpoint(body: Body): EndpointKind | undefined {
   return value as EndpointKind
 }
 
+/**
+ * What `POST /_admin/clients` takes: the client metadata the server reads, then the other RFC 7591
+ * §2 metadata, which it keeps without using. Anything else is a mistake worth naming.
+ */
+const CLIENT_MEMBERS = [
+  'client_id',
+  'client_secret',
+  'client_secrets',
+  'client_secret_hash',
+  'token_endpoint_auth_method',
+  'token_endpoint_auth_signing_alg',
+  'grant_types',
+  'scope',
+  'jwks',
+  'jwks_uri',
+  'resources',
+  'allow_multiple_resources',
+  'dpop_bound_access_tokens',
+  'redirect_uris',
+  'response_types',
+  'client_name',
+  'client_uri',
+  'logo_uri',
+  'contacts',
+  'tos_uri',
+  'policy_uri',
+  'software_id',
+  'software_version',
+]
 const FAILURE_ANSWER_MEMBERS = ['status', 'error', 'errorDescription', 'retryAfterSec', 'delayMs', 'reset']
 const MINT_MEMBERS = ['clientId', 'scope', 'resource']
 const SHAPING_MEMBERS = ['claims', 'header', 'expiresInSec', 'notBeforeSec', 'issuedAt']
@@ -176,6 +205,7 @@ function adminRoutes(options: AdminEndpointOptions): Map<string, Partial<Record<
   }
 
   const registerClient: Action = (body) => {
+    only(body, CLIENT_MEMBERS)
     const clientId = optionalString(body, 'client_id') ?? newClientId()
     if (as.server.getClient(clientId) !== undefined) {
       throw new AdminRequestError(
