@@ -88,13 +88,14 @@ function pnpmCommand(): [string, string[]] {
 }
 
 /**
- * The environment without what a `pnpm run` around this test put there: npm reads `npm_config_*`
- * as its own settings (a pnpm `user-agent` among them), and an inner vitest reads `VITEST_*`.
+ * The environment without what a `pnpm run` around this test put there for its own scripts: npm
+ * would take pnpm's `npm_config_user_agent` as its own (and the prepack would think pnpm packs),
+ * and an inner vitest reads `VITEST_*`. Registry and cache settings (`npm_config_registry`, …) stay.
  */
 function userEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(npm_|pnpm_|VITEST|TEST$)/i.test(name)),
-  )
+  const own =
+    /^(npm_config_user_agent|npm_lifecycle_\w+|npm_package_\w+|npm_command|npm_execpath|npm_node_execpath|pnpm_config_\w+|PNPM_\w+|VITEST\w*|TEST)$/i
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !own.test(name)))
 }
 
 interface Run {
