@@ -10,7 +10,7 @@ import { createTokenClient, type TokenClient } from '@oauth-m2m/client'
 import { OAuthResponseError, privateKeyJwt } from '@oauth-m2m/core'
 import { type AuthorizationServer, createAuthorizationServer } from '@oauth-m2m/server'
 import { createVerifier } from '@oauth-m2m/verifier'
-import { decodeJwt, exportJWK, generateKeyPair, type JWK } from 'jose'
+import { type CryptoKey, decodeJwt, exportJWK, generateKeyPair, type JWK } from 'jose'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type AppUnderTest, MIDDLEWARE_APPS } from './support/protected-apps.js'
 

@@ -50,7 +50,8 @@ const NEW_CLIENT_DEFAULTS: Partial<TestClientMetadata> = {
 
 /** Options of {@link createTestAuthorizationServer} and `startAuthorizationServer`. */
 export interface TestAuthorizationServerOptions
-  extends Omit<AuthorizationServerConfig, 'clients' | 'issuer' | 'defaultAudience'>,
+  // `profile` here names a provider profile (Okta, Entra ID, …), not the server's `profile: 'fapi2'`.
+  extends Omit<AuthorizationServerConfig, 'clients' | 'issuer' | 'defaultAudience' | 'profile'>,
     ProfileServerOptions {
   /**
    * Clients registered besides the default one (see {@link TestClientMetadata}: secrets and
