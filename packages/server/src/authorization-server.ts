@@ -4,10 +4,13 @@
  *
  * @module authorization-server
  */
+import type { X509Certificate } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { ConfigurationError } from '@oauth-m2m/core'
 import type { JWK } from 'jose'
+import { readHostCertificate } from './client-certificate.js'
 import { type ClientMetadata, type PublicClientMetadata, validateClientMetadata } from './client-metadata.js'
 import { ClientRegistry } from './client-registry.js'
 import type { AuthorizationServerConfig } from './config.js'
@@ -15,6 +18,7 @@ import { checkDpopBoundClient } from './dpop-settings.js'
 import { checkFapi2Client, checkFapi2SigningAlg } from './fapi2-profile.js'
 import { validating } from './field-validation.js'
 import type { ServerMetadata } from './metadata.js'
+import { checkMtlsClient } from './mtls-settings.js'
 import { nodeRequestListener } from './node-adapter.js'
 import { FailedAuthLimiter } from './rate-limit.js'
 import { resolveConfig } from './resolve-config.js'
@@ -32,6 +36,31 @@ export interface ListenOptions {
   port?: number
   /** Address to bind. Default `127.0.0.1`. */
   host?: string
+  /**
+   * Serve HTTPS with these TLS settings (node:https), asking every client for a certificate
+   * (RFC 8705) without requiring one: whether a request needed a certificate is decided per client
+   * (a `tls_client_auth` client must present one, a `client_secret_basic` client need not), so
+   * both kinds of client use the same listener. The issuer fixed by this listener is then
+   * `https://…`. Default: plain HTTP.
+   */
+  tls?: ListenTlsOptions
+}
+
+/** TLS settings of {@link ListenOptions.tls}: node:tls options, the key and certificate required. */
+export interface ListenTlsOptions {
+  /** The server's private key, PEM (or DER bytes). */
+  key: string | Uint8Array
+  /** The server's certificate, PEM, intermediates after it (or DER bytes). */
+  cert: string | Uint8Array
+  /**
+   * CA certificates, PEM, named to clients in the certificate request (RFC 8446 §4.2.4), which
+   * helps a client with several certificates pick the right one. Whether a client certificate is
+   * trusted is decided by the server option `mtls.ca`, not by this, so that the rule is the same
+   * behind a proxy and through `handle()`. Default: `mtls.ca`.
+   */
+  ca?: string | string[]
+  /** Further node:tls server options (`minVersion`, `ciphers`, `sessionTimeout`, …), passed through. */
+  [option: string]: unknown
 }
 
 /** Options of {@link AuthorizationServer.handle}. */
@@ -45,6 +74,14 @@ export interface HandleOptions {
    * `X-Forwarded-For` names the caller instead, as for `listen()`. Default: none.
    */
   remoteAddress?: string
+  /**
+   * The client certificate the host's TLS connection received (RFC 8705): an `X509Certificate`,
+   * PEM text or DER bytes. The host asks for it (`requestCert`) and passes it whether or not its
+   * TLS stack verified it: the server applies its own rules (`mtls.ca`, the client's registration).
+   * Ignored when `remoteAddress` is a trusted proxy with a `certificateHeader`: that header is the
+   * client certificate then. Default: none.
+   */
+  clientCertificate?: X509Certificate | string | Uint8Array
 }
 
 /** A running node:http listener of the server. */
@@ -150,28 +187,51 @@ class NodeAuthorizationServer implements AuthorizationServer {
   handle(request: Request, options: HandleOptions = {}): Promise<Response> {
     const core = this.#core ?? this.#bind(new URL(request.url).origin)
     const config = this.#state.config
-    return handleWebRequest(core, request, config.maxBodyBytes, options.remoteAddress, config.trustedProxy)
+    const certificate =
+      options.clientCertificate === undefined ? undefined : readHostCertificate(options.clientCertificate)
+    return handleWebRequest(
+      core,
+      request,
+      config.maxBodyBytes,
+      options.remoteAddress,
+      config.trustedProxy,
+      certificate,
+    )
   }
 
   async listen(options: ListenOptions = {}): Promise<ListeningServer> {
     const host = options.host ?? '127.0.0.1'
     const config = this.#state.config
-    const server = createServer(
-      {
-        requestTimeout: config.requestTimeoutMs,
-        headersTimeout: config.headersTimeoutMs,
-        keepAliveTimeout: config.keepAliveTimeoutMs,
-        // Node checks both time-outs only every 30 s by default, which would stretch a 10 s limit
-        // to 40 s; check often enough that the limit holds to within half of it.
-        connectionsCheckingInterval: checkingIntervalMs(config.headersTimeoutMs),
-      },
-      nodeRequestListener(() => this.#bound(), config.maxBodyBytes, config.trustedProxy),
-    )
+    const httpOptions = {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: config.headersTimeoutMs,
+      keepAliveTimeout: config.keepAliveTimeoutMs,
+      // Node checks both time-outs only every 30 s by default, which would stretch a 10 s limit
+      // to 40 s; check often enough that the limit holds to within half of it.
+      connectionsCheckingInterval: checkingIntervalMs(config.headersTimeoutMs),
+    }
+    const listener = nodeRequestListener(() => this.#bound(), config.maxBodyBytes, config.trustedProxy)
+    const tls = options.tls
+    let server: Server
+    if (tls === undefined) server = createServer(httpOptions, listener)
+    else {
+      const ca = tls.ca ?? (config.mtls?.caPem.length ? [...config.mtls.caPem] : undefined)
+      const httpsOptions: HttpsServerOptions = {
+        ...(tls as HttpsServerOptions),
+        ...httpOptions,
+        ...(ca === undefined ? {} : { ca }),
+        // Asked of every client, required of none: the decision is per client, in the core.
+        requestCert: true,
+        rejectUnauthorized: false,
+      }
+      server = createHttpsServer(httpsOptions, listener)
+    }
     const url = await new Promise<string>((resolve, reject) => {
       server.once('error', reject)
       server.listen(options.port ?? 0, host, () => {
         server.off('error', reject)
-        const listeningUrl = `http://${urlHost(host)}:${(server.address() as AddressInfo).port}`
+        const scheme = tls === undefined ? 'http' : 'https'
+        const listeningUrl = `${scheme}://${urlHost(host)}:${(server.address() as AddressInfo).port}`
         // Bound before any connection can be served: the request listener needs the issuer.
         this.#bind(listeningUrl)
         resolve(listeningUrl)
@@ -217,8 +277,11 @@ class NodeAuthorizationServer implements AuthorizationServer {
     if (this.#state.config.profile === 'fapi2') {
       validating('client metadata', () => checkFapi2Client(valid, undefined))
     }
-    const { mode } = this.#state.config.dpop
-    validating('client metadata', () => checkDpopBoundClient(valid, mode, undefined))
+    const { dpop, mtls } = this.#state.config
+    validating('client metadata', () => {
+      checkDpopBoundClient(valid, dpop.mode, undefined)
+      checkMtlsClient(valid, mtls, undefined)
+    })
     return valid
   }
 

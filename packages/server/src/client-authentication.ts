@@ -1,7 +1,8 @@
 /**
  * Client authentication at the token, introspection and revocation endpoints: exactly one method
  * per request (RFC 6749 §2.3, §5.2), and the method must be the one the client registered.
- * Secret methods stay synchronous (the hot path); assertion methods are asynchronous.
+ * Secret methods and `tls_client_auth` stay synchronous (the hot path); assertion methods, and
+ * `self_signed_tls_client_auth` with a `jwks_uri`, are asynchronous.
  *
  * @module client-authentication
  */
@@ -9,8 +10,10 @@ import { JWT_BEARER_ASSERTION_TYPE } from '@oauth-m2m/core'
 import { decodeBasicCredentials } from '@oauth-m2m/core/internal'
 import { decodeJwt } from 'jose'
 import { type AssertionPolicy, verifyClientAssertion } from './client-assertion.js'
+import type { PresentedCertificate } from './client-certificate.js'
 import type { ClientRegistry, RegisteredClient } from './client-registry.js'
 import { type EndpointResponse, oauthError, temporarilyUnavailable } from './http-response.js'
+import type { MtlsSettings } from './mtls-settings.js'
 import type { FailedAuthLimiter } from './rate-limit.js'
 import { type FormParams, single } from './request-form.js'
 import type { SecretHasher } from './secret-hash.js'
@@ -41,6 +44,8 @@ export interface ClientAuthenticatorOptions {
   strictAssertionAudience: boolean
   /** Whether the FAPI 2.0 assertion rules apply (`profile: 'fapi2'`; see `AssertionPolicy.fapi2`). */
   fapi2: boolean
+  /** The `mtls` option; `undefined` when mTLS is off. */
+  mtls: MtlsSettings | undefined
   /** The server's clock, epoch ms. */
   now: () => number
 }
@@ -82,12 +87,15 @@ export class ClientAuthenticator {
    * @param endpointUrl URL of the endpoint being called, also accepted as an assertion's `aud`.
    * @param source Where the request came from (the peer address, `''` when unknown), for
    *   brute-force protection.
+   * @param certificate The client certificate of the request (TLS, a trusted proxy's header, or
+   *   the host of `handle()`), if any.
    */
   authenticate(
     authorization: string | undefined,
     params: FormParams,
     endpointUrl: string,
     source: string,
+    certificate?: PresentedCertificate,
   ): AuthResult | Promise<AuthResult> {
     const secret = single(params, 'client_secret')
     const usesAssertion = params.has('client_assertion') || params.has('client_assertion_type')
@@ -131,6 +139,10 @@ export class ClientAuthenticator {
       const client = this.#options.registry.get(bodyClientId)
       // A public client identifies itself without credentials; callers decide what it may do.
       if (client?.method === 'none') return { client }
+      // RFC 8705 §2: client_id names the client, the TLS client certificate authenticates it.
+      if (client?.method === 'tls_client_auth' || client?.method === 'self_signed_tls_client_auth') {
+        return this.#checkCertificate(client, certificate, source)
+      }
     }
     return this.#fail(401, 'invalid_client', 'client authentication is required')
   }
@@ -178,6 +190,53 @@ export class ClientAuthenticator {
       return this.#fail(401, 'invalid_client', `this client must authenticate with ${client.method}`, attempt)
     }
     return { client }
+  }
+
+  #checkCertificate(
+    client: RegisteredClient,
+    certificate: PresentedCertificate | undefined,
+    source: string,
+  ): AuthResult | Promise<AuthResult> {
+    const throttled = this.#throttled(client.id, source, NO_CHALLENGE)
+    if (throttled) return throttled
+    if (certificate === undefined) {
+      return this.#fail(
+        401,
+        'invalid_client',
+        `this client authenticates with ${client.method}, and no client certificate was presented`,
+      )
+    }
+    if (client.method === 'tls_client_auth') {
+      const trust = this.#options.mtls?.trust
+      const failure =
+        trust === undefined
+          ? 'no CA is configured for tls_client_auth'
+          : trust.check(certificate, this.#options.now())
+      if (failure !== undefined) return this.#authFailed(client.id, source, failure, NO_CHALLENGE)
+      if (client.certificateMatcher?.(certificate) !== true) {
+        return this.#authFailed(
+          client.id,
+          source,
+          'the client certificate does not match the registered one',
+          NO_CHALLENGE,
+        )
+      }
+      return { client }
+    }
+    const registered = client.selfSignedCertificates?.()
+    const check = (thumbprints: ReadonlySet<string> | undefined): AuthResult =>
+      thumbprints?.has(certificate.thumbprint) === true
+        ? { client }
+        : this.#authFailed(
+            client.id,
+            source,
+            'the client certificate is not one registered in the client jwks',
+            NO_CHALLENGE,
+          )
+    if (!(registered instanceof Promise)) return check(registered)
+    return registered.then(check, () =>
+      this.#fail(401, 'invalid_client', 'the client jwks_uri could not be fetched'),
+    )
   }
 
   async #checkAssertion(

@@ -9,6 +9,7 @@ import { parseScopeParameter } from '@oauth-m2m/core/internal'
 import type { JWK } from 'jose'
 import { ASSERTION_ALGS } from './client-assertion.js'
 import { fail, isObject, optionalString, stringArray, validating } from './field-validation.js'
+import { checkMtlsMembers } from './mtls-client-metadata.js'
 
 /** Client authentication methods a client may register (RFC 7591 `token_endpoint_auth_method`). */
 export type TokenEndpointAuthMethod =
@@ -16,6 +17,8 @@ export type TokenEndpointAuthMethod =
   | 'client_secret_post'
   | 'client_secret_jwt'
   | 'private_key_jwt'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth'
   | 'none'
 
 /** Every {@link TokenEndpointAuthMethod}, in the order error messages list them. */
@@ -24,6 +27,8 @@ export const TOKEN_ENDPOINT_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
   'client_secret_post',
   'client_secret_jwt',
   'private_key_jwt',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
   'none',
 ]
 
@@ -51,9 +56,12 @@ export interface ClientMetadata {
   grant_types?: string[]
   /** Space-separated scopes the client may request; also what it gets when it asks for none. */
   scope?: string
-  /** The client's public keys for `private_key_jwt`. */
+  /**
+   * The client's public keys for `private_key_jwt`; for `self_signed_tls_client_auth`, the keys
+   * whose `x5c` holds the self-signed certificates it may present (the first of each).
+   */
   jwks?: { keys: JWK[] }
-  /** Where the client publishes its public keys for `private_key_jwt`. */
+  /** Where the client publishes its public keys (`private_key_jwt`, `self_signed_tls_client_auth`). */
   jwks_uri?: string
   /** The one JWS algorithm the client's assertions must use. Default: any allowed for the method. */
   token_endpoint_auth_signing_alg?: string
@@ -66,6 +74,26 @@ export interface ClientMetadata {
    * proof are refused with 400 `invalid_dpop_proof`. Default `false`.
    */
   dpop_bound_access_tokens?: boolean
+  /**
+   * `tls_client_auth` (RFC 8705 §2.1.2): the RFC 4514 subject DN of the client's certificate,
+   * e.g. `CN=orders,O=Example,C=DE`. Exactly one of this and the four `tls_client_auth_san_*`
+   * members is required for that method, and none is accepted for another.
+   */
+  tls_client_auth_subject_dn?: string
+  /** `tls_client_auth`: a dNSName SAN of the client's certificate (exact, no wildcard). */
+  tls_client_auth_san_dns?: string
+  /** `tls_client_auth`: a uniformResourceIdentifier SAN of the client's certificate (exact). */
+  tls_client_auth_san_uri?: string
+  /** `tls_client_auth`: an iPAddress SAN of the client's certificate, IPv4 or IPv6. */
+  tls_client_auth_san_ip?: string
+  /** `tls_client_auth`: an rfc822Name SAN of the client's certificate. */
+  tls_client_auth_san_email?: string
+  /**
+   * Whether the client's access tokens are bound to the certificate it presents (RFC 8705 §3):
+   * `cnf["x5t#S256"]`, whatever its authentication method; a token request without a certificate
+   * is refused with 401 `invalid_client`. Needs the server option `mtls`. Default `false`.
+   */
+  tls_client_certificate_bound_access_tokens?: boolean
   /** Other RFC 7591 metadata, ignored. */
   [member: string]: unknown
 }
@@ -175,6 +203,7 @@ export function checkClient(
   if (method === 'private_key_jwt' && value.jwks === undefined && jwksUri === undefined) {
     fail(member('jwks'), 'or jwks_uri is required for private_key_jwt')
   }
+  checkMtlsMembers(value, method, member)
   const signingAlg = optionalString(
     value.token_endpoint_auth_signing_alg,
     member('token_endpoint_auth_signing_alg'),

@@ -8,6 +8,7 @@
  */
 import { ConfigurationError, JwksCache } from '@oauth-m2m/core'
 import { createLocalJWKSet, importJWK, type JWK, type JWTVerifyGetKey } from 'jose'
+import { type CertificateMatcher, certificateMatcher, TLS_CLIENT_AUTH_MEMBERS } from './certificate-match.js'
 import { ASSERTION_ALGS } from './client-assertion.js'
 import {
   type ClientMetadata,
@@ -15,6 +16,7 @@ import {
   SECRET_MEMBERS,
   type TokenEndpointAuthMethod,
 } from './client-metadata.js'
+import { registeredCertificates } from './mtls-client-metadata.js'
 import type { SecretHasher } from './secret-hash.js'
 
 /** A client as the endpoints use it. */
@@ -43,6 +45,15 @@ export interface RegisteredClient {
   readonly allowMultipleResources: boolean
   /** Whether every token request of this client needs a DPoP proof (`dpop_bound_access_tokens`). */
   readonly dpopBound: boolean
+  /** `tls_client_auth`: whether a certificate is the registered one (subject DN or SAN). */
+  readonly certificateMatcher: CertificateMatcher | undefined
+  /**
+   * `self_signed_tls_client_auth`: the thumbprints of the certificates it may present (the first
+   * `x5c` of each key of its `jwks`, or of its `jwks_uri` key set as last fetched).
+   */
+  readonly selfSignedCertificates: (() => ReadonlySet<string> | Promise<ReadonlySet<string>>) | undefined
+  /** Whether its tokens are bound to its certificate (`tls_client_certificate_bound_access_tokens`). */
+  readonly certificateBound: boolean
   /** The registration without its secrets, as `getClient` shows it. */
   readonly publicMetadata: Readonly<PublicClientMetadata>
 }
@@ -80,6 +91,43 @@ function remoteKeys(jwksUri: string, options: ClientRegistryOptions): JWTVerifyG
     }
     return key
   }
+}
+
+/** The certificates of a `jwks_uri` key set, through the core JWKS cache; thumbprints computed once per set. */
+function remoteCertificates(
+  jwksUri: string,
+  options: ClientRegistryOptions,
+): () => Promise<ReadonlySet<string>> {
+  const cache = new JwksCache(jwksUri, { timeoutMs: options.jwksUriTimeoutMs, now: options.now })
+  let last: { keys: JWK[]; thumbprints: ReadonlySet<string> } | undefined
+  return async () => {
+    // A copy of the cached set each time, holding the same key objects until the set is re-fetched.
+    const keys = await cache.getKeys()
+    if (
+      last === undefined ||
+      last.keys.length !== keys.length ||
+      last.keys.some((key, i) => key !== keys[i])
+    ) {
+      last = { keys, thumbprints: new Set(registeredCertificates({ keys })) }
+    }
+    return last.thumbprints
+  }
+}
+
+function selfSignedCertificates(
+  metadata: ClientMetadata,
+  options: ClientRegistryOptions,
+): RegisteredClient['selfSignedCertificates'] {
+  if (metadata.jwks !== undefined) {
+    const thumbprints: ReadonlySet<string> = new Set(registeredCertificates(metadata.jwks))
+    return () => thumbprints
+  }
+  return remoteCertificates(metadata.jwks_uri as string, options)
+}
+
+function tlsClientAuthMatcher(metadata: ClientMetadata): CertificateMatcher | undefined {
+  const member = TLS_CLIENT_AUTH_MEMBERS.find((name) => typeof metadata[name] === 'string')
+  return member === undefined ? undefined : certificateMatcher(member, metadata[member] as string)
 }
 
 const SECRET_MEMBER_NAMES: ReadonlySet<string> = new Set(SECRET_MEMBERS)
@@ -137,6 +185,10 @@ function prepare(metadata: ClientMetadata, options: ClientRegistryOptions): Regi
     allowedResources: metadata.resources ? new Set(metadata.resources) : undefined,
     allowMultipleResources: metadata.allow_multiple_resources ?? false,
     dpopBound: metadata.dpop_bound_access_tokens === true,
+    certificateMatcher: method === 'tls_client_auth' ? tlsClientAuthMatcher(metadata) : undefined,
+    selfSignedCertificates:
+      method === 'self_signed_tls_client_auth' ? selfSignedCertificates(metadata, options) : undefined,
+    certificateBound: metadata.tls_client_certificate_bound_access_tokens === true,
     publicMetadata: publicMetadata(metadata, method),
   }
 }

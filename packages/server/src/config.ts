@@ -69,6 +69,47 @@ export interface TrustedProxyConfig {
    * A value that is not an IP address makes the proxy's own address count. Default `true`.
    */
   forwardedFor?: boolean
+  /**
+   * The header in which these proxies forward the client certificate of the TLS connection they
+   * terminated, as RFC 9440 defines `Client-Cert`: a structured-field byte sequence holding the
+   * DER certificate (`:MIIB…:`). Set it (usually `client-cert`) for mutual TLS behind a proxy.
+   * Read only on requests whose peer is one of `addresses`; from those, the header is the client
+   * certificate and the proxy's own TLS certificate (if it presents one) is not. A malformed value
+   * counts as no certificate (RFC 8941 §4.2: a field that fails to parse is ignored). Default none:
+   * the header is never read.
+   */
+  certificateHeader?: string
+}
+
+/**
+ * Mutual-TLS client authentication and certificate-bound access tokens (RFC 8705). Giving this
+ * option turns mTLS on: `self_signed_tls_client_auth` (and with `ca`, `tls_client_auth`) may be
+ * registered and are advertised, and the metadata says `tls_client_certificate_bound_access_tokens`.
+ * The client certificate comes from a `listen({ tls })` listener, a trusted proxy's
+ * `certificateHeader`, or `handle(request, { clientCertificate })`.
+ */
+export interface MtlsConfig {
+  /**
+   * The CA certificates (PEM text, several in one string or a list) that issue the certificates
+   * of `tls_client_auth` clients. A presented certificate must be issued by one of them (an
+   * intermediate CA that issues client certificates is listed itself; intermediates a client sends
+   * are not used), be within its validity period by the server's clock, not be a CA certificate,
+   * and allow TLS client authentication when it has an extended key usage. Required for
+   * `tls_client_auth`. Default none.
+   */
+  ca?: string | string[]
+  /**
+   * Whether every access token is bound to the client certificate of its request (`cnf["x5t#S256"]`,
+   * RFC 8705 §3): a token request without one is then refused with 401 `invalid_client`. Default
+   * `false`: only tokens of clients registered with `tls_client_certificate_bound_access_tokens`.
+   */
+  certificateBoundAccessTokens?: boolean
+  /**
+   * `mtls_endpoint_aliases` (RFC 8705 §5): where clients reach the endpoints with a certificate
+   * when the main URLs do not ask for one (e.g. `https://mtls.as.example.com/token`). Published in
+   * the metadata; a path that differs from the endpoint's own is routed to it too. Default none.
+   */
+  endpointAliases?: { token?: string; introspection?: string; revocation?: string }
 }
 
 /**
@@ -260,6 +301,8 @@ export interface AuthorizationServerConfig {
    * `X-Forwarded-For` is never read.
    */
   trustedProxy?: TrustedProxyConfig
+  /** Mutual-TLS client authentication and certificate-bound tokens (RFC 8705). Default: off. See {@link MtlsConfig}. */
+  mtls?: MtlsConfig
   /** Largest accepted request body, in bytes; larger ones get 413. Default 65 536. */
   maxBodyBytes?: number
   /** `realm` of `WWW-Authenticate: Basic` on 401 answers. Default `oauth-m2m`. */

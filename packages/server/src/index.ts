@@ -10,6 +10,7 @@ export {
   type HandleOptions,
   type ListeningServer,
   type ListenOptions,
+  type ListenTlsOptions,
 } from './authorization-server.js'
 export type { ClientMetadata, PublicClientMetadata, TokenEndpointAuthMethod } from './client-metadata.js'
 export type {
@@ -20,6 +21,7 @@ export type {
   DpopMode,
   DpopNonceConfig,
   EndpointsConfig,
+  MtlsConfig,
   RateLimitConfig,
   ResourceConfig,
   TrustedProxyConfig,

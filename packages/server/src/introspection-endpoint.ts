@@ -5,6 +5,7 @@
  * @module introspection-endpoint
  */
 import type { ClientAuthenticator } from './client-authentication.js'
+import type { PresentedCertificate } from './client-certificate.js'
 import { type EndpointResponse, noStoreJson } from './http-response.js'
 import type { FormParams } from './request-form.js'
 import type { TokenLookup } from './token-lookup.js'
@@ -33,13 +34,15 @@ export class IntrospectionEndpoint {
     authorization: string | undefined,
     params: FormParams,
     source: string,
+    certificate?: PresentedCertificate,
   ): Promise<EndpointResponse> {
-    const request = await readTokenRequest(this.#endpoint, authorization, params, source)
+    const request = await readTokenRequest(this.#endpoint, authorization, params, source, certificate)
     if (request.error) return request.error
     const live = await this.#lookup.find(request.token)
     if (live === undefined) return noStoreJson(200, INACTIVE)
     // Every claim of the token (RFC 7662 §2.2 allows more members), those a hook added included;
-    // a DPoP-bound token's `cnf` with its `jkt`, and token_type DPoP (RFC 9449 §6.2).
+    // a bound token's `cnf` with its `jkt` (and token_type DPoP, RFC 9449 §6.2) or its `x5t#S256`
+    // (RFC 8705 §3.2).
     const tokenType = isDpopBound(live.claims) ? 'DPoP' : 'Bearer'
     const answer: Record<string, unknown> = { active: true, ...live.claims, token_type: tokenType }
     answer.active = true

@@ -4,7 +4,8 @@
  * @module metadata
  */
 import { ASSERTION_ALGS } from './client-assertion.js'
-import { TOKEN_ENDPOINT_AUTH_METHODS } from './client-metadata.js'
+import { TOKEN_ENDPOINT_AUTH_METHODS, type TokenEndpointAuthMethod } from './client-metadata.js'
+import type { MtlsEndpointAliases, MtlsSettings } from './mtls-settings.js'
 
 /** Absolute URLs and request paths of the server's endpoints. */
 export interface EndpointLocations {
@@ -115,22 +116,49 @@ export interface ServerMetadata {
   scopes_supported?: string[]
   /** JWS algorithms accepted on DPoP proofs (RFC 9449 §5.1); absent when DPoP is disabled. */
   dpop_signing_alg_values_supported?: string[]
+  /**
+   * `true` when mTLS is configured (the `mtls` option): the server binds access tokens to client
+   * certificates (RFC 8705 §3.3).
+   */
+  tls_client_certificate_bound_access_tokens?: boolean
+  /** Where clients reach the endpoints over mutual TLS (RFC 8705 §5), when configured. */
+  mtls_endpoint_aliases?: MtlsEndpointAliases
 }
 
-/** Public clients (`none`) may get no token and may not introspect or revoke: not advertised. */
-const AUTH_METHODS = TOKEN_ENDPOINT_AUTH_METHODS.filter((method) => method !== 'none')
+const MTLS_METHODS: ReadonlySet<TokenEndpointAuthMethod> = new Set([
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+])
+/**
+ * Public clients (`none`) may get no token and may not introspect or revoke: not advertised. The
+ * mutual-TLS methods are advertised when mTLS is configured, `tls_client_auth` when a CA is.
+ */
+const AUTH_METHODS = TOKEN_ENDPOINT_AUTH_METHODS.filter(
+  (method) => method !== 'none' && !MTLS_METHODS.has(method),
+)
+
+function authMethods(mtls: MtlsSettings | undefined): string[] {
+  if (mtls === undefined) return [...AUTH_METHODS]
+  const methods: string[] = [...AUTH_METHODS]
+  if (mtls.trust !== undefined) methods.push('tls_client_auth')
+  methods.push('self_signed_tls_client_auth')
+  return methods
+}
 const AUTH_ALGS = [...ASSERTION_ALGS.client_secret_jwt, ...ASSERTION_ALGS.private_key_jwt]
 
 /**
  * Builds the metadata document; arrays that would be empty are left out (RFC 8414 §2).
  *
  * @param dpopAlgorithms Algorithms accepted on DPoP proofs; empty when DPoP is disabled.
+ * @param mtls The `mtls` option; `undefined` when mTLS is off.
  */
 export function buildMetadata(
   locations: EndpointLocations,
   scopes: readonly string[],
   dpopAlgorithms: readonly string[] = [],
+  mtls?: MtlsSettings,
 ): ServerMetadata {
+  const methods = authMethods(mtls)
   const metadata: ServerMetadata = {
     issuer: locations.issuer,
     token_endpoint: locations.tokenEndpoint,
@@ -138,14 +166,19 @@ export function buildMetadata(
     introspection_endpoint: locations.introspectionEndpoint,
     revocation_endpoint: locations.revocationEndpoint,
     grant_types_supported: ['client_credentials'],
-    token_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    token_endpoint_auth_methods_supported: [...methods],
     token_endpoint_auth_signing_alg_values_supported: [...AUTH_ALGS],
-    introspection_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    introspection_endpoint_auth_methods_supported: [...methods],
     introspection_endpoint_auth_signing_alg_values_supported: [...AUTH_ALGS],
-    revocation_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    revocation_endpoint_auth_methods_supported: [...methods],
     revocation_endpoint_auth_signing_alg_values_supported: [...AUTH_ALGS],
   }
   if (scopes.length > 0) metadata.scopes_supported = [...scopes]
   if (dpopAlgorithms.length > 0) metadata.dpop_signing_alg_values_supported = [...dpopAlgorithms]
+  if (mtls !== undefined) {
+    metadata.tls_client_certificate_bound_access_tokens = true
+    if (Object.keys(mtls.endpointAliases).length > 0)
+      metadata.mtls_endpoint_aliases = { ...mtls.endpointAliases }
+  }
   return metadata
 }

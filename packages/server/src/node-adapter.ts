@@ -5,7 +5,9 @@
  * @module node-adapter
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import type { TLSSocket } from 'node:tls'
 import { type EndpointResponse, payloadTooLarge } from './http-response.js'
+import { peerCertificate, requestCertificate } from './request-certificate.js'
 import { FormRoute, type ServerCore } from './server-core.js'
 import { requestSource, type TrustedProxies } from './source-address.js'
 
@@ -39,6 +41,12 @@ function forwardedFor(req: IncomingMessage): string | undefined {
   return Array.isArray(value) ? value.join(',') : value
 }
 
+/** A header of `req` as one string; node joins repeats of most headers with ", ". */
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name]
+  return Array.isArray(value) ? value.join(', ') : value
+}
+
 function refuseTooLarge(req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): void {
   // Stop reading: the rest of the body is never buffered; `connection: close` ends the exchange.
   req.pause()
@@ -50,7 +58,8 @@ function refuseTooLarge(req: IncomingMessage, res: ServerResponse, maxBodyBytes:
  *
  * @param core The bound server (looked up per request, as the issuer may be fixed after start).
  * @param maxBodyBytes Largest accepted request body, in bytes.
- * @param trustedProxy Proxies whose `X-Forwarded-For` names the caller; none by default.
+ * @param trustedProxy Proxies whose `X-Forwarded-For` names the caller, and whose certificate
+ *   header holds the client certificate; none by default.
  */
 export function nodeRequestListener(
   core: () => ServerCore,
@@ -92,6 +101,12 @@ export function nodeRequestListener(
         body,
         // The socket's peer, or the caller a trusted proxy names.
         source: requestSource(req.socket.remoteAddress, forwardedFor(req), trustedProxy),
+        clientCertificate: requestCertificate(
+          req.socket.remoteAddress,
+          (name) => header(req, name),
+          trustedProxy,
+          () => peerCertificate(req.socket as TLSSocket),
+        ),
       })
       if (result instanceof Promise) result.then((response) => send(res, response))
       else send(res, result)

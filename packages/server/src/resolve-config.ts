@@ -27,6 +27,7 @@ import {
   validating,
 } from './field-validation.js'
 import { type ConfiguredEndpoints, endpointLocations, sharedEndpointPath } from './metadata.js'
+import { checkMtlsClient, type MtlsSettings, resolveMtls } from './mtls-settings.js'
 import type { ResourceSettings, TokenFormat } from './resource.js'
 import { writeInternalErrorToStderr } from './server-core.js'
 import type { ServerStore } from './server-store.js'
@@ -56,6 +57,7 @@ export interface ResolvedConfig {
   clockToleranceSec: number
   rateLimit: Required<RateLimitConfig> | false
   trustedProxy: TrustedProxies | undefined
+  mtls: MtlsSettings | undefined
   maxBodyBytes: number
   realm: string
   jwksUriTimeoutMs: number
@@ -90,6 +92,7 @@ const TOP_LEVEL_KEYS: ReadonlySet<string> = new Set<keyof AuthorizationServerCon
   'clockToleranceSec',
   'rateLimit',
   'trustedProxy',
+  'mtls',
   'maxBodyBytes',
   'realm',
   'jwksUriTimeoutMs',
@@ -112,7 +115,11 @@ const RATE_LIMIT_KEYS: ReadonlySet<string> = new Set<keyof RateLimitConfig>([
 const TRUSTED_PROXY_KEYS: ReadonlySet<string> = new Set<keyof TrustedProxyConfig>([
   'addresses',
   'forwardedFor',
+  'certificateHeader',
 ])
+
+/** An HTTP field name (RFC 9110 §5.1: a token), lower case as node:http keys headers. */
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/
 
 /** The proxy-trust setting as a BlockList; node:net parses every address and prefix. */
 function validateTrustedProxy(value: unknown, field: string): TrustedProxies | undefined {
@@ -144,7 +151,15 @@ function validateTrustedProxy(value: unknown, field: string): TrustedProxies | u
   if (value.forwardedFor !== undefined && typeof value.forwardedFor !== 'boolean') {
     fail(`${field}.forwardedFor`, 'must be a boolean')
   }
-  return { addresses, forwardedFor: value.forwardedFor ?? true }
+  const header = value.certificateHeader
+  if (header !== undefined && (typeof header !== 'string' || !FIELD_NAME.test(header.toLowerCase()))) {
+    fail(`${field}.certificateHeader`, 'must be an HTTP header name such as "client-cert"')
+  }
+  return {
+    addresses,
+    forwardedFor: value.forwardedFor ?? true,
+    certificateHeader: typeof header === 'string' ? header.toLowerCase() : undefined,
+  }
 }
 
 const ENDPOINT_KEYS: ReadonlySet<string> = new Set<keyof EndpointsConfig>([
@@ -318,8 +333,10 @@ function resolveValidConfig(input: unknown): Omit<ResolvedConfig, 'profile'> {
   const seenIds = new Set<string>()
   const clients = input.clients.map((c, i) => checkClient(c, `clients[${i}]`, resourceUris, seenIds))
   const dpop = resolveDpop(input.dpop)
+  const mtls = resolveMtls(input.mtls)
   clients.forEach((client, i) => {
     checkDpopBoundClient(client, dpop.mode, `clients[${i}]`)
+    checkMtlsClient(client, mtls, `clients[${i}]`)
   })
 
   const signing = input.signing
@@ -403,6 +420,7 @@ function resolveValidConfig(input: unknown): Omit<ResolvedConfig, 'profile'> {
     clockToleranceSec: nonNegativeInt(input.clockToleranceSec, 'clockToleranceSec', 30),
     rateLimit,
     trustedProxy: validateTrustedProxy(input.trustedProxy, 'trustedProxy'),
+    mtls,
     maxBodyBytes: positiveInt(input.maxBodyBytes, 'maxBodyBytes', 65_536),
     realm: validateRealm(input.realm),
     jwksUriTimeoutMs: positiveInt(input.jwksUriTimeoutMs, 'jwksUriTimeoutMs', 5000),

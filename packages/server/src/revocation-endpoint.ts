@@ -6,6 +6,7 @@
  * @module revocation-endpoint
  */
 import type { ClientAuthenticator } from './client-authentication.js'
+import type { PresentedCertificate } from './client-certificate.js'
 import { type EndpointResponse, oauthError, temporarilyUnavailable } from './http-response.js'
 import type { FormParams } from './request-form.js'
 import type { TokenLookup } from './token-lookup.js'
@@ -34,8 +35,9 @@ export class RevocationEndpoint {
     authorization: string | undefined,
     params: FormParams,
     source: string,
+    certificate?: PresentedCertificate,
   ): Promise<EndpointResponse> {
-    const request = await readTokenRequest(this.#endpoint, authorization, params, source)
+    const request = await readTokenRequest(this.#endpoint, authorization, params, source, certificate)
     if (request.error) return request.error
     const live = await this.#lookup.find(request.token)
     if (live === undefined) return revoked()

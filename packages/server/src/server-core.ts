@@ -1,13 +1,16 @@
 /**
  * The transport-neutral server: routes (method, path) to an endpoint and turns a request's
- * `Authorization` header, content type and body into an {@link EndpointResponse}. The node:http and
- * web adapters only move bytes in and out.
+ * `Authorization` header, content type, body and client certificate into an
+ * {@link EndpointResponse}. The node:http and web adapters only move bytes in and out.
  *
  * @module server-core
  */
+import type { X509Certificate } from 'node:crypto'
+import { ConfigurationError } from '@oauth-m2m/core'
 import { ClientAuthenticator } from './client-authentication.js'
-import { fapi2Metadata } from './fapi2-profile.js'
+import { type PresentedCertificate, presentedCertificate } from './client-certificate.js'
 import type { ClientRegistry } from './client-registry.js'
+import { fapi2Metadata } from './fapi2-profile.js'
 import { type EndpointResponse, oauthError, publicJson } from './http-response.js'
 import { IntrospectionEndpoint } from './introspection-endpoint.js'
 import { buildMetadata, type EndpointLocations, endpointLocations, type ServerMetadata } from './metadata.js'
@@ -55,17 +58,23 @@ export interface FormRequest {
    * when the adapter does not know it.
    */
   source: string
+  /**
+   * The client certificate (RFC 8705): the TLS peer's, a trusted proxy's `Client-Cert` (RFC 9440),
+   * or the one the host of `handle()` gave; `undefined` when none.
+   */
+  clientCertificate?: X509Certificate | undefined
 }
 
 /**
  * What a POST endpoint is given once the body is parsed: the one `Authorization` header, the form
- * parameters, the caller's source and the `DPoP` headers.
+ * parameters, the caller's source, the `DPoP` headers and the client certificate.
  */
 export type FormHandler = (
   authorization: string | undefined,
   params: FormParams,
   source: string,
   dpop: readonly string[],
+  certificate: PresentedCertificate | undefined,
 ) => EndpointResponse | Promise<EndpointResponse>
 
 /** A POST endpoint: the adapter reads the body (bounded), then calls {@link FormRoute.handle}. */
@@ -85,7 +94,10 @@ export class FormRoute {
       if (typeof authorization === 'object') return authorization
       const form = readForm(request.contentType, request.body)
       if (form.error) return form.error
-      const result = this.#handle(authorization, form.params, request.source, request.dpop)
+      const { clientCertificate } = request
+      const certificate =
+        clientCertificate === undefined ? undefined : presentedCertificate(clientCertificate)
+      const result = this.#handle(authorization, form.params, request.source, request.dpop, certificate)
       return result instanceof Promise ? result.catch((error: unknown) => this.#fault(error)) : result
     } catch (error) {
       return this.#fault(error)
@@ -148,7 +160,7 @@ export class ServerCore {
     const { config, registry, hasher, limiter, store, keys } = state
     const locations = endpointLocations(issuer, config.endpoints)
     this.locations = locations
-    this.#metadata = buildMetadata(locations, registry.allScopes(), this.#dpopAlgorithms())
+    this.#metadata = buildMetadata(locations, registry.allScopes(), this.#dpopAlgorithms(), config.mtls)
     if (this.#state.config.profile === 'fapi2') this.#metadata = fapi2Metadata(this.#metadata)
     this.#metadataBody = JSON.stringify(this.#metadata)
     const authenticator = new ClientAuthenticator({
@@ -163,6 +175,7 @@ export class ServerCore {
       clockToleranceSec: config.clockToleranceSec,
       strictAssertionAudience: config.strictAssertionAudience,
       fapi2: config.profile === 'fapi2',
+      mtls: config.mtls,
       now: config.now,
     })
     const defaultAudience = config.defaultAudience ?? issuer
@@ -176,34 +189,63 @@ export class ServerCore {
       },
       config.defaultAudience,
     )
-    const token = new TokenEndpoint({
-      url: locations.tokenEndpoint,
-      authenticator,
-      resources,
-      issuer: new AccessTokenIssuer({
-        issuer,
-        keys,
-        store,
-        now: config.now,
-        typ: config.accessTokenTyp,
-        beforeSign: config.beforeSign,
-      }),
-      dpop: new TokenRequestDpop({
-        url: locations.tokenEndpoint,
-        settings: config.dpop,
-        store,
-        now: config.now,
-      }),
+    const tokenIssuer = new AccessTokenIssuer({
+      issuer,
+      keys,
+      store,
+      now: config.now,
+      typ: config.accessTokenTyp,
+      beforeSign: config.beforeSign,
     })
+    // One per URL: a DPoP proof's htu and an assertion's aud name the URL the client called.
+    const tokenAt = (url: string): FormHandler => {
+      const endpoint = new TokenEndpoint({
+        url,
+        authenticator,
+        resources,
+        issuer: tokenIssuer,
+        dpop: new TokenRequestDpop({ url, settings: config.dpop, store, now: config.now }),
+        bindAllToCertificate: config.mtls?.certificateBoundAccessTokens === true,
+      })
+      return (a, p, s, d, c) => endpoint.handle(a, p, s, d, c)
+    }
     const lookup = new TokenLookup({ keys, store, now: config.now, typ: config.accessTokenTyp })
-    const introspection = new IntrospectionEndpoint(locations.introspectionEndpoint, authenticator, lookup)
-    const revocation = new RevocationEndpoint(locations.revocationEndpoint, authenticator, lookup, config.now)
+    const introspectionAt = (url: string): FormHandler => {
+      const endpoint = new IntrospectionEndpoint(url, authenticator, lookup)
+      return (a, p, s, _d, c) => endpoint.handle(a, p, s, c)
+    }
+    const revocationAt = (url: string): FormHandler => {
+      const endpoint = new RevocationEndpoint(url, authenticator, lookup, config.now)
+      return (a, p, s, _d, c) => endpoint.handle(a, p, s, c)
+    }
     const onError = config.onInternalError
+    const route = (handler: FormHandler) => new FormRoute(handler, onError)
     this.#routes = new Map([
-      [locations.paths.token, new FormRoute((a, p, s, d) => token.handle(a, p, s, d), onError)],
-      [locations.paths.introspect, new FormRoute((a, p, s) => introspection.handle(a, p, s), onError)],
-      [locations.paths.revoke, new FormRoute((a, p, s) => revocation.handle(a, p, s), onError)],
+      [locations.paths.token, route(tokenAt(locations.tokenEndpoint))],
+      [locations.paths.introspect, route(introspectionAt(locations.introspectionEndpoint))],
+      [locations.paths.revoke, route(revocationAt(locations.revocationEndpoint))],
     ])
+    const aliases = config.mtls?.endpointAliases ?? {}
+    const aliasRoutes: [string | undefined, string, (url: string) => FormHandler][] = [
+      [aliases.token_endpoint, locations.paths.token, tokenAt],
+      [aliases.introspection_endpoint, locations.paths.introspect, introspectionAt],
+      [aliases.revocation_endpoint, locations.paths.revoke, revocationAt],
+    ]
+    for (const [alias, ownPath, endpointAt] of aliasRoutes) {
+      if (alias === undefined) continue
+      const path = new URL(alias).pathname
+      if (path === ownPath) continue
+      if (
+        this.#routes.has(path) ||
+        locations.paths.jwks === path ||
+        locations.paths.metadata.includes(path)
+      ) {
+        throw new ConfigurationError(
+          `invalid server configuration: mtls.endpointAliases gives ${alias} the path of another endpoint`,
+        )
+      }
+      this.#routes.set(path, route(endpointAt(alias)))
+    }
   }
 
   /** The RFC 8414 metadata document. */
@@ -213,7 +255,8 @@ export class ServerCore {
 
   /** Rebuilds the metadata document after the registered clients changed (`scopes_supported`). */
   clientsChanged(): void {
-    this.#metadata = buildMetadata(this.locations, this.#state.registry.allScopes(), this.#dpopAlgorithms())
+    const { registry, config } = this.#state
+    this.#metadata = buildMetadata(this.locations, registry.allScopes(), this.#dpopAlgorithms(), config.mtls)
     if (this.#state.config.profile === 'fapi2') this.#metadata = fapi2Metadata(this.#metadata)
     this.#metadataBody = JSON.stringify(this.#metadata)
   }

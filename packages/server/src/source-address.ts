@@ -14,6 +14,8 @@ export interface TrustedProxies {
   readonly addresses: BlockList
   /** Whether `X-Forwarded-For` of their requests names the caller. */
   readonly forwardedFor: boolean
+  /** The header their requests carry the client certificate in (RFC 9440), lower case; none when unset. */
+  readonly certificateHeader: string | undefined
 }
 
 /** An IP address in canonical form with its family, IPv4-mapped IPv6 turned into IPv4. */
@@ -83,6 +85,13 @@ export function requestSource(
     if (!isTrusted(hop, trusted) || i === 0) return sourceGroup(hop.address)
   }
   return sourceGroup(peer)
+}
+
+/** Whether `peer` (a socket's peer address, or `remoteAddress` given to `handle()`) is a trusted proxy. */
+export function isTrustedPeer(peer: string | undefined, trusted: TrustedProxies | undefined): boolean {
+  if (trusted === undefined || peer === undefined) return false
+  const ip = parseIp(peer)
+  return ip !== undefined && isTrusted(ip, trusted)
 }
 
 function isTrusted(ip: IpAddress, trusted: TrustedProxies): boolean {

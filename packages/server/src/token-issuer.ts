@@ -1,6 +1,7 @@
 /**
  * Makes access tokens: JWTs per RFC 9068 (`typ: at+jwt` unless configured otherwise, claims iss,
- * sub, aud, exp, iat, jti, client_id, scope, and `cnf.jkt` for a DPoP-bound token, RFC 9449 §6)
+ * sub, aud, exp, iat, jti, client_id, scope, and `cnf` for a bound token: `jkt` for DPoP, RFC 9449
+ * §6, `x5t#S256` for a client certificate, RFC 8705 §3.1)
  * signed with the current key, or opaque tokens kept in the store; with a `beforeSign` hook, the
  * claims it returns merged over those.
  *
@@ -28,8 +29,17 @@ type IssuedClaims = {
   jti: string
   client_id: string
   scope: string
-  /** The confirmation of a DPoP-bound token (RFC 9449 §6.1): its key's RFC 7638 thumbprint. */
-  cnf?: { jkt: string }
+  /** The confirmation of a bound token (see {@link TokenBinding}). */
+  cnf?: TokenBinding
+}
+
+/**
+ * What a token is bound to (`cnf`): a DPoP key's RFC 7638 thumbprint (`jkt`, RFC 9449 §6.1), a
+ * client certificate's SHA-256 thumbprint (`x5t#S256`, RFC 8705 §3.1), or both.
+ */
+export interface TokenBinding {
+  jkt?: string
+  'x5t#S256'?: string
 }
 
 /** What {@link AccessTokenIssuer} needs. */
@@ -74,17 +84,19 @@ export function mergeClaims(
 }
 
 /**
- * Throws when a hook removed or changed `cnf.jkt` of a DPoP-bound token: the client was told
- * `token_type: DPoP`, and a token without its binding would work for whoever holds it. The
- * request then fails with 500 and `onInternalError` gets this error. (A test that wants such a
- * token mints it with `@oauth-m2m/testing`'s `mintToken`, which sets exactly the claims it is given.)
+ * Throws when a hook removed or changed a member of `cnf` of a bound token (`jkt`, `x5t#S256`): a
+ * token without its binding would work for whoever holds it. The request then fails with 500 and
+ * `onInternalError` gets this error. (A test that wants such a token mints it with
+ * `@oauth-m2m/testing`'s `mintToken`, which sets exactly the claims it is given.)
  */
-function keepsBinding(shaped: Readonly<Record<string, unknown>>, jkt: string): void {
+function keepsBinding(shaped: Readonly<Record<string, unknown>>, binding: TokenBinding): void {
   const cnf = shaped.cnf
-  if (typeof cnf !== 'object' || cnf === null || (cnf as Record<string, unknown>).jkt !== jkt) {
-    throw new Error(
-      'beforeSign removed or changed cnf.jkt of a DPoP-bound token; it may add claims to cnf only',
-    )
+  for (const [member, value] of Object.entries(binding)) {
+    if (typeof cnf !== 'object' || cnf === null || (cnf as Record<string, unknown>)[member] !== value) {
+      throw new Error(
+        `beforeSign removed or changed cnf.${member} of a ${member === 'jkt' ? 'DPoP' : 'certificate'}-bound token; it may add claims to cnf only`,
+      )
+    }
   }
 }
 
@@ -101,14 +113,14 @@ export class AccessTokenIssuer {
    * `beforeSign` hook is configured (the token endpoint's fast path).
    *
    * @param params The token request's form parameters, for the hook.
-   * @param jkt The thumbprint of the DPoP key the token is bound to (`cnf.jkt`); none for a Bearer token.
+   * @param binding What the token is bound to (`cnf`); none for an unbound Bearer token.
    */
   issue(
     client: RegisteredClient,
     scope: string,
     target: TokenTarget,
     params: FormParams,
-    jkt?: string,
+    binding?: TokenBinding,
   ): string | Promise<string> {
     const { issuer, now, keys, typ, beforeSign } = this.#options
     const iat = Math.floor(now() / 1000)
@@ -122,7 +134,7 @@ export class AccessTokenIssuer {
       client_id: client.id,
       scope,
     }
-    if (jkt !== undefined) claims.cnf = { jkt }
+    if (binding !== undefined) claims.cnf = binding
     if (beforeSign !== undefined) return this.#issueShaped(beforeSign, claims, client, target, params)
     if (target.format === 'opaque') return this.#store(claims, claims.exp)
     return keys.sign(claims, typ)
@@ -144,7 +156,7 @@ export class AccessTokenIssuer {
       format: target.format,
     })
     const shaped = mergeClaims(claims, changes)
-    if (claims.cnf !== undefined) keepsBinding(shaped, claims.cnf.jkt)
+    if (claims.cnf !== undefined) keepsBinding(shaped, claims.cnf)
     if (target.format === 'opaque') {
       // The store keeps the token for its lifetime; an `exp` the hook removed does not shorten it.
       const exp = typeof shaped.exp === 'number' && Number.isFinite(shaped.exp) ? shaped.exp : claims.exp

@@ -5,6 +5,7 @@
  * @module token-request
  */
 import type { ClientAuthenticator } from './client-authentication.js'
+import type { PresentedCertificate } from './client-certificate.js'
 import type { RegisteredClient } from './client-registry.js'
 import { type EndpointResponse, oauthError } from './http-response.js'
 import { type FormParams, single } from './request-form.js'
@@ -30,8 +31,15 @@ export async function readTokenRequest(
   authorization: string | undefined,
   params: FormParams,
   source: string,
+  certificate: PresentedCertificate | undefined,
 ): Promise<TokenRequest> {
-  const auth = await endpoint.authenticator.authenticate(authorization, params, endpoint.url, source)
+  const auth = await endpoint.authenticator.authenticate(
+    authorization,
+    params,
+    endpoint.url,
+    source,
+    certificate,
+  )
   if (auth.error) return auth
   if (auth.client.method === 'none') {
     return {

@@ -4,7 +4,9 @@
  *
  * @module web-adapter
  */
+import type { X509Certificate } from 'node:crypto'
 import { type EndpointResponse, oauthError, payloadTooLarge } from './http-response.js'
+import { requestCertificate } from './request-certificate.js'
 import { FormRoute, type ServerCore } from './server-core.js'
 import { requestSource, type TrustedProxies } from './source-address.js'
 
@@ -37,7 +39,9 @@ async function readBounded(request: Request, maxBodyBytes: number): Promise<stri
  *
  * @param remoteAddress The caller's address when the host knows it (a `Request` does not carry
  *   one); `undefined` puts every caller in one shared source for brute-force protection.
- * @param trustedProxy Proxies whose `X-Forwarded-For` names the caller when `remoteAddress` is one.
+ * @param trustedProxy Proxies whose `X-Forwarded-For` names the caller when `remoteAddress` is one,
+ *   and whose certificate header then holds the client certificate.
+ * @param clientCertificate The client certificate the host read from its TLS connection, if any.
  */
 export async function handleWebRequest(
   core: ServerCore,
@@ -45,6 +49,7 @@ export async function handleWebRequest(
   maxBodyBytes: number,
   remoteAddress: string | undefined,
   trustedProxy: TrustedProxies | undefined,
+  clientCertificate?: X509Certificate,
 ): Promise<Response> {
   const isHead = request.method === 'HEAD'
   const url = new URL(request.url)
@@ -69,6 +74,12 @@ export async function handleWebRequest(
     contentType: request.headers.get('content-type') ?? undefined,
     body,
     source: requestSource(remoteAddress, request.headers.get('x-forwarded-for') ?? undefined, trustedProxy),
+    clientCertificate: requestCertificate(
+      remoteAddress,
+      (name) => request.headers.get(name) ?? undefined,
+      trustedProxy,
+      () => clientCertificate,
+    ),
   })
   return toResponse(response, isHead)
 }

@@ -7,6 +7,7 @@ import {
   type AuthorizationServerConfig,
   createAuthorizationServer,
   type HandleOptions,
+  type ListenOptions,
 } from '@oauth-m2m/server'
 import { afterEach } from 'vitest'
 
@@ -24,10 +25,13 @@ afterEach(async () => {
 })
 
 /** Starts a server on 127.0.0.1:0; it is closed after the current test. */
-export async function startServer(config: AuthorizationServerConfig): Promise<RunningServer> {
+export async function startServer(
+  config: AuthorizationServerConfig,
+  listen: ListenOptions = {},
+): Promise<RunningServer> {
   const server = await createAuthorizationServer(config)
   running.push(server)
-  const { url } = await server.listen({ port: 0, host: '127.0.0.1' })
+  const { url } = await server.listen({ port: 0, host: '127.0.0.1', ...listen })
   return { server, url }
 }
 
