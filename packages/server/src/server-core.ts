@@ -206,6 +206,7 @@ export class ServerCore {
         issuer: tokenIssuer,
         dpop: new TokenRequestDpop({ url, settings: config.dpop, store, now: config.now }),
         bindAllToCertificate: config.mtls?.certificateBoundAccessTokens === true,
+        senderConstrained: config.profile === 'fapi2',
       })
       return (a, p, s, d, c) => endpoint.handle(a, p, s, d, c)
     }

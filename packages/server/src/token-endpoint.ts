@@ -27,6 +27,12 @@ export interface TokenEndpointOptions {
   dpop: TokenRequestDpop
   /** Whether every token is bound to the client certificate of its request (`mtls.certificateBoundAccessTokens`). */
   bindAllToCertificate: boolean
+  /**
+   * Whether every token must be sender-constrained (`profile: 'fapi2'`, FAPI 2.0 §5.3.2.1 items 4
+   * and 5): a request without a DPoP proof gets a token bound to its client certificate, and one
+   * with neither is refused.
+   */
+  senderConstrained: boolean
 }
 
 function success(
@@ -122,6 +128,15 @@ export class TokenEndpoint {
           400,
           'invalid_request',
           'access tokens of this client are bound to its TLS client certificate, and the request presented none',
+        )
+      }
+      x5t = certificate.thumbprint
+    } else if (this.#options.senderConstrained && proof === undefined) {
+      if (certificate === undefined) {
+        return oauthError(
+          400,
+          'invalid_request',
+          'every access token must be sender-constrained (FAPI 2.0): send a DPoP proof or present a TLS client certificate',
         )
       }
       x5t = certificate.thumbprint
