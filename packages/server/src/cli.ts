@@ -7,7 +7,11 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { type AuthorizationServer, createAuthorizationServer } from './authorization-server.js'
+import {
+  type AuthorizationServer,
+  createAuthorizationServer,
+  type ListenTlsOptions,
+} from './authorization-server.js'
 import type { AuthorizationServerConfig } from './config.js'
 
 const USAGE = `Usage: m2m-server [options]
@@ -22,6 +26,11 @@ Options:
   --issuer URL    issuer identifier (default: the config's issuer, else the listening URL)
   --profile NAME  fapi2: the FAPI 2.0 Security Profile (overrides the config's profile; needs
                   --config, as the demo client's shared secret is refused under it)
+  --tls-cert FILE serve HTTPS with this certificate (PEM); needs --tls-key. Client certificates
+                  are asked for, not required: secret clients use the same listener
+  --tls-key FILE  the private key of --tls-cert (PEM)
+  --tls-ca FILE   CA certificates (PEM) that issue client certificates: turns mutual TLS on
+                  (RFC 8705) as the config's mtls.ca, which it replaces; needs --tls-cert
   --dev           not here: the development server is \`npx m2m-test-server\` (@oauth-m2m/testing)
   -h, --help      show this help
 
@@ -80,6 +89,32 @@ function parsePort(value: string | undefined): number {
 const DEV_MOVED =
   '--dev is not part of m2m-server: run `npx m2m-test-server` from @oauth-m2m/testing (seeded keys, --profile, admin endpoint)'
 
+async function readPem(file: string, flag: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8')
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    throw new CliError(`cannot read ${flag} file ${file}${typeof code === 'string' ? ` (${code})` : ''}`)
+  }
+}
+
+/** The TLS listener settings of --tls-cert and --tls-key, or `undefined` for plain HTTP. */
+async function listenerTls(values: { 'tls-cert'?: string; 'tls-key'?: string; 'tls-ca'?: string }) {
+  const { 'tls-cert': certFile, 'tls-key': keyFile, 'tls-ca': caFile } = values
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new CliError(`--tls-cert and --tls-key go together\n\n${USAGE}`, 2)
+  }
+  if (caFile !== undefined && certFile === undefined) {
+    throw new CliError(`--tls-ca needs --tls-cert and --tls-key (a TLS listener)\n\n${USAGE}`, 2)
+  }
+  if (certFile === undefined || keyFile === undefined) return undefined
+  const tls: ListenTlsOptions = {
+    cert: await readPem(certFile, '--tls-cert'),
+    key: await readPem(keyFile, '--tls-key'),
+  }
+  return { tls, ca: caFile === undefined ? undefined : await readPem(caFile, '--tls-ca') }
+}
+
 async function main(argv: string[]): Promise<void> {
   // Before parsing: `--dev` comes with the development server's own options (`--seed`, `--profile`),
   // which would otherwise be refused as unknown before the pointer to the right command is shown.
@@ -91,6 +126,9 @@ async function main(argv: string[]): Promise<void> {
     host?: string
     issuer?: string
     profile?: string
+    'tls-cert'?: string
+    'tls-key'?: string
+    'tls-ca'?: string
     help?: boolean
   }
   try {
@@ -102,6 +140,9 @@ async function main(argv: string[]): Promise<void> {
         host: { type: 'string' },
         issuer: { type: 'string' },
         profile: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-ca': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -131,8 +172,15 @@ async function main(argv: string[]): Promise<void> {
     config = { ...config, profile: values.profile as AuthorizationServerConfig['profile'] }
   }
 
+  const tls = await listenerTls(values)
+  if (tls?.ca !== undefined) config = { ...config, mtls: { ...config.mtls, ca: tls.ca } }
+
   const server: AuthorizationServer = await createAuthorizationServer(config)
-  const { url } = await server.listen({ port, host: values.host ?? '127.0.0.1' })
+  const { url } = await server.listen({
+    port,
+    host: values.host ?? '127.0.0.1',
+    ...(tls === undefined ? {} : { tls: tls.tls }),
+  })
   process.stdout.write(`${banner}listening on ${url}\n`)
   const stop = (): void => {
     server.close().then(
