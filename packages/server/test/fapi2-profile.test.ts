@@ -4,11 +4,7 @@
  */
 import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto'
 import { ConfigurationError, JWT_BEARER_ASSERTION_TYPE } from '@oauth-m2m/core'
-import {
-  type AuthorizationServerConfig,
-  type ClientMetadata,
-  createAuthorizationServer,
-} from '@oauth-m2m/server'
+import { type AuthorizationServerConfig, createAuthorizationServer } from '@oauth-m2m/server'
 import {
   type CryptoKey,
   decodeJwt,
@@ -21,6 +17,7 @@ import {
 } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type ProofKey, proof, proofKey } from './dpop-proofs.js'
+import { jwkWithX5c, testPki } from './mtls-support.js'
 import { expectOAuthError, postForm, send, startServer } from './test-server.js'
 
 let es: GenerateKeyPairResult
@@ -146,17 +143,47 @@ describe('client authentication (§5.3.2.1 items 3 and 6)', () => {
     expect(server.getClient(JWT_CLIENT)?.token_endpoint_auth_method).toBe('private_key_jwt')
   })
 
-  it('accepts mutual-TLS methods by name (they need the mtls option to be registered)', async () => {
-    // The profile lets them through; the server's own mTLS rules decide the rest.
-    const message = await refusedConfig(
-      // A cast: the method names may be newer than this test's view of TokenEndpointAuthMethod.
+  it('takes tls_client_auth and self_signed_tls_client_auth clients with mtls, and advertises them', async () => {
+    const pki = await testPki()
+    const selfSigned = await pki.client('CN=self-signed')
+    const { url } = await startServer(
       fapiConfig({
         clients: [
-          { client_id: 'cert', token_endpoint_auth_method: 'tls_client_auth' } as unknown as ClientMetadata,
+          jwtClient(),
+          {
+            client_id: 'ca-issued',
+            token_endpoint_auth_method: 'tls_client_auth',
+            tls_client_auth_subject_dn: 'CN=ca-issued',
+          },
+          {
+            client_id: 'self-signed',
+            token_endpoint_auth_method: 'self_signed_tls_client_auth',
+            jwks: { keys: [jwkWithX5c(selfSigned)] },
+          },
         ],
+        mtls: { ca: pki.ca.pem },
       }),
     )
-    expect(message).not.toMatch(/fapi2/)
+    const { json } = await send(`${url}/.well-known/oauth-authorization-server`)
+    for (const endpoint of ['token', 'introspection', 'revocation']) {
+      expect(json[`${endpoint}_endpoint_auth_methods_supported`]).toEqual([
+        'private_key_jwt',
+        'tls_client_auth',
+        'self_signed_tls_client_auth',
+      ])
+    }
+    expect(json.tls_client_certificate_bound_access_tokens).toBe(true)
+  })
+
+  it('still refuses a secret client when mtls is configured', async () => {
+    const pki = await testPki()
+    const message = await refusedConfig(
+      fapiConfig({
+        clients: [jwtClient(), { client_id: 'legacy', client_secret: 'legacy-secret-0123456789' }],
+        mtls: { ca: pki.ca.pem },
+      }),
+    )
+    expect(message).toContain('clients[1].token_endpoint_auth_method (client "legacy")')
   })
 
   it('without a profile, secret clients still load', async () => {
