@@ -207,6 +207,11 @@ export interface PreparedTestServerConfig {
   readonly interceptors: readonly RequestInterceptor[]
   /** The provider profile applied (`'rfc9068'` too): `dispatcher` and `verifierOptions()`. */
   readonly profile: ProfileBinding
+  /**
+   * The server's `maxBodyBytes` (its default when not configured): the one limit of every reader
+   * in front of the server (listener, request log, profile rules).
+   */
+  readonly maxBodyBytes: number
 }
 
 /**
@@ -229,11 +234,8 @@ export function prepareTestServerConfig(
     ...serverOptions
   } = profiled.options
   const clock = sharedClock ?? createTestClock(now)
-  const profile = new ProfileBinding(
-    profiled.profile,
-    () => clock.now(),
-    serverOptions.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-  )
+  const maxBodyBytes = serverOptions.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  const profile = new ProfileBinding(profiled.profile, () => clock.now(), maxBodyBytes)
   const defaultId = defaultClient === false ? undefined : (defaultClient.client_id ?? DEFAULT_TEST_CLIENT_ID)
   const replacement = clients.find((c) => defaultId !== undefined && c?.client_id === defaultId)
   let listed: TestClientMetadata[]
@@ -278,11 +280,9 @@ export function prepareTestServerConfig(
     clock,
     interceptors: profile.interceptors,
     profile,
+    maxBodyBytes,
   }
 }
-
-/** The server's `maxBodyBytes` default: the request log reads no more of a body. */
-const SERVER_MAX_BODY_BYTES = 65_536
 
 /** Metadata URLs a server is configured to serve besides the RFC 8414 one. */
 function extraMetadataUrls(config: AuthorizationServerConfig): readonly string[] {
@@ -356,7 +356,7 @@ export function testServerHandle(
     log,
     failures,
     interceptors: prepared.interceptors,
-    maxBodyBytes: prepared.config.maxBodyBytes ?? SERVER_MAX_BODY_BYTES,
+    maxBodyBytes: prepared.maxBodyBytes,
   })
   prepared.profile.attach(server, router, {
     clientIds: () => [...clients.keys()],

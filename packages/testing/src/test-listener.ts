@@ -11,6 +11,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { ConfigurationError } from '@oauth-m2m/core'
 import { isLoopbackHostname } from '@oauth-m2m/core/internal'
+import { DEFAULT_MAX_BODY_BYTES } from './request-body.js'
 import type { RequestContext } from './request-router.js'
 
 /** Answers a request that came over the port. Should not reject; a rejection answers 500. */
@@ -179,7 +180,7 @@ export async function startTestListener(
   const {
     host = '127.0.0.1',
     port = 0,
-    maxBodyBytes = 65_536,
+    maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
     requestTimeoutMs = 10_000,
     headersTimeoutMs = Math.min(5000, requestTimeoutMs),
     keepAliveTimeoutMs = 5000,

@@ -314,6 +314,26 @@ describe.each(TRANSPORTS)('a body over maxBodyBytes, through $name', (transport)
   })
 })
 
+describe.each(TRANSPORTS)('a larger maxBodyBytes, through $name', (transport) => {
+  it("is the limit of the profile's rules and of the log too", async () => {
+    const maxBodyBytes = 2 * MAX_BODY_BYTES
+    const reached = await transport.start({ profile: 'entra', issuerOrigin: 'server', maxBodyBytes })
+    try {
+      const { as } = reached
+      // Over the default limit, within the configured one: Entra's rules must still read it.
+      const scope = `api://${as.audience}/.default`
+      const answer = await sizedTokenRequest(reached, as, MAX_BODY_BYTES + 1000, { scope })
+      expect(answer.status).toBe(200)
+      expect(as.takeRequests()).toEqual([
+        expect.objectContaining({ params: expect.objectContaining({ scope }), status: 200 }),
+      ])
+      expect((await sizedTokenRequest(reached, as, maxBodyBytes + 1, { scope })).status).toBe(413)
+    } finally {
+      await reached.close()
+    }
+  })
+})
+
 describe('a body over maxBodyBytes, several issuers on one port', () => {
   it('is answered 413 and logged by the issuer it was sent to', async () => {
     const group = await startAuthorizationServers(['a', 'b'])

@@ -13,9 +13,11 @@
 import { randomUUID } from 'node:crypto'
 import { ConfigurationError, OAuthResponseError } from '@oauth-m2m/core'
 import { isLoopbackHostname } from '@oauth-m2m/core/internal'
+import { mediaTypeOf } from '../body-parameters.js'
 import { ENDPOINT_KINDS, type EndpointKind } from '../endpoint-kinds.js'
 import type { FailNextOptions, OutageOptions } from '../failure-injection.js'
 import { INVALID_TOKEN_KINDS, type InvalidTokenKind } from '../invalid-tokens.js'
+import { type BoundedBody, DEFAULT_MAX_BODY_BYTES, readBoundedBody } from '../request-body.js'
 import type { RequestFilter } from '../request-log.js'
 import type { StartedAuthorizationServer } from '../start-authorization-server.js'
 import type { TestClientMetadata } from '../test-clients.js'
@@ -28,8 +30,8 @@ import { seededClientId, seededSecret } from './seeded-values.js'
 /** The path every admin resource lives under. */
 export const ADMIN_PATH = '/_admin'
 
-/** Largest request body the admin endpoint reads, in bytes. */
-export const ADMIN_MAX_BODY_BYTES = 65_536
+/** Largest request body the admin endpoint reads, in bytes: the server's default limit. */
+export const ADMIN_MAX_BODY_BYTES = DEFAULT_MAX_BODY_BYTES
 
 /** What the admin endpoint acts on. */
 export interface AdminEndpointOptions {
@@ -339,23 +341,27 @@ function checkHost(request: Request): void {
 }
 
 async function readBody(request: Request): Promise<Body> {
-  const mediaType = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase()
-  if (mediaType !== 'application/json') {
+  if (mediaTypeOf(request.headers.get('content-type')) !== 'application/json') {
     throw new AdminRequestError(
       415,
       'invalid_request',
       'send a JSON body with content-type: application/json',
     )
   }
-  const bytes = new Uint8Array(await request.arrayBuffer())
-  if (bytes.byteLength > ADMIN_MAX_BODY_BYTES) {
+  let body: BoundedBody
+  try {
+    body = await readBoundedBody(request.body, ADMIN_MAX_BODY_BYTES)
+  } catch {
+    throw invalid('the body could not be read')
+  }
+  if (body.overflowed) {
     throw new AdminRequestError(
       413,
       'invalid_request',
       `the body is larger than ${ADMIN_MAX_BODY_BYTES} bytes`,
     )
   }
-  const text = new TextDecoder().decode(bytes)
+  const text = new TextDecoder().decode(body.bytes)
   if (text.trim() === '') return {}
   let value: unknown
   try {

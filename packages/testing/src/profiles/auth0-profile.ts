@@ -18,8 +18,8 @@ import { ProfileSettingsCheck } from './profile-settings.js'
 import { atOrigin, type ProfileUrlOptions, profileHosts, resourceIndicatorFor } from './profile-urls.js'
 import { jsonAnswer } from './provider-answers.js'
 import { randomId } from './provider-ids.js'
-import type { ProfileSignContext, ProviderProfile } from './provider-profile.js'
-import { isPostTo, MAX_PROFILE_BODY_BYTES, mediaType, readForm, withForm } from './token-request-body.js'
+import type { ProfileRuntime, ProfileSignContext, ProviderProfile } from './provider-profile.js'
+import { isPostTo, mediaType, readForm, withForm } from './token-request-body.js'
 
 /**
  * Auth0's access-token profiles ("token dialects"), chosen per API: `access_token` (the Auth0
@@ -119,44 +119,46 @@ export function auth0Profile(
     }
   }
 
-  const interceptor = () => async (request: Request, next: (r: Request) => Promise<Response>) => {
-    if (!isPostTo(request, endpoints.token)) return next(request)
-    let form: URLSearchParams | undefined
-    if (mediaType(request) === 'application/json') {
-      // [D]/[C] JSON bodies are accepted besides forms (Auth0's own examples send JSON).
-      const parsed = jsonForm(await readBodyText(request, MAX_PROFILE_BODY_BYTES))
-      if (parsed === undefined) return auth0Error(400, 'invalid_request', 'Invalid JSON request body')
-      form = parsed
-    } else {
-      form = await readForm(request)
+  const interceptor =
+    (runtime: ProfileRuntime) => async (request: Request, next: (r: Request) => Promise<Response>) => {
+      if (!isPostTo(request, endpoints.token)) return next(request)
+      let form: URLSearchParams | undefined
+      if (mediaType(request) === 'application/json') {
+        // [D]/[C] JSON bodies are accepted besides forms (Auth0's own examples send JSON).
+        const parsed = jsonForm(await readBodyText(request, runtime.maxBodyBytes))
+        if (parsed === undefined) return auth0Error(400, 'invalid_request', 'Invalid JSON request body')
+        form = parsed
+      } else {
+        form = await readForm(request, runtime.maxBodyBytes)
+      }
+      if (form === undefined || form.get('grant_type') !== 'client_credentials') {
+        return next(form === undefined ? request : withForm(request, form))
+      }
+      // [D] `audience` names the API; [C] without it (and without a tenant default audience) Auth0
+      // answers 403 access_denied with this description (captured answers).
+      const asked = form.get('audience') ?? defaultAudience
+      if (asked === undefined || asked === '') {
+        return auth0Error(
+          403,
+          'access_denied',
+          'No audience parameter was provided, and no default audience has been configured',
+        )
+      }
+      // [C] an identifier no API of the tenant has: 403 access_denied "Service not found: …".
+      if (asked !== audience) return auth0Error(403, 'access_denied', `Service not found: ${asked}`)
+      form.delete('audience')
+      // `resource` is Auth0's only with the "Resource Parameter Compatibility Profile" [D2]; it is
+      // not modelled, so the API comes from `audience` alone.
+      form.delete('resource')
+      form.set('resource', resource)
+      // [C] the answer carries `scope` besides access_token, token_type, expires_in: as the server's.
+      return next(withForm(request, form))
     }
-    if (form === undefined || form.get('grant_type') !== 'client_credentials') {
-      return next(form === undefined ? request : withForm(request, form))
-    }
-    // [D] `audience` names the API; [C] without it (and without a tenant default audience) Auth0
-    // answers 403 access_denied with this description (captured answers).
-    const asked = form.get('audience') ?? defaultAudience
-    if (asked === undefined || asked === '') {
-      return auth0Error(
-        403,
-        'access_denied',
-        'No audience parameter was provided, and no default audience has been configured',
-      )
-    }
-    // [C] an identifier no API of the tenant has: 403 access_denied "Service not found: …".
-    if (asked !== audience) return auth0Error(403, 'access_denied', `Service not found: ${asked}`)
-    form.delete('audience')
-    // `resource` is Auth0's only with the "Resource Parameter Compatibility Profile" [D2]; it is
-    // not modelled, so the API comes from `audience` alone.
-    form.delete('resource')
-    form.set('resource', resource)
-    // [C] the answer carries `scope` besides access_token, token_type, expires_in: as the server's.
-    return next(withForm(request, form))
-  }
 
   return {
     name: 'auth0',
     issuer,
+    origin: options.origin,
     endpoints,
     hosts: profileHosts(issuer, endpoints),
     // [D2] `typ` is "JWT" in the Auth0 profile, "at+jwt" in the RFC 9068 profile.
@@ -168,11 +170,7 @@ export function auth0Profile(
     defaultClient: { client_id: AUTH0_TEST_CLIENT_ID },
     claims,
     interceptor,
-    verifierOptions: (dispatcher) => ({
-      ...preset,
-      ...(options.origin === undefined ? {} : { issuer, jwksUri: endpoints.jwks }),
-      dispatcher,
-    }),
+    verifierPreset: () => preset,
   }
 }
 

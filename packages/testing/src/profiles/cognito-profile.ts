@@ -102,7 +102,7 @@ export function cognitoProfile(
   const interceptor =
     (runtime: ProfileRuntime) => async (request: Request, next: (r: Request) => Promise<Response>) => {
       if (!isPostTo(request, endpoints.token)) return next(request)
-      const form = await readForm(request)
+      const form = await readForm(request, runtime.maxBodyBytes)
       if (form !== undefined && form.get('grant_type') === 'client_credentials') {
         form.delete('resource')
         const scope = form.get('scope')
@@ -132,6 +132,7 @@ export function cognitoProfile(
   return {
     name: 'cognito',
     issuer,
+    origin: options.origin,
     endpoints,
     hosts: profileHosts(issuer, endpoints),
     // [D] the header is `kid` and `alg` only: no `typ`.
@@ -146,10 +147,6 @@ export function cognitoProfile(
     },
     claims,
     interceptor,
-    verifierOptions: (dispatcher, clientIds) => ({
-      ...presetFor(clientIds),
-      ...(options.origin === undefined ? {} : { issuer, jwksUri: endpoints.jwks }),
-      dispatcher,
-    }),
+    verifierPreset: presetFor,
   }
 }

@@ -141,7 +141,7 @@ export function entraProfile(
   const interceptor =
     (runtime: ProfileRuntime) => async (request: Request, next: (r: Request) => Promise<Response>) => {
       if (!isPostTo(request, endpoints.token)) return next(request)
-      const form = await readForm(request)
+      const form = await readForm(request, runtime.maxBodyBytes)
       if (form === undefined || form.get('grant_type') !== 'client_credentials') return next(request)
       const scopes = form.getAll('scope')
       // [C] AADSTS900144 when `scope` is missing (captured answers); [D] that it is required.
@@ -188,6 +188,7 @@ export function entraProfile(
   return {
     name: 'entra',
     issuer,
+    origin: options.origin,
     endpoints,
     hosts: profileHosts(issuer, endpoints),
     // [D] header `typ` is always "JWT", alg RS256.
@@ -200,10 +201,6 @@ export function entraProfile(
     defaultClient: { client_id: ENTRA_TEST_CLIENT_ID },
     claims,
     interceptor,
-    verifierOptions: (dispatcher) => ({
-      ...preset,
-      ...(options.origin === undefined ? {} : { issuer, jwksUri: endpoints.jwks }),
-      dispatcher,
-    }),
+    verifierPreset: () => preset,
   }
 }

@@ -14,7 +14,7 @@ import { ProfileSettingsCheck } from './profile-settings.js'
 import { atOrigin, type ProfileUrlOptions, profileHosts, resourceIndicatorFor } from './profile-urls.js'
 import { reshapeJsonAnswer } from './provider-answers.js'
 import { stableGuid } from './provider-ids.js'
-import type { ProfileSignContext, ProviderProfile } from './provider-profile.js'
+import type { ProfileRuntime, ProfileSignContext, ProviderProfile } from './provider-profile.js'
 import { isPostTo, readForm, withForm } from './token-request-body.js'
 
 /** Settings of the `keycloak` profile. */
@@ -94,22 +94,24 @@ export function keycloakProfile(
     client_id: client.client_id,
   })
 
-  const interceptor = () => async (request: Request, next: (r: Request) => Promise<Response>) => {
-    if (!isPostTo(request, endpoints.token)) return next(request)
-    const form = await readForm(request)
-    if (form === undefined || form.get('grant_type') !== 'client_credentials') return next(request)
-    // The audience comes from the mapper, not from the request; [U] Keycloak ignores `resource`.
-    form.delete('resource')
-    const answer = await next(withForm(request, form))
-    if (answer.status !== 200) return answer
-    // [C] the answer also has `refresh_expires_in` (0: no refresh token) and the hyphenated
-    // `not-before-policy` (0), besides access_token, expires_in, token_type and scope.
-    return reshapeJsonAnswer(answer, (body) => ({ ...body, refresh_expires_in: 0, 'not-before-policy': 0 }))
-  }
+  const interceptor =
+    (runtime: ProfileRuntime) => async (request: Request, next: (r: Request) => Promise<Response>) => {
+      if (!isPostTo(request, endpoints.token)) return next(request)
+      const form = await readForm(request, runtime.maxBodyBytes)
+      if (form === undefined || form.get('grant_type') !== 'client_credentials') return next(request)
+      // The audience comes from the mapper, not from the request; [U] Keycloak ignores `resource`.
+      form.delete('resource')
+      const answer = await next(withForm(request, form))
+      if (answer.status !== 200) return answer
+      // [C] the answer also has `refresh_expires_in` (0: no refresh token) and the hyphenated
+      // `not-before-policy` (0), besides access_token, expires_in, token_type and scope.
+      return reshapeJsonAnswer(answer, (body) => ({ ...body, refresh_expires_in: 0, 'not-before-policy': 0 }))
+    }
 
   return {
     name: 'keycloak',
     issuer,
+    origin: options.origin,
     endpoints,
     hosts: profileHosts(issuer, endpoints),
     // [C] `JWT`, or `at+jwt` when the client opted in.
@@ -121,10 +123,6 @@ export function keycloakProfile(
     defaultClient: { client_id: KEYCLOAK_TEST_CLIENT_ID },
     claims,
     interceptor,
-    verifierOptions: (dispatcher) => ({
-      ...preset,
-      ...(options.origin === undefined ? {} : { issuer, jwksUri: endpoints.jwks }),
-      dispatcher,
-    }),
+    verifierPreset: () => preset,
   }
 }

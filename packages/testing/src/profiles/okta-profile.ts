@@ -14,7 +14,7 @@ import { ProfileSettingsCheck } from './profile-settings.js'
 import { atOrigin, type ProfileUrlOptions, profileHosts, resourceIndicatorFor } from './profile-urls.js'
 import { jsonAnswer, reshapeJsonAnswer } from './provider-answers.js'
 import { randomId } from './provider-ids.js'
-import type { ProfileSignContext, ProviderProfile } from './provider-profile.js'
+import type { ProfileRuntime, ProfileSignContext, ProviderProfile } from './provider-profile.js'
 import { isPostTo, readForm, withForm } from './token-request-body.js'
 
 /** Settings of the `okta` profile. */
@@ -79,47 +79,50 @@ export function oktaProfile(settings: OktaProfileSettings, options: ProfileUrlOp
     scope: undefined,
   })
 
-  const interceptor = () => async (request: Request, next: (r: Request) => Promise<Response>) => {
-    if (!isPostTo(request, endpoints.token)) return next(request)
-    const form = await readForm(request)
-    if (form === undefined || form.get('grant_type') !== 'client_credentials') return next(request)
-    const scope = form.get('scope')
-    // [D] the request must name at least one custom scope; [C] Okta's answer when it names none
-    // and the authorization server has no default scopes (captured answers).
-    if (scope === null || scope.trim() === '') {
-      return jsonAnswer(400, {
-        error: 'invalid_scope',
-        error_description:
-          "The authorization server resource does not have any configured default scopes, 'scope' must be provided.",
-      })
+  const interceptor =
+    (runtime: ProfileRuntime) => async (request: Request, next: (r: Request) => Promise<Response>) => {
+      if (!isPostTo(request, endpoints.token)) return next(request)
+      const form = await readForm(request, runtime.maxBodyBytes)
+      if (form === undefined || form.get('grant_type') !== 'client_credentials') return next(request)
+      const scope = form.get('scope')
+      // [D] the request must name at least one custom scope; [C] Okta's answer when it names none
+      // and the authorization server has no default scopes (captured answers).
+      if (scope === null || scope.trim() === '') {
+        return jsonAnswer(400, {
+          error: 'invalid_scope',
+          error_description:
+            "The authorization server resource does not have any configured default scopes, 'scope' must be provided.",
+        })
+      }
+      // [D] "The Client Credentials flow never has a user context": OpenID Connect scopes are refused.
+      // [U] the wording of Okta's description.
+      if (scope.split(' ').some((token) => OIDC_SCOPES.has(token))) {
+        return jsonAnswer(400, {
+          error: 'invalid_scope',
+          error_description:
+            'The following scopes are not allowed for the client_credentials grant type: OpenID Connect scopes.',
+        })
+      }
+      // Tokens of an authorization server are for its one audience; [U] Okta ignores `resource`.
+      form.delete('resource')
+      const answer = await next(withForm(request, form))
+      if (answer.status !== 400) return answer
+      // [U] Okta's wording for a scope the client may not have.
+      return reshapeJsonAnswer(answer, (body) =>
+        body.error === 'invalid_scope'
+          ? {
+              ...body,
+              error_description:
+                'One or more scopes are not configured for the authorization server resource.',
+            }
+          : body,
+      )
     }
-    // [D] "The Client Credentials flow never has a user context": OpenID Connect scopes are refused.
-    // [U] the wording of Okta's description.
-    if (scope.split(' ').some((token) => OIDC_SCOPES.has(token))) {
-      return jsonAnswer(400, {
-        error: 'invalid_scope',
-        error_description:
-          'The following scopes are not allowed for the client_credentials grant type: OpenID Connect scopes.',
-      })
-    }
-    // Tokens of an authorization server are for its one audience; [U] Okta ignores `resource`.
-    form.delete('resource')
-    const answer = await next(withForm(request, form))
-    if (answer.status !== 400) return answer
-    // [U] Okta's wording for a scope the client may not have.
-    return reshapeJsonAnswer(answer, (body) =>
-      body.error === 'invalid_scope'
-        ? {
-            ...body,
-            error_description: 'One or more scopes are not configured for the authorization server resource.',
-          }
-        : body,
-    )
-  }
 
   return {
     name: 'okta',
     issuer,
+    origin: options.origin,
     endpoints,
     hosts: profileHosts(issuer, endpoints),
     // [D] the header holds `alg` ("always RS256") and `kid` only: no `typ`.
@@ -131,10 +134,6 @@ export function oktaProfile(settings: OktaProfileSettings, options: ProfileUrlOp
     defaultClient: { client_id: OKTA_TEST_CLIENT_ID },
     claims,
     interceptor,
-    verifierOptions: (dispatcher) => ({
-      ...preset,
-      ...(options.origin === undefined ? {} : { issuer, jwksUri: endpoints.jwks }),
-      dispatcher,
-    }),
+    verifierPreset: () => preset,
   }
 }

@@ -74,6 +74,7 @@ export class ProfileBinding {
     this.profile = profile
     const rules = profile?.interceptor({
       now,
+      maxBodyBytes,
       registeredScopes: (clientId) => {
         const scope = this.#server?.getClient(clientId)?.scope
         return scope === undefined ? undefined : scope.split(' ').filter((s) => s !== '')
@@ -124,7 +125,7 @@ export class ProfileBinding {
     if (this.profile === undefined) {
       return { issuer: this.#issuer, audience: this.#audience, dispatcher: this.dispatcher }
     }
-    return this.profile.verifierOptions(this.dispatcher, this.#clientIds())
+    return profileVerifierOptions(this.profile, this.dispatcher, this.#clientIds())
   }
 
   /** Closes the dispatchers. */
@@ -133,6 +134,25 @@ export class ProfileBinding {
     this.#retired = []
     this.#dispatcher = undefined
     await Promise.all(all.map((dispatcher) => dispatcher.close().catch(() => {})))
+  }
+}
+
+/**
+ * Options for `createVerifier` that accept a profile's tokens: the provider's verifier preset,
+ * its `issuer` and `jwksUri` moved to the profile's origin when it has one (the preset only knows
+ * the provider's hosts), and `dispatcher`.
+ *
+ * @param clientIds The registered clients (the Cognito preset names the app clients it accepts).
+ */
+export function profileVerifierOptions(
+  profile: ProviderProfile,
+  dispatcher: Dispatcher,
+  clientIds: readonly string[],
+): VerifierOptions {
+  return {
+    ...profile.verifierPreset(clientIds),
+    ...(profile.origin === undefined ? {} : { issuer: profile.issuer, jwksUri: profile.endpoints.jwks }),
+    dispatcher,
   }
 }
 

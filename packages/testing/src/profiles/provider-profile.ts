@@ -7,7 +7,6 @@
  * @module profiles/provider-profile
  */
 import type { VerifierOptions } from '@oauth-m2m/verifier'
-import type { Dispatcher } from 'undici'
 
 /** The provider profiles a test server can take on. */
 export const PROFILE_NAMES = ['rfc9068', 'entra', 'auth0', 'okta', 'keycloak', 'cognito'] as const
@@ -49,6 +48,11 @@ export interface ProfileRuntime {
   now(): number
   /** The scopes a registered client may have, or `undefined` for a client the server does not know. */
   registeredScopes(clientId: string): readonly string[] | undefined
+  /**
+   * The server's `maxBodyBytes`: the most of a body the rules read. A larger body goes to the
+   * server unread, which answers it 413.
+   */
+  readonly maxBodyBytes: number
 }
 
 /** Absolute URLs of the endpoints, at the provider's paths. */
@@ -72,8 +76,16 @@ export interface ProfileEndpoints {
 export interface ProviderProfile {
   /** Which provider. */
   readonly name: ProfileName
-  /** The issuer identifier, exactly as the provider writes `iss`. */
+  /**
+   * The issuer identifier, exactly as the provider writes `iss` (on {@link ProviderProfile.origin}
+   * when there is one).
+   */
   readonly issuer: string
+  /**
+   * The origin the provider's paths are served on instead of the provider's hosts (the
+   * `issuerOrigin: 'server'` option); `undefined` on the provider's hosts.
+   */
+  readonly origin: string | undefined
   /** Where the provider's endpoints are. */
   readonly endpoints: ProfileEndpoints
   /** Every host (`URL.host`) of those URLs: the hosts `as.dispatcher` sends to the test server. */
@@ -99,11 +111,11 @@ export interface ProviderProfile {
   /** The provider's token-endpoint rules and answer shapes, or `undefined` when it has none. */
   interceptor(runtime: ProfileRuntime): ProfileInterceptor | undefined
   /**
-   * Options for `createVerifier`: the verifier preset for this provider with these settings (the
-   * same call an API would make against the real provider), and `dispatcher`.
+   * The verifier preset for this provider with these settings: the same call an API would make
+   * against the real provider, with the provider's own URLs.
    *
    * @param clientIds The registered clients (only the Cognito preset needs them: its tokens have
    *   no `aud`, so the verifier names the app clients it accepts).
    */
-  verifierOptions(dispatcher: Dispatcher, clientIds: readonly string[]): VerifierOptions
+  verifierPreset(clientIds: readonly string[]): VerifierOptions
 }

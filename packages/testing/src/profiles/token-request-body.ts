@@ -7,19 +7,14 @@
  * @module profiles/token-request-body
  */
 import { decodeBasicCredentials, parseForm } from '@oauth-m2m/core/internal'
-import { DEFAULT_MAX_BODY_BYTES, readBodyText } from '../request-body.js'
-
-/**
- * Most bytes of a token request body a profile reads; a larger one is handed to the server
- * unread, which refuses it by its own `maxBodyBytes` (the same figure by default).
- */
-export const MAX_PROFILE_BODY_BYTES = DEFAULT_MAX_BODY_BYTES
+import { mediaTypeOf } from '../body-parameters.js'
+import { readBodyText } from '../request-body.js'
 
 const FORM = 'application/x-www-form-urlencoded'
 
 /** The media type of `request`, lower case, without parameters; `''` when there is none. */
 export function mediaType(request: Request): string {
-  return (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
+  return mediaTypeOf(request.headers.get('content-type'))
 }
 
 /** Whether `request` is a POST to `endpoint` (compared by path, as the server's router does). */
@@ -30,10 +25,12 @@ export function isPostTo(request: Request, endpoint: string): boolean {
 /**
  * The parameters of a form-encoded request, or `undefined` when the body is not one a profile can
  * read (the server answers it then).
+ *
+ * @param maxBodyBytes The server's `maxBodyBytes`: a larger body is not read.
  */
-export async function readForm(request: Request): Promise<URLSearchParams | undefined> {
+export async function readForm(request: Request, maxBodyBytes: number): Promise<URLSearchParams | undefined> {
   if (mediaType(request) !== FORM) return undefined
-  const text = await readBodyText(request, MAX_PROFILE_BODY_BYTES)
+  const text = await readBodyText(request, maxBodyBytes)
   if (text === undefined) return undefined
   const parsed = parseForm(text)
   if (parsed === undefined) return undefined

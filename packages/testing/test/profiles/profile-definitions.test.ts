@@ -10,6 +10,7 @@ import { AUTH0_TEST_CLIENT_ID } from '../../src/profiles/auth0-profile.js'
 import { COGNITO_TEST_CLIENT_ID } from '../../src/profiles/cognito-profile.js'
 import { ENTRA_TEST_CLIENT_ID } from '../../src/profiles/entra-profile.js'
 import { OKTA_TEST_CLIENT_ID } from '../../src/profiles/okta-profile.js'
+import { profileVerifierOptions } from '../../src/profiles/profile-binding.js'
 import type { ProfileSignContext, ProviderProfile } from '../../src/profiles/provider-profile.js'
 import { resolveProfile } from '../../src/profiles/resolve-profile.js'
 
@@ -368,7 +369,7 @@ describe('listener-origin mode (for a server run outside Node)', () => {
 
   it("overrides the preset's issuer and jwksUri with the listener's, and keeps the rest of the preset", () => {
     const dispatcher = new Agent()
-    const options = profile({ name: 'okta' }, origin).verifierOptions(dispatcher, ['c'])
+    const options = profileVerifierOptions(profile({ name: 'okta' }, origin), dispatcher, ['c'])
     expect(options).toMatchObject({
       issuer: `${origin}/oauth2/default`,
       jwksUri: `${origin}/oauth2/default/v1/keys`,
@@ -381,10 +382,8 @@ describe('listener-origin mode (for a server run outside Node)', () => {
 
   it("hands out the provider's preset unchanged otherwise", () => {
     const dispatcher = new Agent()
-    const options = profile({ name: 'entra', tenantId: TENANT, apiAppId: API_APP }).verifierOptions(
-      dispatcher,
-      [],
-    )
+    const entra = profile({ name: 'entra', tenantId: TENANT, apiAppId: API_APP })
+    const options = profileVerifierOptions(entra, dispatcher, [])
     expect(options).toMatchObject({
       issuer: `https://login.microsoftonline.com/${TENANT}/v2.0`,
       audience: API_APP,

@@ -18,6 +18,7 @@ const NOW = Date.UTC(2024, 6, 1, 12, 30, 15)
 
 const runtime: ProfileRuntime = {
   now: () => NOW,
+  maxBodyBytes: 64 * 1024,
   registeredScopes: (clientId) =>
     clientId === 'pool-client'
       ? ['https://api.example.test/read', 'https://api.example.test/write']
