@@ -92,9 +92,10 @@ function authFor(
       return clientSecretJwt(secret ?? missing('secret'))
     case 'private_key_jwt':
       return privateKeyJwt((privateKey ?? missing('jwks')) as Parameters<typeof privateKeyJwt>[0])
-    case 'none':
+    default:
+      // `none`, and methods whose credential is not the test server's to make (a TLS certificate).
       throw new ConfigurationError(
-        `@oauth-m2m/testing: client "${clientId}" uses token_endpoint_auth_method "none", for which there are no credentials to give`,
+        `@oauth-m2m/testing: client "${clientId}" uses token_endpoint_auth_method "${method}", for which there are no credentials to give`,
       )
   }
 }
