@@ -56,11 +56,17 @@ export type OutageOptions = FailureAnswer
 
 /** A checked failure, ready to apply to a request. */
 export interface InjectedFailure {
+  /** The answer's status; `undefined` for a reset, or for a late real answer (`delayMs` alone). */
   readonly status: number | undefined
+  /** The `error` code; `undefined`: the default for the status ({@link defaultErrorFor}). */
   readonly error: string | undefined
+  /** The `error_description`, the test's or a sentence saying the failure was injected. */
   readonly errorDescription: string
+  /** The `Retry-After` header in seconds; `undefined`: none. */
   readonly retryAfterSec: number | undefined
+  /** Real milliseconds to wait before answering (0: at once). */
   readonly delayMs: number
+  /** Whether the connection is reset instead of answered. */
   readonly reset: boolean
 }
 

@@ -37,7 +37,9 @@ export interface RequestRouterOptions {
   readonly endpoints: EndpointMap
   /** Stamps log entries. */
   readonly clock: TestClock
+  /** Where every answered request is recorded. */
   readonly log: RequestLog
+  /** The failures planned for the endpoints, taken before the server answers. */
   readonly failures: FailureInjector
   /** Run in order between failure injection and the server. Default: none. */
   readonly interceptors?: readonly RequestInterceptor[]

@@ -195,8 +195,11 @@ export interface TestAuthorizationServer {
 
 /** The pieces both entry points share: the completed config and the prepared clients. */
 export interface PreparedTestServerConfig {
+  /** What `createAuthorizationServer` is given: the options completed (clients, resources, clock). */
   readonly config: AuthorizationServerConfig
+  /** The clients this helper registers, by id, the default one first, with their credentials. */
   readonly clients: ReadonlyMap<string, PreparedTestClient>
+  /** `aud` of tokens requested without `resource` (the `defaultAudience` option or its default). */
   readonly audience: string
   /** The clock `config.now` reads. */
   readonly clock: TestClock

@@ -132,8 +132,11 @@ export async function requestTestToken(
 
 /** A token the server issued, with its claims and how it was issued. */
 export interface IssuedTestToken {
+  /** The access token as the token endpoint answered it. */
   readonly token: string
+  /** A JWT's payload, or the claims the server stores for an opaque token. */
   readonly claims: Readonly<Record<string, unknown>>
+  /** Whether the server signed it (`jwt`) or stored it (`opaque`). */
   readonly format: 'jwt' | 'opaque'
 }
 

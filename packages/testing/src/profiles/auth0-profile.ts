@@ -41,6 +41,7 @@ const AUTH0_TOKEN_DIALECTS: readonly Auth0TokenDialect[] = [
 
 /** Settings of the `auth0` profile. */
 export interface Auth0ProfileSettings {
+  /** The profile's name. */
   readonly name: 'auth0'
   /** The tenant's domain (`iss` is `https://{domain}/`). Default {@link AUTH0_TEST_DOMAIN}. */
   readonly domain?: string

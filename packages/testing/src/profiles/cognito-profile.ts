@@ -20,6 +20,7 @@ import { isPostTo, readForm, requestClientId, withForm } from './token-request-b
 
 /** Settings of the `cognito` profile. */
 export interface CognitoProfileSettings {
+  /** The profile's name. */
   readonly name: 'cognito'
   /** The AWS Region. Default `us-east-1`. */
   readonly region?: string

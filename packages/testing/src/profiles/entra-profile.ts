@@ -21,6 +21,7 @@ import { isPostTo, readForm, withForm } from './token-request-body.js'
 
 /** Settings of the `entra` profile. */
 export interface EntraProfileSettings {
+  /** The profile's name. */
   readonly name: 'entra'
   /** The directory (tenant) ID, a GUID: `tid`, and part of `iss` and of every URL. Default {@link ENTRA_TEST_TENANT_ID}. */
   readonly tenantId?: string
@@ -71,7 +72,9 @@ function entraTimestamp(ms: number): string {
  * An error answer as Entra sends it: `error`, `error_description` starting with the AADSTS code
  * and ending with the trace id, correlation id and time, `error_codes`, `timestamp`, `trace_id`,
  * `correlation_id`, HTTP 400 (client-credentials flow page, "Error response"; the CRLF-separated
- * trailer of `error_description` is what real answers carry [C: captured answers]).
+ * trailer of `error_description` is what real answers carry [C: captured answers]). CR and LF are
+ * outside the characters RFC 6749 §5.2 allows in `error_description`: kept on purpose, since a
+ * client under test meets them from the real Entra.
  */
 function entraError(now: number, error: string, code: number, message: string): Response {
   const traceId = randomUUID()

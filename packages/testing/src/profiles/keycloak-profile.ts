@@ -19,6 +19,7 @@ import { isPostTo, readForm, withForm } from './token-request-body.js'
 
 /** Settings of the `keycloak` profile. */
 export interface KeycloakProfileSettings {
+  /** The profile's name. */
   readonly name: 'keycloak'
   /** The server's base URL (add `/auth` for servers before Keycloak 17). Default {@link KEYCLOAK_TEST_BASE_URL}. */
   readonly baseUrl?: string

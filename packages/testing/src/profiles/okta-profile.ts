@@ -19,6 +19,7 @@ import { isPostTo, readForm, withForm } from './token-request-body.js'
 
 /** Settings of the `okta` profile. */
 export interface OktaProfileSettings {
+  /** The profile's name. */
   readonly name: 'okta'
   /** The Okta org's domain. Default {@link OKTA_TEST_DOMAIN}. */
   readonly domain?: string

@@ -16,6 +16,7 @@ import { PROFILE_NAMES, type ProfileName, type ProviderProfile } from './provide
 
 /** Settings of the reference server's own profile (RFC 9068 tokens under the test issuer); it has none. */
 export interface Rfc9068ProfileSettings {
+  /** The profile's name. */
   readonly name: 'rfc9068'
 }
 
