@@ -126,6 +126,29 @@ describe('mode allowed (the default)', () => {
     ).resolves.toBeDefined()
   })
 
+  it('accepts the URLs WHATWG builds: { } | ^ raw in the query, | ^ raw in the path', async () => {
+    const verifier = verifierWith()
+    const token = await boundToken(signer, client)
+    for (const url of [`${URL_}?filter={"a":1}`, `${URL_}?a=b|c^d`, 'https://api.test.example/a|b^c']) {
+      const proof = await dpopProof(client, { url, accessToken: token })
+      await expect(
+        verifier.verify(token, { dpop: { proof, method: 'GET', url } }),
+        url,
+      ).resolves.toBeDefined()
+      const again = await dpopProof(client, { url, accessToken: token })
+      await expect(
+        verifier.verify(token, { dpop: { proof: again, method: 'GET', url: new URL(url) } }),
+        url,
+      ).resolves.toBeDefined()
+    }
+    const encoded = await dpopProof(client, { url: 'https://api.test.example/a%7Cb', accessToken: token })
+    await expect(
+      verifier.verify(token, {
+        dpop: { proof: encoded, method: 'GET', url: 'https://api.test.example/a|b' },
+      }),
+    ).resolves.toBeDefined()
+  })
+
   it('judges iat by the verifier clock, within iatWindowSec', async () => {
     let nowMs = Date.now() + 3_600_000
     const verifier = verifierWith({ now: () => nowMs, dpop: { iatWindowSec: 30 } })

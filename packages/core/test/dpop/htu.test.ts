@@ -21,6 +21,23 @@ describe('normalizeHtu (RFC 9449 §4.3, RFC 3986 §6.2.2, §6.2.3)', () => {
     expect(normalizeHtu('https://rs.example/a%2fb%3a')).toBe('https://rs.example/a%2Fb%3A')
   })
 
+  it('drops the query and fragment before checking characters: WHATWG leaves { } | ^ raw there', () => {
+    expect(normalizeHtu('https://rs.example/things?filter={"a":1}')).toBe('https://rs.example/things')
+    expect(normalizeHtu('https://rs.example/things?a=b|c^d#{x}')).toBe('https://rs.example/things')
+    expect(normalizeHtu(new URL('https://rs.example/things?filter={"a":1}|^'))).toBe(
+      'https://rs.example/things',
+    )
+    expect(normalizeHtu('https://rs.example?a={}')).toBe('https://rs.example/')
+  })
+
+  it('percent-encodes the | and ^ that WHATWG URLs leave raw in the path, so both spellings match', () => {
+    const raw = new URL('https://rs.example/a|b^c')
+    expect(raw.pathname).toBe('/a|b^c') // what fetch and undici send
+    expect(normalizeHtu(raw)).toBe('https://rs.example/a%7Cb%5Ec')
+    expect(normalizeHtu('https://rs.example/a|b^c')).toBe('https://rs.example/a%7Cb%5Ec')
+    expect(normalizeHtu('https://rs.example/a%7cb%5ec')).toBe('https://rs.example/a%7Cb%5Ec')
+  })
+
   it('accepts URL objects', () => {
     expect(normalizeHtu(new URL('https://RS.example/x?y'))).toBe('https://rs.example/x')
   })
@@ -34,6 +51,9 @@ describe('normalizeHtu (RFC 9449 §4.3, RFC 3986 §6.2.2, §6.2.3)', () => {
       'urn:x:y',
       'https://user:pw@rs.example/',
       'https://rs.example/a b',
+      'https://rs.example/a{b',
+      'https://rs.example/a"b?c',
+      'https://rs|example/',
       'https://rs.example/\ta',
       'https://rs.example\\a',
       'https://bücher.example/',

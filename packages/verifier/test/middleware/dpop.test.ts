@@ -76,6 +76,15 @@ function dpopConformance(startApp: StartApp): void {
     expect((await send(token, proof, '/things?page=2')).status).toBe(200)
   })
 
+  it('accepts a query WHATWG URLs leave { } | ^ raw in', async () => {
+    const token = await boundToken(signer, client)
+    for (const path of ['/things?filter={"a":1}', '/things?a=b|c^d']) {
+      const proof = await dpopProof(client, { url: `${app.url}${path}`, accessToken: token })
+      const answer = await send(token, proof, path)
+      expect(answer.status, `${path}: ${answer.body}`).toBe(200)
+    }
+  })
+
   it('challenges with both schemes when a request has no credentials', async () => {
     const answer = await httpCall(things)
     expectAnswer(answer, 401, `${BEARER_CHALLENGE}, ${DPOP_CHALLENGE}`)
