@@ -19,8 +19,9 @@ import {
   type Verifier,
   type VerifierOptions,
 } from '@oauth-m2m/verifier'
+import { exportJWK } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { boundToken, type DpopKey, dpopKey, dpopProof } from './support/dpop.js'
+import { ath, boundToken, type DpopKey, dpopKey, dpopProof } from './support/dpop.js'
 import { AUDIENCE, accessTokenClaims, ISSUER, makeKey, mintToken, type TestKey } from './support/keys.js'
 import { startTestIssuer, type TestIssuer } from './support/test-issuer.js'
 
@@ -208,6 +209,83 @@ describe('mode allowed (the default)', () => {
       /algorithm that is not allowed/,
     )
     expect(verifier.dpop?.algorithms).toEqual(['EdDSA'])
+  })
+})
+
+describe('bad kinds of proof (RFC 9449 §4.3 steps 4-7)', () => {
+  const encode = (part: unknown) => Buffer.from(JSON.stringify(part)).toString('base64url')
+
+  /** verify() with a proof for GET URL_ by `client` whose header is `header`, signed as `sign` says. */
+  async function check(header: Record<string, unknown>, sign: (input: string) => Promise<string> | string) {
+    const token = await boundToken(signer, client)
+    const payload = {
+      jti: crypto.randomUUID(),
+      htm: 'GET',
+      htu: URL_,
+      iat: Math.floor(Date.now() / 1000),
+      ath: await ath(token),
+    }
+    const input = `${encode(header)}.${encode(payload)}`
+    const proof = `${input}.${await sign(input)}`
+    return verifierWith()
+      .verify(token, { dpop: { proof, method: 'GET', url: URL_ } })
+      .catch((e: unknown) => e)
+  }
+
+  async function es256(input: string): Promise<string> {
+    const signature = await crypto.subtle.sign(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      client.privateKey,
+      new TextEncoder().encode(input),
+    )
+    return Buffer.from(signature).toString('base64url')
+  }
+
+  const honest = () => ({ typ: 'dpop+jwt', alg: 'ES256', jwk: client.publicJwk })
+
+  it('accepts the honest proof these cases start from', async () => {
+    expect(await check(honest(), es256)).not.toBeInstanceOf(Error)
+  })
+
+  it('refuses a proof whose typ is not dpop+jwt', async () => {
+    for (const typ of ['JWT', 'at+jwt', undefined]) {
+      const err = await check({ ...honest(), typ }, es256)
+      expect(err, String(typ)).toBeInstanceOf(InvalidDpopProofError)
+      expect((err as Error).message).toMatch(/typ/)
+    }
+  })
+
+  it('refuses alg none, with or without a signature', async () => {
+    // Without a signature the proof is not even a well-formed JWS; with one, alg is refused.
+    const unsigned = await check({ ...honest(), alg: 'none' }, () => '')
+    expect(unsigned).toBeInstanceOf(InvalidDpopProofError)
+    const signed = await check({ ...honest(), alg: 'none' }, () => 'AAAA')
+    expect(signed).toBeInstanceOf(InvalidDpopProofError)
+    expect((signed as Error).message).toMatch(/alg/)
+  })
+
+  it('refuses HS256 signed with the public key (algorithm confusion)', async () => {
+    const secret = new TextEncoder().encode(JSON.stringify(client.publicJwk))
+    const hmac = async (input: string) => {
+      const key = await crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, [
+        'sign',
+      ])
+      const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(input))
+      return Buffer.from(mac).toString('base64url')
+    }
+    const err = await check({ ...honest(), alg: 'HS256' }, hmac)
+    expect(err).toBeInstanceOf(InvalidDpopProofError)
+    expect((err as Error).message).toMatch(/alg/)
+  })
+
+  it('refuses a jwk holding private key members, and does not echo them', async () => {
+    const privateJwk = await exportJWK(client.privateKey)
+    expect(privateJwk.d).toBeTypeOf('string')
+    const err = await check({ ...honest(), jwk: privateJwk }, es256)
+    expect(err).toBeInstanceOf(InvalidDpopProofError)
+    expect((err as Error).message).toMatch(/private/)
+    expect(JSON.stringify(err)).not.toContain(privateJwk.d)
+    expect((err as Error).message).not.toContain(privateJwk.d)
   })
 })
 
