@@ -2,7 +2,8 @@
  * The public key a DPoP proof carries in its `jwk` header (RFC 9449 §4.2), judged and imported
  * for node:crypto. The rules are jose's for an embedded JWK (`EmbeddedJWK`), pinned to it by the
  * differential test in test/dpop/verify-dpop-proof.differential.test.ts, plus RFC 9449 §4.3 rule 7:
- * no private key members at all.
+ * no private key members at all, and one of ours: RSA keys of at most 4096 bits with an exponent of
+ * at most 32 bits, which jose does not limit.
  *
  * @module dpop/proof-key
  */
@@ -16,6 +17,11 @@ import { InvalidDpopProofError } from './dpop-errors.js'
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'] as const
 
 const MIN_RSA_MODULUS_BITS = 2048
+// The cost of an RSA verification grows with the modulus and with the exponent, and a proof is
+// verified before the client is authenticated: a bigger key than anyone uses (RFC 8017 keys of
+// 4096 bits, e = 65537) would let anyone buy milliseconds of CPU per request for free.
+const MAX_RSA_MODULUS_BITS = 4096
+const MAX_RSA_EXPONENT = 2n ** 32n
 
 /** Whether `value` is a plain JSON object (not an array, not a class instance), as jose's isObject. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -81,6 +87,10 @@ export function importProofKey(jwk: Record<string, unknown>, jkt: string, alg: D
   if (DPOP_ALGORITHM_PROFILES[alg].kty === 'RSA') {
     const bits = key.asymmetricKeyDetails?.modulusLength
     if (bits === undefined || bits < MIN_RSA_MODULUS_BITS) refuse('has an RSA modulus shorter than 2048 bits')
+    if (bits > MAX_RSA_MODULUS_BITS) refuse('has an RSA modulus longer than 4096 bits')
+    const exponent = key.asymmetricKeyDetails?.publicExponent
+    if (exponent === undefined || exponent >= MAX_RSA_EXPONENT)
+      refuse('has an RSA exponent longer than 32 bits')
   }
   return key
 }

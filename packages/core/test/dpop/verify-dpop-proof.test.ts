@@ -268,6 +268,28 @@ describe('verifyDpopProof refuses a header it must not trust (§4.3 rules 4, 5, 
     expect(refusal(makeProof(small, request)).message).toMatch(/2048/)
   })
 
+  it('an RSA key costlier than anyone uses: modulus over 4096 bits, exponent over 32 bits', () => {
+    const rsa = proofKey('RS256')
+    // An odd number of exactly `bits` bits: the import does not check that it is a product of primes.
+    const modulus = (bits: number) => {
+      const n = Buffer.alloc(bits / 8, 0xa5)
+      n[0] = 0xc5
+      return b64url(n)
+    }
+    const withKey = (members: Record<string, unknown>) =>
+      makeProof(rsa, request, { header: { jwk: { ...rsa.publicJwk, ...members } } })
+    expect(refusal(withKey({ n: modulus(8192) })).message).toMatch(/longer than 4096 bits/)
+    expect(refusal(withKey({ n: modulus(4104) })).message).toMatch(/longer than 4096 bits/)
+    expect(refusal(withKey({ e: b64url(Buffer.from([1, 0, 0, 0, 1])) })).message).toMatch(/exponent/)
+    expect(refusal(withKey({ e: b64url(Buffer.alloc(255, 0xff)) })).message).toMatch(/exponent/)
+    // At the limits the key is taken, and only the signature (made by another key) is wrong.
+    expect(refusal(withKey({ n: modulus(4096) })).message).toMatch(/signature is not valid/)
+    expect(refusal(withKey({ e: b64url(Buffer.from([0xff, 0xff, 0xff, 0xff])) })).message).toMatch(
+      /signature is not valid/,
+    )
+    expect(() => verifyDpopProof(makeProof(rsa, request), expectations)).not.toThrow()
+  })
+
   it('crit, as jose reads it: only b64, and b64 true', () => {
     expect(() => verifyDpopProof(proof({ header: { crit: ['b64'], b64: true } }), expectations)).not.toThrow()
     for (const header of [{ crit: ['exp'], exp: 1 }, { crit: [] }, { crit: 'b64' }, { crit: ['b64'] }]) {
