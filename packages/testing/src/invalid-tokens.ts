@@ -94,6 +94,8 @@ async function signedByStranger(
 /**
  * A token of `kind` for `client`, built on a valid token of the server.
  *
+ * @param now The server's clock, epoch milliseconds: the time counted from when the issued token
+ *   has no `iat` (a `beforeSign` hook removed it).
  * @throws {ConfigurationError} for an unknown kind.
  */
 export async function mintInvalidTestToken(
@@ -101,6 +103,7 @@ export async function mintInvalidTestToken(
   client: TestClientCredentials,
   kind: InvalidTokenKind,
   options: MintInvalidTokenOptions,
+  now: () => number,
 ): Promise<string> {
   if (!(INVALID_TOKEN_KINDS as readonly string[]).includes(kind)) {
     throw new ConfigurationError(
@@ -109,7 +112,7 @@ export async function mintInvalidTestToken(
   }
   const issued = await issuedTestToken(server, client, options)
   const claims = issued.claims
-  const iat = typeof claims.iat === 'number' ? claims.iat : Math.floor(Date.now() / 1000)
+  const iat = typeof claims.iat === 'number' ? claims.iat : Math.floor(now() / 1000)
   const reissue = (changes: Readonly<Record<string, unknown>>, format = issued.format) =>
     issueAccessToken(server, { claims: shapeClaims(claims, { claims: changes }), format })
   switch (kind) {

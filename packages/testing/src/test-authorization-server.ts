@@ -376,7 +376,7 @@ export function testServerHandle(
     createClient,
     mintToken: (options = {}) => mintTestToken(server, createClient(options.clientId), options),
     mintInvalidToken: (kind, options = {}) =>
-      mintInvalidTestToken(server, createClient(options.clientId), kind, options),
+      mintInvalidTestToken(server, createClient(options.clientId), kind, options, () => prepared.clock.now()),
     clock: prepared.clock,
     get requests() {
       return log.entries

@@ -132,6 +132,24 @@ describe('mintInvalidToken', () => {
     await expect(jwtVerify(token, createRemoteJWKSet(jwksUrl), { typ: 'JWT' })).resolves.toBeDefined()
   })
 
+  it("counts from the server's clock when the issued token has no iat", async () => {
+    const at = Date.UTC(2040, 0, 1)
+    const clocked = await startAuthorizationServer({ now: () => at, beforeSign: () => ({ iat: undefined }) })
+    try {
+      const nowSec = Math.floor(at / 1000)
+      expect(decodeJwt(await clocked.mintInvalidToken('expired'))).toMatchObject({
+        iat: nowSec - 7200,
+        exp: nowSec - 3600,
+      })
+      expect(decodeJwt(await clocked.mintInvalidToken('id-token'))).toMatchObject({
+        iat: nowSec,
+        exp: nowSec + 3600,
+      })
+    } finally {
+      await clocked.close()
+    }
+  })
+
   it('refuses an unknown kind with a ConfigurationError', async () => {
     await expect(as.mintInvalidToken('forged' as InvalidTokenKind)).rejects.toMatchObject({
       code: 'ERR_CONFIGURATION',

@@ -144,7 +144,7 @@ describe('startTestListener', () => {
       signal: controller.signal,
     })
     setTimeout(() => controller.abort(), 50)
-    await expect(pending).rejects.toThrow()
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' })
     await abortSeen // resolves only if the handler saw the abort; the test's time limit otherwise
   })
 })
