@@ -23,7 +23,10 @@ function dpopOptions(
   verifyOptions: VerifyOptions | undefined,
 ): VerifyOptions {
   const dpop = credentials.dpop ?? undefined
-  const count = credentials.dpopCount ?? (dpop === undefined ? 0 : dpop.includes(',') ? 2 : 1)
+  const lines = credentials.dpopCount ?? (dpop === undefined ? 0 : 1)
+  // A proof never holds a comma: it is how several header lines become one value (RFC 9110
+  // §5.3), so a comma-joined value is two headers whatever the adapter counted.
+  const count = dpop?.includes(',') ? Math.max(lines, 2) : lines
   // RFC 9449 §4.3 rule 1: not more than one DPoP header. A malformed request: 400.
   if (count > 1)
     throw new InvalidDpopProofError('the request carries more than one DPoP header', { status: 400 })

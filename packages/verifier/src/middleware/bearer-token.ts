@@ -22,8 +22,8 @@ export interface BearerCredentials {
   /** The `DPoP` header value (the first one, or all of them joined by `, `). */
   dpop?: string | null | undefined
   /**
-   * How many `DPoP` header lines arrived, when the adapter can tell. Default: 2 when `dpop`
-   * holds a comma (proofs never do: it is how `Headers` joins several), else 1.
+   * How many `DPoP` header lines arrived, when the adapter can tell. Default 1. A `dpop` that
+   * holds a comma counts as two whatever this says (proofs never do: it is how several are joined).
    */
   dpopCount?: number
   /** The request's method. */

@@ -171,6 +171,18 @@ function dpopConformance(startApp: StartApp): void {
     )
   })
 
+  it('answers 400 to two DPoP proofs joined by a comma in one header line, as to two lines', async () => {
+    const token = await boundToken(signer, client)
+    const proof = await dpopProof(client, { url: things, accessToken: token })
+    const answer = await send(token, `${proof}, ${proof}`)
+    expectAnswer(
+      answer,
+      400,
+      `DPoP realm="${REALM}", error="invalid_dpop_proof", error_description="the request carries more than one DPoP header", algs="${ALGS}", ${BEARER_CHALLENGE}`,
+      'invalid_dpop_proof',
+    )
+  })
+
   it('does not trust X-Forwarded-Host or X-Forwarded-Proto for the URL', async () => {
     const token = await boundToken(signer, client)
     const proof = await dpopProof(client, { url: 'https://api.example.com/things', accessToken: token })
