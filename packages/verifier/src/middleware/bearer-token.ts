@@ -80,17 +80,6 @@ function schemeLength(header: string, scheme: string): number {
 }
 
 /**
- * Returns the bearer token of the request, or `undefined` when it carries no bearer credentials
- * at all (no `Authorization` header, or one of another scheme such as `Basic` or `DPoP`).
- *
- * @throws {InvalidRequestError} as {@link readAccessToken}.
- */
-export function readBearerToken(credentials: BearerCredentials): string | undefined {
-  const presented = readAccessToken(credentials, false)
-  return presented?.token
-}
-
-/**
  * Returns the access token of the request with its scheme, `Bearer` or (when `acceptDpop`)
  * `DPoP`, or `undefined` when it carries no such credentials (no `Authorization` header, or one of
  * another scheme such as `Basic`).

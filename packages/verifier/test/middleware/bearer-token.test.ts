@@ -6,12 +6,14 @@ import {
   countDpopHeaders,
   queryHasAccessToken,
   readAccessToken,
-  readBearerToken,
 } from '../../src/middleware/bearer-token.js'
 
-const fromHeader = (authorization: string | null | undefined) => readBearerToken({ authorization })
+/** The token of the Bearer scheme alone, as a verifier with DPoP disabled reads it. */
+const bearerOnly = (credentials: Parameters<typeof readAccessToken>[0]) =>
+  readAccessToken(credentials, false)?.token
+const fromHeader = (authorization: string | null | undefined) => bearerOnly({ authorization })
 
-describe('readBearerToken', () => {
+describe('readAccessToken, Bearer scheme only (RFC 6750 §2.1)', () => {
   it('takes the token from "Bearer <token>" with the scheme in any case and one or more spaces', () => {
     expect(fromHeader('Bearer abc.DEF-_~+/==')).toBe('abc.DEF-_~+/==')
     expect(fromHeader('bearer abc')).toBe('abc')
@@ -70,16 +72,14 @@ describe('readBearerToken', () => {
   })
 
   it('refuses several Authorization headers and tokens in the query or the body, header or not', () => {
-    expect(() => readBearerToken({ authorization: 'Bearer a', authorizationCount: 2 })).toThrow(
+    expect(() => bearerOnly({ authorization: 'Bearer a', authorizationCount: 2 })).toThrow(
       'the request carries more than one Authorization header',
     )
-    expect(() => readBearerToken({ authorization: undefined, query: 'access_token=a' })).toThrow(
+    expect(() => bearerOnly({ authorization: undefined, query: 'access_token=a' })).toThrow(/query string/)
+    expect(() => bearerOnly({ authorization: 'Bearer a', query: 'x=1&access_token=' })).toThrow(
       /query string/,
     )
-    expect(() => readBearerToken({ authorization: 'Bearer a', query: 'x=1&access_token=' })).toThrow(
-      /query string/,
-    )
-    expect(() => readBearerToken({ authorization: 'Bearer a', bodyHasToken: true })).toThrow(/request body/)
+    expect(() => bearerOnly({ authorization: 'Bearer a', bodyHasToken: true })).toThrow(/request body/)
   })
 
   it('never quotes the header in its error', () => {
