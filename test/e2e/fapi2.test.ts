@@ -87,7 +87,8 @@ describe('FAPI 2.0 profile end to end', () => {
     expect(claims.cnf).toEqual({ jkt: expect.any(String) })
     expect(claims.client_id).toBe(CLIENT_ID)
     const res = await payments.fetch(`${app.url}/things`)
-    expect(res.status).toBe(200)
+    // The answer's header and body say why, should it ever fail.
+    expect(res.status, `${res.headers.get('www-authenticate')} ${await res.text()}`).toBe(200)
     // The token alone, as Bearer, is refused: it is bound.
     const stolen = await fetch(`${app.url}/things`, {
       headers: { authorization: `Bearer ${token.accessToken}` },
