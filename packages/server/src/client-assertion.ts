@@ -6,13 +6,7 @@
  *
  * @module client-assertion
  */
-import {
-  type JWTPayload,
-  type JWTVerifyResult,
-  errors as joseErrors,
-  jwtVerify,
-  type ResolvedKey,
-} from 'jose'
+import { type JWTPayload, type JWTVerifyResult, errors as joseErrors, jwtVerify } from 'jose'
 import type { RegisteredClient } from './client-registry.js'
 import { FAPI2_JWS_ALGS } from './fapi2-profile.js'
 import { keyDigest } from './key-digest.js'
@@ -41,8 +35,8 @@ export interface AssertionPolicy {
    */
   strictIssuer?: string | undefined
   /**
-   * The FAPI 2.0 rules (`profile: 'fapi2'`): only PS256, ES256 and EdDSA with an Ed25519 key
-   * (§5.4.1 item 1), and an `iat` later than now plus the tolerance refused (§5.3.2.1 item 13).
+   * The FAPI 2.0 rules (`profile: 'fapi2'`): only PS256, ES256 and EdDSA (§5.4.1 item 1), and an
+   * `iat` later than now plus the tolerance refused (§5.3.2.1 item 13).
    */
   fapi2?: boolean
   /** Longest accepted `exp` − now, in seconds. */
@@ -90,19 +84,16 @@ export function strictAudienceFailure(payload: JWTPayload, typ: unknown, issuer:
 /**
  * Why an assertion that jose accepted breaks a FAPI 2.0 rule jose does not check, or `undefined`:
  * an `iat` in the future beyond the tolerance (§5.3.2.1 item 13; jose reads `iat` only for a
- * maximum age), or an EdDSA signature by an Ed448 key (§5.4.1 item 1 allows the Ed25519 variant
- * only; a `jwks_uri` key set is not checked at registration). RSA keys under 2048 bits jose refuses.
+ * maximum age). The key rules of §5.4.1 need nothing here: jose refuses RSA keys under 2048 bits
+ * and does not verify EdDSA with Ed448 keys.
  */
-function fapi2Failure(payload: JWTPayload, key: unknown, policy: AssertionPolicy): string | undefined {
+function fapi2Failure(payload: JWTPayload, policy: AssertionPolicy): string | undefined {
   if (
     typeof payload.iat === 'number' &&
     payload.iat * 1000 > policy.now() + policy.clockToleranceSec * 1000
   ) {
     return 'the client assertion iat claim is in the future'
   }
-  const algorithm = (key as { algorithm?: { name?: unknown } } | undefined)?.algorithm?.name
-  const keyType = (key as { asymmetricKeyType?: unknown } | undefined)?.asymmetricKeyType
-  if (algorithm === 'Ed448' || keyType === 'ed448') return 'the client assertion is signed with an Ed448 key'
   return undefined
 }
 
@@ -137,7 +128,7 @@ async function verifySignatureAndClaims(
   assertion: string,
   client: RegisteredClient,
   policy: AssertionPolicy,
-): Promise<JWTVerifyResult & Partial<ResolvedKey>> {
+): Promise<JWTVerifyResult> {
   const options = {
     algorithms: policy.fapi2
       ? client.assertionAlgs.filter((alg) => FAPI2_JWS_ALGS.includes(alg))
@@ -175,7 +166,7 @@ export async function verifyClientAssertion(
     const verified = await verifySignatureAndClaims(assertion, client, policy)
     payload = verified.payload
     if (policy.fapi2) {
-      const failure = fapi2Failure(payload, verified.key, policy)
+      const failure = fapi2Failure(payload, policy)
       if (failure !== undefined) return failure
     }
     if (policy.strictIssuer !== undefined) {

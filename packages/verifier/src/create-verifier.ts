@@ -4,8 +4,10 @@
  *
  * @module create-verifier
  */
+import { X509Certificate } from 'node:crypto'
 import { BearerError, ConfigurationError, InsufficientScopeError, InvalidTokenError } from '@oauth-m2m/core'
 import { normalizeHtu } from '@oauth-m2m/core/internal'
+import { checkCertificateBinding } from './certificate-binding.js'
 import { decodeJsonSegment, parseCompactJws } from './compact-jws.js'
 import { type RejectionEvent, rejectionChannel } from './diagnostics.js'
 import type { DpopMode } from './dpop-options.js'
@@ -27,6 +29,9 @@ function invalidVerifyOptions(options: VerifyOptions): string | undefined {
   if (options.dpop !== undefined) {
     const misuse = invalidDpopRequest(options.dpop)
     if (misuse !== undefined) return misuse
+  }
+  if (options.clientCertificate !== undefined && !(options.clientCertificate instanceof X509Certificate)) {
+    return 'verify: options.clientCertificate must be an X509Certificate (node:crypto)'
   }
   const { requiredScopes } = options
   if (requiredScopes === undefined) return renamedScopesOption(options, 'verify')
@@ -147,6 +152,8 @@ export function createVerifier(options: VerifierOptions | readonly VerifierOptio
   const maxTokenLength = Math.max(...entries.map((entry) => entry.maxTokenLength))
   const maxCachedLength = Math.max(0, ...caching.map((entry) => entry.maxTokenLength))
   let closed = false
+  /** The principal `cachedEntry` found, handed over synchronously. */
+  let hit: Principal | undefined
 
   /** The cache key of a token some entry's verified-token cache may hold, or `undefined`. */
   function cacheKey(token: string): string | undefined {
@@ -156,14 +163,17 @@ export function createVerifier(options: VerifierOptions | readonly VerifierOptio
   }
 
   /**
-   * A principal a cache holds for this token, with the entry that verified it. Each entry caches
-   * only the tokens it verified, and a token's `iss` always picks the same entry, so a hit is a
-   * verdict of the entry's own rules.
+   * The entry whose cache holds a principal for this token, which it leaves in `hit` (no object
+   * per call on the hot path). Each entry caches only the tokens it verified, and a token's `iss`
+   * always picks the same entry, so a hit is a verdict of the entry's own rules.
    */
-  function cachedPrincipal(tokenHash: string): Verified | undefined {
+  function cachedEntry(tokenHash: string): IssuerEntry | undefined {
     for (const entry of caching) {
       const principal = entry.tokenCache!.get(tokenHash, entry.now())
-      if (principal !== undefined) return { entry, principal }
+      if (principal !== undefined) {
+        hit = principal
+        return entry
+      }
     }
     return undefined
   }
@@ -214,7 +224,8 @@ export function createVerifier(options: VerifierOptions | readonly VerifierOptio
     try {
       const { entry, principal } = await check(token, tokenHash, options.signal)
       // How the token was sent is judged after the token itself, so a proof is only ever
-      // recorded as used for a token that is valid here.
+      // recorded as used for a token that is valid here; the certificate first, as it records nothing.
+      checkCertificateBinding(principal, options.clientCertificate)
       await entry.checkBinding(principal, token, options.dpop)
       requireScopes(principal, options.requiredScopes)
       return principal
@@ -226,12 +237,14 @@ export function createVerifier(options: VerifierOptions | readonly VerifierOptio
 
   /** The cache-hit path: the binding and scopes of a principal verified before. */
   function authorizeCached(
-    { entry, principal }: Verified,
+    entry: IssuerEntry,
+    principal: Principal,
     token: string,
     options: VerifyOptions,
   ): Promise<Principal> {
     let pending: Promise<void> | undefined
     try {
+      checkCertificateBinding(principal, options.clientCertificate)
       pending = entry.checkBinding(principal, token, options.dpop)
     } catch (err) {
       publishRejection(err)
@@ -260,9 +273,11 @@ export function createVerifier(options: VerifierOptions | readonly VerifierOptio
       const misuse = invalidVerifyOptions(options)
       if (misuse !== undefined) return Promise.reject(new ConfigurationError(misuse))
       const tokenHash = cacheKey(token)
-      const cached = tokenHash === undefined ? undefined : cachedPrincipal(tokenHash)
-      if (cached === undefined) return checkAndAuthorize(token, tokenHash, options)
-      return authorizeCached(cached, token, options)
+      const entry = tokenHash === undefined ? undefined : cachedEntry(tokenHash)
+      if (entry === undefined) return checkAndAuthorize(token, tokenHash, options)
+      const principal = hit!
+      hit = undefined
+      return authorizeCached(entry, principal, token, options)
     },
     dpop: dpopPolicy(entries),
     async close(): Promise<void> {

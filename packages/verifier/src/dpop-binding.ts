@@ -25,7 +25,8 @@ function storeFailed(cause: unknown): never {
 
 /**
  * Checks how `token` (whose `principal` passed every other check) was sent. Returns nothing when
- * it fits, or a promise when the replay store answers asynchronously.
+ * it fits, or a promise when the replay store answers asynchronously. `now` (epoch ms) is read
+ * only when there is a proof to judge, so a bearer request never reads the clock here.
  *
  * @throws {InvalidTokenError} a DPoP-bound token without the DPoP scheme (§7.2), an unbound token
  *   with it, or an unbound token where DPoP is required.
@@ -38,7 +39,7 @@ export function checkDpopBinding(
   principal: Principal,
   token: string,
   request: DpopRequest | undefined,
-  nowMs: number,
+  now: () => number,
 ): undefined | Promise<void> {
   const jkt = principal.confirmation?.jkt
   if (request === undefined) {
@@ -58,6 +59,7 @@ export function checkDpopBinding(
     throw new InvalidTokenError('the token is not DPoP-bound: send it with Authorization: Bearer')
   }
   const { nonces } = settings
+  const nowMs = now()
   let proof: ReturnType<typeof verifyDpopProof>
   try {
     proof = verifyDpopProof(request.proof, {

@@ -16,10 +16,15 @@
  * @module express
  */
 import type { IncomingMessage } from 'node:http'
-import type { RequestHandler } from 'express'
+import type { Request, RequestHandler } from 'express'
 import { authenticate } from './middleware/authenticate.js'
 import { Challenge } from './middleware/challenge.js'
-import { nodeCredentials, writeChallenge, writeResourceMetadata } from './middleware/node-http.js'
+import {
+  type NodeRequestUrl,
+  nodeCredentials,
+  writeChallenge,
+  writeResourceMetadata,
+} from './middleware/node-http.js'
 import { type BearerAuthOptions, resolveBearerAuthOptions } from './middleware/options.js'
 import { originOf } from './middleware/request-url.js'
 import { isResourceMetadataRequest } from './middleware/resource-metadata.js'
@@ -49,6 +54,15 @@ function formBodyHasToken(req: IncomingMessage & { body?: unknown }): boolean {
 }
 
 /**
+ * The URL as Express gives it: it strips a mount path from req.url, and the client named the
+ * whole path; req.protocol follows the app's `trust proxy`; the host is the Host header (Express
+ * 4's req.host drops the port).
+ */
+function expressUrl(req: Request): NodeRequestUrl {
+  return { target: req.originalUrl, origin: originOf(req.protocol, req.headers.host) }
+}
+
+/**
  * Creates Express middleware that lets a request through only with a valid
  * `Authorization: Bearer <token>` (RFC 6750 §2.1) — or `Authorization: DPoP <token>` with its
  * `DPoP` proof (RFC 9449 §7), when the verifier accepts DPoP — carrying the required scopes. It sets
@@ -72,13 +86,7 @@ export function bearerAuth(options: BearerAuthOptions): RequestHandler {
       writeResourceMetadata(res, settings.resourceMetadata)
       return
     }
-    const credentials = nodeCredentials(req, settings, formBodyHasToken(req), {
-      // Express strips a mount path from req.url; the client named the whole path. req.protocol
-      // follows the app's `trust proxy`; the host is the Host header (Express 4's req.host drops
-      // the port).
-      target: req.originalUrl,
-      origin: () => originOf(req.protocol, req.headers.host),
-    })
+    const credentials = nodeCredentials(req, settings, formBodyHasToken(req), expressUrl)
     authenticate(settings, credentials, settings.verifyOptions).then((outcome) => {
       if (outcome instanceof Challenge) {
         writeChallenge(res, outcome)

@@ -71,10 +71,11 @@ function onRequestHook(
   verifyOptions: VerifyOptions | undefined,
 ): onRequestAsyncHookHandler {
   return async function bearerAuthOnRequest(request, reply) {
-    const credentials = nodeCredentials(request.raw, settings, false, {
-      // Fastify's own protocol and host, which follow its `trustProxy` option.
-      origin: () => originOf(request.protocol, request.host),
-    })
+    // Fastify's own protocol and host, which follow its `trustProxy` option.
+    const credentials = nodeCredentials(request.raw, settings, false, () => ({
+      target: request.raw.url,
+      origin: originOf(request.protocol, request.host),
+    }))
     const outcome = await authenticate(settings, credentials, verifyOptions)
     if (outcome instanceof Challenge) {
       // A Buffer, because Fastify appends `; charset=utf-8` to the content type of string payloads.

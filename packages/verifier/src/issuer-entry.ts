@@ -70,15 +70,15 @@ export interface IssuerEntry {
 
 /**
  * The introspection answer's principal for a JWT checked both ways (`mode: 'all'`), keeping the
- * key binding the signed JWT carries: an answer that leaves `cnf` out must not turn a DPoP-bound
- * token into a bearer token, and one that names another key is refused.
+ * key binding the signed JWT carries: an answer that leaves `cnf` out must not turn a DPoP- or
+ * certificate-bound token into a bearer token, and one that names another key is refused.
  */
 function withJwtBinding(fromJwt: Principal, fromAnswer: Principal): Principal {
   const bound = fromJwt.confirmation
   if (bound === undefined) return fromAnswer
   const answered = fromAnswer.confirmation
   if (answered === undefined) return deepFreeze({ ...fromAnswer, confirmation: bound })
-  if (answered.jkt !== bound.jkt) {
+  if (answered.jkt !== bound.jkt || answered['x5t#S256'] !== bound['x5t#S256']) {
     throw new InvalidTokenError('the token is bound to another key than its introspection answer says')
   }
   return fromAnswer
@@ -167,7 +167,11 @@ export function createIssuerEntry(config: ResolvedVerifierOptions): IssuerEntry 
     introspects: introspector !== undefined,
     dpop: config.dpop,
     checkBinding(principal, token, request) {
-      return checkDpopBinding(config.dpop, principal, token, request, now())
+      // The common case, an unbound token sent as a bearer token where that is allowed, costs no call.
+      if (request === undefined && principal.confirmation === undefined && config.dpop.mode !== 'required') {
+        return undefined
+      }
+      return checkDpopBinding(config.dpop, principal, token, request, now)
     },
     async verifyJwt(jws, token, tokenHash, signal, claims) {
       const principal = await verifyJwt(jws, jwtPolicy, signal, claims)

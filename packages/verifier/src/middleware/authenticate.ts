@@ -52,8 +52,12 @@ export function presentedOrChallenge(
   try {
     presented = readAccessToken(credentials, dpopAccepted)
     if (presented === undefined) return challengeFor(undefined, settings)
-    if (presented.scheme === 'Bearer') return { ...presented, verifyOptions }
-    return { ...presented, verifyOptions: dpopOptions(credentials, verifyOptions) }
+    const { scheme, token } = presented
+    return {
+      scheme,
+      token,
+      verifyOptions: scheme === 'Bearer' ? verifyOptions : dpopOptions(credentials, verifyOptions),
+    }
   } catch (error) {
     if (isBearerError(error)) return challengeFor(error, settings, presented?.scheme)
     throw error

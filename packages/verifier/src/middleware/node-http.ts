@@ -14,44 +14,58 @@ import type { ResourceMetadataSettings } from './resource-metadata.js'
 
 /** How an adapter on node's request object knows its URL (for DPoP). */
 export interface NodeRequestUrl {
-  /** The request target as the client sent it (Express: `req.originalUrl`). Default `req.url`. */
-  target?: string | undefined
-  /** `scheme://host[:port]` as the framework knows it. Default: the socket's TLS and the Host header. */
-  origin?: () => string | undefined
+  /** The request target as the client sent it (Express: `req.originalUrl`). */
+  target: string | undefined
+  /** `scheme://host[:port]` as the framework knows it; `undefined` when it has none. */
+  origin: string | undefined
 }
 
-/** node:http's own idea of the origin: `https` on a TLS socket, and the `Host` header. */
-export function socketOrigin(req: IncomingMessage): string | undefined {
-  return originOf((req.socket as TLSSocket).encrypted ? 'https' : 'http', req.headers.host)
+/** node:http's own idea of the URL: `https` on a TLS socket, the `Host` header, `req.url`. */
+export function socketUrl(req: IncomingMessage): NodeRequestUrl {
+  return {
+    target: req.url,
+    origin: originOf((req.socket as TLSSocket).encrypted ? 'https' : 'http', req.headers.host),
+  }
+}
+
+// Only a request whose Authorization header may hold the DPoP scheme needs its URL: the check
+// keeps the bearer hot path free of a closure per request.
+function mayBeDpop(authorization: string | undefined): boolean {
+  return authorization !== undefined && (authorization.charCodeAt(0) | 0x20) === 0x64 /* d */
 }
 
 /**
  * The credentials a node request carries. `bodyHasToken` is for adapters that parsed a body;
- * `url` says how the adapter's framework gives the request's URL.
+ * `urlOf` says how the adapter's framework gives the request's URL (read for DPoP requests only).
  */
-export function nodeCredentials(
-  req: IncomingMessage,
+export function nodeCredentials<R extends IncomingMessage>(
+  req: R,
   settings: BearerAuthSettings,
   bodyHasToken = false,
-  url: NodeRequestUrl = {},
+  urlOf: (req: R) => NodeRequestUrl = socketUrl,
 ): BearerCredentials {
   const authorization = req.headers.authorization
   const target = req.url ?? ''
   const mark = target.indexOf('?')
-  const dpop = req.headers.dpop
-  return {
+  const credentials: BearerCredentials = {
     authorization,
     // node keeps only the first of duplicate Authorization headers; the raw list shows them all.
     authorizationCount: authorization === undefined ? 0 : countAuthorizationHeaders(req.rawHeaders),
     query: mark === -1 ? undefined : target.slice(mark + 1),
     bodyHasToken,
-    dpop: typeof dpop === 'string' ? dpop : undefined,
-    // node joins duplicates of a header it does not know with ", "; the raw list counts them.
-    dpopCount: dpop === undefined ? 0 : countDpopHeaders(req.rawHeaders),
-    method: req.method,
-    url: () =>
-      dpopRequestUrl(url.target ?? req.url, url.origin ?? (() => socketOrigin(req)), settings.publicBaseUrl),
   }
+  if (mayBeDpop(authorization)) {
+    const dpop = req.headers.dpop
+    credentials.dpop = typeof dpop === 'string' ? dpop : undefined
+    // node joins duplicates of a header it does not know with ", "; the raw list counts them.
+    credentials.dpopCount = dpop === undefined ? 0 : countDpopHeaders(req.rawHeaders)
+    credentials.method = req.method
+    credentials.url = () => {
+      const { target: requestTarget, origin } = urlOf(req)
+      return dpopRequestUrl(requestTarget, () => origin, settings.publicBaseUrl)
+    }
+  }
+  return credentials
 }
 
 /** Sends the RFC 9728 metadata document (node leaves the body out of an answer to HEAD). */
