@@ -90,7 +90,7 @@ export function createAuthorizedFetch(
       const response = await fetch(input, { ...options, headers })
       const challenge = response.status === 401 ? response.headers.get('www-authenticate') : null
       const sentDpop = sendsDpop(token, dpop)
-      const nonce = dpop?.noteNonce(url.origin, response.headers.get('dpop-nonce'))
+      const nonce = dpop?.noteNonce('resource', url.origin, response.headers.get('dpop-nonce'))
       if (sentDpop && !nonceRetried && nonce !== undefined && isUseDpopNonceChallenge(challenge)) {
         if (!canReplay) return response
         nonceRetried = true

@@ -131,7 +131,7 @@ class TokenHandler implements Dispatcher.DispatchHandler {
     headers: IncomingHttpHeaders,
     statusMessage?: string,
   ): void {
-    const nonce = this.#source.dpop?.noteNonce(this.#origin, headers['dpop-nonce'])
+    const nonce = this.#source.dpop?.noteNonce('resource', this.#origin, headers['dpop-nonce'])
     if (statusCode === 401) {
       const challenge = headers['www-authenticate']
       const sentDpop = sendsDpop(this.#token, this.#source.dpop)

@@ -64,7 +64,7 @@ export function credentialsFor(
     const target = typeof url === 'function' ? url() : url
     return {
       authorization: `DPoP ${token.accessToken}`,
-      dpop: dpop.proofFor(method, target, token.accessToken),
+      dpop: dpop.proofFor('resource', method, target, token.accessToken),
     }
   }
   return { authorization: `Bearer ${token.accessToken}`, dpop: undefined }

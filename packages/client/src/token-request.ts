@@ -181,7 +181,7 @@ function withDpopProof(auth: ClientAuthStrategy, dpop: DpopProver, tokenEndpoint
     ...(auth.tls !== undefined ? { tls: auth.tls } : {}),
     async apply(request, context) {
       const applied = await auth.apply(request, context)
-      request.headers.dpop = dpop.proofFor('POST', tokenEndpoint)
+      request.headers.dpop = dpop.proofFor('token endpoint', 'POST', tokenEndpoint)
       return applied
     },
   }
@@ -233,10 +233,10 @@ export async function requestToken(
     })
   let answer = await send()
   if (dpop !== undefined) {
-    const nonce = dpop.noteNonce(endpoint.origin, answer.headers['dpop-nonce'])
+    const nonce = dpop.noteNonce('token endpoint', endpoint.origin, answer.headers['dpop-nonce'])
     if (nonce !== undefined && asksForNonce(answer)) {
       answer = await send()
-      dpop.noteNonce(endpoint.origin, answer.headers['dpop-nonce'])
+      dpop.noteNonce('token endpoint', endpoint.origin, answer.headers['dpop-nonce'])
     }
   }
   if (answer.status !== 200) throw errorFromAnswer(answer, answer.redactor, PURPOSE)

@@ -1,13 +1,13 @@
 /**
- * A DPoP client's state (RFC 9449): its key's proof signer, the latest nonce per origin, and
+ * A DPoP client's state (RFC 9449): its key's proof signer, the latest nonce per server, and
  * whether a Bearer token is acceptable when the server does not bind one. The token request and
  * the resource requests (`client.fetch`, the interceptor) share one, so a nonce learnt from any
- * answer is used by the next proof for that origin.
+ * answer is used by the next proof for that server (origin and kind).
  *
  * @module dpop/dpop-prover
  */
 import type { DpopKey } from './dpop-key.js'
-import { DpopNonces } from './dpop-nonces.js'
+import { type DpopNonceServer, DpopNonces } from './dpop-nonces.js'
 import { DpopProofSigner } from './dpop-proof.js'
 
 /** How a {@link DpopProver} behaves. */
@@ -34,18 +34,23 @@ export class DpopProver {
   }
 
   /**
-   * A new proof for `method` `url`, with the nonce `url`'s origin gave last, and `ath` when an
-   * access token goes with it. Never the same twice: every request, and every retry, gets its own.
+   * A new proof for `method` `url`, with the nonce the `server` at `url`'s origin gave last, and
+   * `ath` when an access token goes with it. Never the same twice: every request, and every
+   * retry, gets its own.
    */
-  proofFor(method: string, url: URL, accessToken?: string): string {
-    return this.#signer.proof({ method, url, nonce: this.#nonces.get(url.origin), accessToken })
+  proofFor(server: DpopNonceServer, method: string, url: URL, accessToken?: string): string {
+    return this.#signer.proof({ method, url, nonce: this.#nonces.get(server, url.origin), accessToken })
   }
 
   /**
-   * Keeps the nonce of an answer from `origin`, when its `DPoP-Nonce` header holds a valid one,
-   * and returns it.
+   * Keeps the nonce of an answer from the `server` at `origin`, when its `DPoP-Nonce` header
+   * holds a valid one, and returns it.
    */
-  noteNonce(origin: string, header: string | readonly string[] | null | undefined): string | undefined {
-    return this.#nonces.remember(origin, header)
+  noteNonce(
+    server: DpopNonceServer,
+    origin: string,
+    header: string | readonly string[] | null | undefined,
+  ): string | undefined {
+    return this.#nonces.remember(server, origin, header)
   }
 }

@@ -225,6 +225,27 @@ export function dpopConformance(entry: EntryPoint): void {
     expect(tokenProof.claims).not.toHaveProperty('nonce')
   })
 
+  it('keeps the nonces of a token endpoint and a resource on one origin apart (§9)', async () => {
+    const { client, calls, dispatcher } = setup(
+      (n, call) =>
+        call.url.endsWith('/token')
+          ? (() => {
+              const answer = tokenAnswer({ token_type: 'DPoP' })
+              answer.headers.set('dpop-nonce', `as-${n}`)
+              return answer
+            })()
+          : HttpResponse.json({}, { headers: { 'dpop-nonce': `rs-${n}` } }),
+      { tokenEndpoint: `${API}/token` },
+    )
+    await entry.send(client, dispatcher, `${API}/a`) // token request (1), then /a (2)
+    client.invalidate()
+    await client.getToken() // (3)
+    await entry.send(client, dispatcher, `${API}/b`) // (4)
+    const proofs = await Promise.all(calls.map((c) => checkProof(c.dpop)))
+    expect(calls.map((c) => new URL(c.url).pathname)).toEqual(['/token', '/a', '/token', '/b'])
+    expect(proofs.map((p) => p.claims.nonce)).toEqual([undefined, undefined, 'as-1', 'rs-2'])
+  })
+
   it('on 401 DPoP invalid_token fetches one new token and sends once more with a proof for it', async () => {
     const { client, calls, current, dispatcher } = setup((n) => (n === 1 ? invalidToken() : undefined))
     const old = await current()
