@@ -49,8 +49,8 @@ export class CertificateTrust {
     if (nowMs < certificate.notBeforeMs) return 'the client certificate is not valid yet'
     if (nowMs > certificate.notAfterMs) return 'the client certificate has expired'
     // A CA certificate is for issuing: the CA's own, presented as a leaf, would match its CA.
-    if (certificate.x509.ca) return 'the client certificate is a CA certificate'
-    const usages = certificate.x509.keyUsage
+    if (certificate.isCa) return 'the client certificate is a CA certificate'
+    const usages = certificate.extendedKeyUsage
     if (usages !== undefined && !usages.includes(CLIENT_AUTH) && !usages.includes(ANY_USAGE)) {
       return 'the client certificate is not for TLS client authentication (extended key usage)'
     }

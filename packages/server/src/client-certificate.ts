@@ -20,6 +20,10 @@ export interface PresentedCertificate {
   readonly notAfterMs: number
   /** Its subject in canonical form; `undefined` when unreadable (then no subject DN matches). */
   readonly subjectDn: CanonicalDn | undefined
+  /** Whether it is a CA certificate (basicConstraints CA:TRUE). */
+  readonly isCa: boolean
+  /** Its extended key usages (OIDs); `undefined` when it has none (any use). */
+  readonly extendedKeyUsage: readonly string[] | undefined
 }
 
 const presentedCertificates = new WeakMap<X509Certificate, PresentedCertificate>()
@@ -34,6 +38,9 @@ export function presentedCertificate(x509: X509Certificate): PresentedCertificat
       notBeforeMs: Date.parse(x509.validFrom),
       notAfterMs: Date.parse(x509.validTo),
       subjectDn: nodeSubjectDn(x509.subject),
+      // node computes these getters anew on every read.
+      isCa: x509.ca,
+      extendedKeyUsage: x509.keyUsage,
     })
     presentedCertificates.set(x509, presented)
   }
