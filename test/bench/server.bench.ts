@@ -12,6 +12,13 @@
  * its CPU per token beside the Bearer figure is what checking a proof, spending its `jti` and
  * binding the token cost the server.
  *
+ * Two more (issue 13) serve the same token requests over a TLS listener, each on connections the
+ * load generator keeps open (one handshake per connection, then reused): the bench client with
+ * `client_secret_basic`, and a `tls_client_auth` client (RFC 8705) whose certificate authenticates
+ * it and binds its tokens (`cnf["x5t#S256"]`). Their CPU per token beside the plain-HTTP Bearer
+ * figure is what TLS and certificate authentication cost the server. The CA, server and client
+ * certificates are made at run time with core's test PKI (@peculiar/x509).
+ *
  * Each server runs in its own child process (`server-fixtures/`), so its CPU time is read from
  * inside it with `process.cpuUsage()` and does not include the load generator's. Load: autocannon,
  * 16 connections over loopback, a short warm-up, then `BENCH_DURATION_SEC` (default 10) measured
@@ -28,17 +35,21 @@ import { fileURLToPath } from 'node:url'
 import { encodeBasicCredentials } from '@oauth-m2m/core/internal'
 import autocannon from 'autocannon'
 import { createLocalJWKSet, decodeProtectedHeader, importJWK, type JWK, jwtVerify, SignJWT } from 'jose'
-import { request } from 'undici'
+import { Agent, request } from 'undici'
 import { importDpopKey } from '../../packages/client/src/dpop/dpop-key.js'
 import { DpopProofSigner } from '../../packages/client/src/dpop/dpop-proof.js'
+import { testPki } from '../../packages/core/test/support/certificates.js'
 import { signJwt } from '../../packages/server/src/signing/jwt-signer.js'
 import { SigningKeySet } from '../../packages/server/src/signing/signing-key-set.js'
 import { type BenchRow, opsPerSecond } from './harness.js'
 import {
   CLIENT_ID,
   CLIENT_SECRET,
+  MTLS_CLIENT_ID,
+  MTLS_SUBJECT_DER_ORDER,
   REQUESTED_SCOPE,
   RESOURCE,
+  TLS_FIXTURE_ENV,
   TOKEN_LIFETIME_SEC,
 } from './server-fixtures/bench-client.js'
 import type { FixtureMessage, ParentMessage } from './server-fixtures/fixture-protocol.js'
@@ -91,10 +102,16 @@ function killAll(): void {
   for (const child of running) child.kill('SIGKILL')
 }
 
-async function startFixture(name: string, file: string, execArgv: string[] = []): Promise<Fixture> {
+async function startFixture(
+  name: string,
+  file: string,
+  execArgv: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Fixture> {
   const child = fork(join(fixtures, file), [], {
     cwd: repoRoot,
     execArgv: ['--import', 'tsx', ...execArgv],
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   })
   running.add(child)
@@ -235,6 +252,98 @@ function dpopLoad(url: string): (durationSec: number) => Promise<autocannon.Resu
     })
 }
 
+/** The mutual-TLS material of the TLS fixtures: made once per run. */
+interface BenchPki {
+  /** What the fixture gets in `BENCH_TLS_FIXTURE`: its key and certificate, and the client CA. */
+  fixtureEnv: Record<string, string>
+  /** The client's certificate and key, PEM. */
+  client: { cert: string; key: string }
+  /** The CA of the server's certificate, for the checks. */
+  ca: string
+}
+
+async function benchPki(): Promise<BenchPki> {
+  const pki = await testPki('oauth-m2m bench CA')
+  const client = await pki.client(MTLS_SUBJECT_DER_ORDER)
+  return {
+    fixtureEnv: {
+      [TLS_FIXTURE_ENV]: JSON.stringify({ key: pki.server.keyPem, cert: pki.server.pem, ca: pki.ca.pem }),
+    },
+    client: { cert: client.pem, key: client.keyPem },
+    ca: pki.ca.pem,
+  }
+}
+
+const mtlsTokenRequest = {
+  method: 'POST' as const,
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: MTLS_CLIENT_ID,
+    scope: REQUESTED_SCOPE,
+    resource: RESOURCE,
+  }).toString(),
+}
+
+/**
+ * One tls_client_auth request with the certificate (a token bound to it) and one without (refused),
+ * and one client_secret_basic request over the same listener: the fixture measures what it claims.
+ */
+async function checkTlsTokenEndpoint(fixture: Fixture, pki: BenchPki): Promise<void> {
+  const withCertificate = new Agent({ connect: { ...pki.client, ca: pki.ca } })
+  const withoutCertificate = new Agent({ connect: { ca: pki.ca } })
+  try {
+    const response = await request(`${fixture.url}/token`, {
+      ...mtlsTokenRequest,
+      dispatcher: withCertificate,
+    })
+    const text = await response.body.text()
+    const token = (JSON.parse(text) as { access_token?: string }).access_token
+    const cnf =
+      token === undefined
+        ? undefined
+        : (
+            JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as {
+              cnf?: Record<string, unknown>
+            }
+          ).cnf
+    if (response.statusCode !== 200 || typeof cnf?.['x5t#S256'] !== 'string') {
+      throw new Error(
+        `${fixture.name}: tls_client_auth answered ${response.statusCode}: ${text.slice(0, 300)}`,
+      )
+    }
+    const refused = await request(`${fixture.url}/token`, {
+      ...mtlsTokenRequest,
+      dispatcher: withoutCertificate,
+    })
+    await refused.body.dump()
+    if (refused.statusCode !== 401)
+      throw new Error(`${fixture.name}: a request without a certificate was not refused`)
+    const basic = await request(`${fixture.url}/token`, { ...tokenRequest, dispatcher: withoutCertificate })
+    await basic.body.dump()
+    if (basic.statusCode !== 200)
+      throw new Error(`${fixture.name}: client_secret_basic over TLS answered ${basic.statusCode}`)
+  } finally {
+    await Promise.all([withCertificate.close(), withoutCertificate.close()])
+  }
+}
+
+/** The token request over TLS on kept-alive connections, presenting `client` when given. */
+function tlsLoad(
+  url: string,
+  client: BenchPki['client'] | undefined,
+): (durationSec: number) => Promise<autocannon.Result> {
+  const shape = client === undefined ? tokenRequest : mtlsTokenRequest
+  return (durationSec) =>
+    autocannon({
+      url: `${url}/token`,
+      connections: CONNECTIONS,
+      duration: durationSec,
+      ...shape,
+      ...(client === undefined ? {} : { tlsOptions: { cert: client.cert, key: client.key } }),
+    })
+}
+
 async function checkBareServer(fixture: Fixture): Promise<void> {
   const response = await request(`${fixture.url}/token`, tokenRequest)
   await response.body.dump()
@@ -353,8 +462,9 @@ export async function run(): Promise<BenchRow[]> {
       file: string,
       check: (f: Fixture) => Promise<void>,
       argv?: string[],
+      env?: Record<string, string>,
     ) => {
-      const fixture = await startFixture(name, file, argv)
+      const fixture = await startFixture(name, file, argv, env)
       fixtures.push(fixture)
       await check(fixture)
     }
@@ -365,9 +475,23 @@ export async function run(): Promise<BenchRow[]> {
     await start('oauth-m2m DPoP', 'oauth-m2m-dpop.ts', checkDpopTokenEndpoint)
     const dpopFixture = fixtures.at(-1)!
     dpopFixture.load = dpopLoad(dpopFixture.url)
+    const pki = await benchPki()
+    const checkTls = (f: Fixture) => checkTlsTokenEndpoint(f, pki)
+    await start('oauth-m2m TLS, client_secret_basic', 'oauth-m2m-tls.ts', checkTls, [], pki.fixtureEnv)
+    fixtures.at(-1)!.load = tlsLoad(fixtures.at(-1)!.url, undefined)
+    await start('oauth-m2m TLS, tls_client_auth', 'oauth-m2m-tls.ts', checkTls, [], pki.fixtureEnv)
+    fixtures.at(-1)!.load = tlsLoad(fixtures.at(-1)!.url, pki.client)
     const measured = await measureInterleaved(fixtures)
     await Promise.all(fixtures.map((fixture) => fixture.stop()))
-    const [bare, m2m, floor, oidc, dpop] = measured as [Measured, Measured, Measured, Measured, Measured]
+    const [bare, m2m, floor, oidc, dpop, tlsBasic, tlsMtls] = measured as [
+      Measured,
+      Measured,
+      Measured,
+      Measured,
+      Measured,
+      Measured,
+      Measured,
+    ]
     console.error('  ES256 sign rates in-process')
     const sign = await signRates()
 
@@ -424,6 +548,30 @@ export async function run(): Promise<BenchRow[]> {
         value: dpop.reqPerSec,
         unit: 'req/s',
         baseline: { name: 'oauth-m2m /token without', value: m2m.reqPerSec },
+        higherIsBetter: true,
+      },
+      {
+        group: 'server',
+        name: 'oauth-m2m server CPU per token, tls_client_auth over TLS (kept-alive connections, bound token)',
+        value: tlsMtls.cpuMicrosPerReq,
+        unit: 'µs CPU/req',
+        baseline: { name: 'client_secret_basic over TLS', value: tlsBasic.cpuMicrosPerReq },
+        higherIsBetter: false,
+      },
+      {
+        group: 'server',
+        name: 'oauth-m2m server CPU per token, client_secret_basic over TLS',
+        value: tlsBasic.cpuMicrosPerReq,
+        unit: 'µs CPU/req',
+        baseline: { name: 'client_secret_basic over plain HTTP', value: m2m.cpuMicrosPerReq },
+        higherIsBetter: false,
+      },
+      {
+        group: 'server',
+        name: 'oauth-m2m /token, tls_client_auth over TLS',
+        value: tlsMtls.reqPerSec,
+        unit: 'req/s',
+        baseline: { name: 'client_secret_basic over plain HTTP', value: m2m.reqPerSec },
         higherIsBetter: true,
       },
       {

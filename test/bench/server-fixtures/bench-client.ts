@@ -15,3 +15,15 @@ export const REQUESTED_SCOPE = 'read'
 export const RESOURCE = 'https://api.bench.example'
 /** Access token lifetime, in seconds, on both servers. */
 export const TOKEN_LIFETIME_SEC = 300
+
+/** Client id registered with `tls_client_auth` (RFC 8705) on the TLS fixtures. */
+export const MTLS_CLIENT_ID = 'bench-mtls-client'
+/** Subject DN (RFC 4514) of its certificate, as registered. */
+export const MTLS_SUBJECT_DN = 'CN=bench-mtls-client,O=oauth-m2m bench'
+/**
+ * The same DN as @peculiar/x509 takes it to issue the certificate: it writes the string in DER
+ * order, the reverse of RFC 4514's.
+ */
+export const MTLS_SUBJECT_DER_ORDER = 'O=oauth-m2m bench, CN=bench-mtls-client'
+/** Environment variable that hands the TLS fixtures their key, certificate and client CA (JSON). */
+export const TLS_FIXTURE_ENV = 'BENCH_TLS_FIXTURE'
