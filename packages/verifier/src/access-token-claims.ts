@@ -100,19 +100,26 @@ function scopeValues(claims: Record<string, unknown>, name: string): string[] | 
 }
 
 /**
- * The key binding of `cnf` (RFC 7800 §3.1), as far as it is checked here: `jkt` (RFC 9449 §6).
- * A `cnf` that is not an object, or a `jkt` that is not a non-empty string, refuses the token
- * rather than leaving it unbound. Other confirmation methods are ignored, as before DPoP.
+ * The key bindings of `cnf` (RFC 7800 §3.1), as far as they are checked here: `jkt` (RFC 9449 §6)
+ * and `x5t#S256` (RFC 8705 §3.1). A `cnf` that is not an object, or a member of these that is not
+ * a non-empty string, refuses the token rather than leaving it unbound. Other confirmation
+ * methods are ignored.
  */
 function confirmationFrom(claims: Record<string, unknown>): Confirmation | undefined {
   const cnf = claims.cnf
   if (cnf === undefined) return undefined
   if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf))
     invalid('the token\'s "cnf" claim is not an object')
-  const jkt = (cnf as Record<string, unknown>).jkt
-  if (jkt === undefined) return undefined
-  if (typeof jkt !== 'string' || jkt === '') invalid('the token\'s "cnf.jkt" is not a non-empty string')
-  return { jkt }
+  const { jkt, 'x5t#S256': x5t } = cnf as Record<string, unknown>
+  if (jkt === undefined && x5t === undefined) return undefined
+  if (jkt !== undefined && (typeof jkt !== 'string' || jkt === ''))
+    invalid('the token\'s "cnf.jkt" is not a non-empty string')
+  if (x5t !== undefined && (typeof x5t !== 'string' || x5t === ''))
+    invalid('the token\'s "cnf.x5t#S256" is not a non-empty string')
+  const confirmation: Confirmation = {}
+  if (jkt !== undefined) confirmation.jkt = jkt as string
+  if (x5t !== undefined) confirmation['x5t#S256'] = x5t as string
+  return confirmation
 }
 
 /**

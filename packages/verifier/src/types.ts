@@ -3,19 +3,27 @@
  *
  * @module types
  */
+import type { X509Certificate } from 'node:crypto'
 import type { DpopSigningAlg } from '@oauth-m2m/core/internal'
 import type { DpopMode } from './dpop-options.js'
 
 /**
  * The key a token is bound to (RFC 7800 `cnf`), as far as this verifier checks it: present on a
- * {@link Principal} only for a sender-constrained token, whose proof of possession passed.
+ * {@link Principal} only for a sender-constrained token, whose proof of possession passed. A token
+ * may be bound both ways; then both were checked.
  */
 export interface Confirmation {
   /**
    * RFC 9449 §6: the RFC 7638 SHA-256 thumbprint (base64url) of the DPoP key the token is bound
    * to. The request's DPoP proof was signed by this key.
    */
-  jkt: string
+  jkt?: string
+  /**
+   * RFC 8705 §3.1: the SHA-256 thumbprint (base64url) of the DER client certificate the token is
+   * bound to. The request came with this certificate (mutual TLS, or a trusted proxy's RFC 9440
+   * `Client-Cert` header).
+   */
+  'x5t#S256'?: string
 }
 
 /** Who called: the outcome of a successful verification, whichever way the token was checked. */
@@ -50,7 +58,8 @@ export interface Principal {
   /**
    * The key the token is bound to, from its `cnf` claim (or the introspection answer's `cnf`):
    * set only for DPoP-bound tokens (`cnf.jkt`), which `verify()` accepts only with a valid proof
-   * by that key. Absent for bearer tokens.
+   * by that key, and certificate-bound tokens (`cnf["x5t#S256"]`), which it accepts only with
+   * that client certificate. Absent for bearer tokens.
    */
   confirmation?: Confirmation
 }
@@ -95,6 +104,14 @@ export interface VerifyOptions {
    * DPoP-bound token is then refused (§7.2). Default: `Bearer`.
    */
   dpop?: DpopRequest
+  /**
+   * The client certificate the request came with (RFC 8705 §3): the TLS peer's
+   * (`socket.getPeerX509Certificate()`), or the one a trusted TLS-terminating proxy forwarded
+   * (RFC 9440 `Client-Cert`; the middleware's `trustedProxy`). A token bound to
+   * a certificate (`cnf["x5t#S256"]`) is accepted only when this is that certificate; tokens that
+   * are not certificate-bound ignore it. Default: none (a certificate-bound token is refused).
+   */
+  clientCertificate?: X509Certificate
 }
 
 /** Checks access tokens for one resource server. Create with `createVerifier()`. */
@@ -103,7 +120,8 @@ export interface Verifier {
    * Verifies `token` and returns its {@link Principal}.
    *
    * @throws {InvalidTokenError} the token is malformed, forged, expired, revoked or not for this
-   *   resource server (answer 401).
+   *   resource server, or bound to a client certificate that `options.clientCertificate` is not
+   *   (answer 401).
    * @throws {InvalidDpopProofError} `options.dpop` is given and its proof is missing, malformed,
    *   forged, stale, replayed, for another request or not by the token's key (401).
    * @throws {UseDpopNonceError} resource-server nonces are on and the proof lacks a current one;
@@ -114,8 +132,9 @@ export interface Verifier {
    * @throws {VerifierClosedError} the verifier was closed (answered like
    *   `TemporarilyUnavailableError`, 503).
    * @throws {ConfigurationError} `options` is not an object, `options.requiredScopes` is not an
-   *   array of strings, `options.dpop` lacks a method or an absolute http(s) URL, or `options`
-   *   uses the former name `scopes`: a mistake in the calling code, not in the token.
+   *   array of strings, `options.clientCertificate` is not an `X509Certificate`, `options.dpop`
+   *   lacks a method or an absolute http(s) URL, or `options` uses the former name `scopes`: a
+   *   mistake in the calling code, not in the token.
    */
   verify(token: string, options?: VerifyOptions): Promise<Principal>
   /**

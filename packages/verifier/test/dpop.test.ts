@@ -196,9 +196,10 @@ describe('mode allowed (the default)', () => {
       const token = await mintToken(signer, accessTokenClaims({ cnf }))
       await expect(verifier.verify(token), JSON.stringify(cnf)).rejects.toThrow(/"cnf/)
     }
-    // Another confirmation method alone (mTLS) leaves the token as it was before DPoP.
+    // A certificate binding alone (RFC 8705) is no DPoP binding: the token needs no proof, but its
+    // certificate (certificate-binding.test.ts).
     const mtls = await mintToken(signer, accessTokenClaims({ cnf: { 'x5t#S256': 'abc' } }))
-    await expect(verifier.verify(mtls)).resolves.not.toHaveProperty('confirmation')
+    await expect(verifier.verify(mtls)).rejects.toThrow(/bound to a client certificate/)
   })
 
   it('takes proofs of the allowed algorithms only', async () => {
