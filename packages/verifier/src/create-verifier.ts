@@ -226,7 +226,9 @@ export function createVerifier(options: VerifierOptions | readonly VerifierOptio
       // How the token was sent is judged after the token itself, so a proof is only ever
       // recorded as used for a token that is valid here; the certificate first, as it records nothing.
       checkCertificateBinding(principal, options.clientCertificate)
-      await entry.checkBinding(principal, token, options.dpop)
+      // Awaited only when the replay store is asynchronous: no extra tick for a bearer token.
+      const pending = entry.checkBinding(principal, token, options.dpop)
+      if (pending !== undefined) await pending
       requireScopes(principal, options.requiredScopes)
       return principal
     } catch (err) {
