@@ -28,6 +28,8 @@ export { deepFreeze } from './deep-freeze.js'
 export { summarizeError } from './diagnostics.js'
 export { accessTokenHash } from './dpop/access-token-hash.js'
 export { DPOP_SIGNING_ALGS, type DpopSigningAlg, isDpopSigningAlg } from './dpop/dpop-algorithms.js'
+export { isDpopNonce } from './dpop/dpop-nonce-syntax.js'
+export { dpopReplayExpiresAtMs } from './dpop/dpop-replay-lifetime.js'
 export { normalizeHtu } from './dpop/htu.js'
 export { jwkThumbprint } from './dpop/jwk-thumbprint.js'
 export {

@@ -6,7 +6,12 @@
  * @module token-request-dpop
  */
 import { InvalidDpopProofError, UseDpopNonceError } from '@oauth-m2m/core'
-import { RotatingNonce, type VerifiedDpopProof, verifyDpopProof } from '@oauth-m2m/core/internal'
+import {
+  dpopReplayExpiresAtMs,
+  RotatingNonce,
+  type VerifiedDpopProof,
+  verifyDpopProof,
+} from '@oauth-m2m/core/internal'
 import type { RegisteredClient } from './client-registry.js'
 import type { DpopSettings } from './dpop-settings.js'
 import { type EndpointResponse, oauthError, temporarilyUnavailable } from './http-response.js'
@@ -109,7 +114,7 @@ export class TokenRequestDpop {
    */
   async spend(proof: VerifiedDpopProof): Promise<EndpointResponse | undefined> {
     const { store, settings, now } = this.#options
-    const expiresAtMs = (proof.iatSec + settings.iatWindowSec + 1) * 1000
+    const expiresAtMs = dpopReplayExpiresAtMs(proof.iatSec, settings.iatWindowSec)
     const fresh = await store.useOnce('dpop-proof', keyDigest(proof.jkt, proof.jti), expiresAtMs)
     if (fresh === true) return undefined
     if (fresh === false) return invalidProof('the DPoP proof was already used (jti replay)')

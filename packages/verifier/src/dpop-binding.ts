@@ -11,7 +11,7 @@ import {
   TemporarilyUnavailableError,
   UseDpopNonceError,
 } from '@oauth-m2m/core'
-import { verifyDpopProof } from '@oauth-m2m/core/internal'
+import { dpopReplayExpiresAtMs, verifyDpopProof } from '@oauth-m2m/core/internal'
 import type { DpopSettings } from './dpop-options.js'
 import type { DpopRequest, Principal } from './types.js'
 
@@ -84,7 +84,7 @@ export function checkDpopBinding(
   }
   // Remembered for as long as the proof could still pass the iat check, plus the second `iat`
   // loses to rounding.
-  const ttlMs = (proof.iatSec + settings.iatWindowSec + 1) * 1000 - nowMs
+  const ttlMs = dpopReplayExpiresAtMs(proof.iatSec, settings.iatWindowSec) - nowMs
   let fresh: boolean | Promise<boolean>
   try {
     fresh = settings.replayStore.recordIfNew(`${proof.jkt}.${proof.jti}`, ttlMs)

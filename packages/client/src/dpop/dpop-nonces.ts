@@ -7,6 +7,7 @@
  *
  * @module dpop/dpop-nonces
  */
+import { isDpopNonce } from '@oauth-m2m/core/internal'
 import { LRUCache } from 'lru-cache'
 
 /** Which server a nonce is for: the token endpoint (§8) or a resource server (§9). */
@@ -18,14 +19,11 @@ export const MAX_DPOP_NONCE_ORIGINS = 1000
 /** Longest nonce kept, in characters: RFC 9449 sets no limit, memory does. */
 const MAX_NONCE_LENGTH = 1024
 
-/** `nonce = 1*NQCHAR`, NQCHAR = %x21 / %x23-5B / %x5D-7E (RFC 9449 §8.1). */
-const NONCE = /^[\x21\x23-\x5B\x5D-\x7E]+$/
-
 /** A `DPoP-Nonce` header value as a nonce, or `undefined` when absent or not of the nonce syntax. */
 export function nonceOf(header: string | readonly string[] | null | undefined): string | undefined {
   // One nonce per answer: a repeated header is ambiguous and is ignored.
   if (typeof header !== 'string') return undefined
-  return header.length <= MAX_NONCE_LENGTH && NONCE.test(header) ? header : undefined
+  return header.length <= MAX_NONCE_LENGTH && isDpopNonce(header) ? header : undefined
 }
 
 /** The latest nonce per origin and kind of server. */

@@ -5,6 +5,7 @@
  * @module middleware/challenge
  */
 import { BearerError, type BearerErrorCode } from '@oauth-m2m/core'
+import { isDpopNonce } from '@oauth-m2m/core/internal'
 import { toWWWAuthenticate } from '../www-authenticate.js'
 import type { BearerAuthSettings } from './options.js'
 
@@ -128,7 +129,7 @@ export function challengeFor(
   headers['WWW-Authenticate'] = wwwAuthenticate(error, settings, used)
   // Read by shape, as everywhere here: the error may come from another copy of core.
   const nonce = (error as { nonce?: unknown }).nonce
-  if (error.error === 'use_dpop_nonce' && typeof nonce === 'string' && NONCE.test(nonce)) {
+  if (error.error === 'use_dpop_nonce' && typeof nonce === 'string' && isDpopNonce(nonce)) {
     headers['DPoP-Nonce'] = nonce
   }
   return new Challenge(
@@ -137,9 +138,6 @@ export function challengeFor(
     JSON.stringify({ error: error.error, error_description: error.message }),
   )
 }
-
-// RFC 9449 §8.1: nonce = 1*NQCHAR (printable ASCII but `"` and `\`).
-const NONCE = /^[\x21\x23-\x5B\x5D-\x7E]+$/
 
 const BEARER_ERROR_CODES: ReadonlySet<unknown> = new Set<BearerErrorCode>([
   'invalid_request',
