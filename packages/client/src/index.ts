@@ -52,7 +52,7 @@ export {
   type RefreshScheduledMessage,
   type StoreErrorMessage,
 } from './diagnostics.js'
-export type { DpopKeyPair, DpopProofAlg } from './dpop/dpop-key.js'
+export { DPOP_PROOF_ALGS, type DpopKeyPair, type DpopProofAlg } from './dpop/dpop-key.js'
 export * from './errors.js'
 export type { TokenClientDpopOptions, TokenClientOptions } from './options.js'
 export type { RetryOptions } from './retry.js'

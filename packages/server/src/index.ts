@@ -28,6 +28,7 @@ export type {
 } from './config.js'
 export type { ServerProfile } from './fapi2-profile.js'
 export type { ServerMetadata } from './metadata.js'
+export type { MtlsEndpointAliases } from './mtls-settings.js'
 export type { TokenFormat } from './resource.js'
 export { secretDigest } from './secret-hash.js'
 export {
