@@ -30,6 +30,7 @@ import {
 import { originOf } from './middleware/request-url.js'
 import type { Principal, VerifyOptions } from './types.js'
 
+export type { TrustedProxyOptions } from './middleware/client-certificate.js'
 export type { BearerAuthOptions } from './middleware/options.js'
 export type { ResourceMetadataOptions } from './middleware/resource-metadata.js'
 export type { Principal } from './types.js'

@@ -15,6 +15,7 @@
  *
  * @module fetch
  */
+import type { X509Certificate } from 'node:crypto'
 import { authenticate, withSignal } from './middleware/authenticate.js'
 import { Challenge } from './middleware/challenge.js'
 import {
@@ -31,6 +32,7 @@ import {
 } from './middleware/web-request.js'
 import type { Principal } from './types.js'
 
+export type { TrustedProxyOptions } from './middleware/client-certificate.js'
 export type { BearerAuthOptions } from './middleware/options.js'
 export type { ResourceMetadataOptions } from './middleware/resource-metadata.js'
 export type { Principal } from './types.js'
@@ -42,6 +44,19 @@ export interface FetchAuthenticateOptions {
    * (Formerly `scopes`, which is now refused with a `ConfigurationError`.)
    */
   requiredScopes?: readonly string[]
+  /**
+   * The address the request arrived from (the TCP peer, as the host knows it: `server.requestIP()`
+   * in Bun, `info.remoteAddr` in Deno, `socket.remoteAddress` on node). The `trustedProxy` header
+   * is read only when this is one of `trustedProxy.addresses`: a `Request` does not say where it
+   * came from, so without it the header is never believed. Default: none.
+   */
+  remoteAddress?: string
+  /**
+   * The certificate the TLS peer presented, when this host terminates mutual TLS itself
+   * (node: `socket.getPeerX509Certificate()`); used unless the request came from a trusted proxy.
+   * Default: none.
+   */
+  clientCertificate?: X509Certificate
 }
 
 /**
@@ -60,7 +75,8 @@ export type FetchBearerAuth = (
  * URL is `request.url` (or `publicBaseUrl`); a token in
  * the query string is refused with 400 `invalid_request`. The body is never read. The request's
  * `signal` is passed to `verify()`, so an aborted request stops waiting for key or introspection
- * lookups.
+ * lookups. A certificate-bound token (RFC 8705) needs the per-call `clientCertificate`, or
+ * `remoteAddress` naming a `trustedProxy` whose `Client-Cert` header holds the certificate.
  *
  * With `resourceMetadata`, a `GET` or `HEAD` of the RFC 9728 document resolves to the `Response`
  * that serves it (no token needed), so a handler that passes every request through the check
@@ -77,7 +93,7 @@ export function bearerAuth(options: BearerAuthOptions): FetchBearerAuth {
     }
     const outcome = await authenticate(
       settings,
-      webCredentials(request, settings),
+      webCredentials(request, settings, callOptions),
       withSignal(verifyOptions, request.signal),
     )
     return outcome instanceof Challenge ? challengeResponse(outcome) : outcome

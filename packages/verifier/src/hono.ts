@@ -15,21 +15,39 @@
  *
  * @module hono
  */
-import type { MiddlewareHandler } from 'hono'
+
+import { ConfigurationError } from '@oauth-m2m/core'
+import type { Context, MiddlewareHandler } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { authenticate, withSignal } from './middleware/authenticate.js'
 import { Challenge } from './middleware/challenge.js'
+import type { WebConnection } from './middleware/client-certificate.js'
 import { type BearerAuthOptions, resolveBearerAuthOptions } from './middleware/options.js'
 import { isResourceMetadataRequest } from './middleware/resource-metadata.js'
 import { requestTarget, webCredentials } from './middleware/web-request.js'
 import type { Principal } from './types.js'
 
+export type { TrustedProxyOptions, WebConnection } from './middleware/client-certificate.js'
 export type { BearerAuthOptions } from './middleware/options.js'
 export type { ResourceMetadataOptions } from './middleware/resource-metadata.js'
 export type { Principal } from './types.js'
 
 /** The Hono environment the middleware provides: `c.get('auth')` is the caller's Principal. */
 export type BearerAuthEnv = { Variables: { auth: Principal } }
+
+/** Options of the Hono middleware: the shared ones, and how to learn about the connection. */
+export interface HonoBearerAuthOptions extends BearerAuthOptions {
+  /**
+   * What the runtime knows of the request's connection, which a `Request` does not carry: its
+   * peer address (`remoteAddress`, compared with `trustedProxy.addresses`; e.g.
+   * `getConnInfo(c).remote.address` from the runtime's `conninfo` helper) and, when this process
+   * terminates mutual TLS itself, the client's certificate (`clientCertificate`; on
+   * `@hono/node-server`: `c.env.incoming.socket.getPeerX509Certificate()`). Called once per
+   * request. Without it the `trustedProxy` header is never believed and no certificate is known,
+   * so certificate-bound tokens are refused. Default: none.
+   */
+  connection?: (c: Context) => WebConnection | undefined
+}
 
 /**
  * Creates Hono middleware that lets a request through only with a valid
@@ -44,8 +62,14 @@ export type BearerAuthEnv = { Variables: { auth: Principal } }
  *
  * @throws {ConfigurationError} invalid options.
  */
-export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<BearerAuthEnv> {
+export function bearerAuth(options: HonoBearerAuthOptions): MiddlewareHandler<BearerAuthEnv> {
   const settings = resolveBearerAuthOptions(options)
+  const connection = options.connection
+  if (connection !== undefined && typeof connection !== 'function') {
+    throw new ConfigurationError(
+      'bearer auth: connection must be a function (c) => ({ remoteAddress, clientCertificate })',
+    )
+  }
   return async (c, next) => {
     const request = c.req.raw
     if (isResourceMetadataRequest(settings.resourceMetadata, request.method, requestTarget(request))) {
@@ -55,7 +79,7 @@ export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<Bearer
     }
     const outcome = await authenticate(
       settings,
-      webCredentials(request, settings),
+      webCredentials(request, settings, connection?.(c)),
       withSignal(settings.verifyOptions, request.signal),
     )
     if (outcome instanceof Challenge) {

@@ -31,6 +31,7 @@ import {
 import { isResourceMetadataRequest } from './middleware/resource-metadata.js'
 import type { Principal } from './types.js'
 
+export type { TrustedProxyOptions } from './middleware/client-certificate.js'
 export type { BearerAuthOptions } from './middleware/options.js'
 export type { ResourceMetadataOptions } from './middleware/resource-metadata.js'
 export type { Principal } from './types.js'

@@ -53,10 +53,12 @@ export function presentedOrChallenge(
     presented = readAccessToken(credentials, dpopAccepted)
     if (presented === undefined) return challengeFor(undefined, settings)
     const { scheme, token } = presented
+    const options = scheme === 'Bearer' ? verifyOptions : dpopOptions(credentials, verifyOptions)
+    const clientCertificate = credentials.clientCertificate
     return {
       scheme,
       token,
-      verifyOptions: scheme === 'Bearer' ? verifyOptions : dpopOptions(credentials, verifyOptions),
+      verifyOptions: clientCertificate === undefined ? options : { ...options, clientCertificate },
     }
   } catch (error) {
     if (isBearerError(error)) return challengeFor(error, settings, presented?.scheme)

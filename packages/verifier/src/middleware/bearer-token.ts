@@ -6,6 +6,7 @@
  *
  * @module middleware/bearer-token
  */
+import type { X509Certificate } from 'node:crypto'
 import { InvalidRequestError } from '@oauth-m2m/core'
 import { isB64Token } from '@oauth-m2m/core/internal'
 
@@ -35,6 +36,11 @@ export interface BearerCredentials {
    * @throws {InvalidRequestError} when it cannot be rebuilt (no Host header, a target that is not a path).
    */
   url?: () => string
+  /**
+   * The client certificate the request came with (TLS peer, or a trusted proxy's RFC 9440 header),
+   * for certificate-bound tokens; `undefined` when none.
+   */
+  clientCertificate?: X509Certificate | undefined
 }
 
 /** The access token of a request and the scheme it came with. */

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { type BearerCredentials, countAuthorizationHeaders, countDpopHeaders } from './bearer-token.js'
 import type { Challenge } from './challenge.js'
+import { nodeClientCertificate } from './client-certificate.js'
 import type { BearerAuthSettings } from './options.js'
 import { dpopRequestUrl, originOf } from './request-url.js'
 import type { ResourceMetadataSettings } from './resource-metadata.js'
@@ -53,6 +54,10 @@ export function nodeCredentials<R extends IncomingMessage>(
     authorizationCount: authorization === undefined ? 0 : countAuthorizationHeaders(req.rawHeaders),
     query: mark === -1 ? undefined : target.slice(mark + 1),
     bodyHasToken,
+  }
+  // A plain connection with no proxy trusted has no certificate: nothing to read.
+  if (settings.trustedProxy !== undefined || (req.socket as TLSSocket).encrypted === true) {
+    credentials.clientCertificate = nodeClientCertificate(req, settings.trustedProxy)
   }
   if (mayBeDpop(authorization)) {
     const dpop = req.headers.dpop

@@ -7,6 +7,11 @@ import { ConfigurationError } from '@oauth-m2m/core'
 import { isScopeToken } from '@oauth-m2m/core/internal'
 import { renamedScopesOption } from '../scopes.js'
 import type { DpopPolicy, Verifier, VerifyOptions } from '../types.js'
+import {
+  resolveTrustedProxy,
+  type TrustedProxyOptions,
+  type TrustedProxySettings,
+} from './client-certificate.js'
 import { type PublicBaseUrl, resolvePublicBaseUrl } from './request-url.js'
 import {
   type ResourceMetadataOptions,
@@ -55,6 +60,17 @@ export interface BearerAuthOptions {
    * `Host` header is whatever the client sent.
    */
   publicBaseUrl?: string | URL
+  /**
+   * The TLS-terminating proxies (nginx, Envoy, a load balancer) whose RFC 9440 `Client-Cert`
+   * header carries the client certificate, for certificate-bound tokens (RFC 8705 §3,
+   * `cnf["x5t#S256"]`). The header is read only from a request whose peer address is one of
+   * `addresses` — node:http, Express, Fastify: the socket's; fetch and Hono: the `remoteAddress`
+   * the caller gives, since a `Request` carries none — and then the proxy's own TLS certificate is
+   * not the client's. From any other peer the header is ignored and the TLS connection's own
+   * certificate counts. Same names as the server's `trustedProxy`. Default: none (the header is
+   * never read).
+   */
+  trustedProxy?: TrustedProxyOptions
 }
 
 /** {@link BearerAuthOptions} checked and with defaults applied. */
@@ -70,6 +86,8 @@ export interface BearerAuthSettings {
   readonly publicBaseUrl?: PublicBaseUrl | undefined
   /** The schemes the verifier accepts; `disabled` (Bearer only) for a verifier that does not say. */
   readonly dpop?: DpopPolicy | undefined
+  /** The checked `trustedProxy`, or `undefined`. */
+  readonly trustedProxy?: TrustedProxySettings | undefined
 }
 
 /** The policy of a `Verifier` that says nothing about DPoP: Bearer only, as before DPoP. */
@@ -143,5 +161,6 @@ export function resolveBearerAuthOptions(options: BearerAuthOptions): BearerAuth
     verifyOptions: verifyOptionsFor(options, 'bearer auth'),
     publicBaseUrl: resolvePublicBaseUrl(options.publicBaseUrl),
     dpop,
+    trustedProxy: resolveTrustedProxy(options.trustedProxy),
   }
 }

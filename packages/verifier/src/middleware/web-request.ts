@@ -6,6 +6,7 @@
  */
 import type { BearerCredentials } from './bearer-token.js'
 import type { Challenge } from './challenge.js'
+import { type WebConnection, webClientCertificate } from './client-certificate.js'
 import type { BearerAuthSettings } from './options.js'
 import { dpopRequestUrl } from './request-url.js'
 import type { ResourceMetadataSettings } from './resource-metadata.js'
@@ -14,11 +15,17 @@ import type { ResourceMetadataSettings } from './resource-metadata.js'
  * The credentials a web `Request` carries. `Headers` joins repeated `Authorization` lines with
  * `, `, which can never be one b64token, so several credentials still end in `invalid_request`;
  * repeated `DPoP` lines are joined the same way, and a comma never occurs in one proof.
+ * `connection` is what the host knows of the connection (peer address, TLS certificate).
  */
-export function webCredentials(request: Request, settings: BearerAuthSettings): BearerCredentials {
+export function webCredentials(
+  request: Request,
+  settings: BearerAuthSettings,
+  connection?: WebConnection,
+): BearerCredentials {
   const url = request.url
   const mark = url.indexOf('?')
   return {
+    clientCertificate: webClientCertificate(request, settings.trustedProxy, connection),
     authorization: request.headers.get('authorization'),
     query: mark === -1 ? undefined : url.slice(mark + 1),
     dpop: request.headers.get('dpop'),
