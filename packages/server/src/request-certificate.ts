@@ -8,7 +8,7 @@
  */
 import type { X509Certificate } from 'node:crypto'
 import type { TLSSocket } from 'node:tls'
-import { parseClientCertHeader } from './client-cert-header.js'
+import { parseClientCertHeader } from '@oauth-m2m/core/internal'
 import { isTrustedPeer, type TrustedProxies } from './source-address.js'
 
 /**
