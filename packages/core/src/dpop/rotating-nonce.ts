@@ -7,7 +7,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto'
 
-/** Default of {@link RotatingNonceOptions.windowSec}. */
+/** Default `windowSec` of a rotating DPoP nonce: how long one time window lasts, in seconds. */
 export const DEFAULT_DPOP_NONCE_WINDOW_SEC = 60
 
 /** Shortest secret accepted, in bytes: the HMAC-SHA256 key length RFC 2104 §3 recommends. */

@@ -12,7 +12,7 @@ import { normalizeHtu } from './htu.js'
 import { jwkThumbprint } from './jwk-thumbprint.js'
 import { checkProofKey, importProofKey, isPlainObject } from './proof-key.js'
 
-/** Default of {@link DpopProofExpectations.iatWindowSec}: how far `iat` may be from now, in seconds. */
+/** Default `iatWindowSec` of a DPoP proof check: how far a proof's `iat` may be from now, in seconds. */
 export const DEFAULT_DPOP_IAT_WINDOW_SEC = 60
 
 /**
