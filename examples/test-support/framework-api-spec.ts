@@ -55,7 +55,11 @@ export function describeFrameworkApiExample(example: FrameworkApiExample): void 
       const results = await example.main()
 
       expect(results.health.status).toBe(200)
-      expect(results.noToken).toMatchObject({ status: 401, challenge: 'Bearer realm="inventory"' })
+      // DPoP is accepted by default (dpop: 'allowed'), so both schemes are challenged (RFC 9449 §7.1).
+      expect(results.noToken.status).toBe(401)
+      expect(results.noToken.challenge).toMatch(
+        /^Bearer realm="inventory", DPoP realm="inventory", algs="[^"]+"$/,
+      )
       expect(results.badToken.status).toBe(401)
       expect(results.badToken.challenge).toContain('error="invalid_token"')
       expect(results.readWithReadToken).toMatchObject({
