@@ -32,11 +32,16 @@ export type { MtlsEndpointAliases } from './mtls-settings.js'
 export type { TokenFormat } from './resource.js'
 export { secretDigest } from './secret-hash.js'
 export {
+  type FailureCount,
   MemoryServerStore,
   type MemoryServerStoreOptions,
   type OneTimeUse,
   type ServerStore,
+  type StoredClient,
+  type StoredSigningKey,
+  type StoredSigningKeys,
   type StoredTokenClaims,
+  type StoreEvent,
   type StoreFull,
 } from './server-store.js'
 export { SIGNING_ALGS, type SigningAlg } from './signing/signing-key.js'

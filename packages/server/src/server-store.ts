@@ -5,6 +5,7 @@
  *
  * @module server-store
  */
+import type { JWK } from 'jose'
 import { LRUCache } from 'lru-cache'
 import { keyDigest } from './key-digest.js'
 import { LiveEntrySet, type StoreFull } from './live-entry-set.js'
@@ -46,6 +47,69 @@ export interface StoredTokenClaims {
 export type OneTimeUse = 'client-assertion' | 'dpop-proof'
 
 /**
+ * A change one server instance made to state it shares through the store, which every other
+ * instance on that store must pick up (see {@link ServerStore.subscribe}).
+ *
+ * - `client`: a registered client (RFC 7591) was saved or deleted: drop any cached copy of it.
+ * - `signing-keys`: the shared signing key set changed (a rotation): load it again.
+ * - `auth-lock`: a (client, source) pair or a client id reached its failed-authentication limit:
+ *   refuse it until `untilMs` without checking credentials. `key` is the limiter's digest.
+ */
+export type StoreEvent =
+  | { readonly type: 'client'; readonly clientId: string }
+  | { readonly type: 'signing-keys' }
+  | { readonly type: 'auth-lock'; readonly key: string; readonly untilMs: number }
+
+/**
+ * A client registered through the registration endpoint (RFC 7591), as the server keeps it: a
+ * JSON object whose members the server defines (metadata without clear secrets, hashes of its
+ * secrets and registration access token). A store keeps it as it is given and returns an equal
+ * copy.
+ */
+export interface StoredClient {
+  /** The `client_id`. */
+  readonly client_id: string
+  /** Every other member, JSON values only. */
+  readonly [member: string]: unknown
+}
+
+/** One signing key of a {@link StoredSigningKeys} set. */
+export interface StoredSigningKey {
+  /**
+   * The private JWK, with `kid` and `alg`. A store that leaves the process (Redis) must encrypt it
+   * at rest and return it decrypted.
+   */
+  readonly jwk: JWK
+  /** When the key became current (epoch ms); absent for the next key. */
+  readonly activatedAtMs?: number
+  /** When a replaced key stops being published (epoch ms); absent for the current and next keys. */
+  readonly retainUntilMs?: number
+}
+
+/**
+ * The signing keys shared by every instance of a server: the current key, the next key (published
+ * ahead of use) and the replaced keys still published.
+ */
+export interface StoredSigningKeys {
+  /** Raised by one on every change: 1 for the first set saved. A compare-and-set token. */
+  readonly version: number
+  /** The key that signs new tokens. */
+  readonly current: StoredSigningKey
+  /** The key the next rotation makes current; already published. */
+  readonly next: StoredSigningKey
+  /** Replaced keys still published, newest first. */
+  readonly retired: readonly StoredSigningKey[]
+}
+
+/** The count {@link ServerStore.countFailure} answers. */
+export interface FailureCount {
+  /** Failures counted in the window so far, this one included. */
+  readonly failures: number
+  /** When the window (opened by its first failure) closes, epoch ms. */
+  readonly windowEndsAtMs: number
+}
+
+/**
  * Storage of server state. Every entry carries its expiry (epoch ms); a store may drop it after
  * that time and must not return it after that time.
  *
@@ -80,6 +144,45 @@ export interface ServerStore {
    *   is full of live entries for `use`.
    */
   useOnce(use: OneTimeUse, key: string, expiresAtMs: number): Promise<boolean | StoreFull>
+  /**
+   * Saves a registered client (RFC 7591), replacing any under its `client_id`; or, when the store
+   * holds as many registrations as it allows, saves nothing and answers {@link StoreFull}.
+   * Registrations do not expire: they stay until {@link ServerStore.deleteClient}.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a store with room answers nothing.
+  saveClient(client: StoredClient): Promise<void | StoreFull>
+  /** A registered client by `client_id`, or `undefined`. */
+  findClient(clientId: string): Promise<StoredClient | undefined>
+  /** Deletes a registered client; `true` when there was one. */
+  deleteClient(clientId: string): Promise<boolean>
+  /** The signing keys shared by every instance on this store, or `undefined` before any was saved. */
+  loadSigningKeys(): Promise<StoredSigningKeys | undefined>
+  /**
+   * Saves `keys` if the stored set is still the one `keys` replaces (its version is
+   * `keys.version - 1`, or no set is stored when `keys.version` is 1): an atomic compare-and-set,
+   * so that of two instances rotating at once exactly one wins.
+   *
+   * @returns `true` when saved; `false` when another instance saved a set first (load it again).
+   */
+  saveSigningKeys(keys: StoredSigningKeys): Promise<boolean>
+  /**
+   * Counts one failed client authentication under `key` (a fixed-size digest) in a fixed window
+   * that its first failure opens and that lasts `windowMs`; the count expires with the window.
+   */
+  countFailure(key: string, windowMs: number): Promise<FailureCount>
+  /**
+   * Tells every instance subscribed to this store, this one included, of a change. Delivery is
+   * best effort: an instance also reloads what it caches on its own (see each event).
+   */
+  publish(event: StoreEvent): Promise<void>
+  /**
+   * Calls `listener` with every event published on this store by any instance, until the returned
+   * function is called. A listener that throws is not called again for that event and does not
+   * stop the others.
+   */
+  subscribe(listener: (event: StoreEvent) => void): () => void
+  /** Resolves when the store answers; rejects when it cannot be reached (the server's `/readyz`). */
+  ping(): Promise<void>
 }
 
 /** Longest key {@link MemoryServerStore.useOnce} keeps as given: a base64url SHA-256 digest. */
@@ -108,6 +211,16 @@ export interface MemoryServerStoreOptions {
    */
   maxDpopJtis?: number
   /**
+   * Most clients registered through the registration endpoint. Beyond it, a registration is
+   * answered 503 `temporarily_unavailable` until one is deleted. Default 10 000.
+   */
+  maxRegisteredClients?: number
+  /**
+   * Most failed-authentication windows counted at once; the least recently used is forgotten
+   * beyond it (which only forgets a partial count). Default 10 000.
+   */
+  maxFailureWindows?: number
+  /**
    * The clock entries expire on, epoch ms. Default `Date.now`. Give it the server's `now` when
    * the server is configured with one.
    */
@@ -124,6 +237,12 @@ export class MemoryServerStore implements ServerStore {
   readonly #revoked: LiveEntrySet
   readonly #oneTime: Readonly<Record<OneTimeUse, LiveEntrySet>>
   readonly #now: () => number
+  readonly #clients = new Map<string, string>()
+  readonly #maxClients: number
+  /** The key set as JSON, so that no caller shares objects with the store. */
+  #signingKeys: string | undefined
+  readonly #failures: LRUCache<string, { failures: number; windowEndsAtMs: number }>
+  readonly #listeners = new Set<(event: StoreEvent) => void>()
 
   constructor(options: MemoryServerStoreOptions = {}) {
     this.#now = options.now ?? Date.now
@@ -138,6 +257,8 @@ export class MemoryServerStore implements ServerStore {
       'client-assertion': new LiveEntrySet(options.maxAssertionJtis ?? 100_000, this.#now),
       'dpop-proof': new LiveEntrySet(options.maxDpopJtis ?? 100_000, this.#now),
     }
+    this.#maxClients = options.maxRegisteredClients ?? 10_000
+    this.#failures = new LRUCache({ ...lruCapacity(options.maxFailureWindows ?? 10_000), ...clock })
   }
 
   /** Milliseconds from now until `expiresAtMs`, at least 1 (lru-cache reads a TTL of 0 as none). */
@@ -175,4 +296,72 @@ export class MemoryServerStore implements ServerStore {
     if (entries.has(fixed)) return false
     return entries.add(fixed, expiresAtMs) ?? true
   }
+
+  async saveClient(client: StoredClient): Promise<StoreFull | undefined> {
+    if (!this.#clients.has(client.client_id) && this.#clients.size >= this.#maxClients) {
+      // Registrations never expire, so room comes only from a deletion: retry after a while.
+      return { fullUntilMs: this.#now() + 60_000 }
+    }
+    this.#clients.set(client.client_id, JSON.stringify(client))
+    return undefined
+  }
+
+  async findClient(clientId: string): Promise<StoredClient | undefined> {
+    const json = this.#clients.get(clientId)
+    return json === undefined ? undefined : (JSON.parse(json) as StoredClient)
+  }
+
+  async deleteClient(clientId: string): Promise<boolean> {
+    return this.#clients.delete(clientId)
+  }
+
+  async loadSigningKeys(): Promise<StoredSigningKeys | undefined> {
+    return this.#signingKeys === undefined ? undefined : (JSON.parse(this.#signingKeys) as StoredSigningKeys)
+  }
+
+  async saveSigningKeys(keys: StoredSigningKeys): Promise<boolean> {
+    const storedVersion =
+      this.#signingKeys === undefined ? 0 : (JSON.parse(this.#signingKeys) as StoredSigningKeys).version
+    if (keys.version !== storedVersion + 1) return false
+    this.#signingKeys = JSON.stringify(keys)
+    return true
+  }
+
+  async countFailure(key: string, windowMs: number): Promise<FailureCount> {
+    const window = this.#failures.get(key)
+    if (window === undefined) {
+      const opened = { failures: 1, windowEndsAtMs: this.#now() + windowMs }
+      this.#failures.set(key, opened, { ttl: Math.max(1, windowMs) })
+      return { ...opened }
+    }
+    // Mutated in place, not set again: the entry's TTL keeps counting from the first failure.
+    window.failures++
+    return { ...window }
+  }
+
+  async publish(event: StoreEvent): Promise<void> {
+    // Delivered on a later tick, as a shared store would: a publisher never sees its own event
+    // in the middle of the change it announces.
+    const copy = structuredClone(event)
+    for (const listener of this.#listeners) {
+      queueMicrotask(() => {
+        try {
+          listener(copy)
+        } catch {
+          // One failing listener must not keep the event from the others.
+        }
+      })
+    }
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    // A wrapper per subscription, so that one listener subscribed twice is called twice.
+    const subscription = (event: StoreEvent) => listener(event)
+    this.#listeners.add(subscription)
+    return () => {
+      this.#listeners.delete(subscription)
+    }
+  }
+
+  async ping(): Promise<void> {}
 }

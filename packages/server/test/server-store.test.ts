@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { MemoryServerStore, type ServerStore, type StoredTokenClaims } from '@oauth-m2m/server'
 import { describe, expect, it, vi } from 'vitest'
+import { describeSharedStateContract } from './server-store-contract.js'
 import { basic, expectOAuthError, postForm, startServer } from './test-server.js'
 
 const OPAQUE_API = 'https://opaque.example.com/'
@@ -94,5 +95,20 @@ describe('a custom ServerStore', () => {
       (await postForm(`${url}/token`, { grant_type: 'client_credentials' }, basic('svc', 'svc-secret')))
         .status,
     ).toBe(200)
+  })
+})
+
+describeSharedStateContract('MemoryServerStore', async () => ({ store: new MemoryServerStore() }))
+
+describe('MemoryServerStore registrations', () => {
+  it('refuses a new registration beyond maxRegisteredClients, and takes it after a deletion', async () => {
+    const store = new MemoryServerStore({ maxRegisteredClients: 2 })
+    await store.saveClient({ client_id: 'a' })
+    await store.saveClient({ client_id: 'b' })
+    expect(await store.saveClient({ client_id: 'c' })).toMatchObject({ fullUntilMs: expect.any(Number) })
+    // Replacing an existing registration needs no room.
+    expect(await store.saveClient({ client_id: 'a', scope: 'x' })).toBeUndefined()
+    await store.deleteClient('b')
+    expect(await store.saveClient({ client_id: 'c' })).toBeUndefined()
   })
 })
