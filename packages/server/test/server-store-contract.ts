@@ -47,7 +47,7 @@ export function describeSharedStateContract(name: string, create: StoreFactory):
     it('returns a copy of a client: changing it changes nothing stored', () =>
       withStore(async (store) => {
         await store.saveClient({ client_id: 'c1', scope: 'a' })
-        const found = (await store.findClient('c1')) as { scope: string }
+        const found = (await store.findClient('c1')) as unknown as { scope: string }
         found.scope = 'changed'
         expect((await store.findClient('c1'))?.scope).toBe('a')
       }))
