@@ -42,6 +42,8 @@ export type OAuthM2MErrorCode =
   | 'ERR_VERIFIER_CLOSED'
   // @oauth-m2m/testing
   | 'ERR_MSW_UNHANDLED_REQUEST'
+  // shared stores (@oauth-m2m/redis)
+  | 'ERR_STORE_UNAVAILABLE'
 
 /** Base class of every error thrown by oauth-m2m. Switch on `code`, which never changes between releases. */
 export class OAuthM2MError extends Error {
@@ -148,6 +150,18 @@ export class TimeoutError extends OAuthM2MError {
 export class DiscoveryError extends OAuthM2MError {
   constructor(message: string, options?: OAuthM2MErrorOptions) {
     super('ERR_DISCOVERY', message, options)
+  }
+}
+
+/**
+ * A shared store (Redis) did not answer: refused, closed, timed out, or answered with an error or
+ * data it cannot use. The store call failed as a whole and changed nothing it reported; callers
+ * answer "try again later" (the server: 503 `temporarily_unavailable`), never 500. The message
+ * names the operation, never a key or a value; the driver's error is the `cause`.
+ */
+export class StoreUnavailableError extends OAuthM2MError {
+  constructor(message: string, options?: OAuthM2MErrorOptions) {
+    super('ERR_STORE_UNAVAILABLE', message, options)
   }
 }
 

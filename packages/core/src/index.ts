@@ -84,6 +84,7 @@ export {
   type OAuthM2MErrorOptions,
   OAuthResponseError,
   type OAuthResponseErrorInit,
+  StoreUnavailableError,
   TemporarilyUnavailableError,
   TimeoutError,
 } from './errors.js'

@@ -31,6 +31,7 @@ describe('@oauth-m2m/core entry points', () => {
       'NetworkError',
       'OAuthM2MError',
       'OAuthResponseError',
+      'StoreUnavailableError',
       'TemporarilyUnavailableError',
       'TimeoutError',
       'UseDpopNonceError',
