@@ -1,0 +1,13 @@
+/**
+ * Redis stores for oauth-m2m: the shared state of several authorization-server instances, a
+ * fleet-wide token cache for clients, and the verifier's replay and introspection caches.
+ *
+ * @packageDocumentation
+ */
+export {
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_KEY_PREFIX,
+  type RedisClient,
+  type RedisStoreOptions,
+  type RedisSubscriberClient,
+} from './redis-connection.js'
