@@ -8,7 +8,8 @@
  * @module server-token-source
  */
 import { type ClientAuthStrategy, DiscoveryError, discover } from '@oauth-m2m/core'
-import { authenticatingDispatcher, isSecureTransport } from '@oauth-m2m/core/internal'
+import { isSecureTransport } from '@oauth-m2m/core/internal'
+import { authenticatingDispatcher } from '@oauth-m2m/core/internal/tls'
 import type { Dispatcher } from 'undici'
 import { type Backoff, BackoffGate } from './backoff-gate.js'
 import { clientEvents } from './client-events.js'

@@ -5,7 +5,7 @@
  *
  * @module token-client
  */
-import { tlsClientDispatcher } from '@oauth-m2m/core/internal'
+import { tlsClientDispatcher } from '@oauth-m2m/core/internal/tls'
 import type { Dispatcher, RequestInfo, RequestInit, Response } from 'undici'
 import {
   type AllowedOriginsOptions,

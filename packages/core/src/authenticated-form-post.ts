@@ -9,7 +9,6 @@
 import { performance } from 'node:perf_hooks'
 import { abortable } from './abortable.js'
 import { applyClientAuth } from './client-auth/apply-client-auth.js'
-import { authenticatingDispatcher } from './client-auth/tls-client-dispatcher.js'
 import type { ClientAuthContext, ClientAuthStrategy } from './client-auth/types.js'
 import { HttpError, type OAuthM2MError, OAuthResponseError, TimeoutError } from './errors.js'
 import {
@@ -84,7 +83,11 @@ export async function postAuthenticatedForm(
     }
     throw error
   }
-  const dispatcher = authenticatingDispatcher(options.auth, options.dispatcher)
+  // Loaded with undici only for a mutual-TLS strategy: others send through the given or global dispatcher.
+  const dispatcher =
+    options.dispatcher === undefined && options.auth.tls !== undefined
+      ? (await import('./client-auth/tls-client-dispatcher.js')).tlsClientDispatcher(options.auth.tls)
+      : options.dispatcher
   const answer = await requestJson(url, {
     method: 'POST',
     headers,

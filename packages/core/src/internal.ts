@@ -22,7 +22,6 @@ export {
 export { applyClientAuth } from './client-auth/apply-client-auth.js'
 export { addClientAssertion } from './client-auth/assertion.js'
 export { assertSecretSource, resolveSecret } from './client-auth/secret-source.js'
-export { authenticatingDispatcher, tlsClientDispatcher } from './client-auth/tls-client-dispatcher.js'
 export { certificateThumbprint, parseClientCertHeader } from './client-cert-header.js'
 export { deepFreeze } from './deep-freeze.js'
 export { summarizeError } from './diagnostics.js'

@@ -5,7 +5,7 @@
  *
  * @module json-request
  */
-import { type Dispatcher, request } from 'undici'
+import type { Dispatcher } from 'undici'
 import { HttpError, NetworkError, TimeoutError } from './errors.js'
 import { NO_REDACTION, type Redactor } from './redaction.js'
 import { parseRetryAfter } from './retry-after.js'
@@ -53,6 +53,18 @@ export interface JsonResponse {
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 /** Default body-size cap of {@link requestJson}, in bytes. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+/**
+ * undici's `request`, loaded on the first request rather than at import: undici is the largest
+ * part of an import of the packages, and a verifier with static keys or a server whose clients
+ * have no `jwks_uri` never sends one.
+ */
+let undiciRequest: Promise<typeof import('undici').request> | undefined
+
+function loadRequest(): Promise<typeof import('undici').request> {
+  undiciRequest ??= import('undici').then((undici) => undici.request)
+  return undiciRequest
+}
 
 /** Returns the first value of a header as a string. */
 export function headerValue(
@@ -125,6 +137,7 @@ export async function requestJson(
 
   let res: Dispatcher.ResponseData
   try {
+    const request = await loadRequest()
     res = await request(url, {
       method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
       headers: { accept: 'application/json', ...options.headers },

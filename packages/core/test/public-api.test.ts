@@ -1,5 +1,6 @@
 import * as core from '@oauth-m2m/core'
 import * as internal from '@oauth-m2m/core/internal'
+import * as internalTls from '@oauth-m2m/core/internal/tls'
 import { describe, expect, it } from 'vitest'
 
 describe('@oauth-m2m/core entry points', () => {
@@ -55,10 +56,15 @@ describe('@oauth-m2m/core entry points', () => {
       'applyClientAuth',
       'isScopeToken',
       'deepFreeze',
-      'tlsClientDispatcher',
     ]) {
       expect(core, name).not.toHaveProperty(name)
       expect(internal, name).toHaveProperty(name)
     }
+  })
+
+  it('keeps the mutual-TLS dispatcher, which loads undici, on its own internal subpath', () => {
+    expect(internal).not.toHaveProperty('tlsClientDispatcher')
+    expect(internalTls).toHaveProperty('tlsClientDispatcher')
+    expect(internalTls).toHaveProperty('authenticatingDispatcher')
   })
 })

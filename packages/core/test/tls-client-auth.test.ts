@@ -9,7 +9,8 @@ import {
   type TlsClientAuthStrategy,
   tlsClientAuth,
 } from '@oauth-m2m/core'
-import { applyClientAuth, postAuthenticatedForm, tlsClientDispatcher } from '@oauth-m2m/core/internal'
+import { applyClientAuth, postAuthenticatedForm } from '@oauth-m2m/core/internal'
+import { tlsClientDispatcher } from '@oauth-m2m/core/internal/tls'
 import { Agent } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { issueCertificate, type TestCertificate, type TestPki, testPki } from './support/certificates.js'

@@ -9,7 +9,7 @@
  * @module client-auth/assertion
  */
 import { randomUUID } from 'node:crypto'
-import { type CryptoKey, type JWK, type KeyObject, SignJWT } from 'jose'
+import type { CryptoKey, JWK, KeyObject } from 'jose'
 import { ConfigurationError } from '../errors.js'
 import type { AssertionOptions, ClientAuthContext, ClientAuthRequest } from './types.js'
 
@@ -61,6 +61,8 @@ export async function addClientAssertion(
   const now = Math.floor((context.now ?? Date.now)() / 1000)
   const { kid, ...members } = header
   const typ = options.typ ?? CLIENT_ASSERTION_JWT_TYPE
+  // jose is loaded when the first assertion is signed, not when the package is imported.
+  const { SignJWT } = await import('jose')
   const assertion = await new SignJWT({})
     .setProtectedHeader(
       kid === undefined ? { ...members, typ, alg: header.alg } : { ...members, typ, alg: header.alg, kid },

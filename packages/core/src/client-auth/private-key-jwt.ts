@@ -1,5 +1,5 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto'
-import { type CryptoKey, importJWK, type JWK } from 'jose'
+import type { CryptoKey, JWK } from 'jose'
 import { ConfigurationError } from '../errors.js'
 import { addClientAssertion, assertAssertionOptions } from './assertion.js'
 import { certificateHeader } from './assertion-certificate.js'
@@ -149,10 +149,12 @@ export function privateKeyJwt(
   let imported: Promise<CryptoKey | KeyObject | Uint8Array> | undefined
   const signingKey = (): Promise<CryptoKey | KeyObject | Uint8Array> => {
     if (isCryptoKey(key) || 'asymmetricKeyType' in key) return Promise.resolve(key as CryptoKey | KeyObject)
-    imported ??= importJWK(key as JWK, signingAlg).catch((err: unknown) => {
-      imported = undefined
-      throw new ConfigurationError('privateKeyJwt: the JWK cannot be imported', { cause: err })
-    })
+    imported ??= import('jose')
+      .then(({ importJWK }) => importJWK(key as JWK, signingAlg))
+      .catch((err: unknown) => {
+        imported = undefined
+        throw new ConfigurationError('privateKeyJwt: the JWK cannot be imported', { cause: err })
+      })
     return imported
   }
 

@@ -1,0 +1,14 @@
+// Loader hooks of record-packages.mjs: every resolved URL inside node_modules is reported by the
+// package name it belongs to.
+let port
+
+export function initialize(data) {
+  port = data.port
+}
+
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context)
+  const match = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*\/node_modules\/)/.exec(result.url)
+  if (match) port.postMessage(match[1])
+  return result
+}
