@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -41,6 +41,10 @@ describe('workspace scripts', () => {
     ])
   })
 
+  it('test first makes sure redis-server is there, then runs vitest', () => {
+    expect(scripts.test).toMatch(/^node scripts\/require-redis-server\.mjs && vitest run$/)
+  })
+
   it('the docs script ends by checking that TypeDoc produced the reference', () => {
     expect(scripts.docs).toMatch(/^typedoc && node scripts\/assert-api-reference\.mjs$/)
   })
@@ -76,5 +80,30 @@ describe('scripts/assert-api-reference.mjs', () => {
     const result = run(folder)
     expect(result.status).toBe(0)
     expect(result.stdout).toContain('1 module pages')
+  })
+})
+
+describe('scripts/require-redis-server.mjs', () => {
+  const script = fileURLToPath(new URL('scripts/require-redis-server.mjs', root))
+  /** Runs the script with only `commands` (tiny shell scripts with the given exit status) on PATH. */
+  const runWith = (commands: Record<string, number>) => {
+    const bin = mkdtempSync(join(tmpdir(), 'require-redis-'))
+    for (const [name, status] of Object.entries(commands)) {
+      writeFileSync(join(bin, name), `#!/bin/sh\nexit ${status}\n`)
+      chmodSync(join(bin, name), 0o755)
+    }
+    return spawnSync(process.execPath, [script], { encoding: 'utf8', env: { PATH: bin } })
+  }
+
+  it('passes at once when redis-server runs', () => {
+    const result = runWith({ 'redis-server': 0, 'apt-get': 1 })
+    expect(result.status).toBe(0)
+    expect(result.stderr).toBe('')
+  })
+
+  it('stops with the one install line when redis-server is missing and apt-get cannot install it', () => {
+    const result = runWith({})
+    expect(result.status).toBe(1)
+    expect(result.stderr).toBe('redis-server is missing: sudo apt-get install -y redis-server\n')
   })
 })
