@@ -10,6 +10,7 @@
 
 import { summarizeError } from '@oauth-m2m/core/internal'
 import { channels } from './diagnostics.js'
+import type { StoreOperation } from './token-cache.js'
 import type { TokenSchedule } from './token-lifecycle.js'
 import type { TokenRequestKey } from './token-request-key.js'
 import type { TokenSet } from './token-set.js'
@@ -50,7 +51,7 @@ export const clientEvents = {
       channels.refreshFailed.publish({ key, error: summarizeError(error), retryAt })
   },
   /** The shared store failed and was bypassed. */
-  storeError(key: string, operation: 'get' | 'set' | 'delete', error: unknown): void {
+  storeError(key: string, operation: StoreOperation, error: unknown): void {
     if (channels.storeError.hasSubscribers)
       channels.storeError.publish({ key, operation, error: summarizeError(error) })
   },

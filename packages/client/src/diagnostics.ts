@@ -115,7 +115,8 @@ export interface RefreshFailedMessage extends KeyMessage {
 
 /** Payload of `oauth-m2m:client:store:error`. */
 export interface StoreErrorMessage extends KeyMessage {
-  operation: 'get' | 'set' | 'delete'
+  /** The `TokenStore` method that failed (`lock`, `release` and `waitForToken` with a store that can lock). */
+  operation: 'get' | 'set' | 'delete' | 'lock' | 'release' | 'waitForToken'
   /** What the store threw (or `StoreTimeoutError`, or a `TypeError` for a value that is not a TokenSet). */
   error: ErrorSummary
 }

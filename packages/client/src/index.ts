@@ -59,4 +59,9 @@ export type { RetryOptions } from './retry.js'
 export { createTokenClient, type InterceptorOptions, type TokenClient } from './token-client.js'
 export type { TokenParams } from './token-request-key.js'
 export type { TokenSet } from './token-set.js'
-export { MemoryTokenStore, type MemoryTokenStoreOptions, type TokenStore } from './token-store.js'
+export {
+  MemoryTokenStore,
+  type MemoryTokenStoreOptions,
+  type TokenStore,
+  type TokenStoreLock,
+} from './token-store.js'

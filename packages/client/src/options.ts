@@ -19,7 +19,7 @@ import { DpopProver } from './dpop/dpop-prover.js'
 import { DEFAULT_RETRY_POLICY, type RetryOptions, type RetryPolicy } from './retry.js'
 import type { ReuseTokenSourceSettings } from './reuse-token-source.js'
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, type ServerTokenSourceSettings } from './server-token-source.js'
-import { DEFAULT_STORE_TIMEOUT_MS } from './token-cache.js'
+import { DEFAULT_STORE_LOCK_WAIT_MS, DEFAULT_STORE_TIMEOUT_MS } from './token-cache.js'
 import { DEFAULT_LIFECYCLE_TIMINGS, type LifecycleTimings } from './token-lifecycle.js'
 import {
   normalizeAudiences,
@@ -156,6 +156,14 @@ export interface TokenClientOptions {
   store?: TokenStore
   /** Longest wait for the store, in ms, before it is bypassed. Default 1 000. */
   storeTimeoutMs?: number
+  /**
+   * With a `store` that can lock (`lock`, e.g. `redisTokenStore` or `MemoryTokenStore`): the
+   * longest wait for the token another process is fetching (it holds the store's lock of the
+   * key), in ms; then this process fetches its own. 0 never waits. The lock itself is taken for
+   * `retry.deadlineMs` plus two `storeTimeoutMs` and expires by itself, so a holder that crashed
+   * blocks no one for longer than that. Default 5 000.
+   */
+  storeLockWaitMs?: number
   /** Most cache keys kept in memory (LRU). Default 1 000. */
   maxCacheEntries?: number
   /**
@@ -325,6 +333,11 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
   if (options.now !== undefined && typeof options.now !== 'function') fail(`${OWNER}: now must be a function`)
   const now = options.now ?? Date.now
   const t = DEFAULT_LIFECYCLE_TIMINGS
+  const retry = retryPolicy(
+    options.retry,
+    seconds('maxRetryAfterSec', options.maxRetryAfterSec, DEFAULT_RETRY_POLICY.maxRetryAfterMs, 0),
+  )
+  const storeTimeoutMs = number('storeTimeoutMs', options.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS, 1)
   return {
     issuer,
     tokenEndpoint,
@@ -342,10 +355,7 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
     dispatcher: options.dispatcher,
     timeoutMs: number('timeoutMs', options.timeoutMs, DEFAULT_ATTEMPT_TIMEOUT_MS, 1),
     maxResponseBytes: number('maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, 1024),
-    retry: retryPolicy(
-      options.retry,
-      seconds('maxRetryAfterSec', options.maxRetryAfterSec, DEFAULT_RETRY_POLICY.maxRetryAfterMs, 0),
-    ),
+    retry,
     timings: {
       refreshRatio: number('refreshRatio', options.refreshRatio, t.refreshRatio, 0.05, 1),
       refreshMarginMs: seconds('refreshMarginSec', options.refreshMarginSec, t.refreshMarginMs, 0),
@@ -366,7 +376,9 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
       maxLifetimeMs: seconds('maxLifetimeSec', options.maxLifetimeSec, t.maxLifetimeMs, 1),
     },
     store: options.store,
-    storeTimeoutMs: number('storeTimeoutMs', options.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS, 1),
+    storeTimeoutMs,
+    storeLockWaitMs: number('storeLockWaitMs', options.storeLockWaitMs, DEFAULT_STORE_LOCK_WAIT_MS, 0),
+    storeLockTtlMs: retry.deadlineMs + 2 * storeTimeoutMs,
     maxCacheEntries: number('maxCacheEntries', options.maxCacheEntries, DEFAULT_MAX_CACHE_ENTRIES, 1),
     dpop: dpopProver(options.dpop, now),
     now,

@@ -9,13 +9,14 @@
  * @module reuse-token-source
  */
 import { abortable } from '@oauth-m2m/core/internal'
+import pRetry, { AbortError } from 'p-retry'
 import type { Backoff } from './backoff-gate.js'
 import { clientEvents } from './client-events.js'
 import type { DpopProver } from './dpop/dpop-prover.js'
 import { ClientClosedError, RetryLaterError } from './errors.js'
 import { holdProcessUntilSettled } from './process-hold.js'
 import { SingleFlight } from './single-flight.js'
-import { type CacheEntry, TokenCache } from './token-cache.js'
+import { type CacheEntry, LOCK_HELD, STORE_FAILED, TokenCache } from './token-cache.js'
 import {
   boundLifetime,
   type LifecycleTimings,
@@ -26,7 +27,7 @@ import {
 } from './token-lifecycle.js'
 import type { TokenRequestKey } from './token-request-key.js'
 import type { TokenSet } from './token-set.js'
-import type { TokenStore } from './token-store.js'
+import type { TokenStore, TokenStoreLock } from './token-store.js'
 
 /** Where new tokens come from: the authorization server, in the client (see server-token-source). */
 export interface TokenSource {
@@ -45,6 +46,10 @@ export interface ReuseTokenSourceSettings {
   timings: LifecycleTimings
   store: TokenStore | undefined
   storeTimeoutMs: number
+  /** Longest wait for another process's token request (the holder of the store's lock), in ms. */
+  storeLockWaitMs: number
+  /** How long the store's lock is taken for, in ms: the token request's deadline and the store round trips around it. */
+  storeLockTtlMs: number
   maxCacheEntries: number
   /** The client's DPoP state: which token types a stored token may have. */
   dpop: DpopProver | undefined
@@ -64,6 +69,27 @@ interface KeepOptions {
   saveToStore: boolean
 }
 
+/**
+ * Pauses between two reads of a store that cannot notify (no `waitForToken`) while another
+ * process fetches, in ms: short at first, since a token request usually takes tens of ms, then
+ * growing so that a slow one is not met with a storm of reads.
+ */
+const POLL_MIN_DELAY_MS = 25
+const POLL_MAX_DELAY_MS = 500
+
+/** One step of waiting for another process that did not yield a token or the lock. */
+class StillWaiting extends Error {
+  constructor(
+    /** Whether the step waited by itself (`waitForToken`), so no pause is needed before the next. */
+    readonly waited: boolean,
+  ) {
+    super('another process holds the lock')
+  }
+}
+
+/** What waiting for another process's token ends with. */
+type WaitOutcome = { token: TokenSet } | { lock: TokenStoreLock } | undefined
+
 /** Cached tokens per key in front of a {@link TokenSource}. */
 export class ReuseTokenSource {
   readonly #source: TokenSource
@@ -71,6 +97,8 @@ export class ReuseTokenSource {
   readonly #cache: TokenCache
   readonly #flights = new SingleFlight<TokenSet>()
   readonly #now: () => number
+  /** Aborted by close(): ends waits for other processes at once. */
+  readonly #lifetime = new AbortController()
   #closed = false
 
   constructor(source: TokenSource, settings: ReuseTokenSourceSettings) {
@@ -135,6 +163,7 @@ export class ReuseTokenSource {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#lifetime.abort(new ClientClosedError())
     this.#source.close(new ClientClosedError())
     this.#cache.clear()
     await Promise.allSettled(this.#flights.pending())
@@ -172,27 +201,132 @@ export class ReuseTokenSource {
       })
   }
 
-  /** Adopts a fresh token from the shared store when there is one, else fetches one. */
+  /**
+   * Adopts a fresh token from the shared store when there is one, else fetches one. With a store
+   * that can lock, one process of the fleet fetches while the others wait for its token (see
+   * {@link ReuseTokenSource} `#loadOncePerFleet`).
+   */
   async #load(requestKey: TokenRequestKey, { background }: LoadOptions): Promise<TokenSet> {
-    const { timings } = this.#settings
-    if (this.#cache.hasStore) {
-      const loaded = await this.#cache.load(requestKey.cacheKey)
-      if (this.#closed) throw new ClientClosedError()
-      // A store is shared and may hold what another (older, misconfigured) client wrote.
-      const stored = loaded && boundLifetime(loaded, timings.maxLifetimeMs, this.#now())
-      const current = this.#cache.get(requestKey.cacheKey)
-      if (stored !== undefined && stored.accessToken !== current?.token.accessToken) {
-        const schedule = scheduleToken(stored, timings)
-        if (tokenState(schedule, this.#now()) === 'fresh') {
-          this.#keep(requestKey.cacheKey, stored, schedule, { saveToStore: false })
-          return stored
-        }
-      }
+    if (!this.#cache.hasStore) return this.#fetch(requestKey, background, { saveToStore: true })
+    const stored = await this.#adoptStored(requestKey.cacheKey)
+    if (stored !== undefined && stored !== STORE_FAILED) return stored
+    if (stored === STORE_FAILED || !this.#cache.canLock) {
+      return this.#fetch(requestKey, background, { saveToStore: true })
     }
+    return this.#loadOncePerFleet(requestKey, background)
+  }
+
+  /**
+   * Distributed single flight: the process that takes the store's lock of the key reads the store
+   * once more (another may have finished just before), fetches, stores the token and releases the
+   * lock; a process that finds the lock held waits for that token, at most `storeLockWaitMs`, then
+   * fetches its own. Any store failure on the way ends the coordination: the token is fetched.
+   */
+  async #loadOncePerFleet(requestKey: TokenRequestKey, background: boolean): Promise<TokenSet> {
+    const key = requestKey.cacheKey
+    const { storeLockTtlMs } = this.#settings
+    let lock = await this.#cache.lock(key, storeLockTtlMs)
+    if (lock === LOCK_HELD) {
+      const outcome = await this.#waitForOtherProcess(key)
+      if (outcome !== undefined && 'token' in outcome) return outcome.token
+      lock = outcome?.lock ?? STORE_FAILED
+    }
+    if (this.#closed) {
+      if (lock !== STORE_FAILED) void this.#cache.release(key, lock)
+      throw new ClientClosedError()
+    }
+    if (lock === STORE_FAILED) return this.#fetch(requestKey, background, { saveToStore: true })
+    try {
+      const stored = await this.#adoptStored(key)
+      if (stored !== undefined && stored !== STORE_FAILED) return stored
+      const token = await this.#fetch(requestKey, background, { saveToStore: false })
+      // Stored before the lock is released, so that the processes waiting find it.
+      await this.#cache.store(key, token, token.expiresAt - this.#now())
+      return token
+    } finally {
+      await this.#cache.release(key, lock)
+    }
+  }
+
+  /**
+   * Waits for the holder of `key`'s lock: its token (adopted), the lock (taken over when the
+   * holder released it without a token, or its TTL ended), or `undefined` when `storeLockWaitMs`
+   * passed or the store failed. The steps are paced by p-retry: none between two
+   * `waitForToken` calls (each waits by itself), a growing pause between two plain reads.
+   */
+  async #waitForOtherProcess(key: string): Promise<WaitOutcome> {
+    const { storeLockWaitMs, storeLockTtlMs } = this.#settings
+    if (storeLockWaitMs <= 0) return undefined
+    const started = performance.now()
+    let taken: TokenStoreLock | undefined
+    try {
+      return await pRetry(
+        async (): Promise<WaitOutcome> => {
+          const remainingMs = Math.max(1, Math.ceil(storeLockWaitMs - (performance.now() - started)))
+          const seen = await abortable(this.#cache.waitFor(key, remainingMs), this.#lifetime.signal)
+          if (seen === STORE_FAILED) throw new AbortError('the token store failed')
+          const token = seen && this.#adopt(key, seen)
+          if (token !== undefined) return { token }
+          const lock = await this.#cache.lock(key, storeLockTtlMs)
+          if (lock === STORE_FAILED) throw new AbortError('the token store failed')
+          if (lock !== LOCK_HELD) {
+            taken = lock
+            return { lock }
+          }
+          throw new StillWaiting(this.#cache.canWait)
+        },
+        {
+          retries: Number.POSITIVE_INFINITY,
+          minTimeout: POLL_MIN_DELAY_MS,
+          maxTimeout: POLL_MAX_DELAY_MS,
+          factor: 2,
+          randomize: true,
+          maxRetryTime: storeLockWaitMs,
+          shouldConsumeRetry: ({ error }) => !(error instanceof StillWaiting && error.waited),
+          signal: this.#lifetime.signal,
+          // A caller waiting holds the process itself (process-hold); a background refresh must not.
+          unref: true,
+        },
+      )
+    } catch {
+      // Closed right after the lock was taken: give it back rather than leave it to its TTL.
+      if (taken !== undefined) void this.#cache.release(key, taken)
+      if (this.#closed) throw new ClientClosedError()
+      return undefined
+    }
+  }
+
+  /** The store's token for `key` when it is fresh and not the one in memory (adopted then). */
+  async #adoptStored(key: string): Promise<TokenSet | undefined | typeof STORE_FAILED> {
+    const loaded = await this.#cache.read(key)
+    if (this.#closed) throw new ClientClosedError()
+    if (loaded === undefined || loaded === STORE_FAILED) return loaded
+    return this.#adopt(key, loaded)
+  }
+
+  /**
+   * Keeps `loaded` (from the store) when it is fresh and differs from the token in memory, which
+   * is being replaced: a token another process stored is used, also at refresh time, so a fleet
+   * whose members refresh at jittered times makes one request per window.
+   */
+  #adopt(key: string, loaded: TokenSet): TokenSet | undefined {
+    const { timings } = this.#settings
+    // A store is shared and may hold what another (older, misconfigured) client wrote.
+    const stored = boundLifetime(loaded, timings.maxLifetimeMs, this.#now())
+    if (stored.accessToken === this.#cache.get(key)?.token.accessToken) return undefined
+    const schedule = scheduleToken(stored, timings)
+    if (tokenState(schedule, this.#now()) !== 'fresh') return undefined
+    this.#keep(key, stored, schedule, { saveToStore: false })
+    return stored
+  }
+
+  /** One token from the source, kept in memory (and written to the store when `saveToStore`). */
+  async #fetch(requestKey: TokenRequestKey, background: boolean, options: KeepOptions): Promise<TokenSet> {
+    const { timings } = this.#settings
     const fetched = await this.#source.fetchToken(requestKey, { background })
     const token = boundLifetime(fetched, timings.maxLifetimeMs, this.#now())
     if (this.#closed) throw new ClientClosedError()
-    this.#keep(requestKey.cacheKey, token, scheduleToken(token, timings), { saveToStore: true })
+    this.#keep(requestKey.cacheKey, token, scheduleToken(token, timings), options)
     return token
   }
 
