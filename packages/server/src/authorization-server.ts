@@ -21,6 +21,7 @@ import type { ServerMetadata } from './metadata.js'
 import { checkMtlsClient } from './mtls-settings.js'
 import { nodeRequestListener } from './node-adapter.js'
 import { FailedAuthLimiter } from './rate-limit.js'
+import type { RequestLog } from './request-log.js'
 import { resolveConfig } from './resolve-config.js'
 import { SecretHasher } from './secret-hash.js'
 import { ServerCore, type ServerState } from './server-core.js'
@@ -156,10 +157,13 @@ class NodeAuthorizationServer implements AuthorizationServer {
   readonly #state: ServerState
   readonly #servers = new Set<Server>()
   readonly #resourceUris: ReadonlySet<string>
+  readonly #log: RequestLog | undefined
   #core: ServerCore | undefined
 
   constructor(state: ServerState) {
     this.#state = state
+    const { onRequest, onInternalError } = state.config
+    this.#log = onRequest === undefined ? undefined : { hook: onRequest, onError: onInternalError }
     this.#resourceUris = new Set(state.config.resources.map((r) => r.resource))
     if (state.config.issuer !== undefined) this.#core = new ServerCore(state.config.issuer, state)
   }
@@ -196,6 +200,7 @@ class NodeAuthorizationServer implements AuthorizationServer {
       options.remoteAddress,
       config.trustedProxy,
       certificate,
+      this.#log,
     )
   }
 
@@ -210,7 +215,12 @@ class NodeAuthorizationServer implements AuthorizationServer {
       // to 40 s; check often enough that the limit holds to within half of it.
       connectionsCheckingInterval: checkingIntervalMs(config.headersTimeoutMs),
     }
-    const listener = nodeRequestListener(() => this.#bound(), config.maxBodyBytes, config.trustedProxy)
+    const listener = nodeRequestListener(
+      () => this.#bound(),
+      config.maxBodyBytes,
+      config.trustedProxy,
+      this.#log,
+    )
     const tls = options.tls
     let server: Server
     if (tls === undefined) server = createServer(httpOptions, listener)

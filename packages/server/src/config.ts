@@ -7,6 +7,7 @@
 import type { JWK } from 'jose'
 import type { ClientMetadata, PublicClientMetadata } from './client-metadata.js'
 import type { ServerProfile } from './fapi2-profile.js'
+import type { RequestLogHook } from './request-log.js'
 import type { TokenFormat } from './resource.js'
 import type { ServerStore } from './server-store.js'
 import type { SigningAlg } from './signing/signing-key.js'
@@ -345,4 +346,13 @@ export interface AuthorizationServerConfig {
    * error's name and message to stderr. Never given request data.
    */
   onInternalError?: (error: unknown) => void
+  /**
+   * Called once per answered request (`listen()` and `handle()`) with a plain-data
+   * {@link RequestLogEntry}: method, path, status, OAuth error code, the client the request named,
+   * how it tried to authenticate, and the duration. It never holds a secret, assertion, token or
+   * header value, so it can be logged as it is; the CLI writes it with pino. Called after the
+   * answer is written; what it throws goes to `onInternalError`. Not settable from the JSON config
+   * file. Default none: nothing is measured.
+   */
+  onRequest?: RequestLogHook
 }

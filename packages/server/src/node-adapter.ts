@@ -8,6 +8,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { TLSSocket } from 'node:tls'
 import { type EndpointResponse, payloadTooLarge } from './http-response.js'
 import { peerCertificate, requestCertificate } from './request-certificate.js'
+import { logRequest, type RequestClient, type RequestLog } from './request-log.js'
 import { FormRoute, type ServerCore } from './server-core.js'
 import { requestSource, type TrustedProxies } from './source-address.js'
 
@@ -47,10 +48,14 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value
 }
 
-function refuseTooLarge(req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): void {
+function refuseTooLarge(
+  req: IncomingMessage,
+  answer: (response: EndpointResponse) => void,
+  maxBodyBytes: number,
+): void {
   // Stop reading: the rest of the body is never buffered; `connection: close` ends the exchange.
   req.pause()
-  send(res, payloadTooLarge(maxBodyBytes))
+  answer(payloadTooLarge(maxBodyBytes))
 }
 
 /**
@@ -60,24 +65,38 @@ function refuseTooLarge(req: IncomingMessage, res: ServerResponse, maxBodyBytes:
  * @param maxBodyBytes Largest accepted request body, in bytes.
  * @param trustedProxy Proxies whose `X-Forwarded-For` names the caller, and whose certificate
  *   header holds the client certificate; none by default.
+ * @param log The `onRequest` hook; without it nothing is measured.
  */
 export function nodeRequestListener(
   core: () => ServerCore,
   maxBodyBytes: number,
   trustedProxy: TrustedProxies | undefined,
+  log?: RequestLog,
 ): RequestListener {
   return (req, res) => {
     req.on('error', () => {
       // The client went away mid-body; there is nobody left to answer.
     })
-    const route = core().route(req.method ?? 'GET', req.url ?? '/')
+    const method = req.method ?? 'GET'
+    const url = req.url ?? '/'
+    let client: RequestClient | undefined
+    let answer = (response: EndpointResponse): void => send(res, response)
+    if (log !== undefined) {
+      const startedAtMs = performance.now()
+      client = {}
+      answer = (response) => {
+        send(res, response)
+        logRequest(log.hook, log.onError, method, url, startedAtMs, response, client)
+      }
+    }
+    const route = core().route(method, url)
     if (!(route instanceof FormRoute)) {
-      send(res, route)
+      answer(route)
       return
     }
     const declared = req.headers['content-length']
     if (declared !== undefined && Number(declared) > maxBodyBytes) {
-      refuseTooLarge(req, res, maxBodyBytes)
+      refuseTooLarge(req, answer, maxBodyBytes)
       return
     }
     const chunks: Buffer[] = []
@@ -87,29 +106,32 @@ export function nodeRequestListener(
       if (size > maxBodyBytes) {
         req.off('data', onData)
         req.off('end', onEnd)
-        refuseTooLarge(req, res, maxBodyBytes)
+        refuseTooLarge(req, answer, maxBodyBytes)
         return
       }
       chunks.push(chunk)
     }
     const onEnd = (): void => {
       const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')
-      const result = route.handle({
-        authorization: allHeaders(req, 'authorization'),
-        dpop: allHeaders(req, 'dpop'),
-        contentType: req.headers['content-type'],
-        body,
-        // The socket's peer, or the caller a trusted proxy names.
-        source: requestSource(req.socket.remoteAddress, forwardedFor(req), trustedProxy),
-        clientCertificate: requestCertificate(
-          req.socket.remoteAddress,
-          (name) => header(req, name),
-          trustedProxy,
-          () => peerCertificate(req.socket as TLSSocket),
-        ),
-      })
-      if (result instanceof Promise) result.then((response) => send(res, response))
-      else send(res, result)
+      const result = route.handle(
+        {
+          authorization: allHeaders(req, 'authorization'),
+          dpop: allHeaders(req, 'dpop'),
+          contentType: req.headers['content-type'],
+          body,
+          // The socket's peer, or the caller a trusted proxy names.
+          source: requestSource(req.socket.remoteAddress, forwardedFor(req), trustedProxy),
+          clientCertificate: requestCertificate(
+            req.socket.remoteAddress,
+            (name) => header(req, name),
+            trustedProxy,
+            () => peerCertificate(req.socket as TLSSocket),
+          ),
+        },
+        client,
+      )
+      if (result instanceof Promise) result.then(answer)
+      else answer(result)
     }
     req.on('data', onData)
     req.on('end', onEnd)

@@ -28,6 +28,7 @@ import {
 } from './field-validation.js'
 import { type ConfiguredEndpoints, endpointLocations, sharedEndpointPath } from './metadata.js'
 import { checkMtlsClient, type MtlsSettings, resolveMtls } from './mtls-settings.js'
+import type { RequestLogHook } from './request-log.js'
 import type { ResourceSettings, TokenFormat } from './resource.js'
 import { writeInternalErrorToStderr } from './server-core.js'
 import type { ServerStore } from './server-store.js'
@@ -66,6 +67,7 @@ export interface ResolvedConfig {
   keepAliveTimeoutMs: number
   store: ServerStore | undefined
   onInternalError: (error: unknown) => void
+  onRequest: RequestLogHook | undefined
   now: () => number
 }
 
@@ -101,6 +103,7 @@ const TOP_LEVEL_KEYS: ReadonlySet<string> = new Set<keyof AuthorizationServerCon
   'keepAliveTimeoutMs',
   'store',
   'onInternalError',
+  'onRequest',
   'now',
   '$schema',
 ])
@@ -394,6 +397,9 @@ function resolveValidConfig(input: unknown): Omit<ResolvedConfig, 'profile'> {
   if (input.onInternalError !== undefined && typeof input.onInternalError !== 'function') {
     fail('onInternalError', 'must be a function')
   }
+  if (input.onRequest !== undefined && typeof input.onRequest !== 'function') {
+    fail('onRequest', 'must be a function taking a request log entry')
+  }
   if (input.now !== undefined && typeof input.now !== 'function') {
     fail('now', 'must be a function returning epoch milliseconds')
   }
@@ -430,6 +436,7 @@ function resolveValidConfig(input: unknown): Omit<ResolvedConfig, 'profile'> {
     store: input.store as ServerStore | undefined,
     onInternalError:
       (input.onInternalError as ((error: unknown) => void) | undefined) ?? writeInternalErrorToStderr,
+    onRequest: input.onRequest as RequestLogHook | undefined,
     now: (input.now as (() => number) | undefined) ?? Date.now,
   }
 }

@@ -9,6 +9,7 @@ import type { X509Certificate } from 'node:crypto'
 import { ConfigurationError } from '@oauth-m2m/core'
 import { ClientAuthenticator } from './client-authentication.js'
 import { type PresentedCertificate, presentedCertificate } from './client-certificate.js'
+import type { TokenEndpointAuthMethod } from './client-metadata.js'
 import type { ClientRegistry } from './client-registry.js'
 import { fapi2Metadata } from './fapi2-profile.js'
 import { type EndpointResponse, oauthError, publicJson } from './http-response.js'
@@ -16,6 +17,7 @@ import { IntrospectionEndpoint } from './introspection-endpoint.js'
 import { buildMetadata, type EndpointLocations, endpointLocations, type ServerMetadata } from './metadata.js'
 import type { FailedAuthLimiter } from './rate-limit.js'
 import { type FormParams, readForm } from './request-form.js'
+import { describeRequestClient, type RequestClient } from './request-log.js'
 import type { ResolvedConfig } from './resolve-config.js'
 import { ResourceResolver } from './resource.js'
 import { RevocationEndpoint } from './revocation-endpoint.js'
@@ -81,20 +83,38 @@ export type FormHandler = (
 export class FormRoute {
   readonly #handle: FormHandler
   readonly #onInternalError: (error: unknown) => void
+  readonly #registeredMethod: (clientId: string) => TokenEndpointAuthMethod | undefined
 
-  constructor(handle: FormHandler, onInternalError: (error: unknown) => void) {
+  /**
+   * @param registeredMethod The method a client is registered with, when known at once; only the
+   *   request log reads it.
+   */
+  constructor(
+    handle: FormHandler,
+    onInternalError: (error: unknown) => void,
+    registeredMethod: (clientId: string) => TokenEndpointAuthMethod | undefined = () => undefined,
+  ) {
     this.#handle = handle
     this.#onInternalError = onInternalError
+    this.#registeredMethod = registeredMethod
   }
 
-  /** Answers the request; never throws and never rejects (an internal fault becomes a 500). */
-  handle(request: FormRequest): EndpointResponse | Promise<EndpointResponse> {
+  /**
+   * Answers the request; never throws and never rejects (an internal fault becomes a 500).
+   *
+   * @param client Given when the request is logged: filled in with the client the request names.
+   */
+  handle(request: FormRequest, client?: RequestClient): EndpointResponse | Promise<EndpointResponse> {
     try {
       const authorization = singleAuthorization(request.authorization)
       if (typeof authorization === 'object') return authorization
       const form = readForm(request.contentType, request.body)
       if (form.error) return form.error
       const { clientCertificate } = request
+      if (client !== undefined) {
+        const hasCertificate = clientCertificate !== undefined
+        describeRequestClient(client, authorization, form.params, hasCertificate, this.#registeredMethod)
+      }
       const certificate =
         clientCertificate === undefined ? undefined : presentedCertificate(clientCertificate)
       const result = this.#handle(authorization, form.params, request.source, request.dpop, certificate)
@@ -220,7 +240,8 @@ export class ServerCore {
       return (a, p, s, _d, c) => endpoint.handle(a, p, s, c)
     }
     const onError = config.onInternalError
-    const route = (handler: FormHandler) => new FormRoute(handler, onError)
+    const registeredMethod = (clientId: string) => registry.get(clientId)?.method
+    const route = (handler: FormHandler) => new FormRoute(handler, onError, registeredMethod)
     this.#routes = new Map([
       [locations.paths.token, route(tokenAt(locations.tokenEndpoint))],
       [locations.paths.introspect, route(introspectionAt(locations.introspectionEndpoint))],

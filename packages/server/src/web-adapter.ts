@@ -7,6 +7,7 @@
 import type { X509Certificate } from 'node:crypto'
 import { type EndpointResponse, oauthError, payloadTooLarge } from './http-response.js'
 import { requestCertificate } from './request-certificate.js'
+import { logRequest, type RequestClient, type RequestLog } from './request-log.js'
 import { FormRoute, type ServerCore } from './server-core.js'
 import { requestSource, type TrustedProxies } from './source-address.js'
 
@@ -42,6 +43,7 @@ async function readBounded(request: Request, maxBodyBytes: number): Promise<stri
  * @param trustedProxy Proxies whose `X-Forwarded-For` names the caller when `remoteAddress` is one,
  *   and whose certificate header then holds the client certificate.
  * @param clientCertificate The client certificate the host read from its TLS connection, if any.
+ * @param log The `onRequest` hook; without it nothing is measured.
  */
 export async function handleWebRequest(
   core: ServerCore,
@@ -50,36 +52,60 @@ export async function handleWebRequest(
   remoteAddress: string | undefined,
   trustedProxy: TrustedProxies | undefined,
   clientCertificate?: X509Certificate,
+  log?: RequestLog,
 ): Promise<Response> {
-  const isHead = request.method === 'HEAD'
+  const startedAtMs = log === undefined ? 0 : performance.now()
+  const client: RequestClient | undefined = log === undefined ? undefined : {}
   const url = new URL(request.url)
-  const route = core.route(request.method, url.pathname + url.search)
-  if (!(route instanceof FormRoute)) return toResponse(route, isHead)
+  const target = url.pathname + url.search
+  const answer = await endpointResponse(core, request, target, maxBodyBytes, remoteAddress, trustedProxy, {
+    clientCertificate,
+    client,
+  })
+  const response = toResponse(answer, request.method === 'HEAD')
+  if (log !== undefined) {
+    logRequest(log.hook, log.onError, request.method, target, startedAtMs, answer, client)
+  }
+  return response
+}
+
+async function endpointResponse(
+  core: ServerCore,
+  request: Request,
+  target: string,
+  maxBodyBytes: number,
+  remoteAddress: string | undefined,
+  trustedProxy: TrustedProxies | undefined,
+  { clientCertificate, client }: { clientCertificate?: X509Certificate; client?: RequestClient | undefined },
+): Promise<EndpointResponse> {
+  const route = core.route(request.method, target)
+  if (!(route instanceof FormRoute)) return route
   const declared = request.headers.get('content-length')
-  if (declared !== null && Number(declared) > maxBodyBytes)
-    return toResponse(payloadTooLarge(maxBodyBytes), isHead)
+  if (declared !== null && Number(declared) > maxBodyBytes) return payloadTooLarge(maxBodyBytes)
   let body: string | undefined
   try {
     body = await readBounded(request, maxBodyBytes)
   } catch {
-    return toResponse(oauthError(400, 'invalid_request', 'the request body could not be read'), isHead)
+    return oauthError(400, 'invalid_request', 'the request body could not be read')
   }
-  if (body === undefined) return toResponse(payloadTooLarge(maxBodyBytes), isHead)
+  if (body === undefined) return payloadTooLarge(maxBodyBytes)
   const authorization = request.headers.get('authorization')
   const dpop = request.headers.get('dpop')
-  const response = await route.handle({
-    // Repeated headers arrive joined with ", "; the core refuses that comma.
-    authorization: authorization === null ? [] : [authorization],
-    dpop: dpop === null ? [] : [dpop],
-    contentType: request.headers.get('content-type') ?? undefined,
-    body,
-    source: requestSource(remoteAddress, request.headers.get('x-forwarded-for') ?? undefined, trustedProxy),
-    clientCertificate: requestCertificate(
-      remoteAddress,
-      (name) => request.headers.get(name) ?? undefined,
-      trustedProxy,
-      () => clientCertificate,
-    ),
-  })
-  return toResponse(response, isHead)
+  return route.handle(
+    {
+      // Repeated headers arrive joined with ", "; the core refuses that comma.
+      authorization: authorization === null ? [] : [authorization],
+      dpop: dpop === null ? [] : [dpop],
+      contentType: request.headers.get('content-type') ?? undefined,
+      body,
+      source: requestSource(remoteAddress, request.headers.get('x-forwarded-for') ?? undefined, trustedProxy),
+      clientCertificate: requestCertificate(
+        remoteAddress,
+        (name) => request.headers.get(name) ?? undefined,
+        trustedProxy,
+        () => clientCertificate,
+      ),
+    },
+    client,
+  )
 }
