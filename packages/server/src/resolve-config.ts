@@ -14,8 +14,10 @@ import type {
   BeforeSignHook,
   EndpointsConfig,
   RateLimitConfig,
+  ResourceConfig,
   TrustedProxyConfig,
 } from './config.js'
+import { didYouMean } from './did-you-mean.js'
 import { checkDpopBoundClient, type DpopSettings, resolveDpop } from './dpop-settings.js'
 import { applyFapi2, resolveProfile, type ServerProfile } from './fapi2-profile.js'
 import {
@@ -129,7 +131,9 @@ function validateTrustedProxy(value: unknown, field: string): TrustedProxies | u
   if (value === undefined) return undefined
   if (!isObject(value)) fail(field, 'must be an object')
   for (const key of Object.keys(value)) {
-    if (!TRUSTED_PROXY_KEYS.has(key)) fail(`${field}.${key}`, 'is not a known option')
+    if (!TRUSTED_PROXY_KEYS.has(key)) {
+      fail(`${field}.${key}`, `is not a known option${didYouMean(key, TRUSTED_PROXY_KEYS)}`)
+    }
   }
   const list = value.addresses
   if (!Array.isArray(list) || list.length === 0) fail(`${field}.addresses`, 'must be a non-empty array')
@@ -190,7 +194,8 @@ function validateEndpoints(value: unknown, issuer: string | undefined): Configur
   if (value === undefined) return {}
   if (!isObject(value)) fail('endpoints', 'must be an object')
   for (const key of Object.keys(value)) {
-    if (!ENDPOINT_KEYS.has(key)) fail(`endpoints.${key}`, 'is not a known option')
+    if (!ENDPOINT_KEYS.has(key))
+      fail(`endpoints.${key}`, `is not a known option${didYouMean(key, ENDPOINT_KEYS)}`)
   }
   let metadata: string[] | undefined
   if (value.metadata !== undefined) {
@@ -248,11 +253,18 @@ function validateIssuer(value: unknown, field: string): string | undefined {
   return issuer
 }
 
+const RESOURCE_KEYS: readonly string[] = [
+  'resource',
+  'audience',
+  'tokenFormat',
+  'accessTokenLifetimeSec',
+] satisfies (keyof ResourceConfig)[]
+
 function validateResource(value: unknown, field: string, defaults: ResolvedDefaults): ResourceSettings {
   if (!isObject(value)) fail(field, 'must be an object')
   for (const key of Object.keys(value)) {
-    if (!['resource', 'audience', 'tokenFormat', 'accessTokenLifetimeSec'].includes(key)) {
-      fail(`${field}.${key}`, 'is not a known option')
+    if (!RESOURCE_KEYS.includes(key)) {
+      fail(`${field}.${key}`, `is not a known option${didYouMean(key, RESOURCE_KEYS)}`)
     }
   }
   const resource = optionalString(value.resource, `${field}.resource`)
@@ -317,7 +329,7 @@ function resolveValidConfig(input: unknown): Omit<ResolvedConfig, 'profile'> {
   for (const key of Object.keys(input)) {
     const renamed = RENAMED_OPTIONS.get(key)
     if (renamed !== undefined) fail(key, `is now named ${renamed}`)
-    if (!TOP_LEVEL_KEYS.has(key)) fail(key, 'is not a known option')
+    if (!TOP_LEVEL_KEYS.has(key)) fail(key, `is not a known option${didYouMean(key, TOP_LEVEL_KEYS)}`)
   }
   const defaults: ResolvedDefaults = {
     tokenFormat: tokenFormat(input.tokenFormat, 'tokenFormat') ?? 'jwt',
@@ -368,7 +380,9 @@ function resolveValidConfig(input: unknown): Omit<ResolvedConfig, 'profile'> {
   else if (input.rateLimit !== undefined) {
     if (!isObject(input.rateLimit)) fail('rateLimit', 'must be an object or false')
     for (const key of Object.keys(input.rateLimit)) {
-      if (!RATE_LIMIT_KEYS.has(key)) fail(`rateLimit.${key}`, 'is not a known option')
+      if (!RATE_LIMIT_KEYS.has(key)) {
+        fail(`rateLimit.${key}`, `is not a known option${didYouMean(key, RATE_LIMIT_KEYS)}`)
+      }
     }
     rateLimit = {
       maxFailures: positiveInt(input.rateLimit.maxFailures, 'rateLimit.maxFailures', 10),
