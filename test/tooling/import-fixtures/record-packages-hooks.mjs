@@ -1,5 +1,5 @@
-// Loader hooks of record-packages.mjs: every resolved URL inside node_modules is reported by the
-// package name it belongs to.
+// Loader hooks of record-packages.mjs: every resolved URL inside node_modules is reported as the
+// package it belongs to and the file within it, e.g. `jose/dist/webapi/util/base64url.js`.
 let port
 
 export function initialize(data) {
@@ -8,7 +8,7 @@ export function initialize(data) {
 
 export async function resolve(specifier, context, next) {
   const result = await next(specifier, context)
-  const match = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*\/node_modules\/)/.exec(result.url)
+  const match = /\/node_modules\/((?:@[^/]+\/)?[^/]+\/(?!.*\/node_modules\/).*)$/.exec(result.url)
   if (match) port.postMessage(match[1])
   return result
 }

@@ -1,4 +1,4 @@
-// Registered with `node --import`: records the npm packages each import resolves to, and prints
+// Registered with `node --import`: records the files of npm packages each import resolves to, and prints
 // them as JSON when the process exits, so a test can see what importing an entry point loads.
 import { register } from 'node:module'
 import { MessageChannel } from 'node:worker_threads'
