@@ -45,6 +45,12 @@ describe('what importing an entry point loads', () => {
     },
   )
 
+  it('@oauth-m2m/client loads undici, which its first call needs, but not the whole of jose', async () => {
+    const loaded = await packageFilesLoadedBy('@oauth-m2m/client')
+    expect(loadsUndici(loaded)).toBe(true)
+    expect(loaded).not.toContain(JOSE_INDEX)
+  })
+
   it('the mutual-TLS dispatcher entry loads undici (the recorder sees what is loaded)', async () => {
     expect(loadsUndici(await packageFilesLoadedBy('@oauth-m2m/core/internal/tls'))).toBe(true)
   })

@@ -16,7 +16,7 @@ import {
   postAuthenticatedForm,
   type Redactor,
 } from '@oauth-m2m/core/internal'
-import { decodeJwt } from 'jose'
+import { decodeJwt } from 'jose/jwt/decode'
 import type { Dispatcher } from 'undici'
 import type { DpopProver } from './dpop/dpop-prover.js'
 import { DpopNotBoundError } from './errors.js'
