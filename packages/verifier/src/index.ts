@@ -43,6 +43,7 @@ export {
   DEFAULT_INTROSPECTION_MAX_TTL_MS,
   type IntrospectionOptions,
 } from './introspection.js'
+export type { IntrospectionCache, IntrospectionCacheEntry } from './introspection-cache.js'
 export type { TypPolicy } from './jwt-header.js'
 export { type Auth0PresetOptions, auth0 } from './presets/auth0.js'
 export { type CognitoPresetOptions, cognito } from './presets/cognito.js'

@@ -10,11 +10,13 @@ import {
   DEFAULT_INTROSPECTION_MAX_TTL_MS,
   type IntrospectionOptions,
 } from './introspection.js'
+import type { IntrospectionCache } from './introspection-cache.js'
 import { invalid, nonNegativeMs, positive, url } from './option-checks.js'
 
 /** The introspection option, checked, with defaults filled in. */
-export type ResolvedIntrospectionOptions = Required<Omit<IntrospectionOptions, 'endpoint'>> & {
+export type ResolvedIntrospectionOptions = Required<Omit<IntrospectionOptions, 'endpoint' | 'cache'>> & {
   endpoint: string | undefined
+  cache: IntrospectionCache | undefined
 }
 
 /**
@@ -30,6 +32,9 @@ export function resolveIntrospectionOptions(
     invalid('introspection.clientId is required')
   if (typeof intro.auth?.apply !== 'function')
     invalid('introspection.auth must be a client authentication strategy')
+  const { cache } = intro
+  if (cache !== undefined && (typeof cache?.get !== 'function' || typeof cache.set !== 'function'))
+    invalid('introspection.cache must have get and set methods')
   const mode = intro.mode ?? 'opaque'
   if (mode !== 'opaque' && mode !== 'all') invalid('introspection.mode must be "opaque" or "all"')
   return {
@@ -44,6 +49,7 @@ export function resolveIntrospectionOptions(
       DEFAULT_INTROSPECTION_INACTIVE_TTL_MS,
     ),
     maxEntries: positive(intro.maxEntries, 'introspection.maxEntries', DEFAULT_INTROSPECTION_MAX_ENTRIES),
+    cache,
     failureCooldownMs: nonNegativeMs(
       intro.failureCooldownMs,
       'introspection.failureCooldownMs',

@@ -19,6 +19,11 @@ import { type ClaimRules, principalFromClaims } from './access-token-claims.js'
 import { type ApplicationCheck, runApplicationCheck } from './application-check.js'
 import { type IntrospectionEvent, introspectionChannel } from './diagnostics.js'
 import { FailureCooldown } from './failure-cooldown.js'
+import {
+  type IntrospectionCache,
+  type IntrospectionCacheEntry,
+  isIntrospectionCacheEntry,
+} from './introspection-cache.js'
 import type { IssuerMetadata } from './issuer-metadata.js'
 import type { Principal } from './types.js'
 import { VerifierClosedError } from './verifier-closed-error.js'
@@ -52,6 +57,13 @@ export interface IntrospectionOptions {
    * Cached answers are served throughout. 0 disables: every uncached lookup calls. Default 2 000.
    */
   failureCooldownMs?: number
+  /**
+   * Answers shared with the other instances of this API (e.g. `redisIntrospectionCache` of
+   * `@oauth-m2m/redis`), asked when this verifier's memory has no answer and written after each
+   * call; a cached answer is reused only for what is left of `maxTtlMs` (or `inactiveTtlMs`) since
+   * it was fetched. A failing cache is bypassed. Default: none (memory only).
+   */
+  cache?: IntrospectionCache
 }
 
 /** Default of {@link IntrospectionOptions.maxTtlMs}. */
@@ -73,6 +85,8 @@ export interface IntrospectorSettings {
   maxEntries: number
   /** Fail-fast time after a failed call, in milliseconds; 0 disables. */
   failureCooldownMs: number
+  /** The shared second-level cache of answers, when configured. */
+  cache?: IntrospectionCache | undefined
   /** Time limit of one call, in milliseconds. */
   timeoutMs: number
   dispatcher: Dispatcher | undefined
@@ -112,7 +126,8 @@ export class Introspector {
       ttl: settings.maxTtlMs,
       // A given clock ages the answers too; read on every lookup, since a test may move it at once.
       ...(settings.now ? { perf: { now: settings.now }, ttlResolution: 0 } : {}),
-      fetchMethod: (_hash, _stale, { context, options, signal }) => this.#lookUp(context, options, signal),
+      fetchMethod: (hash, _stale, { context, options, signal }) =>
+        this.#lookUp(hash, context, options, signal),
     })
   }
 
@@ -148,12 +163,31 @@ export class Introspector {
   }
 
   async #lookUp(
+    tokenHash: string,
     token: string,
     options: LRUCache.FetcherFetchOptions<string, Answer, string>,
     signal: AbortSignal,
   ): Promise<Answer> {
+    const shared = await this.#readShared(tokenHash)
+    const body = shared?.answer ?? (await this.#cooldown.run(() => this.#call(token, signal)))
+    const fetchedAtMs = shared?.fetchedAtMs ?? this.#now()
+    const answer = await this.#judge(body, options)
+    if (shared !== undefined) {
+      // Reused for what is left of its bound since it was fetched, not for a whole new one.
+      const boundMs = 'principal' in answer ? this.#settings.maxTtlMs : this.#settings.inactiveTtlMs
+      options.ttl = Math.max(1, Math.min(options.ttl ?? boundMs, boundMs - (this.#now() - fetchedAtMs)))
+    } else if (this.#settings.cache !== undefined && options.ttl !== undefined) {
+      this.#writeShared(tokenHash, { answer: body, fetchedAtMs }, options.ttl)
+    }
+    return answer
+  }
+
+  /** The principal, or the refusal, that `body` means here; sets how long it is reused (`options.ttl`). */
+  async #judge(
+    body: Readonly<Record<string, unknown>>,
+    options: LRUCache.FetcherFetchOptions<string, Answer, string>,
+  ): Promise<Answer> {
     const settings = this.#settings
-    const body = await this.#cooldown.run(() => this.#call(token, signal))
     if (body.active !== true) {
       options.ttl = settings.inactiveTtlMs
       return { rejection: new InvalidTokenError('the token is not active') }
@@ -176,6 +210,40 @@ export class Introspector {
       options.ttl = settings.inactiveTtlMs
       return { rejection: err }
     }
+  }
+
+  /**
+   * The shared cache's entry for `tokenHash` when it has a usable one, still within its bound; a
+   * miss when it fails or takes longer than `timeoutMs` (the endpoint is asked instead).
+   */
+  async #readShared(tokenHash: string): Promise<IntrospectionCacheEntry | undefined> {
+    const cache = this.#settings.cache
+    if (cache === undefined) return undefined
+    let timer: NodeJS.Timeout | undefined
+    try {
+      const entry = await Promise.race([
+        Promise.resolve().then(() => cache.get(tokenHash)),
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), this.#settings.timeoutMs)
+        }),
+      ])
+      if (!isIntrospectionCacheEntry(entry)) return undefined
+      const ageMs = this.#now() - entry.fetchedAtMs
+      const boundMs = entry.answer.active === true ? this.#settings.maxTtlMs : this.#settings.inactiveTtlMs
+      return ageMs < boundMs ? entry : undefined
+    } catch {
+      return undefined
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Shares an answer in the background; a failure only costs the other instances a call. */
+  #writeShared(tokenHash: string, entry: IntrospectionCacheEntry, ttlMs: number): void {
+    const cache = this.#settings.cache!
+    Promise.resolve()
+      .then(() => cache.set(tokenHash, entry, ttlMs))
+      .catch(() => {})
   }
 
   /** One RFC 7662 call; any failure to get a well-formed answer is a 503, never a 401. */
