@@ -11,3 +11,10 @@ export {
   type RedisStoreOptions,
   type RedisSubscriberClient,
 } from './redis-connection.js'
+export {
+  DEFAULT_MAX_REGISTERED_CLIENTS,
+  type RedisServerStore,
+  type RedisServerStoreOptions,
+  redisServerStore,
+} from './redis-server-store.js'
+export { SigningKeysUnreadableError } from './signing-keys-encryption.js'

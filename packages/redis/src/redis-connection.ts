@@ -115,6 +115,13 @@ export class RedisConnection {
   #subscriber: RedisSubscriberClient | undefined
   #subscriberReady: Promise<void> | undefined
   #resubscribeTimer: NodeJS.Timeout | undefined
+  /**
+   * Resolves when a connection made here is first up; `undefined` once it was up or failed once.
+   * Until then a command waits for it (within its time limit) instead of failing as "offline":
+   * a store is used right after it is made. After a failure, commands fail at once until Redis
+   * is back.
+   */
+  #firstConnection: Promise<void> | undefined
 
   constructor(owner: string, options: RedisStoreOptions) {
     const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS
@@ -132,8 +139,12 @@ export class RedisConnection {
       this.#client = options.client
       this.#owned = false
     } else {
-      this.#client = createOwnedClient(owner, options.url as string, timeoutMs)
+      const { client, connected } = createOwnedClient(owner, options.url as string, timeoutMs)
+      this.#client = client
       this.#owned = true
+      this.#firstConnection = connected.finally(() => {
+        this.#firstConnection = undefined
+      })
     }
   }
 
@@ -147,7 +158,7 @@ export class RedisConnection {
    * arguments) when Redis cannot answer within the time limit or answers with an error.
    */
   async command<T>(operation: string, args: readonly string[]): Promise<T> {
-    if (this.#closed) throw new StoreUnavailableError(`Redis ${operation}: the store is closed`)
+    await this.#usable(operation)
     try {
       return await this.#client.sendCommand<T>(args, { timeout: this.#timeoutMs })
     } catch (error) {
@@ -162,7 +173,7 @@ export class RedisConnection {
     keys: readonly string[],
     args: readonly string[],
   ): Promise<T> {
-    if (this.#closed) throw new StoreUnavailableError(`Redis ${operation}: the store is closed`)
+    await this.#usable(operation)
     const rest = [String(keys.length), ...keys, ...args]
     try {
       return await this.#client.sendCommand<T>(['EVALSHA', script.sha, ...rest], { timeout: this.#timeoutMs })
@@ -173,6 +184,23 @@ export class RedisConnection {
       return await this.#client.sendCommand<T>(['EVAL', script.source, ...rest], { timeout: this.#timeoutMs })
     } catch (error) {
       throw unavailable(operation, error)
+    }
+  }
+
+  /** Rejects when closed; waits (within the time limit) for a first connection still being made. */
+  async #usable(operation: string): Promise<void> {
+    if (this.#closed) throw new StoreUnavailableError(`Redis ${operation}: the store is closed`)
+    const first = this.#firstConnection
+    if (first === undefined) return
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#timeoutMs)
+    })
+    try {
+      // The command that follows fails as "offline" if the connection is still not up.
+      await Promise.race([first.catch(() => {}), timedOut])
+    } finally {
+      clearTimeout(timer)
     }
   }
 
@@ -297,7 +325,11 @@ function unavailable(operation: string, cause: unknown): StoreUnavailableError {
  * A client of the store's own: connects now and on every loss again (back-off up to 2 s, forever,
  * until closed); while it is not connected, commands fail at once instead of waiting in a queue.
  */
-function createOwnedClient(owner: string, url: string, timeoutMs: number): RedisClient {
+function createOwnedClient(
+  owner: string,
+  url: string,
+  timeoutMs: number,
+): { client: RedisClient; connected: Promise<void> } {
   let client: ReturnType<typeof createClient>
   try {
     client = createClient({
@@ -314,10 +346,15 @@ function createOwnedClient(owner: string, url: string, timeoutMs: number): Redis
     // Neither the URL nor the parser's error (whose `input` is the URL) is kept: it may hold a password.
     throw new ConfigurationError(`${owner}: url is not a valid redis:// or rediss:// URL`)
   }
+  const connected = new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve())
+    // The first failure ends the wait: from then on commands fail at once until Redis is back.
+    client.once('error', (error: Error) => reject(error))
+  })
+  connected.catch(() => {})
   // Without a listener, an 'error' event would end the process; failures show as rejections.
   client.on('error', () => {})
-  client.connect().catch(() => {
-    // The first connection failed: commands reject until a reconnection succeeds.
-  })
-  return client as unknown as RedisClient
+  // connect() settles only once connected (node-redis retries by itself), or rejects when closed.
+  client.connect().catch(() => {})
+  return { client: client as unknown as RedisClient, connected }
 }
