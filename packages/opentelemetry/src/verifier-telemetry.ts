@@ -1,0 +1,101 @@
+/**
+ * The verifier's channels and core's JWKS channels as telemetry: a counter of refused tokens by
+ * error code, a `CLIENT` span and a duration histogram per introspection call, and a counter of
+ * JWKS fetches. A refused token and a JWKS fetch are also added as events to the span active where
+ * they happen, typically the resource server's request span.
+ *
+ * @module verifier-telemetry
+ */
+import type { JwksErrorEvent, JwksFetchEvent } from '@oauth-m2m/core'
+import type { IntrospectionEvent, RejectionEvent } from '@oauth-m2m/verifier'
+import { type Attributes, type Meter, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api'
+import { JWKS_CHANNEL_NAMES, VERIFIER_CHANNEL_NAMES } from './channel-names.js'
+import { DURATION_BUCKETS_SEC, secondsOf } from './durations.js'
+import { errorType } from './error-type.js'
+import { serverAttributes } from './server-endpoint.js'
+import type { Subscription } from './subscription.js'
+import { ATTRIBUTE_NAMES, EVENT_NAMES, METRIC_NAMES, SPAN_NAMES } from './telemetry-names.js'
+
+/** Adds an event to the span active where the package published, when one is recording. */
+function addEventToActiveSpan(name: string, attributes: Attributes): void {
+  const span = trace.getActiveSpan()
+  if (span?.isRecording()) span.addEvent(name, attributes)
+}
+
+export function verifierTelemetry(tracer: Tracer, meter: Meter): Subscription[] {
+  const rejections = meter.createCounter(METRIC_NAMES.rejections, {
+    description: 'Tokens the verifier refused, by error code (error.type) and RFC 6750 error.',
+    unit: '{token}',
+  })
+  const introspectionDuration = meter.createHistogram(METRIC_NAMES.introspectionDuration, {
+    description: 'Duration of RFC 7662 introspection calls, by outcome (active, inactive, error).',
+    unit: 's',
+    advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_SEC] },
+  })
+  const jwksFetches = meter.createCounter(METRIC_NAMES.jwksFetches, {
+    description: 'JWKS fetches by reason; error.type is set on those that failed.',
+    unit: '{fetch}',
+  })
+
+  return [
+    {
+      channel: VERIFIER_CHANNEL_NAMES.rejection,
+      listener: (event: RejectionEvent) => {
+        const attributes = {
+          [ATTRIBUTE_NAMES.errorType]: event.code,
+          [ATTRIBUTE_NAMES.oauthError]: event.error,
+        }
+        rejections.add(1, attributes)
+        addEventToActiveSpan(EVENT_NAMES.rejection, attributes)
+      },
+    },
+    {
+      channel: VERIFIER_CHANNEL_NAMES.introspection,
+      listener: (event: IntrospectionEvent) => {
+        const attributes: Attributes = {
+          ...serverAttributes(event.endpoint),
+          [ATTRIBUTE_NAMES.introspectionOutcome]: event.outcome,
+        }
+        if (event.status !== undefined) attributes[ATTRIBUTE_NAMES.httpResponseStatusCode] = event.status
+        if (event.outcome === 'error') attributes[ATTRIBUTE_NAMES.errorType] = errorType(event.error)
+        introspectionDuration.record(secondsOf(event.durationMs), attributes)
+        // Published when the call is over: the span is drawn from its measured start.
+        const endTime = performance.timeOrigin + performance.now()
+        const span = tracer.startSpan(SPAN_NAMES.introspection, {
+          kind: SpanKind.CLIENT,
+          attributes,
+          startTime: endTime - event.durationMs,
+        })
+        if (event.outcome === 'error') {
+          span.setStatus({
+            code: SpanStatusCode.ERROR,
+            message: event.error?.message ?? 'introspection failed',
+          })
+        }
+        span.end(endTime)
+      },
+    },
+    {
+      channel: JWKS_CHANNEL_NAMES.fetch,
+      listener: (event: JwksFetchEvent) => {
+        const attributes = { ...serverAttributes(event.jwksUri), [ATTRIBUTE_NAMES.jwksReason]: event.reason }
+        jwksFetches.add(1, attributes)
+        addEventToActiveSpan(EVENT_NAMES.jwksFetch, {
+          ...attributes,
+          [ATTRIBUTE_NAMES.jwksKeyCount]: event.keyCount,
+        })
+      },
+    },
+    {
+      channel: JWKS_CHANNEL_NAMES.error,
+      listener: (event: JwksErrorEvent) => {
+        const attributes = {
+          ...serverAttributes(event.jwksUri),
+          [ATTRIBUTE_NAMES.errorType]: errorType(event.error),
+        }
+        jwksFetches.add(1, attributes)
+        addEventToActiveSpan(EVENT_NAMES.jwksError, attributes)
+      },
+    },
+  ]
+}
