@@ -11,16 +11,16 @@ import type { AddressInfo } from 'node:net'
 import { ConfigurationError } from '@oauth-m2m/core'
 import type { JWK } from 'jose'
 import { readHostCertificate } from './client-certificate.js'
-import { type ClientMetadata, type PublicClientMetadata, validateClientMetadata } from './client-metadata.js'
+import type { ClientMetadata, PublicClientMetadata } from './client-metadata.js'
 import { ClientRegistry } from './client-registry.js'
+import { validateRuntimeClient } from './client-validation.js'
 import type { AuthorizationServerConfig } from './config.js'
-import { checkDpopBoundClient } from './dpop-settings.js'
-import { checkFapi2Client, checkFapi2SigningAlg } from './fapi2-profile.js'
+import { checkFapi2SigningAlg } from './fapi2-profile.js'
 import { validating } from './field-validation.js'
 import type { ServerMetadata } from './metadata.js'
-import { checkMtlsClient } from './mtls-settings.js'
 import { nodeRequestListener } from './node-adapter.js'
 import { FailedAuthLimiter } from './rate-limit.js'
+import { registeredClients, registrationRoutes } from './registration-setup.js'
 import type { RequestLog } from './request-log.js'
 import { resolveConfig } from './resolve-config.js'
 import { SecretHasher } from './secret-hash.js'
@@ -283,16 +283,7 @@ class NodeAuthorizationServer implements AuthorizationServer {
   }
 
   #validClient(metadata: ClientMetadata): ClientMetadata {
-    const valid = validateClientMetadata(metadata, this.#resourceUris)
-    if (this.#state.config.profile === 'fapi2') {
-      validating('client metadata', () => checkFapi2Client(valid, undefined))
-    }
-    const { dpop, mtls } = this.#state.config
-    validating('client metadata', () => {
-      checkDpopBoundClient(valid, dpop.mode, undefined)
-      checkMtlsClient(valid, mtls, undefined)
-    })
-    return valid
+    return validateRuntimeClient(metadata, this.#state.config, this.#resourceUris)
   }
 
   removeClient(clientId: string): boolean {
@@ -329,17 +320,20 @@ export async function createAuthorizationServer(
     now,
   })
   const store = resolved.store ?? new MemoryServerStore({ now })
+  const registry = new ClientRegistry(resolved.clients, {
+    hasher,
+    jwksUriTimeoutMs: resolved.jwksUriTimeoutMs,
+    now,
+    registered: registeredClients(resolved, store),
+  })
   const server = new NodeAuthorizationServer({
     config: resolved,
-    registry: new ClientRegistry(resolved.clients, {
-      hasher,
-      jwksUriTimeoutMs: resolved.jwksUriTimeoutMs,
-      now,
-    }),
+    registry,
     hasher,
     limiter: resolved.rateLimit ? new FailedAuthLimiter({ ...resolved.rateLimit, now }) : undefined,
     store,
     keys,
+    registrationAt: registrationRoutes(resolved, store, registry),
   })
   registerServerInternals(server, {
     keys,

@@ -135,14 +135,26 @@ export class ClientAuthenticator {
       })
     }
     if (usesAssertion) return this.#checkAssertion(params, bodyClientId, endpointUrl, source)
-    if (bodyClientId !== undefined) {
-      const client = this.#options.registry.get(bodyClientId)
-      // A public client identifies itself without credentials; callers decide what it may do.
-      if (client?.method === 'none') return { client }
-      // RFC 8705 §2: client_id names the client, the TLS client certificate authenticates it.
-      if (client?.method === 'tls_client_auth' || client?.method === 'self_signed_tls_client_auth') {
-        return this.#checkCertificate(client, certificate, source)
-      }
+    if (bodyClientId === undefined)
+      return this.#fail(401, 'invalid_client', 'client authentication is required')
+    // A client registered through the registration endpoint may need a store lookup first.
+    const found = this.#options.registry.find(bodyClientId)
+    return found instanceof Promise
+      ? found.then((client) => this.#withoutCredentials(client, certificate, source))
+      : this.#withoutCredentials(found, certificate, source)
+  }
+
+  /** A request that names its client by `client_id` alone: a public or a mutual-TLS client. */
+  #withoutCredentials(
+    client: RegisteredClient | undefined,
+    certificate: PresentedCertificate | undefined,
+    source: string,
+  ): AuthResult | Promise<AuthResult> {
+    // A public client identifies itself without credentials; callers decide what it may do.
+    if (client?.method === 'none') return { client }
+    // RFC 8705 §2: client_id names the client, the TLS client certificate authenticates it.
+    if (client?.method === 'tls_client_auth' || client?.method === 'self_signed_tls_client_auth') {
+      return this.#checkCertificate(client, certificate, source)
     }
     return this.#fail(401, 'invalid_client', 'client authentication is required')
   }
@@ -176,11 +188,18 @@ export class ClientAuthenticator {
     return this.#fail(401, 'invalid_client', description, answer)
   }
 
-  #checkSecret(attempt: SecretAttempt): AuthResult {
-    const { clientId, secret, method, source } = attempt
-    const throttled = this.#throttled(clientId, source, attempt)
+  #checkSecret(attempt: SecretAttempt): AuthResult | Promise<AuthResult> {
+    const throttled = this.#throttled(attempt.clientId, attempt.source, attempt)
     if (throttled) return throttled
-    const client = this.#options.registry.get(clientId)
+    // Local clients and recently looked-up registered ones answer at once: the hot path stays sync.
+    const found = this.#options.registry.find(attempt.clientId)
+    return found instanceof Promise
+      ? found.then((client) => this.#compareSecret(attempt, client))
+      : this.#compareSecret(attempt, found)
+  }
+
+  #compareSecret(attempt: SecretAttempt, client: RegisteredClient | undefined): AuthResult {
+    const { clientId, secret, method, source } = attempt
     // An unknown client, or one without secrets, is compared against a dummy hash: same cost.
     const stored = client && client.secretHashes.length > 0 ? client.secretHashes : undefined
     if (!this.#options.hasher.matches(secret, stored) || client === undefined) {
@@ -262,7 +281,7 @@ export class ClientAuthenticator {
     }
     const throttled = this.#throttled(clientId, source, NO_CHALLENGE)
     if (throttled) return throttled
-    const client = this.#options.registry.get(clientId)
+    const client = await this.#options.registry.find(clientId)
     if (
       client === undefined ||
       (client.method !== 'client_secret_jwt' && client.method !== 'private_key_jwt')

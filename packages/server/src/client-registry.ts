@@ -2,12 +2,14 @@
  * The registered clients, each prepared once when it is registered (at start or at run time) for
  * the hot path: secrets hashed, scopes split, assertion keys and algorithm allowlists resolved.
  * A change replaces a client's prepared entry in one step, so every request sees either the old
- * registration or the new one, never a mix.
+ * registration or the new one, never a mix. Clients registered through the registration endpoint
+ * live in the store shared by every instance and are looked up there, briefly cached.
  *
  * @module client-registry
  */
 import { ConfigurationError, JwksCache } from '@oauth-m2m/core'
 import { createLocalJWKSet, importJWK, type JWK, type JWTVerifyGetKey } from 'jose'
+import { LRUCache } from 'lru-cache'
 import { type CertificateMatcher, certificateMatcher, TLS_CLIENT_AUTH_MEMBERS } from './certificate-match.js'
 import { ASSERTION_ALGS } from './client-assertion.js'
 import {
@@ -16,8 +18,10 @@ import {
   SECRET_MEMBERS,
   type TokenEndpointAuthMethod,
 } from './client-metadata.js'
+import { lruCapacity } from './lru-capacity.js'
 import { registeredCertificates } from './mtls-client-metadata.js'
 import type { SecretHasher } from './secret-hash.js'
+import type { ServerStore, StoredClient } from './server-store.js'
 
 /** A client as the endpoints use it. */
 export interface RegisteredClient {
@@ -58,6 +62,36 @@ export interface RegisteredClient {
   readonly publicMetadata: Readonly<PublicClientMetadata>
 }
 
+/** A registered client read from the store, as {@link StoredClientReader} makes it. */
+export interface LoadedClient {
+  /** Validated client metadata, its accepted secrets as `client_secret_hash` digests. */
+  readonly metadata: ClientMetadata
+  /** When the metadata must be made again (a secret expires or its grace period ends), epoch ms. */
+  readonly validUntilMs: number
+}
+
+/**
+ * Turns a stored client into client metadata at `nowMs`: `undefined` for a record that is not a
+ * usable client; throws for one that breaks this server's rules (told to `onInternalError`).
+ */
+export type StoredClientReader = (stored: StoredClient, nowMs: number) => LoadedClient | undefined
+
+/** Where clients registered through the registration endpoint are found. */
+export interface RegisteredClientsOptions {
+  /** The store holding them; its `client` events drop cached copies. */
+  store: ServerStore
+  /** Reads one stored client. */
+  read: StoredClientReader
+  /** Scopes registered clients may have, advertised beside those of the local clients. */
+  scopes: Iterable<string>
+  /** Told of a stored client that breaks this server's rules (treated as unknown). */
+  onInternalError: (error: unknown) => void
+  /** How long a looked-up client (or its absence) is reused, in milliseconds. Default 1000. */
+  cacheTtlMs?: number
+  /** Most looked-up client ids remembered; the least recently used is forgotten. Default 10 000. */
+  maxCachedClients?: number
+}
+
 /** Options of {@link ClientRegistry}. */
 export interface ClientRegistryOptions {
   /** Hashes the clients' secrets. */
@@ -66,6 +100,8 @@ export interface ClientRegistryOptions {
   jwksUriTimeoutMs: number
   /** The server's clock, in epoch milliseconds: a fetched `jwks_uri` key set expires by it. */
   now: () => number
+  /** Clients registered through the registration endpoint, when it is on. Default: none. */
+  registered?: RegisteredClientsOptions | undefined
 }
 
 function toList(value: string | string[] | undefined): string[] {
@@ -193,20 +229,134 @@ function prepare(metadata: ClientMetadata, options: ClientRegistryOptions): Regi
   }
 }
 
-/** The registered clients by `client_id`. */
+/**
+ * A looked-up client id: the prepared client or its absence, until `freshUntilMs`. `fingerprint`
+ * (the metadata as JSON) lets a reload that finds the same registration keep the prepared client,
+ * and with it the key cache of its `jwks_uri`.
+ */
+interface CachedLookup {
+  readonly client: RegisteredClient | undefined
+  readonly fingerprint: string | undefined
+  readonly freshUntilMs: number
+}
+
+/** The prepared client of `previous` when its registration is the same (`fingerprint`). */
+function reusable(previous: CachedLookup | undefined, fingerprint: string): RegisteredClient | undefined {
+  return previous?.fingerprint === fingerprint ? previous.client : undefined
+}
+
+/**
+ * The registered clients by `client_id`: the local ones (configuration, `registerClient`) in this
+ * process, and, when registration is on, those registered through the endpoint, found in the store.
+ * A local client never costs a store round trip; an unknown id is looked up in the store, and the
+ * answer (a client, or none) is reused for up to `cacheTtlMs`, so a flood of unknown ids costs at
+ * most one lookup per id per `cacheTtlMs` (concurrent lookups of one id share one). A `client`
+ * event on the store drops the id's cached answer at once.
+ */
 export class ClientRegistry {
   readonly #clients = new Map<string, RegisteredClient>()
   readonly #options: ClientRegistryOptions
+  readonly #registered: RegisteredClientsOptions | undefined
+  readonly #lookups: LRUCache<string, CachedLookup> | undefined
+  readonly #inflight = new Map<string, Promise<RegisteredClient | undefined>>()
+  readonly #cacheTtlMs: number
+  readonly #registeredScopes: ReadonlySet<string>
 
   /** @param clients Validated client metadata (see `resolveConfig`). */
   constructor(clients: readonly ClientMetadata[], options: ClientRegistryOptions) {
     this.#options = options
+    this.#registered = options.registered
+    this.#cacheTtlMs = options.registered?.cacheTtlMs ?? 1000
+    this.#registeredScopes = new Set(options.registered?.scopes ?? [])
     for (const metadata of clients) this.#clients.set(metadata.client_id, prepare(metadata, options))
+    if (options.registered !== undefined) {
+      this.#lookups = new LRUCache(lruCapacity(options.registered.maxCachedClients ?? 10_000))
+      options.registered.store.subscribe((event) => {
+        if (event.type === 'client') this.forget(event.clientId)
+      })
+    }
   }
 
-  /** The client registered as `clientId`. */
+  /**
+   * The local client registered as `clientId`, or a registered one looked up less than
+   * `cacheTtlMs` ago; never a store round trip.
+   */
   get(clientId: string): RegisteredClient | undefined {
-    return this.#clients.get(clientId)
+    const local = this.#clients.get(clientId)
+    if (local !== undefined || this.#lookups === undefined) return local
+    const cached = this.#lookups.get(clientId)
+    return cached !== undefined && this.#options.now() < cached.freshUntilMs ? cached.client : undefined
+  }
+
+  /**
+   * The client registered as `clientId`: at once when it is local or its lookup is fresh, else a
+   * promise of the store's answer. Rejects when the store cannot answer (nothing is cached then).
+   */
+  find(clientId: string): RegisteredClient | undefined | Promise<RegisteredClient | undefined> {
+    const local = this.#clients.get(clientId)
+    if (local !== undefined || this.#lookups === undefined) return local
+    const cached = this.#lookups.get(clientId)
+    if (cached !== undefined && this.#options.now() < cached.freshUntilMs) return cached.client
+    return this.#inflight.get(clientId) ?? this.#lookUp(clientId, cached)
+  }
+
+  #lookUp(clientId: string, previous: CachedLookup | undefined): Promise<RegisteredClient | undefined> {
+    const registered = this.#registered as RegisteredClientsOptions
+    let found: Promise<StoredClient | undefined>
+    try {
+      found = registered.store.findClient(clientId)
+    } catch (error) {
+      // A store that throws instead of rejecting fails this lookup the same way.
+      found = Promise.reject(error)
+    }
+    const lookup: Promise<RegisteredClient | undefined> = found.then((stored) => {
+      const nowMs = this.#options.now()
+      const loaded = stored === undefined ? undefined : this.#read(stored, nowMs)
+      let client: RegisteredClient | undefined
+      let fingerprint: string | undefined
+      if (loaded !== undefined) {
+        fingerprint = JSON.stringify(loaded.metadata)
+        client = reusable(previous, fingerprint) ?? prepare(loaded.metadata, this.#options)
+      }
+      // A `client` event during the lookup took it out of #inflight: its answer may predate the
+      // change, so it is not kept.
+      if (this.#inflight.get(clientId) === lookup) {
+        const freshUntilMs = Math.min(
+          nowMs + this.#cacheTtlMs,
+          loaded?.validUntilMs ?? Number.POSITIVE_INFINITY,
+        )
+        this.#lookups?.set(clientId, { client, fingerprint, freshUntilMs })
+      }
+      return client
+    })
+    this.#inflight.set(clientId, lookup)
+    const settled = () => {
+      if (this.#inflight.get(clientId) === lookup) this.#inflight.delete(clientId)
+    }
+    // Handled here too, so that a failed lookup is never an unhandled rejection; callers see it.
+    lookup.then(settled, settled)
+    return lookup
+  }
+
+  #read(stored: StoredClient, nowMs: number): LoadedClient | undefined {
+    const registered = this.#registered as RegisteredClientsOptions
+    try {
+      const loaded = registered.read(stored, nowMs)
+      return loaded?.metadata.client_id === stored.client_id ? loaded : undefined
+    } catch (error) {
+      try {
+        registered.onInternalError(error)
+      } catch {
+        // A failing logger must not fail the lookup.
+      }
+      return undefined
+    }
+  }
+
+  /** Drops what is cached about the registered client `clientId` (it changed in the store). */
+  forget(clientId: string): void {
+    this.#lookups?.delete(clientId)
+    this.#inflight.delete(clientId)
   }
 
   /**
@@ -244,15 +394,18 @@ export class ClientRegistry {
     return this.#clients.delete(clientId)
   }
 
-  /** A copy of the public metadata of the client registered as `clientId`. */
+  /** A copy of the public metadata of the local client registered as `clientId`. */
   describe(clientId: string): PublicClientMetadata | undefined {
     const client = this.#clients.get(clientId)
     return client === undefined ? undefined : structuredClone(client.publicMetadata)
   }
 
-  /** Every registered scope, for `scopes_supported`. */
+  /**
+   * Every scope of the local clients and every scope registered clients may have, for
+   * `scopes_supported`.
+   */
   allScopes(): string[] {
-    const all = new Set<string>()
+    const all = new Set<string>(this.#registeredScopes)
     for (const client of this.#clients.values()) for (const scope of client.scopes) all.add(scope)
     return [...all].sort()
   }

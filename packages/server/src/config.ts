@@ -7,6 +7,7 @@
 import type { JWK } from 'jose'
 import type { ClientMetadata, PublicClientMetadata } from './client-metadata.js'
 import type { ServerProfile } from './fapi2-profile.js'
+import type { RegistrationConfig } from './registration-config.js'
 import type { RequestLogHook } from './request-log.js'
 import type { TokenFormat } from './resource.js'
 import type { ServerStore } from './server-store.js'
@@ -304,6 +305,13 @@ export interface AuthorizationServerConfig {
   trustedProxy?: TrustedProxyConfig
   /** Mutual-TLS client authentication and certificate-bound tokens (RFC 8705). Default: off. See {@link MtlsConfig}. */
   mtls?: MtlsConfig
+  /**
+   * Dynamic client registration (RFC 7591 `POST /register`, RFC 7592 management), with
+   * `initialAccessTokens` or `open: true`. Registered clients live in `store`: with the default
+   * memory store they are lost on restart. Give every instance of a fleet the same setting.
+   * Default: off. See {@link RegistrationConfig}.
+   */
+  registration?: RegistrationConfig
   /** Largest accepted request body, in bytes; larger ones get 413. Default 65 536. */
   maxBodyBytes?: number
   /** `realm` of `WWW-Authenticate: Basic` on 401 answers. Default `oauth-m2m`. */

@@ -29,6 +29,7 @@ export type {
 export type { ServerProfile } from './fapi2-profile.js'
 export type { ServerMetadata } from './metadata.js'
 export type { MtlsEndpointAliases } from './mtls-settings.js'
+export type { RegistrationConfig } from './registration-config.js'
 export type { RequestLogEntry, RequestLogHook } from './request-log.js'
 export type { TokenFormat } from './resource.js'
 export { secretDigest } from './secret-hash.js'

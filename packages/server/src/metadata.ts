@@ -14,11 +14,20 @@ export interface EndpointLocations {
   jwksUri: string
   introspectionEndpoint: string
   revocationEndpoint: string
+  /** The registration endpoint (RFC 7591), when registration is on. */
+  registrationEndpoint?: string | undefined
   /**
    * Request paths (no query) the router matches; `metadata` lists every path that serves the
-   * metadata document, the RFC 8414 one first.
+   * metadata document, the RFC 8414 one first; `register` is there when registration is on.
    */
-  paths: { token: string; jwks: string; introspect: string; revoke: string; metadata: readonly string[] }
+  paths: {
+    token: string
+    jwks: string
+    introspect: string
+    revoke: string
+    metadata: readonly string[]
+    register?: string | undefined
+  }
 }
 
 /** Endpoint URLs configured in place of the defaults under the issuer (validated absolute URLs). */
@@ -35,14 +44,21 @@ export interface ConfiguredEndpoints {
  * (§3, with the issuer's path appended) always serves the metadata document; configured
  * `metadata` URLs add paths that serve it too. Routing is by path only, so a configured URL on
  * another host routes here by its path.
+ *
+ * @param registration Whether registration is on: the registration endpoint is `${issuer}/register`.
  */
-export function endpointLocations(issuer: string, configured: ConfiguredEndpoints = {}): EndpointLocations {
+export function endpointLocations(
+  issuer: string,
+  configured: ConfiguredEndpoints = {},
+  registration = false,
+): EndpointLocations {
   const base = issuer.replace(/\/+$/, '')
   const basePath = new URL(`${base}/`).pathname.replace(/\/$/, '')
   const tokenEndpoint = configured.token ?? `${base}/token`
   const jwksUri = configured.jwks ?? `${base}/jwks`
   const introspectionEndpoint = configured.introspection ?? `${base}/introspect`
   const revocationEndpoint = configured.revocation ?? `${base}/revoke`
+  const registrationEndpoint = registration ? `${base}/register` : undefined
   const metadataPaths = [`/.well-known/oauth-authorization-server${basePath}`]
   for (const url of configured.metadata ?? []) {
     const path = new URL(url).pathname
@@ -54,12 +70,14 @@ export function endpointLocations(issuer: string, configured: ConfiguredEndpoint
     jwksUri,
     introspectionEndpoint,
     revocationEndpoint,
+    registrationEndpoint,
     paths: {
       token: new URL(tokenEndpoint).pathname,
       jwks: new URL(jwksUri).pathname,
       introspect: new URL(introspectionEndpoint).pathname,
       revoke: new URL(revocationEndpoint).pathname,
       metadata: metadataPaths,
+      register: registrationEndpoint === undefined ? undefined : new URL(registrationEndpoint).pathname,
     },
   }
 }
@@ -76,6 +94,7 @@ export function sharedEndpointPath(locations: EndpointLocations): [string, strin
     ['introspection', paths.introspect],
     ['revocation', paths.revoke],
     ...paths.metadata.map((path): [string, string] => ['metadata', path]),
+    ...(paths.register === undefined ? [] : [['registration', paths.register] as [string, string]]),
   ]
   const seen = new Map<string, string>()
   for (const [name, path] of named) {
@@ -98,6 +117,8 @@ export interface ServerMetadata {
   introspection_endpoint: string
   /** RFC 7009 token revocation. */
   revocation_endpoint: string
+  /** RFC 7591 dynamic client registration; present when registration is on. */
+  registration_endpoint?: string
   /** Always `["client_credentials"]`. */
   grant_types_supported: string[]
   /** Client authentication methods the token endpoint accepts. */
@@ -165,6 +186,9 @@ export function buildMetadata(
     jwks_uri: locations.jwksUri,
     introspection_endpoint: locations.introspectionEndpoint,
     revocation_endpoint: locations.revocationEndpoint,
+    ...(locations.registrationEndpoint === undefined
+      ? {}
+      : { registration_endpoint: locations.registrationEndpoint }),
     grant_types_supported: ['client_credentials'],
     token_endpoint_auth_methods_supported: [...methods],
     token_endpoint_auth_signing_alg_values_supported: [...AUTH_ALGS],

@@ -30,6 +30,7 @@ import {
 } from './field-validation.js'
 import { type ConfiguredEndpoints, endpointLocations, sharedEndpointPath } from './metadata.js'
 import { checkMtlsClient, type MtlsSettings, resolveMtls } from './mtls-settings.js'
+import { type RegistrationSettings, resolveRegistration } from './registration-config.js'
 import type { RequestLogHook } from './request-log.js'
 import type { ResourceSettings, TokenFormat } from './resource.js'
 import { writeInternalErrorToStderr } from './server-core.js'
@@ -61,6 +62,7 @@ export interface ResolvedConfig {
   rateLimit: Required<RateLimitConfig> | false
   trustedProxy: TrustedProxies | undefined
   mtls: MtlsSettings | undefined
+  registration: RegistrationSettings | undefined
   maxBodyBytes: number
   realm: string
   jwksUriTimeoutMs: number
@@ -97,6 +99,7 @@ const TOP_LEVEL_KEYS: ReadonlySet<string> = new Set<keyof AuthorizationServerCon
   'rateLimit',
   'trustedProxy',
   'mtls',
+  'registration',
   'maxBodyBytes',
   'realm',
   'jwksUriTimeoutMs',
@@ -190,7 +193,11 @@ function endpointUrl(value: unknown, field: string): string | undefined {
   return url
 }
 
-function validateEndpoints(value: unknown, issuer: string | undefined): ConfiguredEndpoints {
+function validateEndpoints(
+  value: unknown,
+  issuer: string | undefined,
+  registration: boolean,
+): ConfiguredEndpoints {
   if (value === undefined) return {}
   if (!isObject(value)) fail('endpoints', 'must be an object')
   for (const key of Object.keys(value)) {
@@ -213,7 +220,9 @@ function validateEndpoints(value: unknown, issuer: string | undefined): Configur
     metadata,
   }
   // Without an issuer the defaults are not known yet: check what is configured, under a stand-in.
-  const shared = sharedEndpointPath(endpointLocations(issuer ?? 'http://issuer.invalid', endpoints))
+  const shared = sharedEndpointPath(
+    endpointLocations(issuer ?? 'http://issuer.invalid', endpoints, registration),
+  )
   if (shared !== undefined) {
     const [path, first, second] = shared
     fail('endpoints', `gives the ${first} and ${second} endpoints one path (${path}): each needs its own`)
@@ -433,7 +442,7 @@ function resolveValidConfig(input: unknown): Omit<ResolvedConfig, 'profile'> {
     signing: (signing as ResolvedConfig['signing'] | undefined) ?? {},
     accessTokenTyp: validateAccessTokenTyp(input.accessTokenTyp),
     beforeSign: input.beforeSign as BeforeSignHook | undefined,
-    endpoints: validateEndpoints(input.endpoints, issuer),
+    endpoints: validateEndpoints(input.endpoints, issuer, input.registration !== undefined),
     dpop,
     assertionMaxLifetimeSec: positiveInt(input.assertionMaxLifetimeSec, 'assertionMaxLifetimeSec', 3600),
     strictAssertionAudience,
@@ -441,6 +450,7 @@ function resolveValidConfig(input: unknown): Omit<ResolvedConfig, 'profile'> {
     rateLimit,
     trustedProxy: validateTrustedProxy(input.trustedProxy, 'trustedProxy'),
     mtls,
+    registration: resolveRegistration(input.registration, clients),
     maxBodyBytes: positiveInt(input.maxBodyBytes, 'maxBodyBytes', 65_536),
     realm: validateRealm(input.realm),
     jwksUriTimeoutMs: positiveInt(input.jwksUriTimeoutMs, 'jwksUriTimeoutMs', 5000),

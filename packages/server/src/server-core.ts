@@ -16,6 +16,7 @@ import { type EndpointResponse, oauthError, publicJson } from './http-response.j
 import { IntrospectionEndpoint } from './introspection-endpoint.js'
 import { buildMetadata, type EndpointLocations, endpointLocations, type ServerMetadata } from './metadata.js'
 import type { FailedAuthLimiter } from './rate-limit.js'
+import type { RegistrationRoutes } from './registration-endpoint.js'
 import { type FormParams, readForm } from './request-form.js'
 import { describeRequestClient, type RequestClient } from './request-log.js'
 import type { ResolvedConfig } from './resolve-config.js'
@@ -37,6 +38,8 @@ export interface ServerState {
   limiter: FailedAuthLimiter | undefined
   store: ServerStore
   keys: SigningKeySet
+  /** Makes the registration routes for the registration endpoint's URL, when registration is on. */
+  registrationAt?: ((url: string) => RegistrationRoutes) | undefined
 }
 
 /** A request to a POST endpoint, as an adapter hands it over once the body is read. */
@@ -172,14 +175,18 @@ export class ServerCore {
   #metadata: ServerMetadata
   #metadataBody: string
   readonly #routes: Map<string, FormRoute>
+  readonly #registration: RegistrationRoutes | undefined
   #jwksBody: string | undefined
   #jwksBuiltAtMs = 0
 
   constructor(issuer: string, state: ServerState) {
     this.#state = state
     const { config, registry, hasher, limiter, store, keys } = state
-    const locations = endpointLocations(issuer, config.endpoints)
+    const locations = endpointLocations(issuer, config.endpoints, config.registration !== undefined)
     this.locations = locations
+    const { registrationEndpoint } = locations
+    this.#registration =
+      registrationEndpoint === undefined ? undefined : state.registrationAt?.(registrationEndpoint)
     this.#metadata = buildMetadata(locations, registry.allScopes(), this.#dpopAlgorithms(), config.mtls)
     if (this.#state.config.profile === 'fapi2') this.#metadata = fapi2Metadata(this.#metadata)
     this.#metadataBody = JSON.stringify(this.#metadata)
@@ -315,7 +322,7 @@ export class ServerCore {
       }
       return path === paths.jwks ? publicJson(this.#jwks(), 60) : publicJson(this.#metadataBody, 3600)
     }
-    return oauthError(404, 'not_found', 'no such endpoint')
+    return this.#registration?.route(method, path) ?? oauthError(404, 'not_found', 'no such endpoint')
   }
 
   #jwks(): string {
