@@ -16,4 +16,25 @@ if (missing.length > 0) {
   console.error(`docs: the API reference was not generated in ${out} (missing: ${missing.join(', ')})`)
   process.exit(1)
 }
-console.log(`docs: API reference generated (${modulePages} module pages)`)
+// Every entry point is named in the sidebar: a package with several entry points whose index has no
+// `@module` tag gets a page named `<package>..html` and a blank row.
+const blank = readdirSync(join(out, 'modules')).filter((page) => page.endsWith('..html'))
+if (blank.length > 0) {
+  console.error(`docs: entry points without a name (add @module to their index): ${blank.join(', ')}`)
+  process.exit(1)
+}
+// The examples' READMEs render as pages (typedoc.json projectDocuments).
+const examples = readdirSync(fileURLToPath(new URL('../examples/', import.meta.url)), { withFileTypes: true })
+  .filter(
+    (entry) =>
+      entry.isDirectory() &&
+      existsSync(fileURLToPath(new URL(`../examples/${entry.name}/README.md`, import.meta.url))),
+  )
+  .map((entry) => entry.name)
+const documents = existsSync(join(out, 'documents')) ? readdirSync(join(out, 'documents')) : []
+const unrendered = examples.filter((name) => !documents.includes(`${name}_README.html`))
+if (unrendered.length > 0) {
+  console.error(`docs: example READMEs not rendered as pages: ${unrendered.join(', ')}`)
+  process.exit(1)
+}
+console.log(`docs: API reference generated (${modulePages} module pages, ${examples.length} example pages)`)

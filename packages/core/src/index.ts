@@ -5,6 +5,7 @@
  * `@oauth-m2m/core/internal`, which is not a public API.
  *
  * @packageDocumentation
+ * @module @oauth-m2m/core
  */
 export {
   DEFAULT_ASSERTION_LIFETIME_SEC,

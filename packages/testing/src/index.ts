@@ -6,6 +6,7 @@
  * `@oauth-m2m/testing/msw`.
  *
  * @packageDocumentation
+ * @module @oauth-m2m/testing
  */
 export type { TestClock } from './clock.js'
 export { ENDPOINT_KINDS, type EndpointKind } from './endpoint-kinds.js'

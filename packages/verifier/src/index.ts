@@ -3,6 +3,7 @@
  * against the issuer's JWKS, opaque tokens by RFC 7662 introspection — and answers per RFC 6750.
  *
  * @packageDocumentation
+ * @module @oauth-m2m/verifier
  */
 export {
   BearerError,
