@@ -90,6 +90,11 @@ export function nodeRequestListener(
       }
     }
     const route = core().route(method, url)
+    if (route instanceof Promise) {
+      // `/readyz`, which asks the store first; the promise never rejects.
+      route.then(answer)
+      return
+    }
     if (!(route instanceof FormRoute)) {
       answer(route)
       return

@@ -7,12 +7,19 @@
  * knows it keep the real client locked out (OWASP ASVS V2.2.1). Counting per (id, source) stops
  * that; the much higher per-id ceiling still bounds guessing spread over many addresses.
  *
+ * Several instances on one shared store count together: each failure is also counted on the store
+ * (in the background, so the 401 never waits for it), and the instance whose count reaches a
+ * limit announces the lock to all with an `auth-lock` event. Whether a client is locked is always
+ * decided from this process's tables (its own counts, the counts the store answered, the events),
+ * so a successful authentication makes no store round trip.
+ *
  * @module rate-limit
  */
 import { LRUCache } from 'lru-cache'
 import { keyDigest } from './key-digest.js'
 import { lruCapacity } from './lru-capacity.js'
 import { lruClock } from './lru-clock.js'
+import type { ServerStore, StoreEvent } from './server-store.js'
 
 interface FailureWindow {
   failures: number
@@ -36,7 +43,26 @@ export interface FailedAuthLimiterOptions {
   maxTrackedEntries?: number
   /** The clock windows are counted on, epoch ms. Default `Date.now`. */
   now?: () => number
+  /**
+   * The store shared with other instances: failures are counted there too, and locks announced
+   * and heard through its events (see {@link FailedAuthLimiter.start}). Default none: this
+   * process counts alone.
+   */
+  store?: ServerStore
 }
+
+/**
+ * Most store counts in flight at once; failures beyond it are counted in this process only, so
+ * that a flood of failures against a slow store cannot pile up pending calls.
+ */
+const MAX_PENDING_STORE_COUNTS = 1000
+
+/**
+ * Prefixes of the keys counted on the store and named in `auth-lock` events: which table a lock
+ * belongs to. `.` is outside the base64url alphabet of the digests, so the two never collide.
+ */
+const PAIR_PREFIX = 'p.'
+const CLIENT_PREFIX = 'c.'
 
 /** How often, at most, the lock table is swept for expired locks when it looks full. */
 const PURGE_INTERVAL_MS = 1000
@@ -65,6 +91,19 @@ class FailureCounter {
     this.#maxLocks = maxTracked
     this.#windows = new LRUCache({ ...lruCapacity(maxTracked), ttl: windowMs, ...lruClock(now) })
     this.#locks = new LRUCache({ ...lruCapacity(maxTracked), ttl: windowMs, ...lruClock(now) })
+  }
+
+  /**
+   * Locks `key` until `untilMs` (a lock decided elsewhere: the store's count, another instance),
+   * unless a lock of this key already lasts longer, or the table is full of live locks.
+   */
+  lockUntil(key: string, untilMs: number, nowMs: number): void {
+    if (untilMs <= nowMs) return
+    const lockEndsAtMs = this.#locks.get(key)
+    if (lockEndsAtMs !== undefined && lockEndsAtMs >= untilMs) return
+    if (lockEndsAtMs === undefined && !this.#hasRoomForLock(nowMs)) return
+    this.#locks.set(key, untilMs, { ttl: Math.max(1, untilMs - nowMs) })
+    this.#windows.delete(key)
   }
 
   retryAfterSec(key: string, nowMs: number): number {
@@ -117,8 +156,12 @@ export class FailedAuthLimiter {
   readonly #perSource: FailureCounter
   readonly #perClient: FailureCounter
   readonly #now: () => number
+  readonly #options: FailedAuthLimiterOptions
+  #pendingStoreCounts = 0
+  #unsubscribe: (() => void) | undefined
 
   constructor(options: FailedAuthLimiterOptions) {
+    this.#options = options
     const maxTracked = options.maxTrackedEntries ?? 10_000
     this.#now = options.now ?? Date.now
     this.#perSource = new FailureCounter(options.maxFailures, options.windowMs, maxTracked, this.#now)
@@ -144,7 +187,67 @@ export class FailedAuthLimiter {
     const nowMs = this.#now()
     // Digests, not the raw strings: a client id has no length limit (RFC 6749), and a 60 KB id
     // kept raw in both tables would cost ~120 KB per failing id.
-    this.#perSource.recordFailure(keyDigest(clientId, source), nowMs)
-    this.#perClient.recordFailure(keyDigest(clientId), nowMs)
+    const pairKey = keyDigest(clientId, source)
+    const clientKey = keyDigest(clientId)
+    this.#perSource.recordFailure(pairKey, nowMs)
+    this.#perClient.recordFailure(clientKey, nowMs)
+    if (this.#options.store !== undefined) {
+      this.#countOnStore(this.#options.store, PAIR_PREFIX + pairKey, this.#options.maxFailures)
+      this.#countOnStore(this.#options.store, CLIENT_PREFIX + clientKey, this.#options.maxFailuresPerClient)
+    }
+  }
+
+  /**
+   * Counts one failure on the store, in the background. A count at or past `max` locks the key
+   * here; the one that reaches `max` exactly (one instance in the fleet: the store counts
+   * atomically) announces the lock to the others. A store that fails only loses the shared count.
+   */
+  #countOnStore(store: ServerStore, storeKey: string, max: number): void {
+    if (this.#pendingStoreCounts >= MAX_PENDING_STORE_COUNTS) return
+    this.#pendingStoreCounts++
+    store
+      .countFailure(storeKey, this.#options.windowMs)
+      .then(async (count) => {
+        if (count.failures < max) return
+        this.#lock(storeKey, count.windowEndsAtMs)
+        if (count.failures === max) {
+          await store.publish({ type: 'auth-lock', key: storeKey, untilMs: count.windowEndsAtMs })
+        }
+      })
+      .catch(() => {
+        // The store is down or slow: this process's own count still protects it, and requests
+        // that need the store answer 503 meanwhile.
+      })
+      .finally(() => {
+        this.#pendingStoreCounts--
+      })
+  }
+
+  /** Applies a lock named by a store key, at most one window long (an event may come from afar). */
+  #lock(storeKey: string, untilMs: number): void {
+    if (typeof storeKey !== 'string' || typeof untilMs !== 'number' || !Number.isFinite(untilMs)) return
+    const nowMs = this.#now()
+    const until = Math.min(untilMs, nowMs + this.#options.windowMs)
+    const key = storeKey.slice(PAIR_PREFIX.length)
+    if (storeKey.startsWith(PAIR_PREFIX)) this.#perSource.lockUntil(key, until, nowMs)
+    else if (storeKey.startsWith(CLIENT_PREFIX)) this.#perClient.lockUntil(key, until, nowMs)
+  }
+
+  #onEvent(event: StoreEvent): void {
+    if (event.type === 'auth-lock') this.#lock(event.key, event.untilMs)
+  }
+
+  /** Listens for the `auth-lock` events of other instances (with a store); idempotent. */
+  start(): void {
+    const { store } = this.#options
+    if (store === undefined || this.#unsubscribe !== undefined) return
+    this.#unsubscribe = store.subscribe((event) => this.#onEvent(event))
+  }
+
+  /** Stops listening. */
+  stop(): void {
+    const unsubscribe = this.#unsubscribe
+    this.#unsubscribe = undefined
+    unsubscribe?.()
   }
 }

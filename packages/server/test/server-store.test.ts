@@ -50,7 +50,7 @@ describe('a custom ServerStore', () => {
   it('keeps the opaque tokens the server issues', async () => {
     const memory = new MemoryServerStore()
     const saveOpaqueToken = vi.fn(memory.saveOpaqueToken.bind(memory))
-    const store: ServerStore = Object.assign(Object.create(memory) as ServerStore, { saveOpaqueToken })
+    const store: ServerStore = Object.assign(memory, { saveOpaqueToken })
     const { url } = await startServer({
       clients: [{ client_id: 'svc', client_secret: 'svc-secret' }],
       resources: [{ resource: OPAQUE_API, tokenFormat: 'opaque' }],
@@ -70,7 +70,7 @@ describe('a custom ServerStore', () => {
     expect(claims).toMatchObject({ client_id: 'svc', aud: OPAQUE_API })
   })
 
-  it('turns a failing store into a 500 server_error, reported without credentials', async () => {
+  it('turns a failing store into a 503 temporarily_unavailable, reported without credentials', async () => {
     const failing = new MemoryServerStore()
     failing.saveOpaqueToken = () => Promise.reject(new Error('store is down'))
     const reported: unknown[] = []
@@ -85,7 +85,8 @@ describe('a custom ServerStore', () => {
       { grant_type: 'client_credentials', resource: OPAQUE_API },
       basic('svc', 'svc-secret'),
     )
-    expectOAuthError(answer, 500, 'server_error')
+    expectOAuthError(answer, 503, 'temporarily_unavailable')
+    expect(answer.headers.get('retry-after')).toBe('2')
     expect(answer.text).not.toContain('store is down')
     expect(reported).toHaveLength(1)
     const error = reported[0] as Error

@@ -47,6 +47,26 @@ interface KeyEntry {
   retiredAtMs: number | undefined
   /** Configured keys stay published for as long as they are configured. */
   readonly pinned: boolean
+  /** When this key became current (epoch ms); `undefined` for keys that never were in this process. */
+  readonly activatedAtMs?: number | undefined
+  /**
+   * A fixed end of publication (epoch ms) decided where the set is shared (the store), which
+   * replaces the retention this process would work out from the tokens it signed.
+   */
+  readonly retainUntilMs?: number | undefined
+}
+
+/**
+ * A key set as a shared store holds it, with its keys imported: what
+ * {@link SigningKeySet.fromShared} and {@link SigningKeySet.adopt} take.
+ */
+export interface SharedKeys {
+  /** The key that signs new tokens, and when it became current (epoch ms). */
+  readonly current: { readonly key: SigningKey; readonly activatedAtMs: number }
+  /** The key the next rotation makes current; already published. */
+  readonly next: SigningKey
+  /** Replaced keys, each published until its `retainUntilMs` (epoch ms). */
+  readonly retired: readonly { readonly key: SigningKey; readonly retainUntilMs: number }[]
 }
 
 /**
@@ -69,6 +89,9 @@ export class SigningKeySet {
   #entries: KeyEntry[]
   /** Published, not yet signing: the key the next {@link SigningKeySet.rotate} makes current. */
   #next: SigningKey
+  /** Whether tokens signed with the next key are accepted: true once the set is shared. */
+  #acceptsNext = false
+  #generation = 0
 
   private constructor(
     defaultAlg: SigningAlg,
@@ -99,10 +122,11 @@ export class SigningKeySet {
     }
     const configured = options.keys ?? []
     if (!Array.isArray(configured)) throw new ConfigurationError('signing keys must be an array of JWKs')
+    const now = options.now ?? Date.now
 
     const entries: KeyEntry[] = []
     if (configured.length === 0) {
-      entries.push(newEntry(await generateSigningKey(alg), false))
+      entries.push(newEntry(await generateSigningKey(alg), false, now()))
     } else {
       const seen = new Set<string>()
       for (const [index, jwk] of configured.entries()) {
@@ -110,12 +134,11 @@ export class SigningKeySet {
         if (seen.has(key.kid))
           throw new ConfigurationError(`signing keys[${index}].kid duplicates another key's kid`)
         seen.add(key.kid)
-        entries.push(newEntry(key, index > 0))
+        entries.push(newEntry(key, index > 0, index === 0 ? now() : undefined))
       }
     }
     // Rotation keeps the algorithm of the current key unless one was asked for.
     const rotationAlg = options.alg ?? (entries[0] as KeyEntry).key.alg
-    const now = options.now ?? Date.now
     return new SigningKeySet(
       rotationAlg,
       retentionMarginMs,
@@ -123,6 +146,48 @@ export class SigningKeySet {
       entries,
       await generateSigningKey(rotationAlg),
     )
+  }
+
+  /**
+   * A set holding the keys of a shared store (see {@link SigningKeySet.adopt}).
+   *
+   * @param now The clock retention is counted on, epoch ms. Default `Date.now`.
+   */
+  static fromShared(keys: SharedKeys, now: () => number = Date.now): SigningKeySet {
+    const set = new SigningKeySet(keys.next.alg, 0, now, [], keys.next)
+    set.adopt(keys)
+    return set
+  }
+
+  /**
+   * Replaces every key with those of a shared store, in one step: from the next call on, the set
+   * signs with `keys.current`, publishes `keys.next` and the retired keys (each until its
+   * `retainUntilMs`, the same on every instance), and also accepts tokens signed with the next
+   * key, which another instance may already have made current.
+   */
+  adopt(keys: SharedKeys): void {
+    this.#entries = [
+      newEntry(keys.current.key, false, keys.current.activatedAtMs),
+      ...keys.retired.map((retired) => ({
+        ...newEntry(retired.key, false, undefined),
+        retiredAtMs: retired.retainUntilMs,
+        retainUntilMs: retired.retainUntilMs,
+      })),
+    ]
+    this.#next = keys.next
+    this.#rotationAlg = keys.next.alg
+    this.#acceptsNext = true
+    this.#generation++
+  }
+
+  /** Raised by one on every change of the keys (rotation, adoption): a cache of the JWKS compares it. */
+  get generation(): number {
+    return this.#generation
+  }
+
+  /** When the current key became current (epoch ms); `undefined` when not known. */
+  get currentActivatedAtMs(): number | undefined {
+    return (this.#entries[0] as KeyEntry).activatedAtMs
   }
 
   /** The key that signs new tokens. */
@@ -154,8 +219,9 @@ export class SigningKeySet {
     const nowMs = this.#now()
     const previous = this.#entries[0] as KeyEntry
     if (!previous.pinned) previous.retiredAtMs = nowMs
-    this.#entries = [newEntry(key, false), ...this.#entries]
+    this.#entries = [newEntry(key, false, nowMs), ...this.#entries]
     this.#prune(nowMs)
+    this.#generation++
     return key
   }
 
@@ -224,13 +290,15 @@ export class SigningKeySet {
 
   /**
    * The key with this `kid` that may have signed a token: the current key or a replaced one still
-   * retained; `undefined` otherwise (also for the next key, which has signed nothing yet).
+   * retained; `undefined` otherwise (also for the next key, which has signed nothing yet, unless
+   * the set is shared: another instance may have made it current before this one heard of it).
    *
    * @param nowMs The current time in epoch ms. Default: the set's `now`.
    */
   find(kid: string, nowMs: number = this.#now()): SigningKey | undefined {
     const current = this.#entries[0] as KeyEntry
     if (current.key.kid === kid) return current.key
+    if (this.#acceptsNext && this.#next.kid === kid) return this.#next
     this.#prune(nowMs)
     return this.#entries.find((entry) => entry.key.kid === kid)?.key
   }
@@ -240,6 +308,7 @@ export class SigningKeySet {
     if (this.#entries.length === 1) return
     this.#entries = this.#entries.filter((entry, index) => {
       if (index === 0 || entry.pinned || entry.retiredAtMs === undefined) return true
+      if (entry.retainUntilMs !== undefined) return nowMs <= entry.retainUntilMs
       // A key that never signed anything is kept only for the margin after it was replaced.
       const lastUseMs = Math.max(entry.latestExpiryMs, entry.retiredAtMs)
       return nowMs <= lastUseMs + this.#retentionMarginMs
@@ -247,8 +316,8 @@ export class SigningKeySet {
   }
 }
 
-function newEntry(key: SigningKey, pinned: boolean): KeyEntry {
-  return { key, latestExpiryMs: Number.NEGATIVE_INFINITY, retiredAtMs: undefined, pinned }
+function newEntry(key: SigningKey, pinned: boolean, activatedAtMs: number | undefined): KeyEntry {
+  return { key, latestExpiryMs: Number.NEGATIVE_INFINITY, retiredAtMs: undefined, pinned, activatedAtMs }
 }
 
 /** A copy of the JWK without any private member, whatever was put in it. */
