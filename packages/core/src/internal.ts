@@ -31,6 +31,7 @@ export { isDpopNonce } from './dpop/dpop-nonce-syntax.js'
 export { dpopReplayExpiresAtMs } from './dpop/dpop-replay-lifetime.js'
 export { normalizeHtu } from './dpop/htu.js'
 export { jwkThumbprint } from './dpop/jwk-thumbprint.js'
+export { rsaProofKeyProblem } from './dpop/proof-key.js'
 export {
   DEFAULT_DPOP_NONCE_WINDOW_SEC,
   MIN_DPOP_NONCE_SECRET_BYTES,

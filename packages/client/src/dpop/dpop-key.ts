@@ -8,7 +8,7 @@
  */
 import { createPublicKey, generateKeyPairSync, KeyObject, type webcrypto } from 'node:crypto'
 import { ConfigurationError } from '@oauth-m2m/core'
-import { jwkThumbprint } from '@oauth-m2m/core/internal'
+import { jwkThumbprint, rsaProofKeyProblem } from '@oauth-m2m/core/internal'
 
 /**
  * The JWS algorithms a DPoP proof can be signed with: asymmetric only (RFC 9449 §4.2 forbids
@@ -40,8 +40,8 @@ export interface DpopKey {
   readonly jkt: string
 }
 
-/** Smallest RSA modulus accepted, in bits (RFC 7518 §3.3, and what jose and servers insist on). */
-const MIN_RSA_BITS = 2048
+/** Modulus of the RSA keys `dpop: true` generates, in bits: the smallest that RFC 7518 §3.3 and servers accept. */
+const GENERATED_RSA_BITS = 2048
 
 function fail(where: string, message: string): never {
   throw new ConfigurationError(`${where}: ${message}`)
@@ -139,12 +139,9 @@ export function importDpopKey(where: string, pair: unknown, alg: DpopProofAlg | 
   if (algs.length === 0 || publicKey.asymmetricKeyType !== privateKey.asymmetricKeyType) {
     fail(where, `key must be ${KEY_KINDS}`)
   }
-  if (
-    privateKey.asymmetricKeyType === 'rsa' &&
-    (privateKey.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS
-  ) {
-    fail(where, `an RSA key must have at least ${MIN_RSA_BITS} bits`)
-  }
+  // The servers' and verifiers' own rule: a key they would refuse must fail here, at creation.
+  const rsaProblem = privateKey.asymmetricKeyType === 'rsa' ? rsaProofKeyProblem(publicKey) : undefined
+  if (rsaProblem !== undefined) fail(where, `the RSA key ${rsaProblem}`)
   const chosen = alg ?? madeFor ?? algs[0]!
   if (!algs.includes(chosen) || (madeFor !== undefined && madeFor !== chosen)) {
     fail(where, `alg ${chosen} does not match the key (${madeFor ?? algs.join(' or ')})`)
@@ -167,7 +164,7 @@ export function generateDpopKey(alg: DpopProofAlg): DpopKey {
       ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
       : alg === 'EdDSA'
         ? generateKeyPairSync('ed25519')
-        : generateKeyPairSync('rsa', { modulusLength: MIN_RSA_BITS })
+        : generateKeyPairSync('rsa', { modulusLength: GENERATED_RSA_BITS })
   const publicJwk = publicJwkOf(pair.publicKey)
   return Object.freeze({ alg, privateKey: pair.privateKey, publicJwk, jkt: jwkThumbprint(publicJwk) })
 }

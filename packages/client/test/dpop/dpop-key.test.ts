@@ -1,7 +1,14 @@
 /**
  * The `dpop` option's key: generated, or the user's own, checked when the client is created.
  */
-import { createSecretKey, generateKeyPairSync, webcrypto } from 'node:crypto'
+import {
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  generateKeyPairSync,
+  randomBytes,
+  webcrypto,
+} from 'node:crypto'
 import { ConfigurationError, clientSecretBasic } from '@oauth-m2m/core'
 import { describe, expect, it } from 'vitest'
 import { generateDpopKey, importDpopKey } from '../../src/dpop/dpop-key.js'
@@ -10,6 +17,27 @@ import { createTokenClient, type TokenClientOptions } from '../../src/index.js'
 const subtle = webcrypto.subtle
 const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' })
 const rsa = (modulusLength = 2048) => generateKeyPairSync('rsa', { modulusLength })
+
+/**
+ * An RSA pair whose modulus has `bits` bits, made of random components: node imports it without
+ * checking them, and the size rule must refuse it before anything signs (generating a real key of
+ * over 4096 bits takes seconds).
+ */
+function oversizedRsa(bits: number) {
+  const odd = (size: number) => {
+    const bytes = randomBytes(size / 8)
+    bytes[0] = (bytes[0] as number) | 0x80
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) | 1
+    return bytes.toString('base64url')
+  }
+  const n = odd(bits)
+  const half = odd(bits / 2)
+  const jwk = { kty: 'RSA', n, e: 'AQAB', d: odd(bits), p: half, q: half, dp: half, dq: half, qi: half }
+  return {
+    privateKey: createPrivateKey({ key: jwk, format: 'jwk' }),
+    publicKey: createPublicKey({ key: { kty: 'RSA', n, e: 'AQAB' }, format: 'jwk' }),
+  }
+}
 
 function create(dpop: unknown) {
   return createTokenClient({
@@ -60,7 +88,9 @@ describe('the dpop option', () => {
       /not the public half/,
     ],
     ['a P-384 key', { key: generateKeyPairSync('ec', { namedCurve: 'P-384' }) }, /ES256 \(P-256\)/],
-    ['an RSA key under 2048 bits', { key: rsa(1024) }, /at least 2048 bits/],
+    ['an RSA key under 2048 bits', { key: rsa(1024) }, /RSA key has an RSA modulus shorter than 2048 bits/],
+    // Servers and verifiers refuse proofs of such keys (the cost of a check grows with the modulus).
+    ['an RSA key over 4096 bits', { key: oversizedRsa(4104) }, /longer than 4096 bits/],
     ['an EC key with alg RS256', { key: ec(), alg: 'RS256' }, /alg RS256 does not match the key \(ES256\)/],
     [
       'an RSA key with alg EdDSA',

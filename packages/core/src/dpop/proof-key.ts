@@ -85,12 +85,22 @@ export function importProofKey(jwk: Record<string, unknown>, jkt: string, alg: D
     imported.set(jkt, key)
   }
   if (DPOP_ALGORITHM_PROFILES[alg].kty === 'RSA') {
-    const bits = key.asymmetricKeyDetails?.modulusLength
-    if (bits === undefined || bits < MIN_RSA_MODULUS_BITS) refuse('has an RSA modulus shorter than 2048 bits')
-    if (bits > MAX_RSA_MODULUS_BITS) refuse('has an RSA modulus longer than 4096 bits')
-    const exponent = key.asymmetricKeyDetails?.publicExponent
-    if (exponent === undefined || exponent >= MAX_RSA_EXPONENT)
-      refuse('has an RSA exponent longer than 32 bits')
+    const problem = rsaProofKeyProblem(key)
+    if (problem !== undefined) refuse(problem)
   }
   return key
+}
+
+/**
+ * What makes an RSA key unfit for DPoP proofs, or `undefined` when it is fit: a modulus of 2048 to
+ * 4096 bits and an exponent of at most 32 bits. The one rule for the client (its own key) and for
+ * the server and verifier (a proof's key), so that a client never makes proofs they refuse.
+ */
+export function rsaProofKeyProblem(key: KeyObject): string | undefined {
+  const bits = key.asymmetricKeyDetails?.modulusLength
+  if (bits === undefined || bits < MIN_RSA_MODULUS_BITS) return 'has an RSA modulus shorter than 2048 bits'
+  if (bits > MAX_RSA_MODULUS_BITS) return 'has an RSA modulus longer than 4096 bits'
+  const exponent = key.asymmetricKeyDetails?.publicExponent
+  if (exponent === undefined || exponent >= MAX_RSA_EXPONENT) return 'has an RSA exponent longer than 32 bits'
+  return undefined
 }
