@@ -17,6 +17,7 @@ import { validateRuntimeClient } from './client-validation.js'
 import type { AuthorizationServerConfig } from './config.js'
 import { checkFapi2SigningAlg } from './fapi2-profile.js'
 import { validating } from './field-validation.js'
+import { guardStore } from './guarded-store.js'
 import type { ServerMetadata } from './metadata.js'
 import { nodeRequestListener } from './node-adapter.js'
 import { FailedAuthLimiter } from './rate-limit.js'
@@ -27,8 +28,8 @@ import { SecretHasher } from './secret-hash.js'
 import { ServerCore, type ServerState } from './server-core.js'
 import { registerServerInternals } from './server-internals.js'
 import { MemoryServerStore } from './server-store.js'
+import { createServerSigningKeys, type ServerSigningKeys } from './signing/server-signing-keys.js'
 import type { SigningAlg } from './signing/signing-key.js'
-import { SigningKeySet } from './signing/signing-key-set.js'
 import { handleWebRequest } from './web-adapter.js'
 
 /** Options of {@link AuthorizationServer.listen}. */
@@ -103,11 +104,17 @@ export interface AuthorizationServer {
   handle(request: Request, options?: HandleOptions): Promise<Response>
   /** Serves over node:http; the first listener fixes the issuer when none was configured. */
   listen(options?: ListenOptions): Promise<ListeningServer>
-  /** Closes every listener. */
+  /**
+   * Closes every listener, and stops the background work (reloading shared signing keys, scheduled
+   * rotation, listening for the store's events) until the next `listen()`.
+   */
   close(): Promise<void>
   /**
-   * Makes a new signing key current. The previous key stays published on `/jwks` until the last
-   * token it signed has expired. Resolves to the new public JWK.
+   * Makes a new signing key current: the next key, already published on `/jwks`. The previous key
+   * stays published until the last token it signed has expired. With keys on a shared store, the
+   * rotation is made on the stored set (compare-and-set: a rotation at the same time on another
+   * instance is another step, no key is lost) and every instance picks it up. Resolves to the new
+   * public JWK.
    */
   rotateSigningKey(alg?: SigningAlg): Promise<JWK>
   /**
@@ -145,6 +152,15 @@ export interface AuthorizationServer {
   getClient(clientId: string): PublicClientMetadata | undefined
 }
 
+/** Tells `onInternalError` of a background failure; a hook that throws is ignored. */
+function reportSafely(onInternalError: (error: unknown) => void, error: unknown): void {
+  try {
+    onInternalError(error)
+  } catch {
+    // Nothing is left to tell; it must not become an unhandled rejection.
+  }
+}
+
 function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host
 }
@@ -158,10 +174,13 @@ class NodeAuthorizationServer implements AuthorizationServer {
   readonly #servers = new Set<Server>()
   readonly #resourceUris: ReadonlySet<string>
   readonly #log: RequestLog | undefined
+  readonly #signing: ServerSigningKeys
   #core: ServerCore | undefined
 
-  constructor(state: ServerState) {
+  constructor(state: ServerState, signing: ServerSigningKeys) {
     this.#state = state
+    this.#signing = signing
+    this.#startBackground()
     const { onRequest, onInternalError } = state.config
     this.#log = onRequest === undefined ? undefined : { hook: onRequest, onError: onInternalError }
     this.#resourceUris = new Set(state.config.resources.map((r) => r.resource))
@@ -221,6 +240,7 @@ class NodeAuthorizationServer implements AuthorizationServer {
       config.trustedProxy,
       this.#log,
     )
+    this.#startBackground()
     const tls = options.tls
     let server: Server
     if (tls === undefined) server = createServer(httpOptions, listener)
@@ -260,12 +280,25 @@ class NodeAuthorizationServer implements AuthorizationServer {
   }
 
   async close(): Promise<void> {
+    this.#signing.stop()
+    this.#state.limiter?.stop()
     await Promise.all([...this.#servers].map((server) => this.#closeServer(server)))
+  }
+
+  /** Starts the key refresh and the event listeners (idempotent: `listen()` after `close()`). */
+  #startBackground(): void {
+    try {
+      this.#signing.start()
+      this.#state.limiter?.start()
+    } catch (error) {
+      // A store that cannot subscribe: shared keys still reload on their timer.
+      reportSafely(this.#state.config.onInternalError, error)
+    }
   }
 
   async rotateSigningKey(alg?: SigningAlg): Promise<JWK> {
     if (this.#state.config.profile === 'fapi2') validating('signing key', () => checkFapi2SigningAlg(alg))
-    const key = await this.#state.keys.rotate(alg)
+    const key = await this.#signing.rotate(alg)
     this.#core?.invalidateJwks()
     return { ...key.publicJwk }
   }
@@ -314,27 +347,33 @@ export async function createAuthorizationServer(
   const resolved = resolveConfig(config)
   const hasher = new SecretHasher()
   const now = resolved.now
-  const keys = await SigningKeySet.create({
-    ...(resolved.signing.alg ? { alg: resolved.signing.alg } : {}),
-    ...(resolved.signing.keys ? { keys: resolved.signing.keys } : {}),
-    now,
-  })
-  const store = resolved.store ?? new MemoryServerStore({ now })
+  // Every store call fails as a StoreUnavailableError, which the endpoints answer with 503.
+  const store = guardStore(resolved.store ?? new MemoryServerStore({ now }))
+  const onBackgroundError = (error: unknown) => reportSafely(resolved.onInternalError, error)
+  const signing = await createServerSigningKeys(resolved, store, onBackgroundError)
+  const { keys } = signing
+  // A store given to the server is shared with other instances: failures are counted on it too.
+  const sharedStore = resolved.store === undefined ? {} : { store }
   const registry = new ClientRegistry(resolved.clients, {
     hasher,
     jwksUriTimeoutMs: resolved.jwksUriTimeoutMs,
     now,
     registered: registeredClients(resolved, store),
   })
-  const server = new NodeAuthorizationServer({
-    config: resolved,
-    registry,
-    hasher,
-    limiter: resolved.rateLimit ? new FailedAuthLimiter({ ...resolved.rateLimit, now }) : undefined,
-    store,
-    keys,
-    registrationAt: registrationRoutes(resolved, store, registry),
-  })
+  const server = new NodeAuthorizationServer(
+    {
+      config: resolved,
+      registry,
+      hasher,
+      limiter: resolved.rateLimit
+        ? new FailedAuthLimiter({ ...resolved.rateLimit, now, ...sharedStore })
+        : undefined,
+      store,
+      keys,
+      registrationAt: registrationRoutes(resolved, store, registry),
+    },
+    signing,
+  )
   registerServerInternals(server, {
     keys,
     store,

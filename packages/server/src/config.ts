@@ -115,6 +115,43 @@ export interface MtlsConfig {
 }
 
 /**
+ * The access-token signing keys. Where they live depends on the configuration:
+ * - `keys` given: the operator's keys, kept in this process and never written to the store (with
+ *   several instances, give each the same keys, and rotate by changing the configuration).
+ * - no `keys`, and a `store` given: the keys live on the store, shared by every instance on it.
+ *   The first instance creates them; each loads them at start, again on a `signing-keys` event
+ *   and every `refreshEverySec`; `rotateSigningKey()` on any instance is picked up by all. A
+ *   replaced key stays published for the longest access-token lifetime plus `refreshEverySec`
+ *   plus 60 s after its rotation, the same on every instance.
+ * - neither: one key generated at start, in this process only.
+ */
+export interface SigningConfig {
+  /**
+   * Algorithm of generated keys (and of configured keys whose JWK has no `alg`). Default `ES256`.
+   * Keys already on the store keep their algorithm.
+   */
+  alg?: SigningAlg
+  /**
+   * Private JWKs: the first signs, the others stay published. Default none: keys are generated
+   * (and, with a `store`, shared through it).
+   */
+  keys?: JWK[]
+  /**
+   * Replaces the current key on a schedule: once it has been current this many seconds, the next
+   * key (published since the previous rotation) becomes current. With keys on a shared store,
+   * one instance rotates per period (compare-and-set on the stored set) and the others follow.
+   * Checked every `refreshEverySec` (or every `rotateEverySec`, when shorter), so a rotation
+   * happens up to that late. Default none: keys change only through `rotateSigningKey()`.
+   */
+  rotateEverySec?: number
+  /**
+   * How often, in seconds, an instance whose keys live on the store loads them again in case it
+   * missed a `signing-keys` event, and checks whether a scheduled rotation is due. Default 30.
+   */
+  refreshEverySec?: number
+}
+
+/**
  * What a {@link AuthorizationServerConfig.beforeSign} hook is told about the token being issued.
  * Every member is the hook's own copy: changing it changes nothing; return the claims instead.
  */
@@ -240,8 +277,8 @@ export interface AuthorizationServerConfig {
   tokenFormat?: TokenFormat
   /** Access token lifetime, in seconds. Default 3600. */
   accessTokenLifetimeSec?: number
-  /** Access token signing keys. Default: one generated ES256 key. */
-  signing?: { alg?: SigningAlg; keys?: JWK[] }
+  /** Access token signing keys. Default: one generated ES256 key. See {@link SigningConfig}. */
+  signing?: SigningConfig
   /**
    * The `typ` header of JWT access tokens, or `null` to leave `typ` out (as some providers do,
    * while others write `JWT`). The server's own introspection and revocation accept its tokens

@@ -24,6 +24,7 @@ export type {
   MtlsConfig,
   RateLimitConfig,
   ResourceConfig,
+  SigningConfig,
   TrustedProxyConfig,
 } from './config.js'
 export type { ServerProfile } from './fapi2-profile.js'

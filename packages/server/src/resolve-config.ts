@@ -7,7 +7,6 @@
  */
 import { BlockList, isIP } from 'node:net'
 import { isAbsoluteUriWithoutFragment, isErrorDescriptionText } from '@oauth-m2m/core/internal'
-import type { JWK } from 'jose'
 import { type ClientMetadata, checkClient } from './client-metadata.js'
 import type {
   AuthorizationServerConfig,
@@ -35,7 +34,7 @@ import type { RequestLogHook } from './request-log.js'
 import type { ResourceSettings, TokenFormat } from './resource.js'
 import { writeInternalErrorToStderr } from './server-core.js'
 import type { ServerStore } from './server-store.js'
-import { isSigningAlg, SIGNING_ALGS, type SigningAlg } from './signing/signing-key.js'
+import { resolveSigning, type SigningSettings } from './signing/signing-config.js'
 import type { TrustedProxies } from './source-address.js'
 
 /**
@@ -49,7 +48,7 @@ export interface ResolvedConfig {
   defaultAudience: string | undefined
   tokenFormat: TokenFormat
   accessTokenLifetimeSec: number
-  signing: { alg?: SigningAlg; keys?: JWK[] }
+  signing: SigningSettings
   accessTokenTyp: string | null
   beforeSign: BeforeSignHook | undefined
   endpoints: ConfiguredEndpoints
@@ -363,22 +362,7 @@ function resolveValidConfig(input: unknown): Omit<ResolvedConfig, 'profile'> {
     checkMtlsClient(client, mtls, `clients[${i}]`)
   })
 
-  const signing = input.signing
-  if (signing !== undefined) {
-    if (!isObject(signing)) fail('signing', 'must be an object')
-    if (signing.alg !== undefined && !isSigningAlg(signing.alg)) {
-      fail('signing.alg', `must be one of ${SIGNING_ALGS.join(', ')}`)
-    }
-    if (signing.keys !== undefined) {
-      if (!Array.isArray(signing.keys) || signing.keys.length === 0)
-        fail('signing.keys', 'must be a non-empty array')
-      signing.keys.forEach((key, i) => {
-        if (!isObject(key) || typeof key.kty !== 'string' || key.d === undefined) {
-          fail(`signing.keys[${i}]`, 'must be a private JWK')
-        }
-      })
-    }
-  }
+  const signing = resolveSigning(input.signing)
   let rateLimit: Required<RateLimitConfig> | false = {
     maxFailures: 10,
     maxFailuresPerClient: 1000,
@@ -439,7 +423,7 @@ function resolveValidConfig(input: unknown): Omit<ResolvedConfig, 'profile'> {
     defaultAudience: optionalString(input.defaultAudience, 'defaultAudience'),
     tokenFormat: defaults.tokenFormat,
     accessTokenLifetimeSec: defaults.accessTokenLifetimeSec,
-    signing: (signing as ResolvedConfig['signing'] | undefined) ?? {},
+    signing,
     accessTokenTyp: validateAccessTokenTyp(input.accessTokenTyp),
     beforeSign: input.beforeSign as BeforeSignHook | undefined,
     endpoints: validateEndpoints(input.endpoints, issuer, input.registration !== undefined),

@@ -12,6 +12,8 @@ import { type PresentedCertificate, presentedCertificate } from './client-certif
 import type { TokenEndpointAuthMethod } from './client-metadata.js'
 import type { ClientRegistry } from './client-registry.js'
 import { fapi2Metadata } from './fapi2-profile.js'
+import { isStoreUnavailable, storeUnavailableAnswer } from './guarded-store.js'
+import { HEALTH_PATH, healthAnswer, READY_PATH, readinessAnswer } from './health-endpoints.js'
 import { type EndpointResponse, oauthError, publicJson } from './http-response.js'
 import { IntrospectionEndpoint } from './introspection-endpoint.js'
 import { buildMetadata, type EndpointLocations, endpointLocations, type ServerMetadata } from './metadata.js'
@@ -133,6 +135,8 @@ export class FormRoute {
     } catch {
       // A failing logger must not turn a 500 into an unhandled rejection.
     }
+    // The store failed (a shared store down or slow): the request may succeed once it is back.
+    if (isStoreUnavailable(error)) return storeUnavailableAnswer()
     return oauthError(500, 'server_error', 'internal error')
   }
 }
@@ -160,8 +164,11 @@ export function writeInternalErrorToStderr(error: unknown): void {
   process.stderr.write(`[m2m-server] internal error: ${summary}\n`)
 }
 
-/** What a (method, path) pair leads to: an answer at once, or a form route that needs the body. */
-export type Route = EndpointResponse | FormRoute
+/**
+ * What a (method, path) pair leads to: an answer at once, a form route that needs the body, or an
+ * answer that needs the store first (`/readyz`; never rejects).
+ */
+export type Route = EndpointResponse | FormRoute | Promise<EndpointResponse>
 
 const JWKS_REFRESH_MS = 5000
 const POST_ONLY = { allow: 'POST' }
@@ -178,6 +185,8 @@ export class ServerCore {
   readonly #registration: RegistrationRoutes | undefined
   #jwksBody: string | undefined
   #jwksBuiltAtMs = 0
+  /** The key set's generation the cached JWKS was built from: a rotation on any instance changes it. */
+  #jwksGeneration = -1
 
   constructor(issuer: string, state: ServerState) {
     this.#state = state
@@ -322,15 +331,27 @@ export class ServerCore {
       }
       return path === paths.jwks ? publicJson(this.#jwks(), 60) : publicJson(this.#metadataBody, 3600)
     }
+    if (path === HEALTH_PATH || path === READY_PATH) {
+      if (method !== 'GET' && method !== 'HEAD') {
+        return oauthError(405, 'invalid_request', 'this endpoint accepts GET only', GET_ONLY)
+      }
+      return path === HEALTH_PATH ? healthAnswer() : readinessAnswer(this.#state.store)
+    }
     return this.#registration?.route(method, path) ?? oauthError(404, 'not_found', 'no such endpoint')
   }
 
   #jwks(): string {
     const now = this.#state.config.now()
     // Retired keys drop out of the set as time passes, so the cached document also ages out.
-    if (this.#jwksBody === undefined || now - this.#jwksBuiltAtMs > JWKS_REFRESH_MS) {
-      this.#jwksBody = JSON.stringify(this.#state.keys.publicJwks(now))
+    const { keys } = this.#state
+    if (
+      this.#jwksBody === undefined ||
+      keys.generation !== this.#jwksGeneration ||
+      now - this.#jwksBuiltAtMs > JWKS_REFRESH_MS
+    ) {
+      this.#jwksBody = JSON.stringify(keys.publicJwks(now))
       this.#jwksBuiltAtMs = now
+      this.#jwksGeneration = keys.generation
     }
     return this.#jwksBody
   }
