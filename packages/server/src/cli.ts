@@ -116,6 +116,12 @@ async function listenerTls(values: { 'tls-cert'?: string; 'tls-key'?: string; 't
 }
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'register') {
+    // A subcommand of its own (cli-register), loaded only when asked for.
+    const { runRegisterCommand } = await import('./cli-register.js')
+    process.exitCode = await runRegisterCommand(argv.slice(1))
+    return
+  }
   // Before parsing: `--dev` comes with the development server's own options (`--seed`, `--profile`),
   // which would otherwise be refused as unknown before the pointer to the right command is shown.
   const options = argv.indexOf('--') === -1 ? argv : argv.slice(0, argv.indexOf('--'))
