@@ -7,6 +7,7 @@
  * @module registration-route
  */
 import { toErrorDescription } from '@oauth-m2m/core/internal'
+import { STORE_RETRY_AFTER_SEC } from './guarded-store.js'
 import { type EndpointResponse, noStoreJson } from './http-response.js'
 import { type FormRequest, FormRoute } from './server-core.js'
 
@@ -42,7 +43,7 @@ export function registrationError(
  * `temporarily_unavailable`, never 500.
  */
 export class StoreCallFailed extends Error {
-  /** When to try again, epoch ms; `undefined`: soon. */
+  /** When to try again, epoch ms; `undefined`: after the server's usual store back-off. */
   readonly retryAtMs: number | undefined
 
   constructor(retryAtMs?: number, options?: ErrorOptions) {
@@ -104,7 +105,8 @@ export class JsonBodyRoute extends FormRoute {
     }
     if (error instanceof StoreCallFailed) {
       const now = this.#now()
-      const retryAfterSec = Math.max(1, Math.ceil(((error.retryAtMs ?? now + 1000) - now) / 1000))
+      const retryAtMs = error.retryAtMs ?? now + STORE_RETRY_AFTER_SEC * 1000
+      const retryAfterSec = Math.max(1, Math.ceil((retryAtMs - now) / 1000))
       return registrationError(
         503,
         'temporarily_unavailable',

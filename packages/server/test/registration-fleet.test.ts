@@ -217,3 +217,54 @@ describe('a registered client with a jwks_uri', () => {
     expect(fetches).toBe(1)
   })
 })
+
+describe('registered clients while the store cannot answer', () => {
+  /** A MemoryServerStore whose client lookups fail while `down` is set. */
+  class FlakyStore extends MemoryServerStore {
+    down = false
+
+    override findClient(clientId: string): Promise<StoredClient | undefined> {
+      return this.down ? Promise.reject(new Error('store down')) : super.findClient(clientId)
+    }
+  }
+
+  it('answers 503 (never 500) where a lookup is needed, caches no failure, and recovers by itself', async () => {
+    const clock = { nowMs: Date.now() }
+    const now = () => clock.nowMs
+    const store = new FlakyStore({ now })
+    const errors: unknown[] = []
+    const { url } = await startServer({
+      clients: [SEED],
+      registration: REGISTRATION,
+      store,
+      now,
+      onInternalError: (error) => errors.push(error),
+    })
+    const { json: info } = await register(url, { scope: 'read' })
+    expect((await tokenWith(url, info.client_id, info.client_secret)).status).toBe(200)
+
+    store.down = true
+    // Looked up less than 1 s ago: served from the cache, no store round trip.
+    expect((await tokenWith(url, info.client_id, info.client_secret)).status).toBe(200)
+    clock.nowMs += 1000
+    const unavailable = expectOAuthError(
+      await tokenWith(url, info.client_id, info.client_secret),
+      503,
+      'temporarily_unavailable',
+    )
+    expect(Number(unavailable.headers.get('retry-after'))).toBeGreaterThan(0)
+    expectOAuthError(await tokenWith(url, 'nobody', 'guess'), 503, 'temporarily_unavailable')
+    const read = await send(info.registration_client_uri, {
+      headers: { authorization: `Bearer ${info.registration_access_token}` },
+    })
+    expectOAuthError(read, 503, 'temporarily_unavailable')
+    expect(Number(read.headers.get('retry-after'))).toBeGreaterThan(0)
+    // A configured client needs no store.
+    expect((await tokenWith(url, 'seed', 'seed-secret')).status).toBe(200)
+
+    store.down = false
+    expect((await tokenWith(url, info.client_id, info.client_secret)).status).toBe(200)
+    expect(errors.length).toBeGreaterThan(0)
+    for (const error of errors) expect(String((error as Error).message)).not.toContain(info.client_secret)
+  })
+})
