@@ -543,8 +543,14 @@ describe('packed, and installed into a new project', () => {
         expect(report.numPassedTests).toBe(report.numTotalTests)
       }, 120_000)
 
+      it('@oauth-m2m/redis: a server instance on a real redis-server, its state in Redis', async () => {
+        const result = await quickstart('redis')
+        expect(result.completed).toBe(true)
+        expect(result.keysInRedis).toBeGreaterThan(0)
+      }, 60_000)
+
       it('covers every published package', () => {
-        const covered = ['core', 'client', 'verifier', 'server', 'testing']
+        const covered = ['core', 'client', 'verifier', 'server', 'testing', 'redis']
         expect(published.map(({ folder }) => folder).filter((folder) => !covered.includes(folder))).toEqual(
           [],
         )
