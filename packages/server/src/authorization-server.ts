@@ -161,6 +161,9 @@ function reportSafely(onInternalError: (error: unknown) => void, error: unknown)
   }
 }
 
+/** How often a closing listener closes the connections that went idle, in milliseconds. */
+const CLOSE_SWEEP_MS = 50
+
 function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host
 }
@@ -274,7 +277,13 @@ class NodeAuthorizationServer implements AuthorizationServer {
   #closeServer(server: Server): Promise<void> {
     if (!this.#servers.delete(server)) return Promise.resolve()
     return new Promise((resolve) => {
-      server.close(() => resolve())
+      // A kept-alive connection whose request is answered after this would otherwise stay open
+      // until keepAliveTimeoutMs: close each one as soon as it is idle.
+      const sweep = setInterval(() => server.closeIdleConnections(), CLOSE_SWEEP_MS)
+      server.close(() => {
+        clearInterval(sweep)
+        resolve()
+      })
       server.closeIdleConnections()
     })
   }

@@ -6,62 +6,18 @@
  */
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
-import {
-  type AuthorizationServer,
-  createAuthorizationServer,
-  type ListenTlsOptions,
-} from './authorization-server.js'
+import type { ListenTlsOptions } from './authorization-server.js'
+import { createAuthorizationServer } from './authorization-server.js'
+import { type CliArguments, KEY_ENCRYPTION_KEY_ENV, parseCliArguments, USAGE } from './cli-arguments.js'
+import { readConfigFile } from './cli-config-file.js'
+import { CliError, EXIT_CODES, fileErrorCode } from './cli-error.js'
+import { keysFileStore } from './cli-keys-file.js'
+import { type ClosableStore, redisStore } from './cli-redis.js'
+import { createCliLog } from './cli-request-log.js'
+import { stopOnSignals } from './cli-shutdown.js'
+import { packageVersion } from './cli-version.js'
 import type { AuthorizationServerConfig } from './config.js'
-
-const USAGE = `Usage: m2m-server [options]
-
-Runs an OAuth 2.0 authorization server for the client_credentials grant.
-
-Options:
-  --config FILE   JSON configuration file (see the README); without it, a demo client is generated
-                  and its client_id and client_secret are printed once
-  --port N        TCP port, 0 for any free port (default 0)
-  --host HOST     address to bind (default 127.0.0.1)
-  --issuer URL    issuer identifier (default: the config's issuer, else the listening URL)
-  --profile NAME  fapi2: the FAPI 2.0 Security Profile (overrides the config's profile; needs
-                  --config, as the demo client's shared secret is refused under it)
-  --tls-cert FILE serve HTTPS with this certificate (PEM); needs --tls-key. Client certificates
-                  are asked for, not required: secret clients use the same listener
-  --tls-key FILE  the private key of --tls-cert (PEM)
-  --tls-ca FILE   CA certificates (PEM) that issue client certificates: turns mutual TLS on
-                  (RFC 8705) as the config's mtls.ca, which it replaces; needs --tls-cert
-  --dev           not here: the development server is \`npx m2m-test-server\` (@oauth-m2m/testing)
-  -h, --help      show this help
-
-Prints "listening on <url>" once ready; SIGINT or SIGTERM stops it.
-`
-
-/** A failure to report on stderr without a stack trace. */
-class CliError extends Error {
-  /** 2 for a usage error, 1 otherwise. */
-  readonly exitCode: number
-
-  constructor(message: string, exitCode = 1) {
-    super(message)
-    this.exitCode = exitCode
-  }
-}
-
-async function loadConfig(file: string): Promise<AuthorizationServerConfig> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (error) {
-    const code = (error as { code?: unknown }).code
-    throw new CliError(`cannot read config file ${file}${typeof code === 'string' ? ` (${code})` : ''}`)
-  }
-  try {
-    return JSON.parse(text) as AuthorizationServerConfig
-  } catch {
-    throw new CliError(`config file ${file} is not valid JSON`)
-  }
-}
+import type { ServerStore } from './server-store.js'
 
 function demoConfig(): { config: AuthorizationServerConfig; banner: string } {
   const clientId = 'demo-client'
@@ -74,45 +30,76 @@ function demoConfig(): { config: AuthorizationServerConfig; banner: string } {
   }
 }
 
-function parsePort(value: string | undefined): number {
-  if (value === undefined) return 0
-  const port = Number(value)
-  if (!/^\d+$/.test(value) || port > 65_535)
-    throw new CliError(`--port must be an integer from 0 to 65535\n\n${USAGE}`, 2)
-  return port
-}
-
-/**
- * The development server needs the test helpers and provider profiles of @oauth-m2m/testing,
- * which depends on this package: it cannot live here without a dependency cycle.
- */
-const DEV_MOVED =
-  '--dev is not part of m2m-server: run `npx m2m-test-server` from @oauth-m2m/testing (seeded keys, --profile, admin endpoint)'
-
 async function readPem(file: string, flag: string): Promise<string> {
   try {
     return await readFile(file, 'utf8')
   } catch (error) {
-    const code = (error as { code?: unknown }).code
-    throw new CliError(`cannot read ${flag} file ${file}${typeof code === 'string' ? ` (${code})` : ''}`)
+    throw new CliError(`cannot read ${flag} file ${file}${fileErrorCode(error)}`)
   }
 }
 
 /** The TLS listener settings of --tls-cert and --tls-key, or `undefined` for plain HTTP. */
-async function listenerTls(values: { 'tls-cert'?: string; 'tls-key'?: string; 'tls-ca'?: string }) {
-  const { 'tls-cert': certFile, 'tls-key': keyFile, 'tls-ca': caFile } = values
-  if ((certFile === undefined) !== (keyFile === undefined)) {
-    throw new CliError(`--tls-cert and --tls-key go together\n\n${USAGE}`, 2)
-  }
-  if (caFile !== undefined && certFile === undefined) {
-    throw new CliError(`--tls-ca needs --tls-cert and --tls-key (a TLS listener)\n\n${USAGE}`, 2)
-  }
-  if (certFile === undefined || keyFile === undefined) return undefined
+async function listenerTls(args: CliArguments) {
+  if (args.tlsCert === undefined || args.tlsKey === undefined) return undefined
   const tls: ListenTlsOptions = {
-    cert: await readPem(certFile, '--tls-cert'),
-    key: await readPem(keyFile, '--tls-key'),
+    cert: await readPem(args.tlsCert, '--tls-cert'),
+    key: await readPem(args.tlsKey, '--tls-key'),
   }
-  return { tls, ca: caFile === undefined ? undefined : await readPem(caFile, '--tls-ca') }
+  return { tls, ca: args.tlsCa === undefined ? undefined : await readPem(args.tlsCa, '--tls-ca') }
+}
+
+/** The configuration the command line asks for: the file (or the demo client) with the flags over it. */
+async function configuration(args: CliArguments) {
+  let config: AuthorizationServerConfig
+  let banner = ''
+  let redis = args.redis
+  if (args.config === undefined) ({ config, banner } = demoConfig())
+  else {
+    const file = await readConfigFile(args.config)
+    config = file.config
+    redis ??= file.redis
+  }
+  if (args.issuer !== undefined) config = { ...config, issuer: args.issuer }
+  // Checked with the rest of the configuration: an unknown name is refused there.
+  if (args.profile !== undefined)
+    config = { ...config, profile: args.profile as AuthorizationServerConfig['profile'] }
+  if (args.keysFile !== undefined && redis !== undefined) {
+    throw new CliError(
+      '--keys-file and the config file\'s "redis" do not go together: with Redis the signing keys live in Redis',
+      EXIT_CODES.usage,
+    )
+  }
+  if (args.keysFile !== undefined && config.signing?.keys !== undefined) {
+    throw new CliError(
+      "--keys-file and the config file's signing.keys do not go together: the keys come from one place",
+      EXIT_CODES.usage,
+    )
+  }
+  return { config, banner, redis }
+}
+
+/** The store the flags ask for: Redis, a memory store with its keys in a file, or the default. */
+async function openStore(args: CliArguments, redis: string | undefined): Promise<ServerStore | undefined> {
+  if (redis !== undefined) {
+    return redisStore(redis, args.keyEncryptionKeyFile, process.env, KEY_ENCRYPTION_KEY_ENV)
+  }
+  if (args.keyEncryptionKeyFile !== undefined) {
+    throw new CliError(
+      '--key-encryption-key-file is for --redis (or a config file with "redis")',
+      EXIT_CODES.usage,
+    )
+  }
+  if (args.keysFile !== undefined) return keysFileStore(args.keysFile)
+  return undefined
+}
+
+/**
+ * A store's failure arrives wrapped by the server (as the store being unavailable): the CLI's own
+ * failure inside it (a keys file that cannot be written) is what to report.
+ */
+function cliFailure(error: unknown): unknown {
+  const cause = (error as { cause?: unknown } | null)?.cause
+  return cause instanceof CliError ? cause : error
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -122,85 +109,52 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = await runRegisterCommand(argv.slice(1))
     return
   }
-  // Before parsing: `--dev` comes with the development server's own options (`--seed`, `--profile`),
-  // which would otherwise be refused as unknown before the pointer to the right command is shown.
-  const options = argv.indexOf('--') === -1 ? argv : argv.slice(0, argv.indexOf('--'))
-  if (options.includes('--dev')) throw new CliError(DEV_MOVED, 2)
-  let values: {
-    config?: string
-    port?: string
-    host?: string
-    issuer?: string
-    profile?: string
-    'tls-cert'?: string
-    'tls-key'?: string
-    'tls-ca'?: string
-    help?: boolean
-  }
-  try {
-    ;({ values } = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        issuer: { type: 'string' },
-        profile: { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        'tls-ca': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }))
-  } catch (error) {
-    throw new CliError(`${(error as Error).message}\n\n${USAGE}`, 2)
-  }
-  if (values.help) {
+  const args = parseCliArguments(argv)
+  if (args.help) {
     process.stdout.write(USAGE)
     return
   }
-  const port = parsePort(values.port)
-  let config: AuthorizationServerConfig
-  let banner = ''
-  if (values.config === undefined) ({ config, banner } = demoConfig())
-  else config = await loadConfig(values.config)
-  if (values.issuer !== undefined) config = { ...config, issuer: values.issuer }
-  if (values.profile !== undefined) {
-    if (values.config === undefined) {
-      throw new CliError(
-        `--profile ${values.profile} needs --config: the demo client authenticates with a shared secret\n\n${USAGE}`,
-        2,
-      )
-    }
-    // Checked with the rest of the configuration: an unknown name is refused there.
-    config = { ...config, profile: values.profile as AuthorizationServerConfig['profile'] }
+  if (args.version) {
+    process.stdout.write(`${await packageVersion()}\n`)
+    return
   }
-
-  const tls = await listenerTls(values)
+  let { config, banner, redis } = await configuration(args)
+  const tls = await listenerTls(args)
   if (tls?.ca !== undefined) config = { ...config, mtls: { ...config.mtls, ca: tls.ca } }
 
-  const server: AuthorizationServer = await createAuthorizationServer(config)
-  const { url } = await server.listen({
-    port,
-    host: values.host ?? '127.0.0.1',
-    ...(tls === undefined ? {} : { tls: tls.tls }),
-  })
-  process.stdout.write(`${banner}listening on ${url}\n`)
-  const stop = (): void => {
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    )
+  const log = await createCliLog(args.logLevel)
+  const store = await openStore(args, redis)
+  let server: Awaited<ReturnType<typeof createAuthorizationServer>>
+  let url: string
+  try {
+    server = await createAuthorizationServer({
+      ...config,
+      ...(store === undefined ? {} : { store }),
+      onRequest: (entry) => log.request(entry),
+      onInternalError: (error) => log.internalError(error),
+    })
+    ;({ url } = await server.listen({
+      port: args.port,
+      host: args.host,
+      ...(tls === undefined ? {} : { tls: tls.tls }),
+    }))
+  } catch (error) {
+    await (store as Partial<ClosableStore> | undefined)?.close?.().catch(() => undefined)
+    throw cliFailure(error)
   }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  process.stdout.write(`${banner}listening on ${url}\n`)
+  stopOnSignals({
+    close: () => server.close(),
+    release: async () => (store as Partial<ClosableStore> | undefined)?.close?.(),
+    timeoutMs: args.shutdownTimeoutMs,
+    log,
+    exit: (code) => process.exit(code),
+  })
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   // Configuration errors name the field; nothing here carries a secret.
   const message = error instanceof Error ? error.message : String(error)
   process.stderr.write(`m2m-server: ${message}\n`)
-  process.exitCode = error instanceof CliError ? error.exitCode : 1
+  process.exitCode = error instanceof CliError ? error.exitCode : EXIT_CODES.failure
 })

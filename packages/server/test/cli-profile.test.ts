@@ -1,58 +1,13 @@
 /**
  * `m2m-server --profile fapi2`: the FAPI 2.0 profile from the command line, over a config file.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { exportJWK, generateKeyPair } from 'jose'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { listeningUrl, runCli, tempFile } from './cli-harness.js'
 
-const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
-const children: ChildProcess[] = []
-const dirs: string[] = []
-
-afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGTERM')
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })))
-})
-
-function run(args: string[]) {
-  const child = spawn(process.execPath, ['--conditions=@oauth-m2m/source', '--import', 'tsx', CLI, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.push(child)
-  let out = ''
-  let err = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
-    out += chunk.toString()
-  })
-  child.stderr?.on('data', (chunk: Buffer) => {
-    err += chunk.toString()
-  })
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  return { child, stdout: () => out, stderr: () => err, exit }
-}
-
-function listening(proc: ReturnType<typeof run>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      const match = /listening on (\S+)\n/.exec(proc.stdout())
-      if (match) resolve(match[1]!)
-    }
-    proc.child.stdout?.on('data', check)
-    proc.exit.then((code) => reject(new Error(`exited with ${code}: ${proc.stderr()}`)))
-  })
-}
-
-async function tempConfig(config: unknown): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'm2m-server-cli-'))
-  dirs.push(dir)
-  const file = join(dir, 'config.json')
-  await writeFile(file, JSON.stringify(config))
-  return file
-}
+const run = runCli
+const listening = listeningUrl
+const tempConfig = (config: unknown) => tempFile(config)
 
 describe('m2m-server --profile fapi2', () => {
   it('serves a private_key_jwt config under the profile, advertising only what it allows', async () => {

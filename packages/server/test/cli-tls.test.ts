@@ -2,18 +2,15 @@
  * `m2m-server --tls-cert --tls-key [--tls-ca]`: an HTTPS listener from the command line, mutual TLS
  * turned on by the CA file, and the usage errors.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { decodeJwt } from 'jose'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { listeningUrl, runCli } from './cli-harness.js'
 import { type TestCertificate, type TestPki, testPki, tlsPost, x5tS256 } from './mtls-support.js'
 import { basic } from './test-server.js'
 
-const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
-const children: ChildProcess[] = []
 const dirs: string[] = []
 
 let pki: TestPki
@@ -44,38 +41,16 @@ beforeAll(async () => {
   )
 })
 
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGTERM')
-})
-
 afterAll(async () => {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })))
 })
 
 function run(args: string[]) {
-  const child = spawn(process.execPath, ['--conditions=@oauth-m2m/source', '--import', 'tsx', CLI, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.push(child)
-  let out = ''
-  let err = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
-    out += chunk.toString()
-  })
-  child.stderr?.on('data', (chunk: Buffer) => {
-    err += chunk.toString()
-  })
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  const listening = new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', () => {
-      const match = /listening on (\S+)\n/.exec(out)
-      if (match) resolve(match[1]!)
-    })
-    exit.then((code) => reject(new Error(`exited with ${code}: ${err}`)))
-  })
+  const proc = runCli(args)
+  const listening = listeningUrl(proc)
   // A run expected to fail never listens: its rejection is not an unhandled one.
   listening.catch(() => undefined)
-  return { exit, listening, stderr: () => err }
+  return { exit: proc.exit, listening, stderr: proc.stderr }
 }
 
 const file = (name: string) => join(dir, name)

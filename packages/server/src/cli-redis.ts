@@ -1,0 +1,115 @@
+/**
+ * `m2m-server --redis URL`: the server's state on Redis through `@oauth-m2m/redis`, an optional
+ * peer of this package loaded only when asked for, with the key-encryption key that protects the
+ * private signing keys there (`--key-encryption-key-file`, or `M2M_KEY_ENCRYPTION_KEY`).
+ *
+ * @module cli-redis
+ */
+import { readFile } from 'node:fs/promises'
+import { CliError, EXIT_CODES, fileErrorCode } from './cli-error.js'
+import type { ServerStore } from './server-store.js'
+
+/** The package that holds the Redis store. */
+export const REDIS_PACKAGE = '@oauth-m2m/redis'
+
+/** A store the CLI opened, with its connections to close at shutdown. */
+export interface ClosableStore extends ServerStore {
+  close(): Promise<void>
+}
+
+/** What the CLI uses of `@oauth-m2m/redis`, typed here: this package does not build against it. */
+interface RedisPackage {
+  redisServerStore(options: { url: string; keyEncryptionKey: string }): ClosableStore
+}
+
+/** 32 bytes, base64url without padding. */
+const KEY_SYNTAX = /^[A-Za-z0-9_-]{43}$/
+
+const MAKE_ONE =
+  "make one with: node -e \"console.log(require('node:crypto').randomBytes(32).toString('base64url'))\""
+
+/**
+ * The key-encryption key, from `file` or else from `env[variable]`: 32 bytes base64url-encoded
+ * (43 characters; surrounding whitespace, such as a file's final newline, is ignored). The value
+ * never appears in an error.
+ *
+ * @throws {CliError} when neither is given (usage), the file cannot be read, or the value is not
+ *   such a key.
+ */
+export async function readKeyEncryptionKey(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv,
+  variable: string,
+): Promise<string> {
+  let value: string
+  let source: string
+  if (file !== undefined) {
+    source = `key-encryption key file ${file}`
+    try {
+      value = await readFile(file, 'utf8')
+    } catch (error) {
+      throw new CliError(`cannot read ${source}${fileErrorCode(error)}`)
+    }
+  } else if (env[variable] !== undefined && env[variable] !== '') {
+    source = variable
+    value = env[variable] as string
+  } else {
+    throw new CliError(
+      `--redis needs the key that encrypts the signing keys in Redis: --key-encryption-key-file FILE or ${variable} (32 random bytes, base64url; ${MAKE_ONE})`,
+      EXIT_CODES.usage,
+    )
+  }
+  const key = value.trim()
+  if (!KEY_SYNTAX.test(key) || Buffer.from(key, 'base64url').length !== 32) {
+    throw new CliError(`${source} must hold 32 random bytes, base64url-encoded (43 characters); ${MAKE_ONE}`)
+  }
+  return key
+}
+
+/**
+ * Loads `@oauth-m2m/redis`.
+ *
+ * @param specifier The package to load; tests name one that is not installed.
+ * @throws {CliError} with the install line when the package is not installed.
+ */
+export async function loadRedisPackage(specifier: string = REDIS_PACKAGE): Promise<RedisPackage> {
+  try {
+    return (await import(specifier)) as RedisPackage
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    const message = error instanceof Error ? error.message : ''
+    if (code === 'ERR_MODULE_NOT_FOUND' && message.includes(`'${specifier}'`)) {
+      throw new CliError(`--redis needs the ${specifier} package: npm install ${specifier}`)
+    }
+    throw error
+  }
+}
+
+/** A Redis URL as the redis client takes it: `redis:` or `rediss:` (TLS). */
+function checkRedisUrl(url: string): void {
+  if (!URL.canParse(url) || !['redis:', 'rediss:'].includes(new URL(url).protocol)) {
+    throw new CliError(
+      '--redis must be a redis:// or rediss:// URL, such as redis://localhost:6379/0',
+      EXIT_CODES.usage,
+    )
+  }
+}
+
+/**
+ * The Redis store for `--redis URL` (checked and connected to lazily by the store; the server's
+ * start reaches it first).
+ *
+ * @throws {CliError} for a URL that is not a Redis URL, a missing or bad key-encryption key, or
+ *   `@oauth-m2m/redis` not installed.
+ */
+export async function redisStore(
+  url: string,
+  keyEncryptionKeyFile: string | undefined,
+  env: NodeJS.ProcessEnv,
+  variable: string,
+): Promise<ClosableStore> {
+  checkRedisUrl(url)
+  const keyEncryptionKey = await readKeyEncryptionKey(keyEncryptionKeyFile, env, variable)
+  const { redisServerStore } = await loadRedisPackage()
+  return redisServerStore({ url, keyEncryptionKey })
+}
