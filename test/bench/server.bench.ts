@@ -86,7 +86,7 @@ function positiveNumber(text: string | undefined, fallback: number): number {
 }
 
 /** A fixture server running in its own process. */
-interface Fixture {
+export interface Fixture {
   readonly name: string
   readonly url: string
   /** The bench load on this fixture, when not the plain token request. */
@@ -98,11 +98,11 @@ interface Fixture {
 
 const running = new Set<ChildProcess>()
 
-function killAll(): void {
+export function killAll(): void {
   for (const child of running) child.kill('SIGKILL')
 }
 
-async function startFixture(
+export async function startFixture(
   name: string,
   file: string,
   execArgv: string[] = [],
@@ -359,7 +359,7 @@ function load(url: string, durationSec: number): Promise<autocannon.Result> {
   })
 }
 
-function assertAllSucceeded(name: string, result: autocannon.Result): void {
+export function assertAllSucceeded(name: string, result: autocannon.Result): void {
   if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0 || result['2xx'] === 0) {
     throw new Error(
       `${name}: ${result.non2xx} non-2xx answers (4xx ${result['4xx']}, 5xx ${result['5xx']}), ` +
