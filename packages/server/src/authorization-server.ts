@@ -291,6 +291,7 @@ class NodeAuthorizationServer implements AuthorizationServer {
   async close(): Promise<void> {
     this.#signing.stop()
     this.#state.limiter?.stop()
+    this.#state.registry.stop()
     await Promise.all([...this.#servers].map((server) => this.#closeServer(server)))
   }
 
@@ -299,6 +300,7 @@ class NodeAuthorizationServer implements AuthorizationServer {
     try {
       this.#signing.start()
       this.#state.limiter?.start()
+      this.#state.registry.start()
     } catch (error) {
       // A store that cannot subscribe: shared keys still reload on their timer.
       reportSafely(this.#state.config.onInternalError, error)

@@ -250,8 +250,8 @@ function reusable(previous: CachedLookup | undefined, fingerprint: string): Regi
  * process, and, when registration is on, those registered through the endpoint, found in the store.
  * A local client never costs a store round trip; an unknown id is looked up in the store, and the
  * answer (a client, or none) is reused for up to `cacheTtlMs`, so a flood of unknown ids costs at
- * most one lookup per id per `cacheTtlMs` (concurrent lookups of one id share one). A `client`
- * event on the store drops the id's cached answer at once.
+ * most one lookup per id per `cacheTtlMs` (concurrent lookups of one id share one). Once
+ * {@link ClientRegistry.start}ed, a `client` event on the store drops the id's cached answer at once.
  */
 export class ClientRegistry {
   readonly #clients = new Map<string, RegisteredClient>()
@@ -261,6 +261,7 @@ export class ClientRegistry {
   readonly #inflight = new Map<string, Promise<RegisteredClient | undefined>>()
   readonly #cacheTtlMs: number
   readonly #registeredScopes: ReadonlySet<string>
+  #unsubscribe: (() => void) | undefined
 
   /** @param clients Validated client metadata (see `resolveConfig`). */
   constructor(clients: readonly ClientMetadata[], options: ClientRegistryOptions) {
@@ -271,10 +272,25 @@ export class ClientRegistry {
     for (const metadata of clients) this.#clients.set(metadata.client_id, prepare(metadata, options))
     if (options.registered !== undefined) {
       this.#lookups = new LRUCache(lruCapacity(options.registered.maxCachedClients ?? 10_000))
-      options.registered.store.subscribe((event) => {
-        if (event.type === 'client') this.forget(event.clientId)
-      })
     }
+  }
+
+  /** Starts listening for the store's `client` events (idempotent); a no-op without registration. */
+  start(): void {
+    if (this.#registered === undefined || this.#unsubscribe !== undefined) return
+    this.#unsubscribe = this.#registered.store.subscribe((event) => {
+      if (event.type === 'client') this.forget(event.clientId)
+    })
+  }
+
+  /**
+   * Stops listening for the store's events. What was looked up is dropped, as no event would tell
+   * of its changes any more; lookups go on, each answer reused for up to `cacheTtlMs`.
+   */
+  stop(): void {
+    this.#unsubscribe?.()
+    this.#unsubscribe = undefined
+    this.#lookups?.clear()
   }
 
   /**

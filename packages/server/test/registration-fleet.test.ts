@@ -7,7 +7,12 @@ import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { JWT_BEARER_ASSERTION_TYPE } from '@oauth-m2m/core'
-import { MemoryServerStore, type StoredClient } from '@oauth-m2m/server'
+import {
+  createAuthorizationServer,
+  MemoryServerStore,
+  type StoredClient,
+  type StoreEvent,
+} from '@oauth-m2m/server'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Answer, basic, expectOAuthError, postForm, send, startServer } from './test-server.js'
@@ -266,5 +271,44 @@ describe('registered clients while the store cannot answer', () => {
     expect((await tokenWith(url, info.client_id, info.client_secret)).status).toBe(200)
     expect(errors.length).toBeGreaterThan(0)
     for (const error of errors) expect(String((error as Error).message)).not.toContain(info.client_secret)
+  })
+})
+
+describe('listening for store events', () => {
+  /** A MemoryServerStore that counts the subscriptions still active. */
+  class SubscriptionCountingStore extends MemoryServerStore {
+    active = 0
+
+    override subscribe(listener: (event: StoreEvent) => void): () => void {
+      this.active++
+      const unsubscribe = super.subscribe(listener)
+      let done = false
+      return () => {
+        if (done) return
+        done = true
+        this.active--
+        unsubscribe()
+      }
+    }
+  }
+
+  it('registration adds one subscription, which close() ends and listen() starts again', async () => {
+    const withStore = new SubscriptionCountingStore()
+    const withoutStore = new SubscriptionCountingStore()
+    const withRegistration = await createAuthorizationServer({
+      clients: [SEED],
+      registration: REGISTRATION,
+      store: withStore,
+    })
+    const without = await createAuthorizationServer({ clients: [SEED], store: withoutStore })
+    expect(withStore.active).toBe(withoutStore.active + 1)
+
+    await Promise.all([withRegistration.close(), without.close()])
+    expect(withStore.active).toBe(withoutStore.active)
+
+    const listening = await withRegistration.listen({ port: 0 })
+    const again = await without.listen({ port: 0 })
+    expect(withStore.active).toBe(withoutStore.active + 1)
+    await Promise.all([listening.close(), again.close(), withRegistration.close(), without.close()])
   })
 })
