@@ -93,13 +93,26 @@ async function openStore(args: CliArguments, redis: string | undefined): Promise
   return undefined
 }
 
+/** A Redis URL without its user name and password, to show. */
+function redisLocation(url: string): string {
+  const location = new URL(url)
+  location.username = ''
+  location.password = ''
+  return location.href
+}
+
 /**
- * A store's failure arrives wrapped by the server (as the store being unavailable): the CLI's own
- * failure inside it (a keys file that cannot be written) is what to report.
+ * A store's failure at start arrives wrapped by the server (as the store being unavailable): the
+ * CLI's own failure inside it (a keys file that cannot be written) is what to report, and an
+ * unreachable Redis is named by its location.
  */
-function cliFailure(error: unknown): unknown {
+function startFailure(error: unknown, redis: string | undefined): unknown {
   const cause = (error as { cause?: unknown } | null)?.cause
-  return cause instanceof CliError ? cause : error
+  if (cause instanceof CliError) return cause
+  if (redis !== undefined && (error as { code?: unknown } | null)?.code === 'ERR_STORE_UNAVAILABLE') {
+    return new CliError(`cannot reach Redis at ${redisLocation(redis)}: ${(error as Error).message}`)
+  }
+  return error
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -140,7 +153,7 @@ async function main(argv: string[]): Promise<void> {
     }))
   } catch (error) {
     await (store as Partial<ClosableStore> | undefined)?.close?.().catch(() => undefined)
-    throw cliFailure(error)
+    throw startFailure(error, redis)
   }
   process.stdout.write(`${banner}listening on ${url}\n`)
   stopOnSignals({

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto'
 import { chmod, readFile, stat } from 'node:fs/promises'
 import { connect, createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { encodeBasicCredentials } from '@oauth-m2m/core/internal'
 import { createLocalJWKSet, exportJWK, generateKeyPair, type JSONWebKeySet, jwtVerify } from 'jose'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { type RedisServer, startRedisServer, stopRedisServer } from '../../redis/test/support/redis-server.js'
 import {
   type CliProcess,
   listeningUrl,
@@ -390,6 +392,77 @@ describe('m2m-server --redis: the command line', () => {
       const proc = runCli(args)
       expect(await proc.exit).toBe(2)
       expect(proc.stderr()).toContain(message)
+    }
+  })
+})
+
+describe('m2m-server --redis', () => {
+  let redis: RedisServer | undefined
+  beforeAll(async () => {
+    redis = await startRedisServer()
+  })
+  afterAll(async () => {
+    await stopRedisServer(redis)
+  })
+
+  it('runs two instances as one on a real Redis: same JWKS, a token from one introspected and revoked at the other', async () => {
+    const kek = randomBytes(32).toString('base64url')
+    const kekFile = await tempFile(`${kek}\n`, 'kek')
+    const config = await tempFile({
+      clients: [{ client_id: 'svc', client_secret: SECRET }],
+      redis: redis!.url,
+    })
+    const a = runCli(['--config', config, '--key-encryption-key-file', kekFile])
+    const b = runCli(['--redis', redis!.url, '--config', config], {
+      env: { ...process.env, M2M_KEY_ENCRYPTION_KEY: kek },
+    })
+    const [urlA, urlB] = await Promise.all([listeningUrl(a), listeningUrl(b)])
+    const jwksA = await (await fetch(`${urlA}/jwks`)).json()
+    expect(await (await fetch(`${urlB}/jwks`)).json()).toEqual(jwksA)
+    const issued = await fetch(`${urlA}/token`, {
+      method: 'POST',
+      headers: { authorization: encodeBasicCredentials('svc', SECRET), 'content-type': FORM },
+      body: 'grant_type=client_credentials',
+    })
+    const { access_token: token } = (await issued.json()) as { access_token: string }
+    const introspection = await fetch(`${urlB}/introspect`, {
+      method: 'POST',
+      headers: { authorization: encodeBasicCredentials('svc', SECRET), 'content-type': FORM },
+      body: `token=${token}`,
+    })
+    expect(((await introspection.json()) as { active: boolean }).active).toBe(true)
+    const revocation = await fetch(`${urlB}/revoke`, {
+      method: 'POST',
+      headers: { authorization: encodeBasicCredentials('svc', SECRET), 'content-type': FORM },
+      body: `token=${token}`,
+    })
+    expect(revocation.status).toBe(200)
+    const afterRevocation = await fetch(`${urlA}/introspect`, {
+      method: 'POST',
+      headers: { authorization: encodeBasicCredentials('svc', SECRET), 'content-type': FORM },
+      body: `token=${token}`,
+    })
+    expect(await afterRevocation.json()).toEqual({ active: false })
+    expect(await stop(a)).toBe(0)
+    expect(await stop(b)).toBe(0)
+    for (const proc of [a, b]) expect(proc.stdout() + proc.stderr()).not.toContain(kek)
+  })
+
+  it('exits 1 with a one-line error naming Redis, without its password, when Redis cannot be reached at start', async () => {
+    const unreachable = `redis://default:a-redis-password@127.0.0.1:${redis!.port}/0`
+    await redis!.stop()
+    try {
+      const proc = runCli(['--redis', unreachable], {
+        env: { ...process.env, M2M_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url') },
+      })
+      expect(await proc.exit).toBe(1)
+      expect(proc.stderr()).toMatch(
+        /^m2m-server: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+\/0: [^\n]+\n$/,
+      )
+      expect(proc.stderr()).not.toContain('a-redis-password')
+      expect(proc.stdout()).not.toContain('listening on')
+    } finally {
+      await redis!.start()
     }
   })
 })
