@@ -3,6 +3,7 @@
  * grant, for end-to-end suites and local development.
  *
  * @packageDocumentation
+ * @module @oauth-m2m/server
  */
 export {
   type AuthorizationServer,
