@@ -6,7 +6,9 @@
  *
  * @module client-assertion
  */
-import { type JWTPayload, type JWTVerifyResult, errors as joseErrors, jwtVerify } from 'jose'
+import type { JWTPayload, JWTVerifyResult } from 'jose'
+import * as joseErrors from 'jose/errors'
+import { jwtVerify } from 'jose/jwt/verify'
 import type { RegisteredClient } from './client-registry.js'
 import { FAPI2_JWS_ALGS } from './fapi2-profile.js'
 import { keyDigest } from './key-digest.js'

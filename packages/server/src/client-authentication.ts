@@ -8,7 +8,7 @@
  */
 import { JWT_BEARER_ASSERTION_TYPE } from '@oauth-m2m/core'
 import { decodeBasicCredentials } from '@oauth-m2m/core/internal'
-import { decodeJwt } from 'jose'
+import { decodeJwt } from 'jose/jwt/decode'
 import { type AssertionPolicy, verifyClientAssertion } from './client-assertion.js'
 import type { PresentedCertificate } from './client-certificate.js'
 import type { ClientRegistry, RegisteredClient } from './client-registry.js'

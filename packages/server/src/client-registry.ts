@@ -8,7 +8,9 @@
  * @module client-registry
  */
 import { ConfigurationError, JwksCache } from '@oauth-m2m/core'
-import { createLocalJWKSet, importJWK, type JWK, type JWTVerifyGetKey } from 'jose'
+import type { JWK, JWTVerifyGetKey } from 'jose'
+import { createLocalJWKSet } from 'jose/jwks/local'
+import { importJWK } from 'jose/key/import'
 import { LRUCache } from 'lru-cache'
 import { type CertificateMatcher, certificateMatcher, TLS_CLIENT_AUTH_MEMBERS } from './certificate-match.js'
 import { ASSERTION_ALGS } from './client-assertion.js'

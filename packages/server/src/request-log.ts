@@ -6,7 +6,8 @@
  * @module request-log
  */
 import { decodeBasicCredentials } from '@oauth-m2m/core/internal'
-import { decodeJwt, decodeProtectedHeader } from 'jose'
+import { decodeProtectedHeader } from 'jose/decode/protected_header'
+import { decodeJwt } from 'jose/jwt/decode'
 import type { TokenEndpointAuthMethod } from './client-metadata.js'
 import type { EndpointResponse } from './http-response.js'
 import { type FormParams, single } from './request-form.js'

@@ -16,7 +16,8 @@ import {
 } from 'node:crypto'
 import { promisify } from 'node:util'
 import { ConfigurationError } from '@oauth-m2m/core'
-import { calculateJwkThumbprint, type JWK } from 'jose'
+import type { JWK } from 'jose'
+import { calculateJwkThumbprint } from 'jose/jwk/thumbprint'
 
 /** The JWS algorithms the server signs access tokens with (RFC 7518 §3, RFC 8037), in the order messages list them. */
 export const SIGNING_ALGS = ['ES256', 'RS256', 'PS256', 'EdDSA'] as const
