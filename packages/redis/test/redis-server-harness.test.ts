@@ -44,3 +44,17 @@ describe('the redis-server test harness', () => {
     expect(await ask(server.port, 'PING')).toBe('+PONG')
   })
 })
+
+describe('a persistent redis-server of the harness', () => {
+  it('keeps its data across stop and start', async () => {
+    const server = await startRedisServer({ persistent: true })
+    try {
+      expect(await ask(server.port, 'SET k v')).toBe('+OK')
+      await server.stop()
+      await server.start()
+      expect(await ask(server.port, 'EXISTS k')).toBe(':1')
+    } finally {
+      await stopRedisServer(server)
+    }
+  })
+})

@@ -1,6 +1,6 @@
 /**
  * A real `redis-server` for tests: on 127.0.0.1, on a free port, without persistence
- * (`--save '' --appendonly no`), in a temporary directory. `stop()` and `start()` take it away and
+ * (`--save '' --appendonly no`; `persistent: true` for an append-only file), in a temporary directory. `stop()` and `start()` take it away and
  * bring it back on the same port (an outage); `kill()` ends it at once (a crash).
  *
  * Top-level e2e tests import this file by relative path.
@@ -82,11 +82,21 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()))
 }
 
+/** Options of {@link startRedisServer}. */
+export interface RedisServerOptions {
+  /**
+   * Keep the data across `stop()` and `start()` (an append-only file written on every command), as
+   * a production Redis would; `kill()` keeps what was written too. Default `false`: a restarted
+   * server is empty.
+   */
+  persistent?: boolean
+}
+
 /**
  * Starts a redis-server on a free loopback port and waits until it answers. Throws with the one
  * install line when the binary is missing.
  */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   if (!redisServerAvailable()) throw new Error(INSTALL_REDIS)
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'oauth-m2m-redis-'))
@@ -107,7 +117,9 @@ export async function startRedisServer(): Promise<RedisServer> {
         '--save',
         '',
         '--appendonly',
-        'no',
+        options.persistent === true ? 'yes' : 'no',
+        '--appendfsync',
+        'always',
         '--dir',
         dir,
         '--daemonize',
