@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
+import { createConnection } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import {
   createLocalJWKSet,
@@ -162,6 +163,24 @@ async function ready(instance: Instance): Promise<number> {
   return response.status
 }
 
+/** Redis's count of commands processed so far (`INFO stats`), over a connection of its own. */
+function commandsProcessed(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port })
+    let reply = ''
+    socket.on('error', reject)
+    socket.on('connect', () => socket.write('INFO stats\r\n'))
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('utf8')
+      const count = /total_commands_processed:(\d+)\r\n/.exec(reply)
+      if (count) {
+        socket.destroy()
+        resolve(Number(count[1]))
+      }
+    })
+  })
+}
+
 async function within(ms: number, attempt: () => Promise<boolean>): Promise<boolean> {
   const deadline = Date.now() + ms
   for (;;) {
@@ -217,6 +236,15 @@ describe('three server processes on one Redis', () => {
     const token = await basicToken(a)
     expect(await verifies(token, await jwksOf(b))).toBe(true)
     expect(await verifies(token, await jwksOf(c))).toBe(true)
+  })
+
+  it('issues a JWT to a secret-authenticated client without a Redis command', async () => {
+    const before = await commandsProcessed(redis.port)
+    for (let i = 0; i < 60; i++) await basicToken(next())
+    const commands = (await commandsProcessed(redis.port)) - before
+    // Each token would have cost at least one; what is left is the INFO itself and the instances'
+    // own background work (a key-set reload, a subscription ping).
+    expect(commands).toBeLessThan(20)
   })
 
   it('a token revoked at B is inactive at C', async () => {
