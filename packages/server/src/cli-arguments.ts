@@ -15,6 +15,7 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_SEC = 10
 export const KEY_ENCRYPTION_KEY_ENV = 'M2M_KEY_ENCRYPTION_KEY'
 
 export const USAGE = `Usage: m2m-server [options]
+       m2m-server register --server URL [options]   (registers a client: m2m-server register --help)
 
 Runs an OAuth 2.0 authorization server for the client_credentials grant.
 
