@@ -200,8 +200,9 @@ describe('packed, and installed into a new project', () => {
       )
     }
 
-    // A user's project: npm, the tarballs, and msw (the optional peer that @oauth-m2m/testing/msw
-    // needs, which the testing README installs). npm's cache serves what it already holds.
+    // A user's project: npm, the tarballs, msw (the optional peer that @oauth-m2m/testing/msw
+    // needs, which the testing README installs) and the OpenTelemetry SDK the opentelemetry
+    // quickstart records to, in the versions its tests use. npm's cache serves what it already holds.
     project = join(work, 'project')
     mkdirSync(project)
     writeFileSync(
@@ -209,9 +210,24 @@ describe('packed, and installed into a new project', () => {
       `${JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2)}\n`,
     )
     const msw = readJson<Manifest>(join(root, 'package.json')).devDependencies?.msw ?? '^2'
+    const otel =
+      readJson<Manifest>(join(root, 'packages', 'opentelemetry', 'package.json')).devDependencies ?? {}
+    const otelPackages = [
+      '@opentelemetry/api',
+      '@opentelemetry/sdk-trace-base',
+      '@opentelemetry/sdk-metrics',
+    ].map((name) => `${name}@${otel[name]}`)
     const installed = await run(
       'npm',
-      ['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs.values(), `msw@${msw}`],
+      [
+        'install',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        ...tarballs.values(),
+        `msw@${msw}`,
+        ...otelPackages,
+      ],
       project,
       { npm_config_loglevel: 'error' },
     )
@@ -224,9 +240,10 @@ describe('packed, and installed into a new project', () => {
     )
   }, 600_000)
 
+  // Deleting the project's node_modules takes longer than the default hook timeout on a loaded machine.
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true })
-  })
+  }, 120_000)
 
   describe('the packed packages', () => {
     it('are every package under packages/ that is not private', () => {
@@ -543,6 +560,14 @@ describe('packed, and installed into a new project', () => {
         expect(report.numPassedTests).toBe(report.numTotalTests)
       }, 120_000)
 
+      it('@oauth-m2m/opentelemetry: the token requests recorded to the SDK the process registered', async () => {
+        expect(await quickstart('opentelemetry')).toEqual({
+          completed: true,
+          spans: ['oauth_m2m.client.token_fetch'],
+          lookups: { miss: 1, hit: 1 },
+        })
+      }, 60_000)
+
       it('@oauth-m2m/redis: a server instance on a real redis-server, its state in Redis', async () => {
         const result = await quickstart('redis')
         expect(result.completed).toBe(true)
@@ -550,7 +575,7 @@ describe('packed, and installed into a new project', () => {
       }, 60_000)
 
       it('covers every published package', () => {
-        const covered = ['core', 'client', 'verifier', 'server', 'testing', 'redis']
+        const covered = ['core', 'client', 'verifier', 'server', 'testing', 'redis', 'opentelemetry']
         expect(published.map(({ folder }) => folder).filter((folder) => !covered.includes(folder))).toEqual(
           [],
         )

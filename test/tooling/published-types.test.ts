@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const testPackage = join(root, 'test')
-const packages = ['core', 'client', 'verifier', 'server', 'testing']
+const packages = ['core', 'client', 'verifier', 'server', 'testing', 'opentelemetry']
 
 /**
  * `@types/node` releases installed side by side under aliases (see test/package.json): the

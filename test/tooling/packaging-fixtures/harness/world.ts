@@ -103,9 +103,11 @@ export async function startWorld(options: WorldOptions): Promise<World> {
 }
 
 /** Runs the quickstart module named on the command line, then prints what happened as one line. */
-export async function runQuickstart(report: () => Record<string, unknown>): Promise<void> {
+export async function runQuickstart(
+  report: () => Record<string, unknown> | Promise<Record<string, unknown>>,
+): Promise<void> {
   const quickstart = process.argv[2]
   if (!quickstart) throw new Error('usage: node run-<package>.js <quickstart.js>')
   await import(pathToFileURL(resolve(quickstart)).href)
-  process.stdout.write(`QUICKSTART ${JSON.stringify({ completed: true, ...report() })}\n`)
+  process.stdout.write(`QUICKSTART ${JSON.stringify({ completed: true, ...(await report()) })}\n`)
 }
