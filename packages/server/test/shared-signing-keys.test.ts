@@ -4,6 +4,7 @@
  * and the key that becomes current is the one every instance already published.
  */
 import { generateKeyPairSync } from 'node:crypto'
+import { ConfigurationError } from '@oauth-m2m/core'
 import { MemoryServerStore } from '@oauth-m2m/server'
 import { createLocalJWKSet, decodeProtectedHeader, type JWK, jwtVerify } from 'jose'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -245,5 +246,28 @@ describe('the signing options', () => {
     await expect(startFleet(1, { store: undefined as never, signing: signing as never })).rejects.toThrow(
       message,
     )
+  })
+})
+
+describe('a store that refuses the signing keys for its own configuration', () => {
+  it('makes createAuthorizationServer reject with the store’s ConfigurationError', async () => {
+    const store = faultyStore(sharedStore(testClock()))
+    store.loadSigningKeys = () =>
+      Promise.reject(new ConfigurationError('redisServerStore: keyEncryptionKey is required'))
+    await expect(startFleet(1, { store })).rejects.toThrow(
+      new ConfigurationError('redisServerStore: keyEncryptionKey is required'),
+    )
+  })
+
+  it('is a store failure once the server runs', async () => {
+    const clock = testClock()
+    const store = faultyStore(sharedStore(clock))
+    const load = store.loadSigningKeys
+    let refuse = false
+    store.loadSigningKeys = () =>
+      refuse ? Promise.reject(new ConfigurationError('keyEncryptionKey is required')) : load()
+    const [a] = await startFleet(1, { store, now: clock.now })
+    refuse = true
+    await expect(a!.rotateSigningKey()).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' })
   })
 })

@@ -4,6 +4,7 @@
  *
  * @module server-signing-keys
  */
+import { ConfigurationError } from '@oauth-m2m/core'
 import type { ResolvedConfig } from '../resolve-config.js'
 import type { ServerStore } from '../server-store.js'
 import { LocalKeyRotation } from './local-key-rotation.js'
@@ -32,6 +33,15 @@ export interface ServerSigningKeys {
   stop(): void
 }
 
+/**
+ * The store's own `ConfigurationError` (the guard wrapped it as a store failure): at start, the
+ * operator needs its message, not "the store failed".
+ */
+function unwrapConfigurationError(error: unknown): never {
+  const cause = error instanceof Error ? error.cause : undefined
+  throw cause instanceof ConfigurationError ? cause : error
+}
+
 /** The longest lifetime, in seconds, of any access token the configuration issues. */
 function longestTokenLifetimeSec(config: ResolvedConfig): number {
   return Math.max(config.accessTokenLifetimeSec, ...config.resources.map((r) => r.accessTokenLifetimeSec))
@@ -45,6 +55,8 @@ function longestTokenLifetimeSec(config: ResolvedConfig): number {
  * @param store The server's store, guarded.
  * @param onError Told of background failures.
  * @throws {StoreUnavailableError} when the keys live on a store that cannot be reached.
+ * @throws {ConfigurationError} when the store refuses the keys for its own configuration (a Redis
+ *   store without its key-encryption key).
  */
 export async function createServerSigningKeys(
   config: ResolvedConfig,
@@ -65,7 +77,7 @@ export async function createServerSigningKeys(
       rotateEveryMs,
       now,
       onError,
-    })
+    }).catch(unwrapConfigurationError)
     return {
       keys: shared.keys,
       shared: true,
