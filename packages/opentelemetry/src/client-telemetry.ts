@@ -78,6 +78,7 @@ export interface ClientTelemetry {
 
 const CACHE_RESULT = ATTRIBUTE_NAMES.cacheResult
 
+/** The instruments of the client's telemetry, and the listeners that record to them. */
 export function clientTelemetry(tracer: Tracer, meter: Meter): ClientTelemetry {
   const keys = new ClientKeyAttributes()
   const open = new OpenFetches()

@@ -108,6 +108,7 @@ export class ServerTelemetry {
     this.#duration.record(secondsOf(entry.durationMs), attributes)
   }
 
+  /** Stops recording: the hook may stay installed in a server that outlives the instrumentation. */
   stop(): void {
     this.#recording = false
   }

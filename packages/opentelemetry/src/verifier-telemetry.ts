@@ -22,6 +22,7 @@ function addEventToActiveSpan(name: string, attributes: Attributes): void {
   if (span?.isRecording()) span.addEvent(name, attributes)
 }
 
+/** The listeners of the verifier's and the JWKS cache's channels, with their instruments. */
 export function verifierTelemetry(tracer: Tracer, meter: Meter): Subscription[] {
   const rejections = meter.createCounter(METRIC_NAMES.rejections, {
     description: 'Tokens the verifier refused, by error code (error.type) and RFC 6750 error.',
