@@ -12,9 +12,24 @@ export {
   type RedisSubscriberClient,
 } from './redis-connection.js'
 export {
+  type RedisDpopReplayStore,
+  type RedisDpopReplayStoreOptions,
+  redisDpopReplayStore,
+} from './redis-dpop-replay-store.js'
+export {
+  type RedisIntrospectionCache,
+  type RedisIntrospectionCacheOptions,
+  redisIntrospectionCache,
+} from './redis-introspection-cache.js'
+export {
   DEFAULT_MAX_REGISTERED_CLIENTS,
   type RedisServerStore,
   type RedisServerStoreOptions,
   redisServerStore,
 } from './redis-server-store.js'
+export {
+  type RedisTokenStore,
+  type RedisTokenStoreOptions,
+  redisTokenStore,
+} from './redis-token-store.js'
 export { SigningKeysUnreadableError } from './signing-keys-encryption.js'
