@@ -9,17 +9,14 @@ import { randomUUID } from 'node:crypto'
 import { ConfigurationError } from '@oauth-m2m/core'
 import type { AuthorizationServer } from '@oauth-m2m/server'
 import { issueAccessToken } from '@oauth-m2m/server/internal'
-import {
-  base64url,
-  type CryptoKey,
-  decodeProtectedHeader,
-  exportSPKI,
-  generateKeyPair,
-  importJWK,
-  type JWK,
-  type JWTPayload,
-  SignJWT,
-} from 'jose'
+// jose's own entry points for each function, not its index (which loads all of JOSE and JWE).
+import type { CryptoKey, JWK, JWTPayload } from 'jose'
+import * as base64url from 'jose/base64url'
+import { decodeProtectedHeader } from 'jose/decode/protected_header'
+import { SignJWT } from 'jose/jwt/sign'
+import { exportSPKI } from 'jose/key/export'
+import { generateKeyPair } from 'jose/key/generate/keypair'
+import { importJWK } from 'jose/key/import'
 import type { TestClientCredentials } from './test-clients.js'
 import { issuedTestToken, type MintTokenOptions, shapeClaims } from './token-minting.js'
 

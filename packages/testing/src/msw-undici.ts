@@ -19,8 +19,13 @@
  */
 import { OAuthM2MError } from '@oauth-m2m/core'
 import { getResponse, type RequestHandler } from 'msw'
+import * as undiciModule from 'undici'
 import { Agent, type Dispatcher } from 'undici'
+import { provideUndici } from './undici-loader.js'
 import { webHandlerInterceptor } from './web-handler-dispatcher.js'
+
+// This entry imports undici itself (msw users send through it at once): the shared dispatchers use it.
+provideUndici(undiciModule)
 
 /**
  * The msw handlers that answer requests: a fixed list, or a function returning the current list

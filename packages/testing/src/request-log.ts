@@ -7,7 +7,8 @@
  */
 import { ConfigurationError } from '@oauth-m2m/core'
 import { decodeBasicCredentials, REDACTED } from '@oauth-m2m/core/internal'
-import { decodeJwt, decodeProtectedHeader } from 'jose'
+import { decodeProtectedHeader } from 'jose/decode/protected_header'
+import { decodeJwt } from 'jose/jwt/decode'
 import { bodyParameters } from './body-parameters.js'
 import type { EndpointKind } from './endpoint-kinds.js'
 import type { BoundedBody } from './request-body.js'

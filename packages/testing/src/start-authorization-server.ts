@@ -14,6 +14,7 @@ import {
   testServerHandle,
 } from './test-authorization-server.js'
 import { type ListenerHandler, listenerLimits, startTestListener } from './test-listener.js'
+import { loadUndici } from './undici-loader.js'
 
 /** Options of {@link startAuthorizationServer}. */
 export interface StartAuthorizationServerOptions extends Omit<TestAuthorizationServerOptions, 'issuer'> {
@@ -55,6 +56,7 @@ function notReady(): Promise<Response> {
 export async function startAuthorizationServer(
   options: StartAuthorizationServerOptions = {},
 ): Promise<StartedAuthorizationServer> {
+  await loadUndici()
   const { port = 0, host = '127.0.0.1', ...serverOptions } = options
   if ('issuer' in serverOptions) {
     throw new ConfigurationError(

@@ -16,6 +16,7 @@ import type {
 } from './start-authorization-server.js'
 import { prepareTestServerConfig, testServerHandle } from './test-authorization-server.js'
 import { listenerLimits, startTestListener, type TestListener } from './test-listener.js'
+import { loadUndici } from './undici-loader.js'
 
 /** Most issuers one call starts: each has its own keys, and a test needs a handful. */
 export const MAX_ISSUERS = 100
@@ -101,6 +102,7 @@ export async function startAuthorizationServers(
   issuers: number | readonly string[],
   options: StartAuthorizationServersOptions = {},
 ): Promise<StartedAuthorizationServers> {
+  await loadUndici()
   const names = issuerNames(issuers)
   const { port = 0, host = '127.0.0.1', ...serverOptions } = options
   if ('issuer' in serverOptions) {

@@ -32,6 +32,7 @@ import {
   type TestClientMetadata,
 } from './test-clients.js'
 import { type MintTokenOptions, mintTestToken } from './token-minting.js'
+import { loadUndici } from './undici-loader.js'
 
 /** `client_id` of the client every test server registers unless told otherwise. */
 export const DEFAULT_TEST_CLIENT_ID = 'test-client'
@@ -409,6 +410,7 @@ export function testServerHandle(
 export async function createTestAuthorizationServer(
   options: TestAuthorizationServerOptions = {},
 ): Promise<TestAuthorizationServer> {
+  await loadUndici()
   const prepared = prepareTestServerConfig(options, options.issuer ?? DEFAULT_TEST_ISSUER)
   const server = await createAuthorizationServer(prepared.config)
   return testServerHandle(server, prepared, () => server.close())

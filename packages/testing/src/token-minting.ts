@@ -11,9 +11,10 @@ import { ConfigurationError } from '@oauth-m2m/core'
 import { errorFromAnswer, postAuthenticatedForm } from '@oauth-m2m/core/internal'
 import type { AuthorizationServer } from '@oauth-m2m/server'
 import { accessTokenClaims, issueAccessToken } from '@oauth-m2m/server/internal'
-import { decodeJwt } from 'jose'
+import { decodeJwt } from 'jose/jwt/decode'
 import type { Dispatcher } from 'undici'
 import type { TestClientCredentials } from './test-clients.js'
+import { loadUndici } from './undici-loader.js'
 import { createWebHandlerDispatcher } from './web-handler-dispatcher.js'
 
 const PURPOSE = 'token endpoint'
@@ -109,6 +110,7 @@ export async function requestTestToken(
   client: TestClientCredentials,
   options: MintTokenOptions,
 ): Promise<string> {
+  await loadUndici()
   const form = new URLSearchParams({ grant_type: 'client_credentials' })
   const scope = list(options.scope).join(' ')
   if (scope !== '') form.set('scope', scope)

@@ -9,7 +9,8 @@
  */
 import { STATUS_CODES } from 'node:http'
 import { Readable } from 'node:stream'
-import { Agent, type Dispatcher, errors } from 'undici'
+import type { Dispatcher } from 'undici'
+import { undici } from './undici-loader.js'
 
 /** Answers a request, or `undefined` when it has no answer for it. */
 export type WebHandler = (request: Request) => Promise<Response | undefined>
@@ -40,7 +41,7 @@ export function createWebHandlerDispatcher(
   handle: WebHandler,
   unhandled: (request: Request) => Error,
 ): Dispatcher {
-  return new Agent().compose(webHandlerInterceptor(handle, unhandled))
+  return new (undici().Agent)().compose(webHandlerInterceptor(handle, unhandled))
 }
 
 /** One dispatched request, answered by a web handler; it is also the controller handed to undici's handler. */
@@ -75,7 +76,7 @@ class WebHandlerExchange implements Dispatcher.DispatchController {
   abort(reason?: Error): void {
     if (this.#done) return
     this.#aborted = true
-    this.#reason = reason ?? new errors.RequestAbortedError()
+    this.#reason = reason ?? new (undici().errors.RequestAbortedError)()
     this.#requestAbort.abort(this.#reason)
     this.#body?.destroy()
     this.#fail(this.#reason)
@@ -104,7 +105,9 @@ class WebHandlerExchange implements Dispatcher.DispatchController {
       }
       if (response === undefined) throw unhandled(request)
       if (response.type === 'error') {
-        throw new errors.SocketError(`${request.method} ${request.url} was answered with a network error`)
+        throw new (undici().errors.SocketError)(
+          `${request.method} ${request.url} was answered with a network error`,
+        )
       }
       this.#replay(response)
     } catch (err) {

@@ -5,7 +5,8 @@
  *
  * @module profiles/profile-dispatcher
  */
-import { Agent, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
+import { undici } from '../undici-loader.js'
 import { webHandlerInterceptor } from '../web-handler-dispatcher.js'
 
 /** Where the profile's hosts lead. */
@@ -48,14 +49,14 @@ export function createProfileDispatcher(
   }
   if ('handle' in target) {
     const answerInProcess = webHandlerInterceptor(target.handle, unanswered)
-    return new Agent().compose((dispatch) => {
+    return new (undici().Agent)().compose((dispatch) => {
       const inProcess = answerInProcess(dispatch)
       return (options, handler) =>
         served(options) ? inProcess(options, handler) : dispatch(options, handler)
     })
   }
   const listener = new URL(target.listenerUrl).origin
-  return new Agent().compose(
+  return new (undici().Agent)().compose(
     (dispatch) => (options, handler) =>
       served(options) ? dispatch({ ...options, origin: listener }, handler) : dispatch(options, handler),
   )

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createProfileDispatcher, onHosts } from '../../src/profiles/profile-dispatcher.js'
+import { loadUndici } from '../../src/undici-loader.js'
 
 /** A loopback HTTP server that answers every request with its own name, method and URL. */
 async function namedServer(name: string): Promise<{ server: Server; url: string }> {
@@ -23,6 +24,8 @@ describe('createProfileDispatcher', () => {
   let other: { server: Server; url: string }
 
   beforeAll(async () => {
+    // A test server's creation loads undici; this suite builds dispatchers without one.
+    await loadUndici()
     listener = await namedServer('listener')
     other = await namedServer('other')
   })
