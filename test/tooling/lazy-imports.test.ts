@@ -36,14 +36,17 @@ const JOSE_INDEX = 'jose/dist/webapi/index.js'
 const loadsUndici = (files: string[]) => files.some((file) => file.startsWith('undici/'))
 
 describe('what importing an entry point loads', () => {
-  it.each([['@oauth-m2m/core'], ['@oauth-m2m/core/internal'], ['@oauth-m2m/verifier']])(
-    '%s loads neither undici nor the whole of jose',
-    async (specifier) => {
-      const loaded = await packageFilesLoadedBy(specifier)
-      expect(loadsUndici(loaded)).toBe(false)
-      expect(loaded).not.toContain(JOSE_INDEX)
-    },
-  )
+  it.each([
+    ['@oauth-m2m/core'],
+    ['@oauth-m2m/core/internal'],
+    ['@oauth-m2m/verifier'],
+    ['@oauth-m2m/server'],
+    ['@oauth-m2m/testing'],
+  ])('%s loads neither undici nor the whole of jose', async (specifier) => {
+    const loaded = await packageFilesLoadedBy(specifier)
+    expect(loadsUndici(loaded)).toBe(false)
+    expect(loaded).not.toContain(JOSE_INDEX)
+  })
 
   it('@oauth-m2m/client loads undici, which its first call needs, but not the whole of jose', async () => {
     const loaded = await packageFilesLoadedBy('@oauth-m2m/client')
