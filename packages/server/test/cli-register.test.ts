@@ -112,7 +112,10 @@ describe('m2m-server register', () => {
     expect(wrong.stdout).toBe('')
     expect(wrong.stderr).toContain('registration refused: 401 invalid_token')
     expect(wrong.stderr).not.toContain(IAT)
+  })
 
+  it('refused metadata exits 1 naming invalid_client_metadata', async () => {
+    const { url } = await startRegistering()
     const bad = await register(
       ['--server', url, '--token-file', '-', '--auth-method', 'client_secret_jwt'],
       IAT,
@@ -147,6 +150,42 @@ describe('m2m-server register', () => {
     ])
     expect(missingFile.code).toBe(1)
     expect(missingFile.stderr).toContain('cannot read --token-file file /nonexistent/token (ENOENT)')
+  })
+
+  it('registers at an m2m-server started from a config file with registration on', async () => {
+    const config = await tempFile(
+      'server.json',
+      JSON.stringify({ clients: [], registration: { initialAccessTokens: [IAT], scopes: ['read'] } }),
+    )
+    const server = spawn(
+      process.execPath,
+      ['--conditions=@oauth-m2m/source', '--import', 'tsx', CLI, '--config', config, '--port', '0'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = ''
+        server.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString()
+          const match = /listening on (\S+)\n/.exec(out)
+          if (match) resolve(match[1] as string)
+        })
+        server.on('exit', (code) => reject(new Error(`m2m-server exited with ${code}`)))
+      })
+
+      const run = await register(['--server', url, '--token-file', '-', '--scope', 'read'], IAT)
+
+      expect(run.code).toBe(0)
+      const info = JSON.parse(run.stdout)
+      const token = await postForm(
+        `${url}/token`,
+        { grant_type: 'client_credentials' },
+        basic(info.client_id, info.client_secret),
+      )
+      expect(token.json.scope).toBe('read')
+    } finally {
+      server.kill('SIGTERM')
+    }
   })
 
   it('prints its help with --help', async () => {
