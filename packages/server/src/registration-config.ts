@@ -4,7 +4,7 @@
  *
  * @module registration-config
  */
-import { parseScopeParameter } from '@oauth-m2m/core/internal'
+import { isB64Token, parseScopeParameter } from '@oauth-m2m/core/internal'
 import type { ClientMetadata } from './client-metadata.js'
 import { fail, isObject, nonNegativeInt, stringArray } from './field-validation.js'
 import { tokenDigest } from './registration-tokens.js'
@@ -17,7 +17,8 @@ import { tokenDigest } from './registration-tokens.js'
 export interface RegistrationConfig {
   /**
    * The initial access tokens (RFC 7591 §3) that may register a client, each sent as
-   * `Authorization: Bearer <token>`; at least 32 characters each (e.g. `openssl rand -base64 32`).
+   * `Authorization: Bearer <token>`; at least 32 characters each, in the RFC 6750 `b64token` syntax
+   * (e.g. `openssl rand -base64 32`).
    * Kept only as SHA-256 digests once the server has started, compared in constant time. Default
    * none.
    */
@@ -74,10 +75,11 @@ function initialAccessTokens(value: unknown): string[] {
   if (tokens.length === 0) fail('registration.initialAccessTokens', 'must hold at least one token')
   tokens.forEach((token, i) => {
     // Never quoted back: the message says what is wrong, not what was given.
-    if (token.length < MIN_INITIAL_ACCESS_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(token)) {
+    // A token that is no b64token could never arrive in an Authorization: Bearer header.
+    if (token.length < MIN_INITIAL_ACCESS_TOKEN_LENGTH || !isB64Token(token)) {
       fail(
         `registration.initialAccessTokens[${i}]`,
-        `must be at least ${MIN_INITIAL_ACCESS_TOKEN_LENGTH} visible ASCII characters without spaces`,
+        `must be at least ${MIN_INITIAL_ACCESS_TOKEN_LENGTH} characters of the RFC 6750 b64token syntax (letters, digits, - . _ ~ + / and trailing =)`,
       )
     }
   })

@@ -100,6 +100,7 @@ describe('the registration option', () => {
     [{ initialAccessTokens: [] }, 'registration.initialAccessTokens must hold at least one token'],
     [{ initialAccessTokens: ['short'] }, 'registration.initialAccessTokens[0] must be at least 32'],
     [{ initialAccessTokens: [`${IAT} spaced`] }, 'registration.initialAccessTokens[0] must be at least 32'],
+    [{ initialAccessTokens: [`${IAT}!`] }, 'RFC 6750 b64token syntax'],
     [{ open: 'yes' }, 'registration.open must be a boolean'],
     [{ open: true, secretGraceSec: -1 }, 'registration.secretGraceSec must be a non-negative integer'],
     [{ open: true, scopes: ['a b'] }, 'registration.scopes[0] must be one scope token'],
