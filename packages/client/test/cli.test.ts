@@ -1,23 +1,18 @@
-/** `m2m-token` run as a child process against the real reference server. */
-import { execFile } from 'node:child_process'
+/** `m2m-token` run as a child process against the real reference server: flags and outputs. */
 import { createPrivateKey } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { type AuthorizationServer, createAuthorizationServer } from '@oauth-m2m/server'
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-
-const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+import { CHILD_PROCESS_TEST_TIMEOUT_MS, runCli as run, withEndpoint } from './cli-harness.js'
 
 let as: AuthorizationServer
 let issuer: string
 let dir: string
 const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
+const SECRET = 'cli secret%&+:'
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'm2m-token-'))
@@ -29,7 +24,7 @@ beforeAll(async () => {
   const base = { grant_types: ['client_credentials'], scope: 'read write' }
   as = await createAuthorizationServer({
     clients: [
-      { client_id: 'cli-basic', client_secret: 'cli secret%&+:', ...base },
+      { client_id: 'cli-basic', client_secret: SECRET, ...base },
       {
         client_id: 'cli-key',
         token_endpoint_auth_method: 'private_key_jwt',
@@ -51,81 +46,99 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--conditions=@oauth-m2m/source', '--import', 'tsx', CLI, ...args],
-      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 20_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
-        resolve({ code, stdout, stderr })
-      },
-    )
-  })
-}
-
-const SECRET_ENV = { CLI_SECRET: 'cli secret%&+:' }
+const SECRET_ENV = { env: { CLI_SECRET: SECRET } }
 /** The client of the reference server that authenticates with the secret in CLI_SECRET. */
 const BASIC_CLIENT = ['--client-id', 'cli-basic', '--client-secret-env', 'CLI_SECRET']
 
-/** Answers one request, given its whole body. */
-type EndpointListener = (body: string, req: IncomingMessage, res: ServerResponse) => void
-
-/** Runs `use` with a token endpoint on a free loopback port that answers with `listener`. */
-async function withEndpoint(listener: EndpointListener, use: (url: string) => Promise<void>): Promise<void> {
-  const endpoint = createServer((req, res) => {
-    let body = ''
-    req.on('data', (chunk: Buffer) => {
-      body += chunk.toString()
-    })
-    req.on('end', () => listener(body, req, res))
-  })
-  await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve))
-  try {
-    await use(`http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/token`)
-  } finally {
-    endpoint.closeAllConnections()
-    await new Promise((resolve) => endpoint.close(resolve))
-  }
-}
-
-describe('m2m-token', () => {
-  it('prints its usage with --help', async () => {
-    const { code, stdout } = await run(['--help'])
-    expect(code).toBe(0)
-    expect(stdout).toMatch(/--client-secret-env NAME/)
-    for (const flag of ['--audience AUDIENCE', '--param NAME=VALUE', '--json', '--decode']) {
-      expect(stdout).toContain(flag)
+describe('m2m-token --help and --version', { timeout: CHILD_PROCESS_TEST_TIMEOUT_MS }, () => {
+  it('lists every flag and every exit status with --help', async () => {
+    const { code, stdout, stderr } = await run(['--help'])
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+    for (const flag of [
+      '--issuer URL',
+      '--token-endpoint URL',
+      '--allow-insecure-http',
+      '--timeout SECONDS',
+      '--client-id ID',
+      '--client-secret-file PATH',
+      '--client-secret-stdin',
+      '--client-secret-env NAME',
+      '--private-key FILE',
+      '--kid KID',
+      '--auth-method METHOD',
+      '--scope SCOPE',
+      '--resource URI',
+      '--audience AUDIENCE',
+      '--param NAME=VALUE',
+      '--cache',
+      '--json',
+      '--decode',
+      '--version',
+      '-h, --help',
+    ]) {
+      expect(stdout).toContain(`  ${flag}`)
     }
-    expect(stdout).toMatch(/3 when --decode was asked for/)
+    expect(stdout).toMatch(/--decode [^\n]*\n[^\n]*WITHOUT verifying its\s+signature/)
+    const statuses = stdout.slice(stdout.indexOf('Exit status:'))
+    for (let status = 0; status <= 8; status++) expect(statuses).toMatch(new RegExp(`\\n  ${status}  \\S`))
   })
 
+  it('prints the version of its package.json with --version', async () => {
+    const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'))
+    const { code, stdout, stderr } = await run(['--version'])
+    expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: `${manifest.version}\n`, stderr: '' })
+  })
+})
+
+describe('m2m-token prints a token', { timeout: CHILD_PROCESS_TEST_TIMEOUT_MS }, () => {
   it('prints only the access token, with the secret from the environment', async () => {
     const { code, stdout, stderr } = await run(
-      [
-        '--issuer',
-        issuer,
-        '--client-id',
-        'cli-basic',
-        '--client-secret-env',
-        'CLI_SECRET',
-        '--scope',
-        'read',
-      ],
+      ['--issuer', issuer, ...BASIC_CLIENT, '--scope', 'read'],
       SECRET_ENV,
     )
-    expect(stderr).toBe('')
-    expect(code).toBe(0)
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
     const token = stdout.trim()
     expect(token.split('\n')).toHaveLength(1)
     expect(decodeJwt(token)).toMatchObject({ client_id: 'cli-basic', scope: 'read' })
+  })
+
+  it.each([
+    ['ending with a newline', `${SECRET}\n`],
+    ['ending with CRLF', `${SECRET}\r\n`],
+    ['without a final newline', SECRET],
+  ])('reads the secret from --client-secret-file (%s)', async (_, content) => {
+    const file = join(dir, 'secret.txt')
+    await writeFile(file, content, { mode: 0o600 })
+    const { code, stdout, stderr } = await run([
+      '--issuer',
+      issuer,
+      '--client-id',
+      'cli-basic',
+      '--client-secret-file',
+      file,
+    ])
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+    expect(decodeJwt(stdout.trim()).client_id).toBe('cli-basic')
+  })
+
+  it('reads the secret from --client-secret-stdin, dropping one final newline', async () => {
+    const { code, stdout, stderr } = await run(
+      ['--issuer', issuer, '--client-id', 'cli-basic', '--client-secret-stdin'],
+      { stdin: `${SECRET}\n` },
+    )
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+    expect(decodeJwt(stdout.trim()).client_id).toBe('cli-basic')
+  })
+
+  it('keeps the other characters of a secret: a final space is part of it', async () => {
+    const { code, stderr } = await run(
+      ['--issuer', issuer, '--client-id', 'cli-basic', '--client-secret-stdin'],
+      {
+        stdin: `${SECRET} \n`,
+      },
+    )
+    expect(code).toBe(4)
+    expect(stderr).toMatch(/^m2m-token: invalid_client/)
   })
 
   it('prints the whole answer with --json, for a --resource and repeated --scope', async () => {
@@ -133,10 +146,7 @@ describe('m2m-token', () => {
       [
         '--token-endpoint',
         `${issuer}/token`,
-        '--client-id',
-        'cli-basic',
-        '--client-secret-env',
-        'CLI_SECRET',
+        ...BASIC_CLIENT,
         '--auth-method',
         'client_secret_basic',
         '--resource',
@@ -169,42 +179,34 @@ describe('m2m-token', () => {
     expect(answer.expires_at).toBeLessThanOrEqual(after + 3600)
   })
 
-  it('prints the header and claims of the JWT with --decode, never its signature', async () => {
-    const { code, stdout, stderr } = await run(
-      [
-        '--issuer',
-        issuer,
-        ...BASIC_CLIENT,
-        '--scope',
-        'read',
-        '--resource',
-        'https://api.example.test/',
-        '--decode',
-      ],
-      SECRET_ENV,
-    )
-    expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
-    const decoded = JSON.parse(stdout)
-    expect(Object.keys(decoded)).toEqual(['header', 'claims'])
-    expect(decoded.header).toMatchObject({ typ: 'at+jwt', alg: 'ES256' })
-    expect(decoded.claims).toMatchObject({
-      client_id: 'cli-basic',
-      scope: 'read',
-      aud: 'https://api.example.test/',
-    })
-  })
-
-  it('exits 3 with a message on stderr when --decode meets an opaque token', async () => {
-    const { code, stdout, stderr } = await run(
-      ['--issuer', issuer, ...BASIC_CLIENT, '--resource', 'https://opaque.example.test/', '--decode'],
-      SECRET_ENV,
-    )
-    expect(code).toBe(3)
-    expect(stdout).toBe('')
-    expect(stderr).toBe(
-      'm2m-token: the access token is not a signed JWT (it is opaque or encrypted): nothing to decode\n',
-    )
-  })
+  it.each([[[]], [['--json']]])(
+    'prints the header and claims of the JWT with --decode %j, never its signature',
+    async (extra) => {
+      const { code, stdout, stderr } = await run(
+        [
+          '--issuer',
+          issuer,
+          ...BASIC_CLIENT,
+          '--scope',
+          'read',
+          '--resource',
+          'https://api.example.test/',
+          '--decode',
+          ...extra,
+        ],
+        SECRET_ENV,
+      )
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+      const decoded = JSON.parse(stdout)
+      expect(Object.keys(decoded)).toEqual(['header', 'claims'])
+      expect(decoded.header).toMatchObject({ typ: 'at+jwt', alg: 'ES256' })
+      expect(decoded.claims).toMatchObject({
+        client_id: 'cli-basic',
+        scope: 'read',
+        aud: 'https://api.example.test/',
+      })
+    },
+  )
 
   it.each(['key.jwk.json', 'key.pem'])('signs private_key_jwt with the key in %s', async (file) => {
     const { code, stdout, stderr } = await run([
@@ -217,102 +219,34 @@ describe('m2m-token', () => {
       '--kid',
       'cli-key',
     ])
-    expect(stderr).toBe('')
-    expect(code).toBe(0)
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
     expect(decodeJwt(stdout.trim()).client_id).toBe('cli-key')
   })
 
-  it('sends every repeated --resource (this server allows one per token and says so)', async () => {
-    const { code, stdout, stderr } = await run(
-      [
-        '--issuer',
-        issuer,
-        '--client-id',
-        'cli-basic',
-        '--client-secret-env',
-        'CLI_SECRET',
-        '--resource',
-        'https://api.example.test/',
-        '--resource',
-        'https://other.example.test/',
-      ],
-      SECRET_ENV,
+  it('uses an http: token endpoint on a docker-compose style host with --allow-insecure-http', async () => {
+    const port = new URL(issuer).port
+    const endpoint = `http://auth-server:${port}/token`
+    const refused = await run(['--token-endpoint', endpoint, ...BASIC_CLIENT], {
+      ...SECRET_ENV,
+      resolveAuthServer: true,
+    })
+    expect(refused.code).toBe(3)
+    expect(refused.stdout).toBe('')
+    expect(refused.stderr).toMatch(
+      /^m2m-token: --token-endpoint is http: to auth-server, which is not loopback: .*--allow-insecure-http/,
     )
-    expect(code).toBe(1)
-    expect(stdout).toBe('')
-    expect(stderr).toMatch(/^m2m-token: invalid_target: .*one resource/)
-  })
-
-  it('exits 1 with the OAuth error when the server refuses', async () => {
-    const { code, stdout, stderr } = await run(
-      ['--issuer', issuer, '--client-id', 'cli-basic', '--client-secret-env', 'CLI_SECRET'],
-      { CLI_SECRET: 'wrong' },
-    )
-    expect(code).toBe(1)
-    expect(stdout).toBe('')
-    expect(stderr).toMatch(/^m2m-token: invalid_client/)
-    expect(stderr).not.toContain('wrong')
-  })
-
-  it('refuses a secret on the command line', async () => {
-    const { code, stderr } = await run(['--issuer', issuer, '--client-id', 'x', '--client-secret', 'oops'])
-    expect(code).toBe(2)
-    expect(stderr).toMatch(/never taken from the command line/)
-    expect(stderr).not.toContain('oops')
-  })
-
-  it.each<[string[], RegExp]>([
-    [['--client-id', 'x', '--client-secret-env', 'CLI_SECRET'], /give --issuer or --token-endpoint/],
-    [['--issuer', 'https://as.example.test', '--client-secret-env', 'CLI_SECRET'], /give --client-id/],
-    [
-      ['--issuer', 'https://as.example.test', '--client-id', 'x', '--client-secret-env', 'UNSET_VAR_123'],
-      /UNSET_VAR_123 is not set/,
-    ],
-    [
-      [
-        '--issuer',
-        'https://as.example.test',
-        '--client-id',
-        'x',
-        '--auth-method',
-        'magic',
-        '--client-secret-env',
-        'CLI_SECRET',
-      ],
-      /unknown --auth-method magic/,
-    ],
-    [['--bogus'], /Unknown option/],
-    ...(
-      [
-        [['--param', 'scope=read'], /--param cannot set scope: use --scope/],
-        [['--param', 'audience=x'], /--param cannot set audience: use --audience/],
-        [['--param', 'client_secret=x'], /--param cannot set client_secret: m2m-token sets it itself/],
-        [['--param', 'grant_type=password'], /--param cannot set grant_type/],
-        [['--param', 'novalue'], /--param takes NAME=VALUE/],
-        [['--param', '=x'], /--param takes NAME=VALUE/],
-        [['--param', 'a=1', '--param', 'a=2'], /--param a is given twice/],
-        [['--json', '--decode'], /give --json or --decode, not both/],
-      ] as const
-    ).map(([flags, message]): [string[], RegExp] => [
-      [
-        '--issuer',
-        'https://as.example.test',
-        '--client-id',
-        'x',
-        '--client-secret-env',
-        'CLI_SECRET',
-        ...flags,
-      ],
-      message,
-    ]),
-  ])('exits 2 on a usage error: %j', async (args, message) => {
-    const { code, stderr } = await run(args, SECRET_ENV)
-    expect(code).toBe(2)
-    expect(stderr).toMatch(message)
+    const allowed = await run(['--token-endpoint', endpoint, ...BASIC_CLIENT, '--allow-insecure-http'], {
+      ...SECRET_ENV,
+      resolveAuthServer: true,
+    })
+    expect({ code: allowed.code, stderr: allowed.stderr }).toEqual({ code: 0, stderr: '' })
+    expect(decodeJwt(allowed.stdout.trim()).client_id).toBe('cli-basic')
   })
 })
 
-describe('m2m-token against a token endpoint that records what it is sent', () => {
+describe('m2m-token against a token endpoint that records what it is sent', {
+  timeout: CHILD_PROCESS_TEST_TIMEOUT_MS,
+}, () => {
   it('sends every --audience and --param, and --decode prints a JWT without its signature', async () => {
     const forms: URLSearchParams[] = []
     const accessToken = await new SignJWT({ scope: 'read', azp: 'cli-basic' })
@@ -333,10 +267,7 @@ describe('m2m-token against a token endpoint that records what it is sent', () =
           [
             '--token-endpoint',
             url,
-            '--client-id',
-            'cli-basic',
-            '--client-secret-env',
-            'CLI_SECRET',
+            ...BASIC_CLIENT,
             '--audience',
             'https://api.example.test',
             '--audience',
@@ -364,7 +295,9 @@ describe('m2m-token against a token endpoint that records what it is sent', () =
   })
 })
 
-describe('m2m-token against a token endpoint that resets its first connection', () => {
+describe('m2m-token against a token endpoint that resets its first connection', {
+  timeout: CHILD_PROCESS_TEST_TIMEOUT_MS,
+}, () => {
   it('waits for the retry and prints the token (the retry wait keeps the process alive)', async () => {
     let requests = 0
     await withEndpoint(
@@ -380,10 +313,7 @@ describe('m2m-token against a token endpoint that resets its first connection', 
           .end(JSON.stringify({ access_token: 'second-try-token', token_type: 'Bearer', expires_in: 300 }))
       },
       async (url) => {
-        const { code, stdout, stderr } = await run(
-          ['--token-endpoint', url, '--client-id', 'cli-basic', '--client-secret-env', 'CLI_SECRET'],
-          SECRET_ENV,
-        )
+        const { code, stdout, stderr } = await run(['--token-endpoint', url, ...BASIC_CLIENT], SECRET_ENV)
         expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: 'second-try-token\n', stderr: '' })
         expect(requests).toBe(2)
       },
@@ -391,46 +321,53 @@ describe('m2m-token against a token endpoint that resets its first connection', 
   })
 })
 
-describe('m2m-token against a server that echoes the credentials it was sent', () => {
-  it.each(['client_secret_basic', 'client_secret_post', 'client_secret_jwt'])(
-    'keeps them out of stderr with %s',
-    async (method) => {
-      const sent: string[] = []
-      await withEndpoint(
-        (raw, req, res) => {
-          const authorization = req.headers.authorization ?? ''
-          const form = new URLSearchParams(raw)
-          const secret =
-            form.get('client_secret') ??
-            Buffer.from(authorization.slice('Basic '.length), 'base64').toString().split(':')[1] ??
-            ''
-          const assertion = form.get('client_assertion') ?? ''
-          sent.push(raw, authorization, assertion)
-          res.writeHead(401, { 'content-type': 'application/json' }).end(
-            JSON.stringify({
-              error: 'invalid_client',
-              error_description: `wrong secret ${decodeURIComponent(secret)} (${authorization}) ${assertion} ${raw}`,
-              error_uri: `https://as.example.test/e?${raw}`,
-            }),
+describe('m2m-token against a server that echoes the credentials it was sent', {
+  timeout: CHILD_PROCESS_TEST_TIMEOUT_MS,
+}, () => {
+  it.each([
+    ['client_secret_basic', []],
+    ['client_secret_post', []],
+    ['client_secret_jwt', []],
+    ['client_secret_basic', ['--json']],
+    ['client_secret_jwt', ['--json']],
+  ])('keeps them out of stderr with %s %j', async (method, extra) => {
+    const sent: string[] = []
+    const secret = 'cli-secret-echoed-42"\\'
+    await withEndpoint(
+      (raw, req, res) => {
+        const authorization = req.headers.authorization ?? ''
+        const form = new URLSearchParams(raw)
+        const echoed =
+          form.get('client_secret') ??
+          decodeURIComponent(
+            Buffer.from(authorization.slice('Basic '.length), 'base64').toString().split(':')[1] ?? '',
           )
-        },
-        async (url) => {
-          const { code, stdout, stderr } = await run(
-            ['--token-endpoint', url, '--client-id', 'cli-basic', '--client-secret-env', 'CLI_SECRET'].concat(
-              ['--auth-method', method],
-            ),
-            { CLI_SECRET: 'cli-secret-echoed-42' },
-          )
-          expect(code).toBe(1)
-          expect(stdout).toBe('')
-          expect(stderr).toMatch(/^m2m-token: invalid_client: wrong secret .*\[redacted\]/)
-          expect(stderr).not.toContain('cli-secret-echoed-42')
-          const assertion = sent[2]!
-          for (const part of [sent[1]!.slice('Basic '.length), assertion, ...assertion.split('.').slice(1)]) {
-            if (part !== '') expect(stderr).not.toContain(part)
-          }
-        },
-      )
-    },
-  )
+        const assertion = form.get('client_assertion') ?? ''
+        sent.push(raw, authorization, assertion)
+        res.writeHead(401, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            error: 'invalid_client',
+            error_description: `wrong secret ${echoed} (${authorization}) ${assertion} ${raw}`,
+            error_uri: `https://as.example.test/e?${raw}`,
+          }),
+        )
+      },
+      async (url) => {
+        const { code, stdout, stderr } = await run(
+          ['--token-endpoint', url, ...BASIC_CLIENT, '--auth-method', method, ...extra],
+          { env: { CLI_SECRET: secret } },
+        )
+        expect(code).toBe(4)
+        expect(stdout).toBe('')
+        expect(stderr).toMatch(/invalid_client.*wrong secret .*\[redacted\]/)
+        for (const form of [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]) {
+          expect(stderr).not.toContain(form)
+        }
+        const assertion = sent[2]!
+        for (const part of [sent[1]!.slice('Basic '.length), assertion, ...assertion.split('.').slice(1)]) {
+          if (part !== '') expect(stderr).not.toContain(part)
+        }
+      },
+    )
+  })
 })
