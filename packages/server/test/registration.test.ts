@@ -9,6 +9,7 @@ import {
 } from '@oauth-m2m/server'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
+import { issueCertificate, jwkWithX5c, type TestCertificate, testPki } from './mtls-support.js'
 import { type Answer, basic, expectOAuthError, postForm, send, startServer } from './test-server.js'
 
 const IAT = 'initial-access-token-0123456789-abcdefghijklmnop'
@@ -635,5 +636,54 @@ describe('client configuration endpoint (RFC 7592)', () => {
       }),
     )
     expect(deleted.status).toBe(204)
+  })
+})
+
+describe('registered mutual-TLS clients (RFC 8705)', () => {
+  it('registers tls_client_auth and self_signed_tls_client_auth clients that authenticate by certificate', async () => {
+    const pki = await testPki()
+    const orders = await pki.client('C=DE, O=Example, CN=orders')
+    const selfSigned = await issueCertificate({ subject: 'CN=self-signed orders', usage: 'client' })
+    const issuer = 'https://as.example.test'
+    const server = await createAuthorizationServer({
+      issuer,
+      clients: [SEED],
+      mtls: { ca: pki.ca.pem },
+      registration: { open: true },
+    })
+    const registerOver = async (metadata: Record<string, unknown>) => {
+      const response = await server.handle(
+        new Request(`${issuer}/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(metadata),
+        }),
+      )
+      expect(response.status).toBe(201)
+      return (await response.json()) as Record<string, string>
+    }
+    const tokenStatus = async (clientId: string, certificate: TestCertificate) => {
+      const request = new Request(`${issuer}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `grant_type=client_credentials&client_id=${clientId}`,
+      })
+      return (await server.handle(request, { clientCertificate: certificate.pem })).status
+    }
+
+    const byDn = await registerOver({
+      token_endpoint_auth_method: 'tls_client_auth',
+      tls_client_auth_subject_dn: 'CN=orders,O=Example,C=DE',
+    })
+    const bySelfSigned = await registerOver({
+      token_endpoint_auth_method: 'self_signed_tls_client_auth',
+      jwks: { keys: [jwkWithX5c(selfSigned)] },
+    })
+
+    expect(byDn.client_secret).toBeUndefined()
+    expect(await tokenStatus(byDn.client_id as string, orders)).toBe(200)
+    expect(await tokenStatus(byDn.client_id as string, selfSigned)).toBe(401)
+    expect(await tokenStatus(bySelfSigned.client_id as string, selfSigned)).toBe(200)
+    expect(await tokenStatus(bySelfSigned.client_id as string, orders)).toBe(401)
   })
 })
