@@ -93,22 +93,25 @@ describe('m2m-server CLI', () => {
     expect(proc.stdout()).toBe(`${version}\n`)
   })
 
-  it('points --dev to m2m-test-server in one line, with exit code 2, even beside the dev options', async () => {
-    for (const args of [['--dev'], ['--dev', '--seed', 's', '--profile', 'entra']]) {
+  // One process per test: a loaded machine keeps each within the time limit.
+  it.each([[['--dev']], [['--dev', '--seed', 's', '--profile', 'entra']]])(
+    'points %j to m2m-test-server in one line, with exit code 2',
+    async (args) => {
       const proc = runCli(args)
       expect(await proc.exit).toBe(2)
       expect(proc.stderr()).toMatch(/^m2m-server: [^\n]*npx m2m-test-server[^\n]*\n$/)
       expect(proc.stdout()).toBe('')
-    }
-  })
+    },
+  )
 
-  it('refuses an unknown option, or a bad --log-level or --shutdown-timeout, with its usage and exit code 2', async () => {
-    for (const args of [['--nope'], ['--log-level', 'loud'], ['--shutdown-timeout', '0']]) {
+  it.each([[['--nope']], [['--log-level', 'loud']], [['--shutdown-timeout', '0']]])(
+    'refuses %j with its usage and exit code 2',
+    async (args) => {
       const proc = runCli(args)
       expect(await proc.exit).toBe(2)
       expect(proc.stderr()).toContain('Usage: m2m-server')
-    }
-  })
+    },
+  )
 })
 
 describe('m2m-server --port', () => {
@@ -142,21 +145,23 @@ describe('m2m-server config file', () => {
     )
   })
 
-  it('lists the members it reads when nothing is close, and refuses a top-level typo and a code-only option', async () => {
-    const cases: [unknown, RegExp][] = [
-      [
-        { clients: [{ client_id: 'a', client_secret: SECRET, colour: 'blue' }] },
-        /clients\[0\]\.colour .*\(this server reads client_id, client_secret, .*scope/,
-      ],
-      [{ clinets: [] }, /clinets is not a known option \(did you mean "clients"\?\)/],
-      [{ clients: [], store: {} }, /store can only be given in code/],
-    ]
-    for (const [config, message] of cases) {
-      const proc = runCli(['--config', await tempFile(config)])
-      expect(await proc.exit).toBe(1)
-      expect(proc.stderr()).toMatch(message)
-      expect(proc.stderr()).not.toContain(SECRET)
-    }
+  it.each([
+    [
+      'lists the members it reads when none is close',
+      { clients: [{ client_id: 'a', client_secret: SECRET, colour: 'blue' }] },
+      /clients\[0\]\.colour .*\(this server reads client_id, client_secret, .*scope/,
+    ],
+    [
+      'refuses a top-level typo',
+      { clinets: [] },
+      /clinets is not a known option \(did you mean "clients"\?\)/,
+    ],
+    ['refuses a code-only option', { clients: [], store: {} }, /store can only be given in code/],
+  ])('%s', async (_, config, message) => {
+    const proc = runCli(['--config', await tempFile(config)])
+    expect(await proc.exit).toBe(1)
+    expect(proc.stderr()).toMatch(message)
+    expect(proc.stderr()).not.toContain(SECRET)
   })
 
   it('reports invalid JSON with its line and column, never quoting the file', async () => {
@@ -342,7 +347,7 @@ describe('m2m-server --keys-file', () => {
     expect(await stop(second)).toBe(0)
   })
 
-  it('refuses a file others may read, and one that is not a key set, without quoting it', async () => {
+  it('refuses a file others may read', async () => {
     const configFile = await tempFile(config)
     const readable = await tempFile({ version: 1 }, 'keys.json')
     await chmod(readable, 0o644)
@@ -351,7 +356,17 @@ describe('m2m-server --keys-file', () => {
     expect(open.stderr()).toBe(
       `m2m-server: keys file ${readable} holds private keys and others may access it (mode 0644): run chmod 600 ${readable}\n`,
     )
+  })
 
+  it('exits 1 naming the file when it cannot be created', async () => {
+    const keysFile = join(await tempDir(), 'missing-directory', 'keys.json')
+    const proc = runCli(['--config', await tempFile(config), '--keys-file', keysFile])
+    expect(await proc.exit).toBe(1)
+    expect(proc.stderr()).toBe(`m2m-server: cannot write keys file ${keysFile} (ENOENT)\n`)
+  })
+
+  it('refuses a file that is not JSON, or not a key set, without quoting it', async () => {
+    const configFile = await tempFile(config)
     const notJson = await tempFile(`{ "version": 1, "current": { "jwk": { "d": ${SECRET} } } }`, 'keys.json')
     await chmod(notJson, 0o600)
     const garbled = runCli(['--config', configFile, '--keys-file', notJson])
@@ -381,18 +396,15 @@ describe('m2m-server --keys-file', () => {
   })
 })
 
-describe('m2m-server --redis: the command line', () => {
-  it('needs a key-encryption key, a redis:// URL, and --key-encryption-key-file only with it (exit 2)', async () => {
-    const cases: [string[], string][] = [
-      [['--redis', 'redis://127.0.0.1:1'], '--key-encryption-key-file FILE or M2M_KEY_ENCRYPTION_KEY'],
-      [['--redis', 'http://127.0.0.1:1'], '--redis must be a redis:// or rediss:// URL'],
-      [['--key-encryption-key-file', 'kek'], '--key-encryption-key-file is for --redis'],
-    ]
-    for (const [args, message] of cases) {
-      const proc = runCli(args)
-      expect(await proc.exit).toBe(2)
-      expect(proc.stderr()).toContain(message)
-    }
+describe('m2m-server --redis: the command line (exit 2)', () => {
+  it.each([
+    [['--redis', 'redis://127.0.0.1:1'], '--key-encryption-key-file FILE or M2M_KEY_ENCRYPTION_KEY'],
+    [['--redis', 'http://127.0.0.1:1'], '--redis must be a redis:// or rediss:// URL'],
+    [['--key-encryption-key-file', 'kek'], '--key-encryption-key-file is for --redis'],
+  ])('%j: %s', async (args, message) => {
+    const proc = runCli(args)
+    expect(await proc.exit).toBe(2)
+    expect(proc.stderr()).toContain(message)
   })
 })
 
@@ -405,7 +417,10 @@ describe('m2m-server --redis', () => {
     await stopRedisServer(redis)
   })
 
-  it('runs two instances as one on a real Redis: same JWKS, a token from one introspected and revoked at the other', async () => {
+  // Two servers start at once, each compiling the sources under tsx: longer than one on a loaded machine.
+  it('runs two instances as one on a real Redis: same JWKS, a token from one introspected and revoked at the other', {
+    timeout: 60_000,
+  }, async () => {
     const kek = randomBytes(32).toString('base64url')
     const kekFile = await tempFile(`${kek}\n`, 'kek')
     const config = await tempFile({
