@@ -46,6 +46,8 @@ export interface JwksFetchEvent {
   keyCount: number
   /** What triggered the fetch. */
   reason: JwksFetchReason
+  /** Time from sending the request to the key set being parsed, in milliseconds (monotonic clock). */
+  durationMs: number
 }
 
 /** Payload of {@link JWKS_ERROR_CHANNEL}. */
@@ -54,4 +56,6 @@ export interface JwksErrorEvent {
   jwksUri: string
   /** What went wrong, as plain data. */
   error: ErrorSummary
+  /** Time from sending the request to the failure (a timeout included), in milliseconds (monotonic clock). */
+  durationMs: number
 }

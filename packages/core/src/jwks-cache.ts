@@ -226,6 +226,8 @@ export class JwksCache {
 
   async #load(reason: JwksFetchReason): Promise<KeySet> {
     const jwksUri = this.#uri.href
+    // Monotonic, unlike the injectable `now`: a duration must not jump with the wall clock.
+    const startedAtMs = performance.now()
     try {
       const res = await requestJson(this.#uri, {
         timeoutMs: this.#timeoutMs,
@@ -249,13 +251,22 @@ export class JwksCache {
       this.#set = set
       this.#lastFailure = undefined
       if (fetchChannel.hasSubscribers) {
-        fetchChannel.publish({ jwksUri, keyCount: keys.length, reason } satisfies JwksFetchEvent)
+        fetchChannel.publish({
+          jwksUri,
+          keyCount: keys.length,
+          reason,
+          durationMs: performance.now() - startedAtMs,
+        } satisfies JwksFetchEvent)
       }
       return set
     } catch (err) {
       this.#lastFailure = err
       if (errorChannel.hasSubscribers) {
-        errorChannel.publish({ jwksUri, error: summarizeError(err) } satisfies JwksErrorEvent)
+        errorChannel.publish({
+          jwksUri,
+          error: summarizeError(err),
+          durationMs: performance.now() - startedAtMs,
+        } satisfies JwksErrorEvent)
       }
       throw err
     }

@@ -162,11 +162,12 @@ describe('JwksCache: fetching and freshness', () => {
       await expect(jwks.getKey({ kid: 'rotated' })).rejects.toBeInstanceOf(JwksNoMatchingKeyError)
       await jwks.refresh()
       expect(fetches.events).toEqual([
-        { jwksUri: server.url, keyCount: 1, reason: 'initial' },
-        { jwksUri: server.url, keyCount: 1, reason: 'expired' },
-        { jwksUri: server.url, keyCount: 1, reason: 'unknown-kid' },
-        { jwksUri: server.url, keyCount: 1, reason: 'manual' },
+        { jwksUri: server.url, keyCount: 1, reason: 'initial', durationMs: expect.any(Number) },
+        { jwksUri: server.url, keyCount: 1, reason: 'expired', durationMs: expect.any(Number) },
+        { jwksUri: server.url, keyCount: 1, reason: 'unknown-kid', durationMs: expect.any(Number) },
+        { jwksUri: server.url, keyCount: 1, reason: 'manual', durationMs: expect.any(Number) },
       ])
+      for (const event of fetches.events) expect(event.durationMs).toBeGreaterThanOrEqual(0)
     } finally {
       fetches.stop()
     }
@@ -363,8 +364,10 @@ describe('JwksCache: failures', () => {
         {
           jwksUri: server.url,
           error: { name: 'HttpError', code: 'ERR_HTTP', message: 'JWKS endpoint answered 503' },
+          durationMs: expect.any(Number),
         },
       ])
+      expect(errorsSeen.events[0]!.durationMs).toBeGreaterThanOrEqual(0)
 
       now += COOLDOWN - 1
       for (let i = 0; i < 50; i++) expect(await jwks.getKey({ kid: 'key-a' })).toEqual(keyA)
