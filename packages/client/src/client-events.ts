@@ -8,8 +8,9 @@
  * @module client-events
  */
 
+import { HttpError, OAuthResponseError } from '@oauth-m2m/core'
 import { summarizeError } from '@oauth-m2m/core/internal'
-import { channels } from './diagnostics.js'
+import { channels, type FetchErrorMessage } from './diagnostics.js'
 import type { StoreOperation } from './token-cache.js'
 import type { TokenSchedule } from './token-lifecycle.js'
 import type { TokenRequestKey } from './token-request-key.js'
@@ -79,7 +80,16 @@ export const clientEvents = {
   },
   /** A token request failed for good. */
   fetchError(key: string, attempts: number, durationMs: number, error: unknown): void {
-    if (channels.fetchError.hasSubscribers)
-      channels.fetchError.publish({ key, attempts, durationMs, error: summarizeError(error) })
+    if (channels.fetchError.hasSubscribers) {
+      const message: FetchErrorMessage = { key, attempts, durationMs, error: summarizeError(error) }
+      // Only these two carry what the server answered; their `error` went through the redactor.
+      if (error instanceof OAuthResponseError) {
+        message.oauthError = error.error
+        message.status = error.status
+      } else if (error instanceof HttpError && error.status !== undefined) {
+        message.status = error.status
+      }
+      channels.fetchError.publish(message)
+    }
   },
 }

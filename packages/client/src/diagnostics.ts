@@ -95,6 +95,14 @@ export interface FetchErrorMessage extends KeyMessage {
   durationMs: number
   /** The error the caller got. */
   error: ErrorSummary
+  /**
+   * The RFC 6749 §5.2 `error` code the token endpoint answered (`invalid_client`, `invalid_scope`…),
+   * when the failure is such an answer (`OAuthResponseError`); already scrubbed of the credentials
+   * this client sent. Never the server's `error_description`.
+   */
+  oauthError?: string
+  /** The HTTP status of the answer that failed the request, when one arrived. */
+  status?: number
 }
 
 /** Payload of `oauth-m2m:client:refresh:scheduled`. */
