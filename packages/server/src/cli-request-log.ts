@@ -46,12 +46,17 @@ export function parseLogLevel(value: string | undefined): LogLevel {
 /** Writes `level` and above to stdout, one JSON object per line. */
 export async function createCliLog(level: LogLevel): Promise<CliLog> {
   const { default: pino } = await import('pino')
-  const logger: Logger = pino({
-    level,
-    // Level names rather than numbers, and ISO times: read by people as often as by collectors.
-    formatters: { level: (label) => ({ level: label }) },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  })
+  const logger: Logger = pino(
+    {
+      level,
+      // Level names rather than numbers, and ISO times: read by people as often as by collectors.
+      formatters: { level: (label) => ({ level: label }) },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    // Written synchronously: pino's default buffers, and the CLI ends with process.exit, where a
+    // buffered line could come out after a later one (or not at all after a forced exit).
+    pino.destination({ dest: 1, sync: true }),
+  )
   return {
     request(entry) {
       if (entry.status >= 500) logger.error(entry, 'request')
