@@ -71,7 +71,9 @@ export const MAX_LOGGED_CLIENT_ID_LENGTH = 256
 
 /** Who a form request says it is: filled in by the form route once the body is parsed. */
 export interface RequestClient {
+  /** See {@link RequestLogEntry.clientId}. */
   clientId?: string | undefined
+  /** See {@link RequestLogEntry.authMethod}. */
   authMethod?: TokenEndpointAuthMethod | undefined
 }
 
