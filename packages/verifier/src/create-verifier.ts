@@ -9,7 +9,12 @@ import { BearerError, ConfigurationError, InsufficientScopeError, InvalidTokenEr
 import { normalizeHtu } from '@oauth-m2m/core/internal'
 import { checkCertificateBinding } from './certificate-binding.js'
 import { decodeJsonSegment, parseCompactJws } from './compact-jws.js'
-import { type RejectionEvent, rejectionChannel } from './diagnostics.js'
+import {
+  type RejectionEvent,
+  rejectionChannel,
+  type VerificationEvent,
+  verificationChannel,
+} from './diagnostics.js'
 import type { DpopMode } from './dpop-options.js'
 import { createIssuerEntry, type IssuerEntry } from './issuer-entry.js'
 import { hasScopes, renamedScopesOption, requireScopes } from './scopes.js'
@@ -74,6 +79,38 @@ function publishRejection(err: unknown): void {
       message: err.message,
     } satisfies RejectionEvent)
   }
+}
+
+/** Publishes the outcome of `result` on the verification channel, passing it through unchanged. */
+function reportVerification(
+  result: Promise<Principal>,
+  startedAtMs: number,
+  cached: boolean,
+): Promise<Principal> {
+  return result.then(
+    (principal) => {
+      verificationChannel.publish({
+        outcome: 'success',
+        source: principal.source,
+        cached,
+        durationMs: performance.now() - startedAtMs,
+      } satisfies VerificationEvent)
+      return principal
+    },
+    (err: unknown) => {
+      const event: VerificationEvent = {
+        outcome: 'failure',
+        cached,
+        durationMs: performance.now() - startedAtMs,
+      }
+      if (err instanceof BearerError) {
+        event.code = err.code
+        event.error = err.error
+      }
+      verificationChannel.publish(event)
+      throw err
+    },
+  )
 }
 
 /** A principal and the entry whose rules verified it. */
@@ -274,12 +311,18 @@ export function createVerifier(options: VerifierOptions | readonly VerifierOptio
     verify(token: string, options: VerifyOptions = {}): Promise<Principal> {
       const misuse = invalidVerifyOptions(options)
       if (misuse !== undefined) return Promise.reject(new ConfigurationError(misuse))
+      // Timed only while someone listens: otherwise the hot path gains nothing, not even a clock read.
+      const startedAtMs = verificationChannel.hasSubscribers ? performance.now() : -1
       const tokenHash = cacheKey(token)
       const entry = tokenHash === undefined ? undefined : cachedEntry(tokenHash)
-      if (entry === undefined) return checkAndAuthorize(token, tokenHash, options)
+      if (entry === undefined) {
+        const result = checkAndAuthorize(token, tokenHash, options)
+        return startedAtMs < 0 ? result : reportVerification(result, startedAtMs, false)
+      }
       const principal = hit!
       hit = undefined
-      return authorizeCached(entry, principal, token, options)
+      const result = authorizeCached(entry, principal, token, options)
+      return startedAtMs < 0 ? result : reportVerification(result, startedAtMs, true)
     },
     dpop: dpopPolicy(entries),
     async close(): Promise<void> {

@@ -14,6 +14,28 @@ export const INTROSPECTION_CHANNEL = 'oauth-m2m:verifier:introspection'
 /** Published for every refused token, with a {@link RejectionEvent}. */
 export const REJECTION_CHANNEL = 'oauth-m2m:verifier:rejection'
 
+/**
+ * Published once per `verify()` call that got past its options check, whatever the outcome, with a
+ * {@link VerificationEvent}. A refused token is also published on {@link REJECTION_CHANNEL}.
+ */
+export const VERIFICATION_CHANNEL = 'oauth-m2m:verifier:verification'
+
+/** Payload of {@link VERIFICATION_CHANNEL}. */
+export interface VerificationEvent {
+  /** `success` when `verify()` resolved with a principal, `failure` when it rejected. */
+  outcome: 'success' | 'failure'
+  /** How a verified token was checked: `jwt` (signature and claims) or `introspection`; on success only. */
+  source?: 'jwt' | 'introspection'
+  /** `true` when the token was found in the verified-token cache (no signature check, no call). */
+  cached: boolean
+  /** Time `verify()` took, from the call to its outcome, in milliseconds (monotonic clock). */
+  durationMs: number
+  /** On failure: the error's stable code, e.g. `ERR_INVALID_TOKEN`, `ERR_INSUFFICIENT_SCOPE`. */
+  code?: OAuthM2MErrorCode
+  /** On failure: the RFC 6750 error, e.g. `invalid_token`. */
+  error?: string
+}
+
 /** Payload of {@link INTROSPECTION_CHANNEL}. */
 export interface IntrospectionEvent {
   /** The introspection endpoint called. */
@@ -42,3 +64,5 @@ export interface RejectionEvent {
 export const introspectionChannel = channel(INTROSPECTION_CHANNEL)
 /** @internal */
 export const rejectionChannel = channel(REJECTION_CHANNEL)
+/** @internal */
+export const verificationChannel = channel(VERIFICATION_CHANNEL)

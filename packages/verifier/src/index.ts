@@ -29,6 +29,8 @@ export {
   type IntrospectionEvent,
   REJECTION_CHANNEL,
   type RejectionEvent,
+  VERIFICATION_CHANNEL,
+  type VerificationEvent,
 } from './diagnostics.js'
 export type { DpopMode, DpopNonceOptions, DpopOptions } from './dpop-options.js'
 export {
