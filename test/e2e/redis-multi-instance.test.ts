@@ -10,6 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { createConnection } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import {
+  type CryptoKey,
   createLocalJWKSet,
   exportJWK,
   generateKeyPair,
