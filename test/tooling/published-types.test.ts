@@ -15,12 +15,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const testPackage = join(root, 'test')
-const packages = ['core', 'client', 'verifier', 'server', 'testing', 'opentelemetry']
+const packages = ['core', 'client', 'verifier', 'server', 'testing', 'redis', 'opentelemetry']
 
 /**
  * `@types/node` releases installed side by side under aliases (see test/package.json): the
- * oldest is the last release for Node 20.17/20.18 (there is no 20.18 line; engines say
- * ≥ 20.18.1), the newest is the current major.
+ * oldest is the first release of the 20.19 line (the packages' engines say `^20.19.0 || >=22.12.0`),
+ * the newest is the current major.
  */
 const typesNodeVersions = ['@types/node-oldest', '@types/node-newest']
 
