@@ -230,7 +230,11 @@ export class Introspector {
       if (!isIntrospectionCacheEntry(entry)) return undefined
       const ageMs = this.#now() - entry.fetchedAtMs
       const boundMs = entry.answer.active === true ? this.#settings.maxTtlMs : this.#settings.inactiveTtlMs
-      return ageMs < boundMs ? entry : undefined
+      // An entry from the future is not younger than any other: were it taken as such, one written
+      // with a far-future time (by anyone who can write to a shared cache) would never age out.
+      // Another instance's clock may run a little ahead, hence the clock tolerance.
+      const skewMs = this.#settings.rules.clockToleranceSec * 1000
+      return ageMs >= -skewMs && ageMs < boundMs ? entry : undefined
     } catch {
       return undefined
     } finally {

@@ -163,6 +163,16 @@ describe('verifiers sharing an introspection cache', () => {
     expect(calls).toHaveLength(3)
   })
 
+  it('ignore an entry fetched later than now (beyond the clock tolerance), which would never age out', async () => {
+    const forged: IntrospectionCacheEntry = {
+      answer: { active: true, client_id: 'forged', scope: 'admin', exp: Math.floor(clockMs / 1000) + 86_400 },
+      fetchedAtMs: clockMs + 86_400_000,
+    }
+    const cache: IntrospectionCache = { get: () => forged, set: () => {} }
+    await expect(instance(cache).verify(OPAQUE)).resolves.toMatchObject({ clientId: 'service-a' })
+    expect(calls).toHaveLength(1)
+  })
+
   it('is an option checked at creation', () => {
     expect(() => instance({ get: () => undefined } as unknown as IntrospectionCache)).toThrow(
       ConfigurationError,
