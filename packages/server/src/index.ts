@@ -28,6 +28,7 @@ export type {
   SigningConfig,
   TrustedProxyConfig,
 } from './config.js'
+export { SERVER_REQUEST_CHANNEL, type ServerEndpoint, type ServerRequestEvent } from './diagnostics.js'
 export type { ServerProfile } from './fapi2-profile.js'
 export type { ServerMetadata } from './metadata.js'
 export type { MtlsEndpointAliases } from './mtls-settings.js'

@@ -8,7 +8,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { TLSSocket } from 'node:tls'
 import { type EndpointResponse, payloadTooLarge } from './http-response.js'
 import { peerCertificate, requestCertificate } from './request-certificate.js'
-import { logRequest, type RequestClient, type RequestLog } from './request-log.js'
+import { logRequest, observesRequests, type RequestClient, type RequestLog } from './request-log.js'
 import { FormRoute, type ServerCore } from './server-core.js'
 import { requestSource, type TrustedProxies } from './source-address.js'
 
@@ -65,7 +65,7 @@ function refuseTooLarge(
  * @param maxBodyBytes Largest accepted request body, in bytes.
  * @param trustedProxy Proxies whose `X-Forwarded-For` names the caller, and whose certificate
  *   header holds the client certificate; none by default.
- * @param log The `onRequest` hook; without it nothing is measured.
+ * @param log The `onRequest` hook; without it (and without a diagnostics subscriber) nothing is measured.
  */
 export function nodeRequestListener(
   core: () => ServerCore,
@@ -81,12 +81,12 @@ export function nodeRequestListener(
     const url = req.url ?? '/'
     let client: RequestClient | undefined
     let answer = (response: EndpointResponse): void => send(res, response)
-    if (log !== undefined) {
+    if (observesRequests(log)) {
       const startedAtMs = performance.now()
       client = {}
       answer = (response) => {
         send(res, response)
-        logRequest(log.hook, log.onError, method, url, startedAtMs, response, client)
+        logRequest(log, method, url, startedAtMs, response, client, () => core().endpointOf(url))
       }
     }
     const route = core().route(method, url)

@@ -1,7 +1,8 @@
 /**
  * The request log hook (`onRequest`): one plain-data entry per answered request, built from what
  * the request and its answer show, never from a credential. The CLI writes them with pino; a host
- * may send them anywhere.
+ * may send them anywhere. The same entry, with its endpoint, goes to the `oauth-m2m:server:request`
+ * diagnostics channel when it has subscribers.
  *
  * @module request-log
  */
@@ -9,6 +10,7 @@ import { decodeBasicCredentials } from '@oauth-m2m/core/internal'
 import { decodeProtectedHeader } from 'jose/decode/protected_header'
 import { decodeJwt } from 'jose/jwt/decode'
 import type { TokenEndpointAuthMethod } from './client-metadata.js'
+import { requestChannel, type ServerEndpoint, type ServerRequestEvent } from './diagnostics.js'
 import type { EndpointResponse } from './http-response.js'
 import { type FormParams, single } from './request-form.js'
 
@@ -146,19 +148,29 @@ function errorCode(response: EndpointResponse): string | undefined {
 }
 
 /**
- * Hands the entry of one answered request to `hook`; what the hook throws goes to `onError`.
+ * Whether a request arriving now is to be measured: when there is an `onRequest` hook, or the
+ * diagnostics channel has a subscriber. Otherwise a request costs no clock read and no entry.
+ */
+export function observesRequests(log: RequestLog | undefined): boolean {
+  return log !== undefined || requestChannel.hasSubscribers
+}
+
+/**
+ * Publishes the entry of one answered request on `oauth-m2m:server:request` (when subscribed)
+ * and hands it to the `onRequest` hook (when set); what the hook throws goes to its `onError`.
  *
  * @param url The request target: a path with an optional query (which is left out).
  * @param startedAtMs `performance.now()` when the request arrived.
+ * @param endpointOf The endpoint the request was routed to; only asked when the channel is subscribed.
  */
 export function logRequest(
-  hook: RequestLogHook,
-  onError: (error: unknown) => void,
+  log: RequestLog | undefined,
   method: string,
   url: string,
   startedAtMs: number,
   response: EndpointResponse,
   client: RequestClient | undefined,
+  endpointOf: () => ServerEndpoint | undefined,
 ): void {
   const durationMs = Math.round((performance.now() - startedAtMs) * 1000) / 1000
   const query = url.indexOf('?')
@@ -172,11 +184,19 @@ export function logRequest(
   if (error !== undefined) entry.error = error
   if (client?.clientId !== undefined) entry.clientId = cut(client.clientId, MAX_LOGGED_CLIENT_ID_LENGTH)
   if (client?.authMethod !== undefined) entry.authMethod = client.authMethod
+  if (requestChannel.hasSubscribers) {
+    // A copy: the hook below may keep or change its entry.
+    const event: ServerRequestEvent = { ...entry }
+    const endpoint = endpointOf()
+    if (endpoint !== undefined) event.endpoint = endpoint
+    requestChannel.publish(event)
+  }
+  if (log === undefined) return
   try {
-    hook(entry)
+    log.hook(entry)
   } catch (hookError) {
     try {
-      onError(hookError)
+      log.onError(hookError)
     } catch {
       // A failing error reporter must not turn a logged request into an unhandled exception.
     }

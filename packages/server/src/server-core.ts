@@ -11,6 +11,8 @@ import { ClientAuthenticator } from './client-authentication.js'
 import { type PresentedCertificate, presentedCertificate } from './client-certificate.js'
 import type { TokenEndpointAuthMethod } from './client-metadata.js'
 import type { ClientRegistry } from './client-registry.js'
+import type { ServerEndpoint } from './diagnostics.js'
+import { EndpointNames } from './endpoint-names.js'
 import { fapi2Metadata } from './fapi2-profile.js'
 import { isStoreUnavailable, storeUnavailableAnswer } from './guarded-store.js'
 import { HEALTH_PATH, healthAnswer, READY_PATH, readinessAnswer } from './health-endpoints.js'
@@ -178,6 +180,7 @@ const GET_ONLY = { allow: 'GET, HEAD' }
 export class ServerCore {
   /** Endpoint URLs and paths. */
   readonly locations: EndpointLocations
+  readonly #endpointNames: EndpointNames
   readonly #state: ServerState
   #metadata: ServerMetadata
   #metadataBody: string
@@ -193,6 +196,7 @@ export class ServerCore {
     const { config, registry, hasher, limiter, store, keys } = state
     const locations = endpointLocations(issuer, config.endpoints, config.registration !== undefined)
     this.locations = locations
+    this.#endpointNames = new EndpointNames(locations, config.mtls?.endpointAliases)
     const { registrationEndpoint } = locations
     this.#registration =
       registrationEndpoint === undefined ? undefined : state.registrationAt?.(registrationEndpoint)
@@ -308,6 +312,11 @@ export class ServerCore {
   /** Forgets the cached JWKS document, so that the next `GET /jwks` shows a rotation at once. */
   invalidateJwks(): void {
     this.#jwksBody = undefined
+  }
+
+  /** The endpoint a request target routes to, for the request diagnostics; `undefined` for none. */
+  endpointOf(url: string): ServerEndpoint | undefined {
+    return this.#endpointNames.of(url)
   }
 
   /**

@@ -7,7 +7,7 @@
 import type { X509Certificate } from 'node:crypto'
 import { type EndpointResponse, oauthError, payloadTooLarge } from './http-response.js'
 import { requestCertificate } from './request-certificate.js'
-import { logRequest, type RequestClient, type RequestLog } from './request-log.js'
+import { logRequest, observesRequests, type RequestClient, type RequestLog } from './request-log.js'
 import { FormRoute, type ServerCore } from './server-core.js'
 import { requestSource, type TrustedProxies } from './source-address.js'
 
@@ -43,7 +43,7 @@ async function readBounded(request: Request, maxBodyBytes: number): Promise<stri
  * @param trustedProxy Proxies whose `X-Forwarded-For` names the caller when `remoteAddress` is one,
  *   and whose certificate header then holds the client certificate.
  * @param clientCertificate The client certificate the host read from its TLS connection, if any.
- * @param log The `onRequest` hook; without it nothing is measured.
+ * @param log The `onRequest` hook; without it (and without a diagnostics subscriber) nothing is measured.
  */
 export async function handleWebRequest(
   core: ServerCore,
@@ -54,8 +54,9 @@ export async function handleWebRequest(
   clientCertificate?: X509Certificate,
   log?: RequestLog,
 ): Promise<Response> {
-  const startedAtMs = log === undefined ? 0 : performance.now()
-  const client: RequestClient | undefined = log === undefined ? undefined : {}
+  const observed = observesRequests(log)
+  const startedAtMs = observed ? performance.now() : 0
+  const client: RequestClient | undefined = observed ? {} : undefined
   const url = new URL(request.url)
   const target = url.pathname + url.search
   const answer = await endpointResponse(core, request, target, maxBodyBytes, remoteAddress, trustedProxy, {
@@ -63,8 +64,8 @@ export async function handleWebRequest(
     client,
   })
   const response = toResponse(answer, request.method === 'HEAD')
-  if (log !== undefined) {
-    logRequest(log.hook, log.onError, request.method, target, startedAtMs, answer, client)
+  if (observed) {
+    logRequest(log, request.method, target, startedAtMs, answer, client, () => core.endpointOf(target))
   }
   return response
 }
