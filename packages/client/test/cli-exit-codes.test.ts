@@ -210,6 +210,32 @@ describe('exit 5: no answer', { timeout: CHILD_PROCESS_TEST_TIMEOUT_MS }, () => 
     )
   })
 
+  it('for --timeout passing across discovery and the token request, each quicker than it', async () => {
+    const answered: string[] = []
+    await withEndpoint(
+      (_body, req, res) => {
+        const origin = `http://${req.headers.host}`
+        const body =
+          req.url === '/.well-known/oauth-authorization-server'
+            ? { issuer: origin, token_endpoint: `${origin}/token` }
+            : { access_token: 'slow-token', token_type: 'Bearer', expires_in: 300 }
+        setTimeout(() => {
+          answered.push(req.url ?? '')
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+        }, 700)
+      },
+      async (_url, port) => {
+        const { code, stderr } = await run(
+          ['--issuer', `http://127.0.0.1:${port}`, ...BASIC_CLIENT, '--timeout', '1', '--json'],
+          SECRET_ENV,
+        )
+        expect(code).toBe(5)
+        expect(jsonError(stderr).error).toMatchObject({ code: 'ERR_TIMEOUT' })
+        expect(answered).toContain('/.well-known/oauth-authorization-server')
+      },
+    )
+  })
+
   it('for a server that stays unavailable (503) through the retries', async () => {
     let requests = 0
     await withEndpoint(

@@ -7,9 +7,10 @@
  */
 import diagnostics_channel from 'node:diagnostics_channel'
 import { homedir } from 'node:os'
+import { TimeoutError } from '@oauth-m2m/core'
 import type { StoreErrorMessage } from '../diagnostics.js'
 import { CLIENT_CHANNELS } from '../diagnostics.js'
-import { createTokenClient } from '../token-client.js'
+import { createTokenClient, type TokenClient } from '../token-client.js'
 import { parseArguments, passesSecretInArgv, USAGE, wantsJson } from './arguments.js'
 import { tokenCacheDirectory } from './cache-directory.js'
 import { UsageError } from './cli-errors.js'
@@ -77,7 +78,7 @@ async function run(io: CliIo, report: CliReport): Promise<ExitCode> {
   const startedAt = Date.now()
   const client = createTokenClient(store ? { ...options, store } : options)
   try {
-    const token = await client.getToken()
+    const token = await tokenWithin(client, args.timeoutMs)
     report.protect([token.accessToken])
     // A token issued before this run began can only have come from the cache.
     const fromCache = token.issuedAt < startedAt
@@ -95,5 +96,23 @@ async function run(io: CliIo, report: CliReport): Promise<ExitCode> {
       diagnostics_channel.unsubscribe(CLIENT_CHANNELS.storeError, onStoreError)
     }
     await client.close()
+  }
+}
+
+/**
+ * The client's token, within `timeoutMs` for the whole run when given. The client's own limits
+ * bound each request and the retries, but discovery and the token request each get the full
+ * per-request limit: the signal holds `--timeout` to what it promises, discovery included.
+ */
+async function tokenWithin(client: TokenClient, timeoutMs: number | undefined) {
+  if (timeoutMs === undefined) return client.getToken()
+  const signal = AbortSignal.timeout(timeoutMs)
+  try {
+    return await client.getToken({ signal })
+  } catch (error) {
+    if (signal.aborted && error === signal.reason) {
+      throw new TimeoutError(`no token within the --timeout of ${timeoutMs / 1000} s`, timeoutMs)
+    }
+    throw error
   }
 }
