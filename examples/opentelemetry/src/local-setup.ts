@@ -1,12 +1,12 @@
 /**
  * Scaffolding, not the lesson. It starts on 127.0.0.1 (free ports) what a deployment already has:
- * the reference authorization server, its request log handed to `onRequest`, and a "reports" API
+ * the reference authorization server and a "reports" API
  * that accepts its tokens: `GET /reports` needs `reports:read`, `DELETE /reports` needs
  * `reports:admin`.
  */
 import { createServer, type RequestListener } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createAuthorizationServer, type RequestLogHook } from '@oauth-m2m/server'
+import { createAuthorizationServer } from '@oauth-m2m/server'
 import { createVerifier } from '@oauth-m2m/verifier'
 import { bearerAuth } from '@oauth-m2m/verifier/node'
 
@@ -39,14 +39,13 @@ async function listen() {
   }
 }
 
-/** Starts the authorization server (reporting each request to `onRequest`) and the API. */
-export async function startDeployment(onRequest: RequestLogHook): Promise<Deployment> {
+/** Starts the authorization server and the API. */
+export async function startDeployment(): Promise<Deployment> {
   const api = await listen()
   const clientSecret = 'local-demo-secret'
   const authorizationServer = await createAuthorizationServer({
     clients: [{ client_id: 'report-builder', client_secret: clientSecret, scope: 'reports:read' }],
     resources: [{ resource: api.url }],
-    onRequest,
   })
   const { url: issuer } = await authorizationServer.listen({ port: 0, host: '127.0.0.1' })
   const verifier = createVerifier({ issuer, audience: api.url })

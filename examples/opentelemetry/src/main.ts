@@ -57,8 +57,8 @@ export async function main(exporters: Exporters = {}): Promise<Outcome> {
   // 2. The oauth-m2m telemetry: one call, after the SDK.
   const instrumentation = instrumentOAuthM2M()
 
-  // The authorization server reports its requests to its onRequest hook.
-  const deployment = await startDeployment(instrumentation.recordServerRequest)
+  // The authorization server publishes its requests on a diagnostics channel: nothing to wire.
+  const deployment = await startDeployment()
   const client = createTokenClient({
     issuer: deployment.issuer,
     clientId: deployment.clientId,

@@ -50,9 +50,22 @@ describe('example: opentelemetry', () => {
       ['miss', 1],
       ['hit', 1],
     ])
-    expect(points('oauth_m2m.verifier.rejections').map((p) => [p.attributes['error.type'], p.value])).toEqual(
-      [['ERR_INSUFFICIENT_SCOPE', 1]],
-    )
+    expect(
+      points('oauth_m2m.verifier.verifications').map((p) => [
+        p.attributes['oauth_m2m.verification.result'],
+        p.attributes['error.type'],
+        p.value,
+      ]),
+    ).toEqual([
+      ['success', undefined, 1],
+      ['failure', 'ERR_INSUFFICIENT_SCOPE', 1],
+    ])
+    expect(
+      points('oauth_m2m.jwks.fetch.duration').map((p) => [
+        p.attributes['oauth_m2m.jwks.reason'],
+        (p.value as Histogram).count,
+      ]),
+    ).toEqual([['initial', 1]])
     expect(points('oauth_m2m.jwks.fetches').map((p) => p.attributes['oauth_m2m.jwks.reason'])).toEqual([
       'initial',
     ])
@@ -85,8 +98,10 @@ describe('example: opentelemetry', () => {
       'build nightly report',
       'oauth_m2m.client.token_fetch.duration',
       'oauth_m2m.client.cache.lookups',
-      'oauth_m2m.verifier.rejections',
+      'oauth_m2m.verifier.verifications',
+      'oauth_m2m.verifier.verification.duration',
       'oauth_m2m.jwks.fetches',
+      'oauth_m2m.jwks.fetch.duration',
       'oauth_m2m.server.request.duration',
     ]) {
       expect(stdout).toContain(`name: '${name}'`)

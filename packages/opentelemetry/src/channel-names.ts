@@ -20,10 +20,19 @@ export const CLIENT_CHANNEL_NAMES = {
   backoff: 'oauth-m2m:client:backoff',
 } as const
 
-/** The verifier's channels (`INTROSPECTION_CHANNEL`, `REJECTION_CHANNEL` of `@oauth-m2m/verifier`). */
+/**
+ * The verifier's channels (`INTROSPECTION_CHANNEL`, `REJECTION_CHANNEL`, `VERIFICATION_CHANNEL` of
+ * `@oauth-m2m/verifier`).
+ */
 export const VERIFIER_CHANNEL_NAMES = {
   introspection: 'oauth-m2m:verifier:introspection',
   rejection: 'oauth-m2m:verifier:rejection',
+  verification: 'oauth-m2m:verifier:verification',
+} as const
+
+/** The server's channel (`SERVER_REQUEST_CHANNEL` of `@oauth-m2m/server`). */
+export const SERVER_CHANNEL_NAMES = {
+  request: 'oauth-m2m:server:request',
 } as const
 
 /** Core's JWKS cache channels (`JWKS_FETCH_CHANNEL`, `JWKS_ERROR_CHANNEL` of `@oauth-m2m/core`). */

@@ -27,7 +27,7 @@ import {
 import { CLIENT_CHANNEL_NAMES } from './channel-names.js'
 import { ClientKeyAttributes } from './client-key.js'
 import { DURATION_BUCKETS_SEC, secondsOf } from './durations.js'
-import { errorType } from './error-type.js'
+import { errorType, tokenErrorType } from './error-type.js'
 import { serverAttributes } from './server-endpoint.js'
 import type { Subscription } from './subscription.js'
 import { ATTRIBUTE_NAMES, EVENT_NAMES, METRIC_NAMES, SPAN_NAMES } from './telemetry-names.js'
@@ -173,10 +173,13 @@ export function clientTelemetry(tracer: Tracer, meter: Meter): ClientTelemetry {
       channel: CLIENT_CHANNEL_NAMES.fetchError,
       listener: (message: FetchErrorMessage) => {
         const fetch = open.take(message.key)
-        const type = errorType(message.error)
+        const type = tokenErrorType(message.oauthError, message.error)
         const failed = { ...keys.of(message.key), [ATTRIBUTE_NAMES.errorType]: type }
+        const status: Attributes =
+          message.status === undefined ? {} : { [ATTRIBUTE_NAMES.httpResponseStatusCode]: message.status }
         fetchDuration.record(secondsOf(message.durationMs), {
           ...failed,
+          ...status,
           [ATTRIBUTE_NAMES.background]: fetch?.background ?? false,
         })
         if (fetch?.background) refreshes.add(1, failed)
@@ -184,6 +187,7 @@ export function clientTelemetry(tracer: Tracer, meter: Meter): ClientTelemetry {
           fetch.span.setAttributes({
             [ATTRIBUTE_NAMES.attempts]: message.attempts,
             [ATTRIBUTE_NAMES.errorType]: type,
+            ...status,
           })
           // The message of an oauth-m2m error never holds a credential (their contract).
           fetch.span.setStatus({ code: SpanStatusCode.ERROR, message: message.error.message })

@@ -11,5 +11,4 @@ export {
   instrumentOAuthM2M,
   type OAuthM2MInstrumentation,
 } from './instrument.js'
-export type { ServerRequestEntry } from './server-telemetry.js'
 export { ATTRIBUTE_NAMES, EVENT_NAMES, METRIC_NAMES, SPAN_NAMES } from './telemetry-names.js'

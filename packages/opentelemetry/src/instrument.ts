@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module'
 import { type MeterProvider, metrics, type TracerProvider, trace } from '@opentelemetry/api'
 import { clientTelemetry } from './client-telemetry.js'
-import { type ServerRequestEntry, ServerTelemetry } from './server-telemetry.js'
+import { serverTelemetry } from './server-telemetry.js'
 import { subscribeAll } from './subscription.js'
 import { verifierTelemetry } from './verifier-telemetry.js'
 
@@ -28,15 +28,8 @@ export interface InstrumentOAuthM2MOptions {
 /** What {@link instrumentOAuthM2M} returns: the way to stop recording. */
 export interface OAuthM2MInstrumentation {
   /**
-   * Records one request answered by `@oauth-m2m/server`: pass it as the server's `onRequest`
-   * option (`createAuthorizationServer({ …, onRequest: instrumentation.recordServerRequest })`),
-   * or call it from your own hook. The server reports its requests there, not on a diagnostics
-   * channel. Bound to the instrumentation; does nothing after {@link OAuthM2MInstrumentation.unsubscribe}.
-   */
-  readonly recordServerRequest: (entry: ServerRequestEntry) => void
-  /**
-   * Stops listening to the channels and recording server requests, and ends the spans of token
-   * requests still in flight. Calling it again does nothing.
+   * Stops listening to the channels and ends the spans of token requests still in flight.
+   * Calling it again does nothing.
    */
   unsubscribe(): void
 }
@@ -50,11 +43,10 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 /**
  * Records the telemetry of the oauth-m2m packages in this process as OpenTelemetry spans and
  * metrics: token requests, cache lookups, refreshes and retries of `@oauth-m2m/client`; refused
- * tokens and introspection calls of `@oauth-m2m/verifier`; JWKS fetches. It listens on their
- * `node:diagnostics_channel` channels, so it needs no reference to any client or verifier and
- * covers every one in the process, created before or after this call. Requests answered by
- * `@oauth-m2m/server` are recorded through its `onRequest` hook: see
- * {@link OAuthM2MInstrumentation.recordServerRequest}.
+ * verifications and introspection calls of `@oauth-m2m/verifier`; JWKS fetches; requests
+ * answered by `@oauth-m2m/server`. It listens on their `node:diagnostics_channel` channels, so it
+ * needs no reference to any client, verifier or server and covers every one in the process,
+ * created before or after this call.
  *
  * ```ts
  * import { instrumentOAuthM2M } from '@oauth-m2m/opentelemetry'
@@ -75,13 +67,14 @@ export function instrumentOAuthM2M(options: InstrumentOAuthM2MOptions = {}): OAu
   const tracer = tracerProvider.getTracer(INSTRUMENTATION_SCOPE, version)
   const meter = meterProvider.getMeter(INSTRUMENTATION_SCOPE, version)
   const client = clientTelemetry(tracer, meter)
-  const server = new ServerTelemetry(meter)
-  const unsubscribe = subscribeAll([...client.subscriptions, ...verifierTelemetry(tracer, meter)])
+  const unsubscribe = subscribeAll([
+    ...client.subscriptions,
+    ...verifierTelemetry(tracer, meter),
+    ...serverTelemetry(meter),
+  ])
   return {
-    recordServerRequest: server.record,
     unsubscribe() {
       unsubscribe()
-      server.stop()
       client.endOpenSpans()
     },
   }

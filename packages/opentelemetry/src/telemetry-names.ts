@@ -49,15 +49,22 @@ export const METRIC_NAMES = {
   storeErrors: 'oauth_m2m.client.store.errors',
   /** Counter: times the authorization server asked the client to back off (429/503 with `Retry-After`). */
   backoffs: 'oauth_m2m.client.backoffs',
-  /** Counter: tokens the verifier refused, by `error.type` (the error's code). */
-  rejections: 'oauth_m2m.verifier.rejections',
+  /**
+   * Counter: `verify()` outcomes, by `oauth_m2m.verification.result` (`success`, `failure`), source,
+   * whether the verified-token cache answered, and on failure `error.type` (the error's code).
+   */
+  verifications: 'oauth_m2m.verifier.verifications',
+  /** Histogram, seconds: duration of `verify()`, with the attributes of `verifications`. */
+  verificationDuration: 'oauth_m2m.verifier.verification.duration',
   /** Histogram, seconds: duration of an introspection call, by outcome. */
   introspectionDuration: 'oauth_m2m.verifier.introspection.duration',
   /** Counter: JWKS fetches (by the verifier's key cache), by reason; `error.type` when one failed. */
   jwksFetches: 'oauth_m2m.jwks.fetches',
+  /** Histogram, seconds: duration of a JWKS fetch, with the attributes of `jwksFetches`. */
+  jwksFetchDuration: 'oauth_m2m.jwks.fetch.duration',
   /**
    * Histogram, seconds: requests answered by the reference authorization server, by endpoint,
-   * client and outcome (recorded through its `onRequest` hook).
+   * client and outcome (from its `oauth-m2m:server:request` channel).
    */
   serverRequestDuration: 'oauth_m2m.server.request.duration',
 } as const
@@ -69,9 +76,10 @@ export const ATTRIBUTE_NAMES = {
   /** Semantic convention: its port (the scheme's default when the URL names none). */
   serverPort: 'server.port',
   /**
-   * Semantic convention: the class of a failure. The oauth-m2m error's `code`
-   * (`ERR_OAUTH_RESPONSE`, `ERR_TIMEOUT`, `ERR_INVALID_TOKEN`…), else the error's code or name; on
-   * the server's metric, the OAuth error answered (`invalid_client`…), else the HTTP status.
+   * Semantic convention: the class of a failure. For a token request the token endpoint refused,
+   * the OAuth error it answered (`invalid_client`, `invalid_scope`…); otherwise the oauth-m2m
+   * error's `code` (`ERR_HTTP`, `ERR_TIMEOUT`, `ERR_INVALID_TOKEN`…), else the error's code or
+   * name; on the server's metric, the OAuth error answered (`invalid_client`…), else the HTTP status.
    */
   errorType: 'error.type',
   /** Semantic convention: the HTTP status of the answer. */
@@ -103,6 +111,12 @@ export const ATTRIBUTE_NAMES = {
   storeOperation: 'oauth_m2m.store.operation',
   /** The RFC 6750 error of a refused token: `invalid_token`, `insufficient_scope`… */
   oauthError: 'oauth_m2m.oauth.error',
+  /** Outcome of `verify()`: `success` or `failure`. */
+  verificationResult: 'oauth_m2m.verification.result',
+  /** How a verified token was checked: `jwt` or `introspection` (successes only). */
+  verificationSource: 'oauth_m2m.verification.source',
+  /** `true` when the verifier's verified-token cache answered. */
+  verificationCached: 'oauth_m2m.verification.cached',
   /** Outcome of an introspection call: `active`, `inactive` or `error`. */
   introspectionOutcome: 'oauth_m2m.introspection.outcome',
   /** Why the JWKS was fetched: `initial`, `expired`, `unknown-kid` or `manual`. */
@@ -110,9 +124,9 @@ export const ATTRIBUTE_NAMES = {
   /** Number of usable keys in a fetched JWKS (event only). */
   jwksKeyCount: 'oauth_m2m.jwks.key_count',
   /**
-   * The server endpoint a request went to: `token`, `introspection`, `revocation`, `jwks`,
-   * `metadata`, `registration`, `health`, told by the last segment of its default path; `_OTHER`
-   * for any other path (moved endpoints included).
+   * The server endpoint a request was routed to, as the server names it: `token`,
+   * `introspection`, `revocation`, `jwks`, `metadata`, `registration`, `health`, `readiness`
+   * (an endpoint moved or aliased keeps its name); `_OTHER` for a path the server does not serve.
    */
   serverEndpoint: 'oauth_m2m.server.endpoint',
   /** How a request to the server tried to authenticate its client (`client_secret_basic`…). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ClientKeyAttributes } from '../src/client-key.js'
-import { errorType } from '../src/error-type.js'
+import { errorType, tokenErrorType } from '../src/error-type.js'
 import { serverAttributes } from '../src/server-endpoint.js'
 
 describe('serverAttributes', () => {
@@ -56,5 +56,20 @@ describe('errorType', () => {
     expect(errorType({ name: 'TypeError', code: undefined, message: 'x' })).toBe('TypeError')
     expect(errorType(undefined)).toBe('_OTHER')
     expect(errorType({ name: 'E'.repeat(500), code: undefined, message: '' })).toHaveLength(64)
+  })
+})
+
+describe('tokenErrorType', () => {
+  const summary = {
+    name: 'OAuthResponseError',
+    code: 'ERR_OAUTH_RESPONSE',
+    message: 'authorization server answered 401',
+  }
+
+  it('is the OAuth error the server answered, bounded, else the error code', () => {
+    expect(tokenErrorType('invalid_client', summary)).toBe('invalid_client')
+    expect(tokenErrorType('x'.repeat(500), summary)).toHaveLength(64)
+    expect(tokenErrorType(undefined, summary)).toBe('ERR_OAUTH_RESPONSE')
+    expect(tokenErrorType('', summary)).toBe('ERR_OAUTH_RESPONSE')
   })
 })

@@ -1,8 +1,14 @@
 import { CLIENT_CHANNELS } from '@oauth-m2m/client'
 import { JWKS_ERROR_CHANNEL, JWKS_FETCH_CHANNEL } from '@oauth-m2m/core'
-import { INTROSPECTION_CHANNEL, REJECTION_CHANNEL } from '@oauth-m2m/verifier'
+import { SERVER_REQUEST_CHANNEL } from '@oauth-m2m/server'
+import { INTROSPECTION_CHANNEL, REJECTION_CHANNEL, VERIFICATION_CHANNEL } from '@oauth-m2m/verifier'
 import { describe, expect, it } from 'vitest'
-import { CLIENT_CHANNEL_NAMES, JWKS_CHANNEL_NAMES, VERIFIER_CHANNEL_NAMES } from '../src/channel-names.js'
+import {
+  CLIENT_CHANNEL_NAMES,
+  JWKS_CHANNEL_NAMES,
+  SERVER_CHANNEL_NAMES,
+  VERIFIER_CHANNEL_NAMES,
+} from '../src/channel-names.js'
 
 /** Client channels with nothing to record: what they say is already on the fetch and cache channels. */
 const NOT_RECORDED = ['refreshScheduled', 'refreshFailed']
@@ -16,11 +22,13 @@ describe('the channel names written out here', () => {
     expect(uncovered.sort()).toEqual([...NOT_RECORDED].sort())
   })
 
-  it("are the verifier's and core's", () => {
+  it("are the verifier's, the server's and core's", () => {
     expect(VERIFIER_CHANNEL_NAMES).toEqual({
       introspection: INTROSPECTION_CHANNEL,
       rejection: REJECTION_CHANNEL,
+      verification: VERIFICATION_CHANNEL,
     })
+    expect(SERVER_CHANNEL_NAMES).toEqual({ request: SERVER_REQUEST_CHANNEL })
     expect(JWKS_CHANNEL_NAMES).toEqual({ fetch: JWKS_FETCH_CHANNEL, error: JWKS_ERROR_CHANNEL })
   })
 })

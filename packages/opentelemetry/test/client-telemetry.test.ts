@@ -122,7 +122,7 @@ describe('a token request', () => {
     expect(fetch?.parentSpanContext?.spanId).toBe(job?.spanContext().spanId)
   })
 
-  it('that fails ends its span with an error status and error.type, and is not retried on invalid_client', async () => {
+  it('that fails ends its span with an error status and the OAuth error as error.type, not retried on invalid_client', async () => {
     const error = await client({ auth: clientSecretBasic('wrong-secret') })
       .getToken()
       .catch((e: unknown) => e)
@@ -131,12 +131,17 @@ describe('a token request', () => {
     const [span] = telemetry.spans(FETCH_SPAN)
     expect(span?.status.code).toBe(SpanStatusCode.ERROR)
     expect(span?.status.message).toContain('invalid_client')
-    expect(span?.attributes['error.type']).toBe('ERR_OAUTH_RESPONSE')
+    expect(span?.attributes['error.type']).toBe('invalid_client')
+    expect(span?.attributes['http.response.status_code']).toBe(401)
     expect(span?.attributes['oauth_m2m.token_fetch.attempts']).toBe(1)
     expect(span?.events).toEqual([])
 
-    const failed = await telemetry.histogram(FETCH_DURATION, { 'error.type': 'ERR_OAUTH_RESPONSE' })
+    const failed = await telemetry.histogram(FETCH_DURATION, {
+      'error.type': 'invalid_client',
+      'http.response.status_code': 401,
+    })
     expect(failed.map((point) => point.value.count)).toEqual([1])
+    expect(await telemetry.everything()).not.toContain('wrong-secret')
     expect(await telemetry.count('oauth_m2m.client.token_fetch.retries')).toBe(0)
   })
 })

@@ -12,7 +12,6 @@ import {
   privateKeyJwt,
   type TokenClient,
 } from '@oauth-m2m/client'
-import type { RequestLogHook } from '@oauth-m2m/server'
 import { createVerifier } from '@oauth-m2m/verifier'
 import { type DiagLogger, DiagLogLevel, diag, type Tracer, type TracerProvider } from '@opentelemetry/api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -38,18 +37,13 @@ const claimsOf = (jwt: string) =>
   JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString('utf8')) as { jti?: unknown }
 
 let as: ReferenceServer
-/** Where the server's request log goes: set by a test that records it. */
-let onServerRequest: RequestLogHook | undefined
 beforeAll(async () => {
   const publicJwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'ES256', use: 'sig' }
-  as = await startReferenceServer(
-    [
-      { client_id: 'svc-post', client_secret: POST_SECRET, token_endpoint_auth_method: 'client_secret_post' },
-      { client_id: 'svc-hmac', client_secret: HMAC_SECRET, token_endpoint_auth_method: 'client_secret_jwt' },
-      { client_id: 'svc-key', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [publicJwk] } },
-    ],
-    (entry) => onServerRequest?.(entry),
-  )
+  as = await startReferenceServer([
+    { client_id: 'svc-post', client_secret: POST_SECRET, token_endpoint_auth_method: 'client_secret_post' },
+    { client_id: 'svc-hmac', client_secret: HMAC_SECRET, token_endpoint_auth_method: 'client_secret_jwt' },
+    { client_id: 'svc-key', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [publicJwk] } },
+  ])
 })
 afterAll(async () => {
   await as.close()
@@ -67,6 +61,9 @@ const BOUNDED_METRIC_ATTRIBUTES = new Set([
   'oauth_m2m.store.operation',
   'oauth_m2m.oauth.error',
   'oauth_m2m.introspection.outcome',
+  'oauth_m2m.verification.result',
+  'oauth_m2m.verification.source',
+  'oauth_m2m.verification.cached',
   'oauth_m2m.jwks.reason',
   'oauth_m2m.server.endpoint',
   'oauth_m2m.client.auth_method',
@@ -80,7 +77,6 @@ describe('what is recorded', () => {
       tracerProvider: telemetry.tracerProvider,
       meterProvider: telemetry.meterProvider,
     })
-    onServerRequest = instrumentation.recordServerRequest
     const tokenEndpoint = `${as.issuer}/token`
     const clients: TokenClient[] = [
       createTokenClient({
@@ -152,7 +148,6 @@ describe('what is recorded', () => {
         [],
       )
     } finally {
-      onServerRequest = undefined
       instrumentation.unsubscribe()
       await Promise.all([...clients, wrong].map((client) => client.close()))
       await Promise.all([verifier.close(), introspecting.close()])

@@ -84,14 +84,20 @@ async function inRequestSpan<T>(work: () => Promise<T>): Promise<T> {
 }
 
 describe('JWT verification', () => {
-  it('counts the JWKS fetch by reason and adds it to the active span', async () => {
+  it('counts and times the JWKS fetch by reason and adds it to the active span', async () => {
     const token = await tokenFor(API)
     await inRequestSpan(() => verifier().verify(token, { requiredScopes: ['read'] }))
 
+    const initial = { ...server, 'oauth_m2m.jwks.reason': 'initial' }
+    expect(await telemetry.count('oauth_m2m.jwks.fetches', initial)).toBe(1)
+    const fetches = await telemetry.histogram('oauth_m2m.jwks.fetch.duration')
+    expect(fetches.map((point) => [point.attributes, point.value.count])).toEqual([[initial, 1]])
+    expect(fetches[0]?.value.sum).toBeGreaterThan(0)
     expect(
-      await telemetry.count('oauth_m2m.jwks.fetches', { ...server, 'oauth_m2m.jwks.reason': 'initial' }),
-    ).toBe(1)
-    expect(await telemetry.count('oauth_m2m.verifier.rejections')).toBe(0)
+      await telemetry.count('oauth_m2m.verifier.verifications', {
+        'oauth_m2m.verification.result': 'failure',
+      }),
+    ).toBe(0)
     const [request] = telemetry.spans('GET /things')
     expect(request?.events.map((event) => [event.name, event.attributes])).toEqual([
       [
@@ -101,20 +107,66 @@ describe('JWT verification', () => {
     ])
   })
 
+  it('counts and times verify() outcomes by result, source, cache and error code', async () => {
+    const tokens = verifier()
+    const token = await tokenFor(API)
+    await tokens.verify(token)
+    await tokens.verify(token)
+    await tokens.verify('not-a-token.at.all').catch(() => {})
+
+    const outcomes = (await telemetry.points('oauth_m2m.verifier.verifications'))
+      .map((point) => ({ ...point.attributes, count: point.value }))
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))
+    expect(outcomes).toEqual(
+      [
+        {
+          'oauth_m2m.verification.result': 'success',
+          'oauth_m2m.verification.source': 'jwt',
+          'oauth_m2m.verification.cached': false,
+          count: 1,
+        },
+        {
+          'oauth_m2m.verification.result': 'success',
+          'oauth_m2m.verification.source': 'jwt',
+          'oauth_m2m.verification.cached': true,
+          count: 1,
+        },
+        {
+          'oauth_m2m.verification.result': 'failure',
+          'oauth_m2m.verification.cached': false,
+          'error.type': 'ERR_INVALID_TOKEN',
+          'oauth_m2m.oauth.error': 'invalid_token',
+          count: 1,
+        },
+      ].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    )
+    const durations = await telemetry.histogram('oauth_m2m.verifier.verification.duration')
+    expect(durations.reduce((sum, point) => sum + point.value.count, 0)).toBe(3)
+    const [uncached] = await telemetry.histogram('oauth_m2m.verifier.verification.duration', {
+      'oauth_m2m.verification.result': 'success',
+      'oauth_m2m.verification.cached': false,
+    })
+    // The first verification fetched the JWKS: it took some time.
+    expect(uncached?.value.sum).toBeGreaterThan(0)
+  })
+
   it('counts refused tokens by error code and RFC 6750 error, each an event of the active span', async () => {
     const tokens = verifier()
     const token = await tokenFor(API)
     await inRequestSpan(() => tokens.verify('not-a-token.at.all').catch(() => {}))
     await inRequestSpan(() => tokens.verify(token, { requiredScopes: ['write'] }).catch(() => {}))
 
+    const failure = { 'oauth_m2m.verification.result': 'failure' }
     expect(
-      await telemetry.count('oauth_m2m.verifier.rejections', {
+      await telemetry.count('oauth_m2m.verifier.verifications', {
+        ...failure,
         'error.type': 'ERR_INVALID_TOKEN',
         'oauth_m2m.oauth.error': 'invalid_token',
       }),
     ).toBe(1)
     expect(
-      await telemetry.count('oauth_m2m.verifier.rejections', {
+      await telemetry.count('oauth_m2m.verifier.verifications', {
+        ...failure,
         'error.type': 'ERR_INSUFFICIENT_SCOPE',
         'oauth_m2m.oauth.error': 'insufficient_scope',
       }),
@@ -135,6 +187,9 @@ describe('JWT verification', () => {
       .verify(token)
       .catch(() => {})
 
+    const [timed] = await telemetry.histogram('oauth_m2m.jwks.fetch.duration')
+    expect(timed?.attributes['error.type']).toEqual(expect.stringMatching(/^E/))
+    expect(timed?.value.count).toBe(1)
     const failed = await telemetry.points('oauth_m2m.jwks.fetches')
     expect(failed.map(({ attributes, value }) => ({ attributes, value }))).toEqual([
       {
@@ -171,6 +226,11 @@ describe('introspection', () => {
       // Drawn from its measured duration, inside the request's span.
       expect(span.duration[0] * 1e9 + span.duration[1]).toBeGreaterThan(0)
     }
+    const verified = await telemetry.count('oauth_m2m.verifier.verifications', {
+      'oauth_m2m.verification.result': 'success',
+      'oauth_m2m.verification.source': 'introspection',
+    })
+    expect(verified).toBe(1)
     const points = await telemetry.histogram('oauth_m2m.verifier.introspection.duration')
     expect(
       points.map((point) => [point.attributes['oauth_m2m.introspection.outcome'], point.value.count]),

@@ -5,12 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import {
-  type AuthorizationServer,
-  type ClientMetadata,
-  createAuthorizationServer,
-  type RequestLogHook,
-} from '@oauth-m2m/server'
+import { type AuthorizationServer, type ClientMetadata, createAuthorizationServer } from '@oauth-m2m/server'
 
 export const CLIENT_ID = 'svc-telemetry'
 export const CLIENT_SECRET = 'telemetry-secret-do-not-record'
@@ -26,12 +21,8 @@ export interface ReferenceServer {
 }
 
 /** The reference server with a client for tokens and one for introspection; JWTs for API, opaque for OPAQUE_API. */
-export async function startReferenceServer(
-  moreClients: ClientMetadata[] = [],
-  onRequest?: RequestLogHook,
-): Promise<ReferenceServer> {
+export async function startReferenceServer(moreClients: ClientMetadata[] = []): Promise<ReferenceServer> {
   const server = await createAuthorizationServer({
-    ...(onRequest ? { onRequest } : {}),
     clients: [
       { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, scope: 'read write' },
       { client_id: API_CLIENT_ID, client_secret: API_SECRET, scope: 'read' },
