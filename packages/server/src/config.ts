@@ -393,7 +393,7 @@ export interface AuthorizationServerConfig {
   onInternalError?: (error: unknown) => void
   /**
    * Called once per answered request (`listen()` and `handle()`) with a plain-data
-   * {@link RequestLogEntry}: method, path, status, OAuth error code, the client the request named,
+   * `RequestLogEntry`: method, path, status, OAuth error code, the client the request named,
    * how it tried to authenticate, and the duration. It never holds a secret, assertion, token or
    * header value, so it can be logged as it is; the CLI writes it with pino. Called after the
    * answer is written; what it throws goes to `onInternalError`. Not settable from the JSON config

@@ -24,7 +24,7 @@ export interface RequestLogEntry {
   method: string
   /**
    * The path of the request target, without the query (a caller may put anything there), at most
-   * {@link MAX_LOGGED_PATH_LENGTH} characters: a longer one is cut and ends in `…`.
+   * 256 characters (`MAX_LOGGED_PATH_LENGTH`): a longer one is cut and ends in `…`.
    */
   path: string
   /** The HTTP status of the answer. */
@@ -36,7 +36,7 @@ export interface RequestLogEntry {
    * parameter, or the `iss` of a client assertion. Authenticated only when the answer is not a
    * 401 or 429 `invalid_client`: a failed attempt shows the id it claimed. Absent when the request
    * named none (metadata, JWKS) or the endpoint takes no form body. Cut to
-   * {@link MAX_LOGGED_CLIENT_ID_LENGTH} characters like `path`.
+   * 256 characters (`MAX_LOGGED_CLIENT_ID_LENGTH`) like `path`.
    */
   clientId?: string
   /**
