@@ -1,11 +1,24 @@
 import { spawnSync } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
 const root = new URL('../../', import.meta.url)
+/** The examples with a README, each of which the API reference renders as a page. */
+const exampleReadmes = readdirSync(new URL('examples/', root), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && existsSync(new URL(`examples/${entry.name}/README.md`, root)))
+  .map((entry) => entry.name)
 const { scripts } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
   scripts: Record<string, string>
 }
@@ -71,15 +84,40 @@ describe('scripts/assert-api-reference.mjs', () => {
     expect(result.stderr).toContain('modules/*.html')
   })
 
-  it('passes on a generated reference', () => {
+  /** A reference with one module page and a page for every example README of the repository. */
+  function generatedReference(): string {
     const folder = mkdtempSync(join(tmpdir(), 'api-ref-'))
     writeFileSync(join(folder, 'index.html'), '<html></html>')
     writeFileSync(join(folder, 'modules.html'), '<html></html>')
     mkdirSync(join(folder, 'modules'))
     writeFileSync(join(folder, 'modules', '_oauth-m2m_core.html'), '<html></html>')
-    const result = run(folder)
+    mkdirSync(join(folder, 'documents'))
+    for (const example of exampleReadmes) {
+      writeFileSync(join(folder, 'documents', `${example}_README.html`), '<html></html>')
+    }
+    return folder
+  }
+
+  it('passes on a generated reference', () => {
+    const result = run(generatedReference())
     expect(result.status).toBe(0)
-    expect(result.stdout).toContain('1 module pages')
+    expect(result.stdout).toContain(`1 module pages, ${exampleReadmes.length} example pages`)
+  })
+
+  it('fails on an entry point without a name (a blank row in the sidebar)', () => {
+    const folder = generatedReference()
+    writeFileSync(join(folder, 'modules', '_oauth-m2m_verifier..html'), '<html></html>')
+    const result = run(folder)
+    expect(result.status).toBe(1)
+    expect(result.stderr).toContain('_oauth-m2m_verifier..html')
+  })
+
+  it("fails when an example's README has no page", () => {
+    const folder = generatedReference()
+    rmSync(join(folder, 'documents', 'dpop_README.html'))
+    const result = run(folder)
+    expect(result.status).toBe(1)
+    expect(result.stderr).toContain('example READMEs not rendered as pages: dpop')
   })
 })
 
