@@ -54,6 +54,12 @@ describe('what importing an entry point loads', () => {
     expect(loaded).not.toContain(JOSE_INDEX)
   })
 
+  it("@oauth-m2m/server loads jose's JWS verification and key import with the first assertion, not at import", async () => {
+    const loaded = await packageFilesLoadedBy('@oauth-m2m/server')
+    expect(loaded).not.toContain('jose/dist/webapi/jwt/verify.js')
+    expect(loaded).not.toContain('jose/dist/webapi/key/import.js')
+  })
+
   it('the mutual-TLS dispatcher entry loads undici (the recorder sees what is loaded)', async () => {
     expect(loadsUndici(await packageFilesLoadedBy('@oauth-m2m/core/internal/tls'))).toBe(true)
   })

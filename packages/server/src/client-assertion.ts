@@ -8,7 +8,6 @@
  */
 import type { JWTPayload, JWTVerifyResult } from 'jose'
 import * as joseErrors from 'jose/errors'
-import { jwtVerify } from 'jose/jwt/verify'
 import type { RegisteredClient } from './client-registry.js'
 import { FAPI2_JWS_ALGS } from './fapi2-profile.js'
 import { keyDigest } from './key-digest.js'
@@ -143,6 +142,8 @@ async function verifySignatureAndClaims(
     clockTolerance: policy.clockToleranceSec,
     currentDate: new Date(policy.now()),
   }
+  // Loaded with the first assertion, not at import: a server whose clients use secrets never needs it.
+  const { jwtVerify } = await import('jose/jwt/verify')
   if (client.assertionKeys) return await jwtVerify(assertion, client.assertionKeys, options)
   let lastError: unknown = new joseErrors.JWSSignatureVerificationFailed()
   // Several secrets may be active during a rotation: any of them may have signed.

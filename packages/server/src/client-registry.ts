@@ -8,9 +8,7 @@
  * @module client-registry
  */
 import { ConfigurationError, JwksCache } from '@oauth-m2m/core'
-import type { JWK, JWTVerifyGetKey } from 'jose'
-import { createLocalJWKSet } from 'jose/jwks/local'
-import { importJWK } from 'jose/key/import'
+import type { CryptoKey, JWK, JWTVerifyGetKey } from 'jose'
 import { LRUCache } from 'lru-cache'
 import { type CertificateMatcher, certificateMatcher, TLS_CLIENT_AUTH_MEMBERS } from './certificate-match.js'
 import { ASSERTION_ALGS } from './client-assertion.js'
@@ -114,7 +112,7 @@ function toList(value: string | string[] | undefined): string[] {
 /** A key resolver over the core JWKS cache, importing each JWK once per algorithm. */
 function remoteKeys(jwksUri: string, options: ClientRegistryOptions): JWTVerifyGetKey {
   const cache = new JwksCache(jwksUri, { timeoutMs: options.jwksUriTimeoutMs, now: options.now })
-  const imported = new WeakMap<JWK, Map<string, ReturnType<typeof importJWK>>>()
+  const imported = new WeakMap<JWK, Map<string, Promise<CryptoKey | Uint8Array>>>()
   return async (header) => {
     const jwk = await cache.getKey({ kid: header.kid, alg: header.alg })
     let byAlg = imported.get(jwk)
@@ -124,10 +122,22 @@ function remoteKeys(jwksUri: string, options: ClientRegistryOptions): JWTVerifyG
     }
     let key = byAlg.get(header.alg)
     if (key === undefined) {
-      key = importJWK(jwk, header.alg)
+      key = import('jose/key/import').then(({ importJWK }) => importJWK(jwk, header.alg))
       byAlg.set(header.alg, key)
     }
     return key
+  }
+}
+
+/**
+ * jose's resolver over a registered `jwks`, made on the first assertion: jose's JWS code is then
+ * loaded by the first client that needs it, not by importing the server.
+ */
+function localKeys(jwks: { keys: JWK[] }): JWTVerifyGetKey {
+  let resolver: Promise<JWTVerifyGetKey> | undefined
+  return async (header, token) => {
+    resolver ??= import('jose/jwks/local').then(({ createLocalJWKSet }) => createLocalJWKSet(jwks))
+    return (await resolver)(header, token)
   }
 }
 
@@ -206,7 +216,7 @@ function prepare(metadata: ClientMetadata, options: ClientRegistryOptions): Regi
   let assertionKeys: JWTVerifyGetKey | undefined
   if (method === 'private_key_jwt') {
     assertionKeys = metadata.jwks
-      ? createLocalJWKSet(metadata.jwks)
+      ? localKeys(metadata.jwks)
       : remoteKeys(metadata.jwks_uri as string, options)
   }
   const scopes = new Set((metadata.scope ?? '').split(' ').filter(Boolean))

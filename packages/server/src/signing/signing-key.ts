@@ -17,7 +17,6 @@ import {
 import { promisify } from 'node:util'
 import { ConfigurationError } from '@oauth-m2m/core'
 import type { JWK } from 'jose'
-import { calculateJwkThumbprint } from 'jose/jwk/thumbprint'
 
 /** The JWS algorithms the server signs access tokens with (RFC 7518 §3, RFC 8037), in the order messages list them. */
 export const SIGNING_ALGS = ['ES256', 'RS256', 'PS256', 'EdDSA'] as const
@@ -100,7 +99,8 @@ async function toSigningKey(
   configuredKid?: string,
 ): Promise<SigningKey> {
   const exported = publicKey.export({ format: 'jwk' }) as JWK
-  const kid = configuredKid ?? (await calculateJwkThumbprint(exported, 'sha256'))
+  const kid =
+    configuredKid ?? (await (await import('jose/jwk/thumbprint')).calculateJwkThumbprint(exported, 'sha256'))
   const publicJwk: JWK = { ...exported, kid, use: 'sig', alg }
   return Object.freeze({ kid, alg, privateKey, publicKey, publicJwk: Object.freeze(publicJwk) })
 }
