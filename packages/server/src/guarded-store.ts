@@ -16,8 +16,8 @@ import type { ServerStore } from './server-store.js'
  */
 export const STORE_RETRY_AFTER_SEC = 2
 
-/** The store methods that answer through a promise, each guarded. */
-const ASYNC_METHODS = [
+/** The store methods that answer through a promise, each guarded (and each a test wrapper wraps). */
+export const ASYNC_METHODS = [
   'saveOpaqueToken',
   'findOpaqueToken',
   'deleteOpaqueToken',

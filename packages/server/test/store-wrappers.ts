@@ -4,6 +4,7 @@
  * custom store might).
  */
 import { MemoryServerStore, type ServerStore, type StoreEvent } from '@oauth-m2m/server'
+import { ASYNC_METHODS } from '../src/guarded-store.js'
 
 /** How a {@link FaultyStore} fails. */
 export type FailureMode =
@@ -28,22 +29,8 @@ export interface FaultyStore extends ServerStore {
   readonly inner: ServerStore
 }
 
-const METHODS = [
-  'saveOpaqueToken',
-  'findOpaqueToken',
-  'deleteOpaqueToken',
-  'revokeJti',
-  'isJtiRevoked',
-  'useOnce',
-  'saveClient',
-  'findClient',
-  'deleteClient',
-  'loadSigningKeys',
-  'saveSigningKeys',
-  'countFailure',
-  'publish',
-  'ping',
-] as const
+/** Every method that answers through a promise: the ones the server guards. */
+const METHODS = ASYNC_METHODS
 
 /** A {@link FaultyStore} over `inner` (default: a new MemoryServerStore). */
 export function faultyStore(inner: ServerStore = new MemoryServerStore()): FaultyStore {
