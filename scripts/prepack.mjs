@@ -4,10 +4,12 @@
 // 1. Refuses any packer but pnpm. The manifests name their sibling packages as `workspace:*`;
 //    pnpm rewrites those ranges to the sibling's version in the packed package.json, npm and yarn 1
 //    would ship them as they are, and the published package could not be installed.
-// 2. Builds (`tsc -b`, which builds the referenced packages first), so a fresh checkout never
-//    packs an empty or missing dist/.
-// 3. Deletes outputs in dist/ whose source in src/ no longer exists: `tsc -b` never removes the
-//    output of a deleted module, and a stale dist/ would ship it.
+// 2. Builds (`tsc -b`, which writes the declarations and builds the referenced packages first,
+//    then scripts/bundle-packages.mjs for the JavaScript), so a fresh checkout never packs an
+//    empty or missing dist/.
+// 3. Deletes declarations in dist/ whose source in src/ no longer exists: `tsc -b` never removes
+//    the output of a deleted module, and a stale dist/ would ship it. (The bundler clears the
+//    JavaScript itself.)
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -32,10 +34,16 @@ if (build.status !== 0) {
   process.stderr.write(`prepack: the build failed (tsc -b exited with ${build.status ?? build.signal})\n`)
   process.exit(1)
 }
+const bundler = join(import.meta.dirname, 'bundle-packages.mjs')
+const bundle = spawnSync(process.execPath, [bundler, packageDir], { stdio: 'inherit' })
+if (bundle.status !== 0) {
+  process.stderr.write(`prepack: bundling failed (exited with ${bundle.status ?? bundle.signal})\n`)
+  process.exit(1)
+}
 
-/** `dist/a/b.js`, `.js.map`, `.d.ts`, `.d.ts.map` → `src/a/b.ts`. */
+/** `dist/a/b.d.ts`, `.d.ts.map` → `src/a/b.ts` (the bundler's `.js` outputs are its own). */
 function sourceOf(output) {
-  const stem = output.replace(/(\.d\.ts\.map|\.d\.ts|\.js\.map|\.js)$/, '')
+  const stem = output.replace(/(\.d\.ts\.map|\.d\.ts)$/, '')
   return stem === output ? undefined : join(packageDir, 'src', `${stem}.ts`)
 }
 

@@ -303,18 +303,25 @@ describe('packed, and installed into a new project', () => {
           const sources = files.filter((file) => /^src\/.*\.ts$/.test(file))
           const outputs = files.filter((file) => file.startsWith('dist/'))
           expect(sources.length).toBeGreaterThan(0)
-          // Built: every source has its output and maps. Fresh: no output of a deleted source.
+          // Built: every source has its declarations and their map. Fresh: no declaration of a
+          // deleted source.
           for (const source of sources) {
             const stem = source.replace(/^src\//, 'dist/').replace(/\.ts$/, '')
-            for (const suffix of ['.js', '.js.map', '.d.ts', '.d.ts.map'])
-              expect(files).toContain(`${stem}${suffix}`)
+            for (const suffix of ['.d.ts', '.d.ts.map']) expect(files).toContain(`${stem}${suffix}`)
           }
-          for (const output of outputs) {
-            const source = output
-              .replace(/^dist\//, 'src/')
-              .replace(/(\.d\.ts\.map|\.d\.ts|\.js\.map|\.js)$/, '.ts')
+          for (const output of outputs.filter((file) => /\.d\.ts(\.map)?$/.test(file))) {
+            const source = output.replace(/^dist\//, 'src/').replace(/\.d\.ts(\.map)?$/, '.ts')
             expect(sources, `${output} has no source`).toContain(source)
           }
+          // The JavaScript is bundled: a file per entry point and the chunks they share, each
+          // with its map, and nothing else.
+          const scripts = outputs.filter((file) => file.endsWith('.js'))
+          for (const script of scripts) {
+            expect(files).toContain(`${script}.map`)
+            const entry = script.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')
+            if (!sources.includes(entry)) expect(script).toMatch(/^dist\/[\w-]+-[A-Z0-9]{8}\.js$/)
+          }
+          expect(scripts.length).toBeLessThan(sources.length)
           expect(
             files.filter((file) => /(^|\/)test\/|\.test\.|\.tsbuildinfo$|^node_modules\//.test(file)),
           ).toEqual([])
@@ -591,7 +598,12 @@ describe('packing paths', () => {
     const checkout = mkdtempSync(join(tmpdir(), 'oauth-m2m-fresh-'))
     try {
       const core = join(checkout, 'packages', 'core')
-      for (const file of ['tsconfig.base.json', 'LICENSE', 'scripts/prepack.mjs']) {
+      for (const file of [
+        'tsconfig.base.json',
+        'LICENSE',
+        'scripts/prepack.mjs',
+        'scripts/bundle-packages.mjs',
+      ]) {
         cpSync(join(root, file), join(checkout, file))
       }
       for (const file of ['package.json', 'tsconfig.json', 'README.md', 'CHANGELOG.md', 'src']) {
@@ -601,6 +613,7 @@ describe('packing paths', () => {
       symlinkSync(join(root, 'packages', 'core', 'node_modules'), join(core, 'node_modules'), 'dir')
       mkdirSync(join(core, 'dist'))
       writeFileSync(join(core, 'dist', 'deleted-module.js'), 'export {}\n')
+      writeFileSync(join(core, 'dist', 'deleted-module.d.ts'), 'export {}\n')
 
       const [pnpm, pnpmArgs] = pnpmCommand()
       const packed = await run(pnpm, [...pnpmArgs, 'pack', '--pack-destination', checkout], core)
@@ -611,7 +624,7 @@ describe('packing paths', () => {
       expect(files).toContain('package/dist/index.js')
       expect(files).toContain('package/dist/index.d.ts')
       expect(files).not.toContain('deleted-module')
-      expect(packed.output).toContain('removed 1 stale output(s) of deleted sources: deleted-module.js')
+      expect(packed.output).toContain('removed 1 stale output(s) of deleted sources: deleted-module.d.ts')
     } finally {
       rmSync(checkout, { recursive: true, force: true })
     }

@@ -1,15 +1,17 @@
 /**
  * The version `m2m-token --version` prints: read from the package's own `package.json` when asked,
  * so that it is the version installed, whether the CLI runs from `src/` (tests), from `dist/` in
- * the workspace, or from an installed tarball (`node_modules/@oauth-m2m/client/dist/`). Each of
- * them sits two levels below the package root, beside `package.json`, which every tarball holds.
+ * the workspace, or from an installed tarball (`node_modules/@oauth-m2m/client/dist/`). This
+ * module sits at the top of `src/`, and its code in a top-level file of `dist/` (the build bundles
+ * it into the command's entry or a chunk beside it), so both are one level below the package
+ * root, beside `package.json`, which every tarball holds.
  *
- * @module cli/package-version
+ * @module package-version
  */
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 
-const MANIFEST = new URL('../../package.json', import.meta.url)
+const MANIFEST = new URL('../package.json', import.meta.url)
 const PACKAGE_NAME = '@oauth-m2m/client'
 
 /**
