@@ -48,10 +48,12 @@ describe('what importing an entry point loads', () => {
     expect(loaded).not.toContain(JOSE_INDEX)
   })
 
-  it('@oauth-m2m/client loads undici, which its first call needs, but not the whole of jose', async () => {
+  it('@oauth-m2m/client loads undici, which its first call needs, but not the whole of jose nor p-retry', async () => {
     const loaded = await packageFilesLoadedBy('@oauth-m2m/client')
     expect(loadsUndici(loaded)).toBe(true)
     expect(loaded).not.toContain(JOSE_INDEX)
+    // Retries begin after a first request has failed; p-retry loads with the first request.
+    expect(loaded.some((file) => file.startsWith('p-retry/'))).toBe(false)
   })
 
   it("@oauth-m2m/server loads jose's JWS verification and key import with the first assertion, not at import", async () => {

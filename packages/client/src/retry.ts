@@ -1,5 +1,5 @@
 /**
- * Retrying a token request (target discovery included) with p-retry: exponential backoff with
+ * Retrying a token request (target discovery included) with p-retry (loaded with the first request): exponential backoff with
  * full jitter on network errors, timeouts, 408, 429 and 5xx; `Retry-After` honoured up to `maxRetryAfterSec`; all of it within a
  * total deadline and cancelled by an `AbortSignal`. OAuth errors such as `invalid_client` or
  * `invalid_scope` and every other 4xx answer are final.
@@ -7,7 +7,7 @@
  * @module retry
  */
 import { DiscoveryError, HttpError, NetworkError, OAuthResponseError, TimeoutError } from '@oauth-m2m/core'
-import pRetry, { AbortError } from 'p-retry'
+import { loadPRetry } from './p-retry-loader.js'
 
 /** How failed token requests are retried: the `retry` option of `createTokenClient`. */
 export interface RetryOptions {
@@ -119,12 +119,13 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
  * used up, or the deadline passes. `attempt` receives its number (from 1) and the time left
  * before the deadline in ms, to bound its own timeout. The last error is thrown as is.
  */
-export function withRetry<T>(
+export async function withRetry<T>(
   attempt: (attemptNumber: number, remainingMs: number) => Promise<T>,
   policy: RetryPolicy,
   options: { signal?: AbortSignal | undefined; onRetry?: OnRetry | undefined } = {},
 ): Promise<T> {
   const deadline = performance.now() + policy.deadlineMs
+  const { default: pRetry, AbortError } = await loadPRetry()
   const remaining = () => deadline - performance.now()
   return pRetry(
     async (n) => {

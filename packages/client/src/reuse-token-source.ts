@@ -9,11 +9,11 @@
  * @module reuse-token-source
  */
 import { abortable } from '@oauth-m2m/core/internal'
-import pRetry, { AbortError } from 'p-retry'
 import type { Backoff } from './backoff-gate.js'
 import { clientEvents } from './client-events.js'
 import type { DpopProver } from './dpop/dpop-prover.js'
 import { ClientClosedError, RetryLaterError } from './errors.js'
+import { loadPRetry } from './p-retry-loader.js'
 import { holdProcessUntilSettled } from './process-hold.js'
 import { SingleFlight } from './single-flight.js'
 import { type CacheEntry, LOCK_HELD, STORE_FAILED, TokenCache } from './token-cache.js'
@@ -251,12 +251,13 @@ export class ReuseTokenSource {
   /**
    * Waits for the holder of `key`'s lock: its token (adopted), the lock (taken over when the
    * holder released it without a token, or its TTL ended), or `undefined` when `storeLockWaitMs`
-   * passed or the store failed. The steps are paced by p-retry: none between two
+   * passed or the store failed. The steps are paced by p-retry (loaded on first use): none between two
    * `waitForToken` calls (each waits by itself), a growing pause between two plain reads.
    */
   async #waitForOtherProcess(key: string): Promise<WaitOutcome> {
     const { storeLockWaitMs, storeLockTtlMs } = this.#settings
     if (storeLockWaitMs <= 0) return undefined
+    const { default: pRetry, AbortError } = await loadPRetry()
     const started = performance.now()
     let taken: TokenStoreLock | undefined
     try {
