@@ -57,6 +57,7 @@ export {
 } from './json-request.js'
 export { isJwkCompatible, type JwkSelection, selectJwk } from './jwk-match.js'
 export { parseJwksDocument } from './jwks-document.js'
+export { packageVersion } from './package-version.js'
 export {
   isAbsoluteUriWithoutFragment,
   isB64Token,

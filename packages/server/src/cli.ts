@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
+import { packageVersion } from '@oauth-m2m/core/internal'
 import type { ListenTlsOptions } from './authorization-server.js'
 import { createAuthorizationServer } from './authorization-server.js'
 import { type CliArguments, KEY_ENCRYPTION_KEY_ENV, parseCliArguments, USAGE } from './cli-arguments.js'
@@ -15,9 +16,11 @@ import { keysFileStore } from './cli-keys-file.js'
 import { type ClosableStore, redisStore } from './cli-redis.js'
 import { createCliLog } from './cli-request-log.js'
 import { stopOnSignals } from './cli-shutdown.js'
-import { packageVersion } from './cli-version.js'
 import type { AuthorizationServerConfig } from './config.js'
 import type { ServerStore } from './server-store.js'
+
+/** This package's manifest: cli.ts is a top-level module of `src/`, and its bundle of `dist/`. */
+const MANIFEST = new URL('../package.json', import.meta.url)
 
 function demoConfig(): { config: AuthorizationServerConfig; banner: string } {
   const clientId = 'demo-client'
@@ -128,7 +131,7 @@ async function main(argv: string[]): Promise<void> {
     return
   }
   if (args.version) {
-    process.stdout.write(`${await packageVersion()}\n`)
+    process.stdout.write(`${await packageVersion(MANIFEST, '@oauth-m2m/server')}\n`)
     return
   }
   let { config, banner, redis } = await configuration(args)
