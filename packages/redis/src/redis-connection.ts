@@ -139,10 +139,10 @@ export class RedisConnection {
       this.#client = options.client
       this.#owned = false
     } else {
-      const { client, connected } = createOwnedClient(owner, options.url as string, timeoutMs)
+      const { client, firstAttempt } = createOwnedClient(owner, options.url as string, timeoutMs)
       this.#client = client
       this.#owned = true
-      this.#firstConnection = connected.finally(() => {
+      this.#firstConnection = firstAttempt.then(() => {
         this.#firstConnection = undefined
       })
     }
@@ -198,7 +198,7 @@ export class RedisConnection {
     })
     try {
       // The command that follows fails as "offline" if the connection is still not up.
-      await Promise.race([first.catch(() => {}), timedOut])
+      await Promise.race([first, timedOut])
     } finally {
       clearTimeout(timer)
     }
@@ -329,7 +329,7 @@ function createOwnedClient(
   owner: string,
   url: string,
   timeoutMs: number,
-): { client: RedisClient; connected: Promise<void> } {
+): { client: RedisClient; firstAttempt: Promise<void> } {
   let client: ReturnType<typeof createClient>
   try {
     client = createClient({
@@ -346,15 +346,17 @@ function createOwnedClient(
     // Neither the URL nor the parser's error (whose `input` is the URL) is kept: it may hold a password.
     throw new ConfigurationError(`${owner}: url is not a valid redis:// or rediss:// URL`)
   }
-  const connected = new Promise<void>((resolve, reject) => {
+  // Resolves, never rejects: a promise that could reject would be one more that some path (a
+  // store closed during the handshake, before any command) leaves unhandled, and the failure
+  // shows anyway in the command that follows. The first failure ends the wait: from then on
+  // commands fail at once until Redis is back.
+  const firstAttempt = new Promise<void>((resolve) => {
     client.once('ready', () => resolve())
-    // The first failure ends the wait: from then on commands fail at once until Redis is back.
-    client.once('error', (error: Error) => reject(error))
+    client.once('error', () => resolve())
   })
-  connected.catch(() => {})
   // Without a listener, an 'error' event would end the process; failures show as rejections.
   client.on('error', () => {})
   // connect() settles only once connected (node-redis retries by itself), or rejects when closed.
   client.connect().catch(() => {})
-  return { client: client as unknown as RedisClient, connected }
+  return { client: client as unknown as RedisClient, firstAttempt }
 }

@@ -34,9 +34,8 @@ afterAll(async () => {
 
 /**
  * `count` stores (each with its own connections, as processes have) on a key prefix of their own,
- * each connected (one command answered) before the test goes on: a connection closed or cut in
- * the middle of node-redis 6's handshake leaves an unhandled rejection inside node-redis, which is
- * not what these tests are about.
+ * each connected (one command answered) before the test goes on, so that each test starts from
+ * stores in use (a store closed while it connects is redis-connection.test.ts's subject).
  */
 async function newStores(count: number): Promise<RedisTokenStore[]> {
   const keyPrefix = `ts${++prefixes}:`
