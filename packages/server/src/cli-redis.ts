@@ -1,7 +1,11 @@
 /**
- * `m2m-server --redis URL`: the server's state on Redis through `@oauth-m2m/redis`, an optional
- * peer of this package loaded only when asked for, with the key-encryption key that protects the
- * private signing keys there (`--key-encryption-key-file`, or `M2M_KEY_ENCRYPTION_KEY`).
+ * `m2m-server --redis URL`: the server's state on Redis through `@oauth-m2m/redis`, installed
+ * beside this package and loaded only when asked for, with the key-encryption key that protects
+ * the private signing keys there (`--key-encryption-key-file`, or `M2M_KEY_ENCRYPTION_KEY`).
+ *
+ * It is not a peer dependency of this package: `@oauth-m2m/redis` declares this package as its
+ * (optional) peer, which is what keeps the two versions in step, and a peer each way would make
+ * the two packages a dependency cycle.
  *
  * @module cli-redis
  */
