@@ -96,6 +96,18 @@ redis.call('SADD', KEYS[2], ARGV[2])
 return 1
 `)
 
+/**
+ * Replaces a registration if it is still the one read. KEYS: client. ARGV: stored form read, new
+ * stored form. A deleted registration is not the one read, so it is not brought back.
+ */
+const REPLACE_CLIENT = redisScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+`)
+
 /** Deletes a registration. KEYS: client, index. ARGV: id. */
 const DELETE_CLIENT = redisScript(`
 local deleted = redis.call('DEL', KEYS[1])
@@ -262,6 +274,22 @@ class RedisServerStoreImpl implements RedisServerStore {
     )
     // Registrations never expire, so room comes only from a deletion: ask again after a while.
     return saved === 1 ? undefined : { fullUntilMs: this.#now() + REGISTRATIONS_FULL_RETRY_MS }
+  }
+
+  async replaceClient(current: StoredClient, next: StoredClient): Promise<boolean> {
+    const id = current.client_id
+    if (typeof id !== 'string' || id === '' || next.client_id !== id) {
+      throw new TypeError('replaceClient: client_id must be a non-empty string that does not change')
+    }
+    const key = `${this.#prefix}client:${id}`
+    // findClient parsed what is stored, so the client read serializes (and seals) to it again.
+    const replaced = await this.#connection.script<number>(
+      'replace registered client',
+      REPLACE_CLIENT,
+      [key],
+      [this.#storedForm(key, current), this.#storedForm(key, next)],
+    )
+    return replaced === 1
   }
 
   async findClient(clientId: string): Promise<StoredClient | undefined> {

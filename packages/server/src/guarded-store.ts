@@ -25,6 +25,7 @@ export const ASYNC_METHODS = [
   'isJtiRevoked',
   'useOnce',
   'saveClient',
+  'replaceClient',
   'findClient',
   'deleteClient',
   'loadSigningKeys',

@@ -30,7 +30,7 @@ import {
 } from './registration-route.js'
 import { digestMatches, newClientId } from './registration-tokens.js'
 import type { FormRequest, Route } from './server-core.js'
-import type { ServerStore } from './server-store.js'
+import type { ServerStore, StoredClient } from './server-store.js'
 
 /** What {@link RegistrationEndpoint} needs. */
 export interface RegistrationEndpointOptions {
@@ -57,6 +57,15 @@ export interface RegistrationRoutes {
 /** A client id as {@link newClientId} makes them; anything else is not looked up. */
 const CLIENT_ID = /^[A-Za-z0-9_-]{22}$/
 
+/**
+ * Tries of an update whose compare-and-set keeps finding the client changed since it was read
+ * (another update, or a deletion: the next try then answers 401), before answering 503.
+ */
+const UPDATE_TRIES = 3
+
+/** An update lost its compare-and-set: the client was changed or deleted since it was read. */
+const CHANGED_MEANWHILE = Symbol('changed meanwhile')
+
 const POST_ONLY = { allow: 'POST' }
 const CLIENT_METHODS = { allow: 'GET, PUT, DELETE' }
 
@@ -66,6 +75,8 @@ type ClientHandler = (request: FormRequest, clientId: string) => Promise<Endpoin
 /** A client that proved its registration access token, and that token. */
 interface Authorized {
   readonly record: RegistrationRecord
+  /** The registration as the store returned it: what an update replaces by compare-and-set. */
+  readonly stored: StoredClient
   readonly token: string
 }
 
@@ -185,7 +196,7 @@ export class RegistrationEndpoint implements RegistrationRoutes {
       // RFC 7592 §2.1: a client that does not exist (any more) is a 401 too.
       return refusedToken(realm, true, 'the registration access token is not valid for this client')
     }
-    return { record, token: bearer.token }
+    return { record, stored: stored as StoredClient, token: bearer.token }
   }
 
   async #read(request: FormRequest, clientId: string): Promise<EndpointResponse> {
@@ -196,10 +207,27 @@ export class RegistrationEndpoint implements RegistrationRoutes {
     return noStoreJson(200, JSON.stringify(body))
   }
 
+  /**
+   * RFC 7592 §2.2. Each try reads the client, checks the request against it and replaces it only
+   * if it is unchanged, so that two updates made at once both take effect (two secret rotations:
+   * the first secret stays valid for the grace period) and an update never brings back a client
+   * deleted meanwhile.
+   */
   async #update(request: FormRequest, clientId: string): Promise<EndpointResponse> {
+    for (let tries = 1; ; tries++) {
+      const answer = await this.#tryUpdate(request, clientId)
+      if (answer !== CHANGED_MEANWHILE) return answer
+      if (tries === UPDATE_TRIES) throw new StoreCallFailed()
+    }
+  }
+
+  async #tryUpdate(
+    request: FormRequest,
+    clientId: string,
+  ): Promise<EndpointResponse | typeof CHANGED_MEANWHILE> {
     const authorized = await this.#authorize(request, clientId)
     if (!('record' in authorized)) return authorized
-    const { record, token } = authorized
+    const { record, stored, token } = authorized
     const json = readJsonBody(request)
     if (json.error) return json.error
     const { body } = json
@@ -240,7 +268,9 @@ export class RegistrationEndpoint implements RegistrationRoutes {
     const accepted = acceptMetadata(body, clientId, settings, validate)
     if (accepted.error) return metadataError(accepted.error)
     const updated = updatedRecord(record, accepted.metadata, this.#options.now(), settings, rotate)
-    await this.#save(updated.record)
+    const { store } = this.#options
+    if (!(await storeCall(() => store.replaceClient(stored, updated.record)))) return CHANGED_MEANWHILE
+    await this.#announce(clientId)
     const information = clientInformation(
       updated.record,
       this.#clientUri(clientId),
@@ -259,7 +289,7 @@ export class RegistrationEndpoint implements RegistrationRoutes {
     return { status: 204, headers: { 'cache-control': 'no-store', pragma: 'no-cache' }, body: '' }
   }
 
-  /** Saves a record and announces it; a full store is a 503 with its `Retry-After`. */
+  /** Saves a new record and announces it; a full store is a 503 with its `Retry-After`. */
   async #save(record: RegistrationRecord): Promise<void> {
     const { store } = this.#options
     const full = await storeCall(() => store.saveClient(record))

@@ -151,6 +151,16 @@ export interface ServerStore {
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: a store with room answers nothing.
   saveClient(client: StoredClient): Promise<void | StoreFull>
+  /**
+   * Replaces the registered client `current` (as {@link ServerStore.findClient} returned it) with
+   * `next`, which has the same `client_id`, if the store still holds `current` unchanged: an
+   * atomic compare-and-set, so that of two changes made from one reading only the first is saved,
+   * and a client deleted meanwhile is not brought back.
+   *
+   * @returns `true` when replaced; `false` when the client was changed or deleted since (read it
+   *   again).
+   */
+  replaceClient(current: StoredClient, next: StoredClient): Promise<boolean>
   /** A registered client by `client_id`, or `undefined`. */
   findClient(clientId: string): Promise<StoredClient | undefined>
   /** Deletes a registered client; `true` when there was one. */
@@ -304,6 +314,14 @@ export class MemoryServerStore implements ServerStore {
     }
     this.#clients.set(client.client_id, JSON.stringify(client))
     return undefined
+  }
+
+  async replaceClient(current: StoredClient, next: StoredClient): Promise<boolean> {
+    if (next.client_id !== current.client_id) throw new TypeError('replaceClient: client_id must not change')
+    // findClient returns JSON.parse of what is kept, so an unchanged client stringifies the same.
+    if (this.#clients.get(current.client_id) !== JSON.stringify(current)) return false
+    this.#clients.set(next.client_id, JSON.stringify(next))
+    return true
   }
 
   async findClient(clientId: string): Promise<StoredClient | undefined> {

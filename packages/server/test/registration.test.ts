@@ -5,6 +5,7 @@ import {
   createAuthorizationServer,
   MemoryServerStore,
   type RegistrationConfig,
+  type StoredClient,
   secretDigest,
 } from '@oauth-m2m/server'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
@@ -541,6 +542,78 @@ describe('client configuration endpoint (RFC 7592)', () => {
     nowMs += 1_001
     expectOAuthError(await tokenWith(url, info.client_id, info.client_secret), 401, 'invalid_client')
     expect((await tokenWith(url, info.client_id, newSecret)).status).toBe(200)
+  })
+
+  it('two PUTs that rotate the secret at once both take effect: each answer holds a secret that works', async () => {
+    // Both PUTs read the client before either saves: the second save finds it changed, reads again.
+    class ReadTogether extends MemoryServerStore {
+      reads: Array<() => void> = []
+      replacements = 0
+      override async findClient(clientId: string): Promise<StoredClient | undefined> {
+        const found = await super.findClient(clientId)
+        if (this.reads.length < 2) {
+          await new Promise<void>((resolve) => {
+            this.reads.push(resolve)
+            if (this.reads.length === 2) for (const release of this.reads) release()
+          })
+        }
+        return found
+      }
+      override async replaceClient(current: StoredClient, next: StoredClient): Promise<boolean> {
+        this.replacements++
+        return super.replaceClient(current, next)
+      }
+    }
+    const store = new ReadTogether()
+    const { url, info } = await registered({ initialAccessTokens: [IAT], secretGraceSec: 600 }, { store })
+    const rotate = { client_id: info.client_id, scope: 'read', rotate_client_secret: true }
+
+    const answers = await Promise.all([
+      manage(info.registration_client_uri, 'PUT', info.registration_access_token, rotate),
+      manage(info.registration_client_uri, 'PUT', info.registration_access_token, rotate),
+    ])
+
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200])
+    const [first, second] = answers.map((answer) => answer.json.client_secret as string)
+    expect(first).not.toBe(second)
+    expect(store.replacements).toBe(3)
+    // The later rotation is current; the earlier one is the previous secret, in its grace period.
+    expect((await tokenWith(url, info.client_id, first as string)).status).toBe(200)
+    expect((await tokenWith(url, info.client_id, second as string)).status).toBe(200)
+  })
+
+  it('a PUT does not bring back a client deleted between its read and its save: it answers 401', async () => {
+    class DeletedMeanwhile extends MemoryServerStore {
+      override async replaceClient(current: StoredClient, next: StoredClient): Promise<boolean> {
+        await this.deleteClient(current.client_id)
+        return super.replaceClient(current, next)
+      }
+    }
+    const { url, info } = await registered(undefined, { store: new DeletedMeanwhile() })
+
+    const answer = await manage(info.registration_client_uri, 'PUT', info.registration_access_token, {
+      client_id: info.client_id,
+      scope: 'read',
+      client_name: 'Renamed',
+    })
+
+    expectRefusedToken(answer, true)
+    expectOAuthError(await tokenWith(url, info.client_id, info.client_secret), 401, 'invalid_client')
+  })
+
+  it('answers 503 temporarily_unavailable when every try of a PUT finds the client changed', async () => {
+    class AlwaysChanged extends MemoryServerStore {
+      override async replaceClient(): Promise<boolean> {
+        return false
+      }
+    }
+    const { info } = await registered(undefined, { store: new AlwaysChanged() })
+    const answer = await manage(info.registration_client_uri, 'PUT', info.registration_access_token, {
+      client_id: info.client_id,
+      scope: 'read',
+    })
+    expectOAuthError(answer, 503, 'temporarily_unavailable')
+    expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0)
   })
 
   it('with secretGraceSec 0 the old secret stops at once', async () => {

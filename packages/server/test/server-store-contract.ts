@@ -3,7 +3,7 @@
  * clients, signing keys, failure counts, change events), written once and run against each store:
  * the in-memory one here, the Redis one in @oauth-m2m/redis.
  */
-import type { ServerStore, StoredSigningKeys, StoreEvent } from '@oauth-m2m/server'
+import type { ServerStore, StoredClient, StoredSigningKeys, StoreEvent } from '@oauth-m2m/server'
 import { describe, expect, it } from 'vitest'
 
 /** A fresh, empty store (and, for stores that need it, how to close it). */
@@ -42,6 +42,37 @@ export function describeSharedStateContract(name: string, create: StoreFactory):
         expect(await store.deleteClient('c1')).toBe(true)
         expect(await store.deleteClient('c1')).toBe(false)
         expect(await store.findClient('c1')).toBeUndefined()
+      }))
+
+    it('replaces a client by compare-and-set on the client as it was read', () =>
+      withStore(async (store) => {
+        await store.saveClient({ client_id: 'c1', scope: 'a', nested: { list: [1, 'two'] } })
+        const read = (await store.findClient('c1')) as StoredClient
+        expect(await store.replaceClient(read, { ...read, scope: 'b' })).toBe(true)
+        expect((await store.findClient('c1'))?.scope).toBe('b')
+        // The client read before that change is no longer the one stored.
+        expect(await store.replaceClient(read, { ...read, scope: 'c' })).toBe(false)
+        expect((await store.findClient('c1'))?.scope).toBe('b')
+      }))
+
+    it('does not bring back a client deleted since it was read', () =>
+      withStore(async (store) => {
+        await store.saveClient({ client_id: 'c1', scope: 'a' })
+        const read = (await store.findClient('c1')) as StoredClient
+        await store.deleteClient('c1')
+        expect(await store.replaceClient(read, { ...read, scope: 'b' })).toBe(false)
+        expect(await store.findClient('c1')).toBeUndefined()
+      }))
+
+    it('settles concurrent replacements of one reading with exactly one winner', () =>
+      withStore(async (store) => {
+        await store.saveClient({ client_id: 'c1', scope: 'a' })
+        const read = (await store.findClient('c1')) as StoredClient
+        const results = await Promise.all(
+          ['b', 'c', 'd', 'e'].map((scope) => store.replaceClient(read, { ...read, scope })),
+        )
+        expect(results.filter(Boolean)).toHaveLength(1)
+        expect((await store.findClient('c1'))?.scope).toBe(['b', 'c', 'd', 'e'][results.indexOf(true)])
       }))
 
     it('returns a copy of a client: changing it changes nothing stored', () =>
