@@ -16,7 +16,8 @@
  * | `signing-keys`               | hash   | `version`, `keys` (a JWE)                  | never (one)             |
  * | `failures:<digest>`          | hash   | `n` failures, window `end` (epoch ms)       | with the window         |
  *
- * Events are published on the channel `<keyPrefix>events`.
+ * Events are published on the channel `<keyPrefix>events`, as JSON behind the same integrity tag
+ * as registrations when there is a key-encryption key; a message without a valid tag is ignored.
  *
  * @module redis-server-store
  */
@@ -51,8 +52,9 @@ export interface RedisServerStoreOptions extends RedisStoreOptions {
    * `Uint8Array` or base64url-encoded (43 characters, what `M2M_KEY_ENCRYPTION_KEY` holds). Every
    * instance on one Redis needs the same key. Required when the server keeps its signing keys on
    * the store (it does when given a store); no private key is ever written in the clear. With it,
-   * registered clients and opaque tokens are also stored behind an integrity tag (HMAC-SHA-256 with
-   * a key derived from this one): one written or changed by someone without the key is refused.
+   * registered clients, opaque tokens and the events between instances are also stored or sent
+   * behind an integrity tag (HMAC-SHA-256 with a key derived from this one): one written, changed
+   * or published by someone without the key is refused.
    */
   keyEncryptionKey?: Uint8Array | string
   /**
@@ -183,7 +185,10 @@ class RedisServerStoreImpl implements RedisServerStore {
     return String(Number.isFinite(ms) ? Math.max(1, ms) : 1)
   }
 
-  /** What is stored under `redisKey` for the JSON object `value`: sealed when there is a key. */
+  /**
+   * What is stored under `redisKey` (or published on the channel `redisKey`) for the JSON object
+   * `value`: sealed when there is a key.
+   */
   #storedForm(redisKey: string, value: object): string {
     const json = JSON.stringify(value)
     return this.#seal === undefined ? json : this.#seal.seal(redisKey, json)
@@ -367,17 +372,18 @@ class RedisServerStoreImpl implements RedisServerStore {
   }
 
   async publish(event: StoreEvent): Promise<void> {
-    await this.#connection.command('publish event', [
-      'PUBLISH',
-      `${this.#prefix}events`,
-      JSON.stringify(event),
-    ])
+    const channel = `${this.#prefix}events`
+    await this.#connection.command('publish event', ['PUBLISH', channel, this.#storedForm(channel, event)])
   }
 
   subscribe(listener: (event: StoreEvent) => void): () => void {
-    return this.#connection.subscribe(`${this.#prefix}events`, (message) => {
-      const event = parseEvent(message)
-      // Anyone who can publish on the channel could send anything: only well-formed events pass.
+    const channel = `${this.#prefix}events`
+    return this.#connection.subscribe(channel, (message) => {
+      // Anyone who can publish on the channel could send anything: only well-formed events pass,
+      // and with a key-encryption key only those sealed with it (an `auth-lock` event would
+      // otherwise let whoever can publish lock any client out).
+      const json = this.#seal === undefined ? message : this.#seal.open(channel, message)
+      const event = json === undefined ? undefined : parseEvent(json)
       if (event !== undefined) listener(event)
     })
   }

@@ -1,9 +1,10 @@
 /**
  * Integrity of the values that grant access: a registered client (its secret hashes) and an opaque
- * token's claims. With a key-encryption key, each is stored behind an HMAC-SHA-256 tag over the
- * Redis key it is stored under and its JSON, with a key derived from the key-encryption key; so
- * whoever can write to Redis, but has not that key, cannot add a client, change a client's secret
- * hash or scope, or make an opaque token of their own active: such a value is refused when read.
+ * token's claims, and of the events between instances. With a key-encryption key, each is stored
+ * (or published) behind an HMAC-SHA-256 tag over the Redis key it is stored under (or the channel)
+ * and its JSON, with a key derived from the key-encryption key; so whoever can write to Redis, but
+ * has not that key, cannot add a client, change a client's secret hash or scope, make an opaque
+ * token of their own active, or lock a client out with an event: such a value is refused when read.
  *
  * @module value-seal
  */

@@ -327,8 +327,9 @@ describe('redisServerStore: nothing grows without bound', () => {
 
 describe('redisServerStore: events', () => {
   it('delivers events between instances on one prefix, and ignores malformed messages', async () => {
-    const a = newStore()
-    const b = newStore({ keyPrefix: a.prefix })
+    // Without a key-encryption key, events travel as plain JSON.
+    const a = newStore({ keyEncryptionKey: undefined })
+    const b = newStore({ keyPrefix: a.prefix, keyEncryptionKey: undefined })
     const seen: StoreEvent[] = []
     const stop = b.subscribe((event) => seen.push(event))
     await waitUntil(async () => {
@@ -347,6 +348,48 @@ describe('redisServerStore: events', () => {
       await raw.publish(channel, junk)
     }
     await raw.publish(channel, JSON.stringify({ type: 'client', clientId: 'c1', extra: 'dropped' }))
+    await waitUntil(() => seen.length > 0)
+    expect(seen).toEqual([{ type: 'client', clientId: 'c1' }])
+    stop()
+  })
+
+  it('with a key-encryption key, delivers only events sealed with it on this channel', async () => {
+    const a = newStore()
+    const b = newStore({ keyPrefix: a.prefix })
+    const elsewhere = newStore()
+    const seen: StoreEvent[] = []
+    const stop = b.subscribe((event) => seen.push(event))
+    await waitUntil(async () => {
+      await a.publish({ type: 'signing-keys' })
+      await sleep(20)
+      return seen.length > 0
+    })
+    seen.length = 0
+    const channel = `${a.prefix}events`
+    // What someone who can publish on Redis, but has not the key, can send: a well-formed event,
+    // one under a tag of their own, and one sealed for another channel (copied from it).
+    const lockOut = { type: 'auth-lock', key: 'k', untilMs: Date.now() + 3_600_000 }
+    await raw.publish(channel, JSON.stringify(lockOut))
+    await raw.publish(channel, `${'A'.repeat(43)}.${JSON.stringify(lockOut)}`)
+    const copied: string[] = []
+    const listener = await raw
+      .duplicate()
+      .on('error', () => {})
+      .connect()
+    await listener.subscribe(`${elsewhere.prefix}events`, (message) => {
+      copied.push(message)
+    })
+    await waitUntil(async () => {
+      await elsewhere.publish(lockOut as StoreEvent)
+      await sleep(20)
+      return copied.length > 0
+    })
+    await listener.close()
+    // On the wire, an event is its tag, a dot, then its JSON.
+    expect(copied[0]).toMatch(/^[A-Za-z0-9_-]{43}\.\{"type":"auth-lock"/)
+    await raw.publish(channel, copied[0] as string)
+    // Then an event of an instance with the key, which arrives after the others.
+    await a.publish({ type: 'client', clientId: 'c1' })
     await waitUntil(() => seen.length > 0)
     expect(seen).toEqual([{ type: 'client', clientId: 'c1' }])
     stop()
