@@ -2,7 +2,8 @@
  * Issue 15 ("Light"): importing a package loads only what its common use needs. undici (the
  * largest import of all) is loaded by the first request, jose by the first signature that needs
  * it; the packages whose import path must stay free of them are checked here, in a new `node`
- * process per entry point, on the sources (the built output follows them).
+ * process per entry point, on the sources and on the bundles the build wrote (what users import:
+ * bundling must keep each `await import()` a chunk of its own).
  */
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -13,14 +14,21 @@ const run = promisify(execFile)
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const recorder = fileURLToPath(new URL('./import-fixtures/record-packages.mjs', import.meta.url))
 
-/** The files of npm packages (`jose/dist/webapi/index.js`, …) resolved while importing `specifier`. */
-async function packageFilesLoadedBy(specifier: string): Promise<string[]> {
+/** How `node` loads the workspace packages: their TypeScript sources, or their built `dist/`. */
+const BUILDS = [
+  ['sources', ['--conditions=@oauth-m2m/source', '--import', 'tsx']],
+  ['built bundles', []],
+] as const
+
+/**
+ * The files of npm packages (`jose/dist/webapi/index.js`, …) resolved while importing `specifier`
+ * with `nodeOptions`.
+ */
+async function packageFilesLoadedBy(specifier: string, nodeOptions: readonly string[]): Promise<string[]> {
   const { stdout } = await run(
     process.execPath,
     [
-      '--conditions=@oauth-m2m/source',
-      '--import',
-      'tsx',
+      ...nodeOptions,
       '--import',
       recorder,
       '--input-type=module',
@@ -35,7 +43,7 @@ async function packageFilesLoadedBy(specifier: string): Promise<string[]> {
 const JOSE_INDEX = 'jose/dist/webapi/index.js'
 const loadsUndici = (files: string[]) => files.some((file) => file.startsWith('undici/'))
 
-describe('what importing an entry point loads', () => {
+describe.each(BUILDS)('what importing an entry point loads, from its %s', (_build, nodeOptions) => {
   it.each([
     ['@oauth-m2m/core'],
     ['@oauth-m2m/core/internal'],
@@ -43,13 +51,13 @@ describe('what importing an entry point loads', () => {
     ['@oauth-m2m/server'],
     ['@oauth-m2m/testing'],
   ])('%s loads neither undici nor the whole of jose', async (specifier) => {
-    const loaded = await packageFilesLoadedBy(specifier)
+    const loaded = await packageFilesLoadedBy(specifier, nodeOptions)
     expect(loadsUndici(loaded)).toBe(false)
     expect(loaded).not.toContain(JOSE_INDEX)
   })
 
   it('@oauth-m2m/client loads undici, which its first call needs, but not the whole of jose nor p-retry', async () => {
-    const loaded = await packageFilesLoadedBy('@oauth-m2m/client')
+    const loaded = await packageFilesLoadedBy('@oauth-m2m/client', nodeOptions)
     expect(loadsUndici(loaded)).toBe(true)
     expect(loaded).not.toContain(JOSE_INDEX)
     // Retries begin after a first request has failed; p-retry loads with the first request.
@@ -57,12 +65,12 @@ describe('what importing an entry point loads', () => {
   })
 
   it("@oauth-m2m/server loads jose's JWS verification and key import with the first assertion, not at import", async () => {
-    const loaded = await packageFilesLoadedBy('@oauth-m2m/server')
+    const loaded = await packageFilesLoadedBy('@oauth-m2m/server', nodeOptions)
     expect(loaded).not.toContain('jose/dist/webapi/jwt/verify.js')
     expect(loaded).not.toContain('jose/dist/webapi/key/import.js')
   })
 
   it('the mutual-TLS dispatcher entry loads undici (the recorder sees what is loaded)', async () => {
-    expect(loadsUndici(await packageFilesLoadedBy('@oauth-m2m/core/internal/tls'))).toBe(true)
+    expect(loadsUndici(await packageFilesLoadedBy('@oauth-m2m/core/internal/tls', nodeOptions))).toBe(true)
   })
 })
