@@ -6,7 +6,6 @@
  * middleware, behind an HTTPS listener that asks for client certificates, accepts it only from a
  * connection that presents that certificate (RFC 8705 §3).
  */
-import { createHash, X509Certificate } from 'node:crypto'
 import { createServer as createHttpsServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { createTokenClient, type TokenClient, tlsClientAuth } from '@oauth-m2m/client'
@@ -17,13 +16,9 @@ import { decodeJwt } from 'jose'
 import { Agent, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type TestCertificate, type TestPki, testPki } from '../../packages/core/test/support/certificates.js'
+import { thumbprintOf } from './support/certificate-thumbprint.js'
 
 const RESOURCE = 'https://orders-api.example.test/'
-
-/** SHA-256 of a certificate's DER, base64url, computed here rather than by any part under test. */
-function thumbprintOf(pem: string): string {
-  return createHash('sha256').update(new X509Certificate(pem).raw).digest('base64url')
-}
 
 let pki: TestPki
 let orders: TestCertificate

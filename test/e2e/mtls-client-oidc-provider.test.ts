@@ -8,7 +8,7 @@
  * whose `cnf["x5t#S256"]` is its certificate's thumbprint, be refused with a wrong certificate,
  * and present the certificate to a resource server through `client.fetch` and the interceptor.
  */
-import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto'
+import { createHash, generateKeyPairSync, type X509Certificate } from 'node:crypto'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { TLSSocket } from 'node:tls'
@@ -30,6 +30,7 @@ import {
   type TestPki,
   testPki,
 } from '../../packages/core/test/support/certificates.js'
+import { thumbprintOf } from './support/certificate-thumbprint.js'
 
 const RESOURCE = 'https://api.example.test/'
 const PKI_CLIENT = 'orders-service'
@@ -39,11 +40,6 @@ const SAN_DNS = 'orders.example.test'
 /** The part of oidc-provider's (koa) request context the mTLS callbacks read. */
 interface ProviderContext {
   socket: unknown
-}
-
-/** SHA-256 thumbprint of a certificate's DER, base64url: computed here, not by the client. */
-function thumbprintOf(pem: string): string {
-  return createHash('sha256').update(new X509Certificate(pem).raw).digest('base64url')
 }
 
 function peerCertificate(socket: TLSSocket): X509Certificate | undefined {

@@ -6,7 +6,7 @@
  * certificate to a resource server through `client.fetch`. Certificates are made at test time with
  * core's test PKI (@peculiar/x509).
  */
-import { createHash, createPublicKey, X509Certificate } from 'node:crypto'
+import { createPublicKey } from 'node:crypto'
 import { createServer as createHttpsServer, type Server } from 'node:https'
 import { type AddressInfo, createServer as createNetServer } from 'node:net'
 import type { TLSSocket } from 'node:tls'
@@ -26,13 +26,9 @@ import {
   type TestPki,
   testPki,
 } from '../../packages/core/test/support/certificates.js'
+import { thumbprintOf } from './support/certificate-thumbprint.js'
 
 const RESOURCE = 'https://api.example.test/'
-
-/** SHA-256 of a certificate's DER, base64url, computed here rather than by any part under test. */
-function thumbprintOf(pem: string): string {
-  return createHash('sha256').update(new X509Certificate(pem).raw).digest('base64url')
-}
 
 let pki: TestPki
 let orders: TestCertificate

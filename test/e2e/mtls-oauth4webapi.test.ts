@@ -5,12 +5,12 @@
  * TLS. It discovers the server, follows `mtls_endpoint_aliases` when told to, gets a token bound to
  * its certificate, and introspects it; with another client's certificate it is refused.
  */
-import { createHash, X509Certificate } from 'node:crypto'
 import { type AuthorizationServer, createAuthorizationServer } from '@oauth-m2m/server'
 import { decodeJwt } from 'jose'
 import { Agent, fetch as undiciFetch } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type TestCertificate, type TestPki, testPki } from '../../packages/core/test/support/certificates.js'
+import { thumbprintOf } from './support/certificate-thumbprint.js'
 import * as oauth from './support/oauth4webapi.js'
 
 const client: oauth.Client = { client_id: 'orders' }
@@ -34,10 +34,6 @@ afterEach(async () => {
 afterAll(async () => {
   await Promise.all(agents.splice(0).map((a) => a.close()))
 })
-
-function thumbprintOf(pem: string): string {
-  return createHash('sha256').update(new X509Certificate(pem).raw).digest('base64url')
-}
 
 /** A fetch for oauth4webapi that presents `certificate` and trusts the test CA. */
 function certificateFetch(certificate: TestCertificate) {

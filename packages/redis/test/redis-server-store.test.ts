@@ -59,6 +59,18 @@ async function waitUntil(done: () => boolean | Promise<boolean>, attempts = 200)
   expect(await done()).toBe(true)
 }
 
+/**
+ * Publishes with `publish` until `heard()`: a subscription is made in the background, so the
+ * first messages may go out before it is live.
+ */
+function publishUntilHeard(publish: () => Promise<unknown>, heard: () => boolean): Promise<void> {
+  return waitUntil(async () => {
+    await publish()
+    await sleep(20)
+    return heard()
+  })
+}
+
 describeSharedStateContract('redisServerStore', async () => {
   const store = newStore()
   return { store, close: () => store.close() }
@@ -326,18 +338,26 @@ describe('redisServerStore: nothing grows without bound', () => {
 })
 
 describe('redisServerStore: events', () => {
-  it('delivers events between instances on one prefix, and ignores malformed messages', async () => {
-    // Without a key-encryption key, events travel as plain JSON.
-    const a = newStore({ keyEncryptionKey: undefined })
-    const b = newStore({ keyPrefix: a.prefix, keyEncryptionKey: undefined })
+  /**
+   * Two instances on one prefix, `b` listening (its subscription live) and what it heard since
+   * then in `seen`.
+   */
+  async function listeningPair(options: Partial<RedisServerStoreOptions> = {}) {
+    const a = newStore(options)
+    const b = newStore({ ...options, keyPrefix: a.prefix })
     const seen: StoreEvent[] = []
     const stop = b.subscribe((event) => seen.push(event))
-    await waitUntil(async () => {
-      await a.publish({ type: 'signing-keys' })
-      await sleep(20)
-      return seen.length > 0
-    })
+    await publishUntilHeard(
+      () => a.publish({ type: 'signing-keys' }),
+      () => seen.length > 0,
+    )
     seen.length = 0
+    return { a, seen, stop }
+  }
+
+  it('delivers events between instances on one prefix, and ignores malformed messages', async () => {
+    // Without a key-encryption key, events travel as plain JSON.
+    const { a, seen, stop } = await listeningPair({ keyEncryptionKey: undefined })
     const channel = `${a.prefix}events`
     for (const junk of [
       'not json',
@@ -354,17 +374,8 @@ describe('redisServerStore: events', () => {
   })
 
   it('with a key-encryption key, delivers only events sealed with it on this channel', async () => {
-    const a = newStore()
-    const b = newStore({ keyPrefix: a.prefix })
+    const { a, seen, stop } = await listeningPair()
     const elsewhere = newStore()
-    const seen: StoreEvent[] = []
-    const stop = b.subscribe((event) => seen.push(event))
-    await waitUntil(async () => {
-      await a.publish({ type: 'signing-keys' })
-      await sleep(20)
-      return seen.length > 0
-    })
-    seen.length = 0
     const channel = `${a.prefix}events`
     // What someone who can publish on Redis, but has not the key, can send: a well-formed event,
     // one under a tag of their own, and one sealed for another channel (copied from it).
@@ -379,11 +390,10 @@ describe('redisServerStore: events', () => {
     await listener.subscribe(`${elsewhere.prefix}events`, (message) => {
       copied.push(message)
     })
-    await waitUntil(async () => {
-      await elsewhere.publish(lockOut as StoreEvent)
-      await sleep(20)
-      return copied.length > 0
-    })
+    await publishUntilHeard(
+      () => elsewhere.publish(lockOut as StoreEvent),
+      () => copied.length > 0,
+    )
     await listener.close()
     // On the wire, an event is its tag, a dot, then its JSON.
     expect(copied[0]).toMatch(/^[A-Za-z0-9_-]{43}\.\{"type":"auth-lock"/)
@@ -407,11 +417,10 @@ describe('redisServerStore: a client the application owns', () => {
       expect(await store.findClient('c')).toEqual({ client_id: 'c' })
       const seen: StoreEvent[] = []
       store.subscribe((event) => seen.push(event))
-      await waitUntil(async () => {
-        await store.publish({ type: 'signing-keys' })
-        await sleep(20)
-        return seen.length > 0
-      })
+      await publishUntilHeard(
+        () => store.publish({ type: 'signing-keys' }),
+        () => seen.length > 0,
+      )
       await store.close()
       expect(client.isOpen).toBe(true)
       expect(await client.ping()).toBe('PONG')
@@ -459,11 +468,10 @@ describe('redisServerStore: when Redis goes away', () => {
     const seen: StoreEvent[] = []
     store.subscribe((event) => seen.push(event))
     await store.saveClient({ client_id: 'kept' })
-    await waitUntil(async () => {
-      await store.publish({ type: 'signing-keys' })
-      await sleep(20)
-      return seen.length > 0
-    })
+    await publishUntilHeard(
+      () => store.publish({ type: 'signing-keys' }),
+      () => seen.length > 0,
+    )
 
     await redis.stop()
     const inAMinute = Date.now() + 60_000
@@ -503,11 +511,10 @@ describe('redisServerStore: when Redis goes away', () => {
     expect(await store.saveClient({ client_id: 'after' })).toBeUndefined()
     expect(await store.findClient('after')).toEqual({ client_id: 'after' })
     seen.length = 0
-    await waitUntil(async () => {
-      await store.publish({ type: 'client', clientId: 'after' })
-      await sleep(20)
-      return seen.length > 0
-    })
+    await publishUntilHeard(
+      () => store.publish({ type: 'client', clientId: 'after' }),
+      () => seen.length > 0,
+    )
     expect(seen[0]).toEqual({ type: 'client', clientId: 'after' })
     expect(unhandled).toEqual([])
   })
