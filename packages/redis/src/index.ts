@@ -25,6 +25,7 @@ export {
   DEFAULT_MAX_REGISTERED_CLIENTS,
   type RedisServerStore,
   type RedisServerStoreOptions,
+  type RekeyReport,
   redisServerStore,
 } from './redis-server-store.js'
 export {

@@ -33,7 +33,7 @@ import type {
   StoreEvent,
   StoreFull,
 } from '@oauth-m2m/server'
-import { RedisConnection, type RedisStoreOptions, redisScript } from './redis-connection.js'
+import { RedisConnection, type RedisScript, type RedisStoreOptions, redisScript } from './redis-connection.js'
 import {
   decryptSigningKeys,
   encryptSigningKeys,
@@ -58,6 +58,15 @@ export interface RedisServerStoreOptions extends RedisStoreOptions {
    */
   keyEncryptionKey?: Uint8Array | string
   /**
+   * Key-encryption keys this store still reads with but never writes with, to change the
+   * `keyEncryptionKey` without stopping: signing keys, registrations, opaque tokens and events
+   * under one of them are accepted, and signing keys and registrations are rewritten under
+   * `keyEncryptionKey` when read (all of them by {@link RedisServerStore.rekey}). The steps are in
+   * the README ("Changing the key-encryption key"). Same forms as `keyEncryptionKey`, which they
+   * need. Default none.
+   */
+  keyEncryptionKeyFallbacks?: ReadonlyArray<Uint8Array | string>
+  /**
    * Most clients registered through the registration endpoint (RFC 7591). Beyond it, a new
    * registration is refused (the server answers 503 `temporarily_unavailable`) until one is
    * deleted; replacing an existing one needs no room. Default 10 000.
@@ -71,8 +80,26 @@ export interface RedisServerStoreOptions extends RedisStoreOptions {
   now?: () => number
 }
 
+/** What {@link RedisServerStore.rekey} rewrote under the current key-encryption key. */
+export interface RekeyReport {
+  /** Registered clients that were under a fallback key. */
+  readonly clients: number
+  /** Whether the signing key set was under a fallback key. */
+  readonly signingKeys: boolean
+}
+
 /** A {@link ServerStore} on Redis, with the connections it made closed by {@link RedisServerStore.close}. */
 export interface RedisServerStore extends ServerStore {
+  /**
+   * Rewrites under `keyEncryptionKey` every registered client and the signing key set that are
+   * still under one of `keyEncryptionKeyFallbacks`, each by compare-and-set (a value changed
+   * meanwhile was written under the current key already). Safe to run on several instances at once
+   * and again. Opaque tokens are not rewritten: they are read under a fallback until they expire.
+   *
+   * @throws {ConfigurationError} without a `keyEncryptionKey`.
+   * @throws {StoreUnavailableError} when Redis fails, or a value is under none of the keys.
+   */
+  rekey(): Promise<RekeyReport>
   /**
    * Closes the connections the store made (the subscriber always; the command connection when
    * it was made from `url`, never an application's `client`). Calls after it reject.
@@ -107,6 +134,18 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 0
 end
 redis.call('SET', KEYS[1], ARGV[2])
+return 1
+`)
+
+/**
+ * Replaces the signing key set's ciphertext if it is still the one read, the version unchanged.
+ * KEYS: signing-keys. ARGV: version, ciphertext read, new ciphertext.
+ */
+const REKEY_SIGNING_KEYS = redisScript(`
+if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'keys') ~= ARGV[2] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'keys', ARGV[3])
 return 1
 `)
 
@@ -158,9 +197,13 @@ export function redisServerStore(options: RedisServerStoreOptions): RedisServerS
 class RedisServerStoreImpl implements RedisServerStore {
   readonly #connection: RedisConnection
   readonly #prefix: string
-  readonly #kek: KeyEncryptionKey | undefined
-  /** Tags registrations and opaque tokens when there is a key-encryption key. */
-  readonly #seal: ValueSeal | undefined
+  /** The key-encryption key, then its fallbacks; `undefined` without one. */
+  readonly #keks: readonly [KeyEncryptionKey, ...KeyEncryptionKey[]] | undefined
+  /**
+   * Tag registrations, opaque tokens and events, in the order of `#keks`: the first seals, every
+   * one opens. Empty without a key-encryption key.
+   */
+  readonly #seals: readonly ValueSeal[]
   readonly #maxClients: number
   readonly #now: () => number
 
@@ -171,9 +214,8 @@ class RedisServerStoreImpl implements RedisServerStore {
       throw new ConfigurationError(`${owner}: maxRegisteredClients must be a non-negative integer`)
     }
     this.#maxClients = max
-    this.#kek =
-      options.keyEncryptionKey === undefined ? undefined : keyEncryptionKey(owner, options.keyEncryptionKey)
-    this.#seal = this.#kek === undefined ? undefined : new ValueSeal(this.#kek.key)
+    this.#keks = keyEncryptionKeys(owner, options)
+    this.#seals = (this.#keks ?? []).map((kek) => new ValueSeal(kek.key))
     this.#now = options.now ?? Date.now
     this.#connection = new RedisConnection(owner, options)
     this.#prefix = this.#connection.keyPrefix
@@ -191,23 +233,42 @@ class RedisServerStoreImpl implements RedisServerStore {
    */
   #storedForm(redisKey: string, value: object): string {
     const json = JSON.stringify(value)
-    return this.#seal === undefined ? json : this.#seal.seal(redisKey, json)
+    const seal = this.#seals[0]
+    return seal === undefined ? json : seal.seal(redisKey, json)
   }
 
   /**
-   * The JSON object stored under `redisKey`; rejects when it is not one, or (with a key) when its
-   * tag does not match: written by someone without the key-encryption key, or moved from another key.
+   * The JSON stored (or published) under `redisKey`, and whether its tag is one of a fallback key;
+   * `undefined` when no key's tag matches.
    */
-  #readForm(redisKey: string, stored: string, what: string): Record<string, unknown> {
-    const json = this.#seal === undefined ? stored : this.#seal.open(redisKey, stored)
-    if (json === undefined) {
+  #open(redisKey: string, stored: string): { json: string; underFallbackKey: boolean } | undefined {
+    if (this.#seals.length === 0) return { json: stored, underFallbackKey: false }
+    for (const [index, seal] of this.#seals.entries()) {
+      const json = seal.open(redisKey, stored)
+      if (json !== undefined) return { json, underFallbackKey: index > 0 }
+    }
+    return undefined
+  }
+
+  /**
+   * The JSON object stored under `redisKey`, and whether it is under a fallback key; rejects when it
+   * is not one, or (with a key) when its tag does not match: written by someone without the
+   * key-encryption key, or moved from another key.
+   */
+  #readForm(
+    redisKey: string,
+    stored: string,
+    what: string,
+  ): { value: Record<string, unknown>; underFallbackKey: boolean } {
+    const opened = this.#open(redisKey, stored)
+    if (opened === undefined) {
       throw new StoreUnavailableError(
         `Redis holds ${what} whose integrity tag does not match: it was altered`,
       )
     }
-    const value = parseObject(json)
+    const value = parseObject(opened.json)
     if (value === undefined) throw new StoreUnavailableError(`Redis holds ${what} that is not a JSON object`)
-    return value
+    return { value, underFallbackKey: opened.underFallbackKey }
   }
 
   async saveOpaqueToken(tokenHash: string, claims: StoredTokenClaims, expiresAtMs: number): Promise<void> {
@@ -224,7 +285,9 @@ class RedisServerStoreImpl implements RedisServerStore {
   async findOpaqueToken(tokenHash: string): Promise<StoredTokenClaims | undefined> {
     const key = `${this.#prefix}opaque:${tokenHash}`
     const stored = await this.#connection.command<string | null>('find opaque token', ['GET', key])
-    return stored === null ? undefined : (this.#readForm(key, stored, 'an opaque token') as StoredTokenClaims)
+    return stored === null
+      ? undefined
+      : (this.#readForm(key, stored, 'an opaque token').value as StoredTokenClaims)
   }
 
   async deleteOpaqueToken(tokenHash: string): Promise<void> {
@@ -298,14 +361,31 @@ class RedisServerStoreImpl implements RedisServerStore {
   }
 
   async findClient(clientId: string): Promise<StoredClient | undefined> {
+    return (await this.#readClient(clientId))?.client
+  }
+
+  /**
+   * The registration of `clientId`, rewritten under the current key first when it was under a
+   * fallback key (`rekeyed`): replaceClient compares with what the current key seals.
+   */
+  async #readClient(clientId: string): Promise<{ client: StoredClient; rekeyed: boolean } | undefined> {
     const key = `${this.#prefix}client:${clientId}`
     const stored = await this.#connection.command<string | null>('find registered client', ['GET', key])
     if (stored === null) return undefined
-    const client = this.#readForm(key, stored, 'a registered client')
+    const { value: client, underFallbackKey } = this.#readForm(key, stored, 'a registered client')
     if (client.client_id !== clientId) {
       throw new StoreUnavailableError('Redis holds a registered client under another client_id')
     }
-    return client as StoredClient
+    const rekeyed =
+      underFallbackKey &&
+      // A client changed meanwhile was written under the current key: nothing left to do then.
+      (await this.#rewrite(
+        'rekey registered client',
+        REPLACE_CLIENT,
+        [key],
+        [stored, this.#storedForm(key, client)],
+      ))
+    return { client: client as StoredClient, rekeyed }
   }
 
   async deleteClient(clientId: string): Promise<boolean> {
@@ -318,34 +398,85 @@ class RedisServerStoreImpl implements RedisServerStore {
     return deleted === 1
   }
 
-  #requireKek(action: string): KeyEncryptionKey {
-    if (this.#kek === undefined) {
+  #requireKeks(action: string): readonly [KeyEncryptionKey, ...KeyEncryptionKey[]] {
+    if (this.#keks === undefined) {
       throw new ConfigurationError(
         `redisServerStore: keyEncryptionKey is required to ${action} the signing keys (they are encrypted at ` +
           'rest; every instance on this Redis needs the same 32-byte key, e.g. from M2M_KEY_ENCRYPTION_KEY)',
       )
     }
-    return this.#kek
+    return this.#keks
   }
 
   async loadSigningKeys(): Promise<StoredSigningKeys | undefined> {
-    const [version, keys] = await this.#connection.command<[string | null, string | null]>(
+    return (await this.#readSigningKeys())?.keys
+  }
+
+  /**
+   * The signing key set, rewritten under the current key first when it was under a fallback key
+   * (`rekeyed`), by compare-and-set: a set saved meanwhile is under the current key already.
+   */
+  async #readSigningKeys(): Promise<{ keys: StoredSigningKeys; rekeyed: boolean } | undefined> {
+    const redisKey = `${this.#prefix}signing-keys`
+    const [version, stored] = await this.#connection.command<[string | null, string | null]>(
       'load signing keys',
-      ['HMGET', `${this.#prefix}signing-keys`, 'version', 'keys'],
+      ['HMGET', redisKey, 'version', 'keys'],
     )
-    if (version === null || keys === null) return undefined
+    if (version === null || stored === null) return undefined
     const number = Number(version)
     if (!Number.isSafeInteger(number) || number < 1) {
       throw new StoreUnavailableError('Redis holds signing keys without a valid version')
     }
-    return decryptSigningKeys(keys, number, this.#requireKek('read'), this.#prefix)
+    const keks = this.#requireKeks('read')
+    const { keys, kek } = await decryptSigningKeys(stored, number, keks, this.#prefix)
+    if (kek === keks[0]) return { keys, rekeyed: false }
+    const rekeyed = await this.#rewrite(
+      'rekey signing keys',
+      REKEY_SIGNING_KEYS,
+      [redisKey],
+      [version, stored, await encryptSigningKeys(keys, keks[0], this.#prefix)],
+    )
+    return { keys, rekeyed }
+  }
+
+  /**
+   * Runs a compare-and-set that moves a value read under a fallback key to the current key:
+   * whether it did. A failure is no failure of the read it follows, which has its value: the next
+   * read (or `rekey`) tries again.
+   */
+  async #rewrite(operation: string, script: RedisScript, keys: string[], args: string[]): Promise<boolean> {
+    try {
+      return (await this.#connection.script<number>(operation, script, keys, args)) === 1
+    } catch {
+      return false
+    }
+  }
+
+  async rekey(): Promise<RekeyReport> {
+    this.#requireKeks('rekey')
+    let clients = 0
+    let cursor = '0'
+    do {
+      // SSCAN rather than SMEMBERS: Redis answers other commands between two pages.
+      const [next, ids] = await this.#connection.command<[string, string[]]>('list registered clients', [
+        'SSCAN',
+        `${this.#prefix}clients`,
+        cursor,
+        'COUNT',
+        '500',
+      ])
+      cursor = next
+      for (const id of ids) if ((await this.#readClient(id))?.rekeyed) clients++
+    } while (cursor !== '0')
+    const signingKeys = (await this.#readSigningKeys())?.rekeyed ?? false
+    return { clients, signingKeys }
   }
 
   async saveSigningKeys(keys: StoredSigningKeys): Promise<boolean> {
     if (!Number.isSafeInteger(keys.version) || keys.version < 1) {
       throw new TypeError('saveSigningKeys: version must be a positive integer')
     }
-    const encrypted = await encryptSigningKeys(keys, this.#requireKek('save'), this.#prefix)
+    const encrypted = await encryptSigningKeys(keys, this.#requireKeks('save')[0], this.#prefix)
     const saved = await this.#connection.script<number>(
       'save signing keys',
       SAVE_SIGNING_KEYS,
@@ -382,8 +513,8 @@ class RedisServerStoreImpl implements RedisServerStore {
       // Anyone who can publish on the channel could send anything: only well-formed events pass,
       // and with a key-encryption key only those sealed with it (an `auth-lock` event would
       // otherwise let whoever can publish lock any client out).
-      const json = this.#seal === undefined ? message : this.#seal.open(channel, message)
-      const event = json === undefined ? undefined : parseEvent(json)
+      const opened = this.#open(channel, message)
+      const event = opened === undefined ? undefined : parseEvent(opened.json)
       if (event !== undefined) listener(event)
     })
   }
@@ -396,6 +527,33 @@ class RedisServerStoreImpl implements RedisServerStore {
   close(): Promise<void> {
     return this.#connection.close()
   }
+}
+
+/** The `keyEncryptionKey` option, then its `keyEncryptionKeyFallbacks`; `undefined` without one. */
+function keyEncryptionKeys(
+  owner: string,
+  options: RedisServerStoreOptions,
+): [KeyEncryptionKey, ...KeyEncryptionKey[]] | undefined {
+  const fallbacks = options.keyEncryptionKeyFallbacks ?? []
+  if (!Array.isArray(fallbacks)) {
+    throw new ConfigurationError(`${owner}: keyEncryptionKeyFallbacks must be an array of keys`)
+  }
+  if (options.keyEncryptionKey === undefined) {
+    if (fallbacks.length > 0) {
+      throw new ConfigurationError(
+        `${owner}: keyEncryptionKeyFallbacks needs a keyEncryptionKey to write with`,
+      )
+    }
+    return undefined
+  }
+  const current = keyEncryptionKey(owner, options.keyEncryptionKey)
+  const others = fallbacks.map((value: Uint8Array | string, index: number) =>
+    keyEncryptionKey(owner, value, `keyEncryptionKeyFallbacks[${index}]`),
+  )
+  if (others.some((other) => other.id === current.id)) {
+    throw new ConfigurationError(`${owner}: keyEncryptionKeyFallbacks holds the keyEncryptionKey itself`)
+  }
+  return [current, ...others]
 }
 
 /** A JSON object, or `undefined` for anything else (an array, a scalar, not JSON). */

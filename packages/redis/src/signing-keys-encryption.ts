@@ -30,15 +30,20 @@ export interface KeyEncryptionKey {
 }
 
 /**
- * Reads the `keyEncryptionKey` option: 32 bytes, or those bytes base64url-encoded (43 characters,
- * no padding), as `M2M_KEY_ENCRYPTION_KEY` holds them. Never repeats the value in an error.
+ * Reads the `keyEncryptionKey` option (or one of its fallbacks, named `name` in errors): 32 bytes,
+ * or those bytes base64url-encoded (43 characters, no padding), as `M2M_KEY_ENCRYPTION_KEY` holds
+ * them. Never repeats the value in an error.
  */
-export function keyEncryptionKey(owner: string, value: Uint8Array | string): KeyEncryptionKey {
+export function keyEncryptionKey(
+  owner: string,
+  value: Uint8Array | string,
+  name = 'keyEncryptionKey',
+): KeyEncryptionKey {
   let key: Uint8Array
   if (typeof value === 'string') {
     if (!/^[A-Za-z0-9_-]{43}$/.test(value)) {
       throw new ConfigurationError(
-        `${owner}: keyEncryptionKey must be 32 bytes, base64url-encoded (43 characters; make one with ` +
+        `${owner}: ${name} must be 32 bytes, base64url-encoded (43 characters; make one with ` +
           "`node -e \"console.log(require('node:crypto').randomBytes(32).toString('base64url'))\"`)",
       )
     }
@@ -46,10 +51,10 @@ export function keyEncryptionKey(owner: string, value: Uint8Array | string): Key
   } else if (value instanceof Uint8Array) {
     key = Uint8Array.from(value)
   } else {
-    throw new ConfigurationError(`${owner}: keyEncryptionKey must be a Uint8Array or a base64url string`)
+    throw new ConfigurationError(`${owner}: ${name} must be a Uint8Array or a base64url string`)
   }
   if (key.length !== KEK_BYTES) {
-    throw new ConfigurationError(`${owner}: keyEncryptionKey must be exactly 32 bytes`)
+    throw new ConfigurationError(`${owner}: ${name} must be exactly 32 bytes`)
   }
   const id = createHash('sha256')
     .update('oauth-m2m key-encryption key id\0')
@@ -77,16 +82,23 @@ export async function encryptSigningKeys(
   return JSON.stringify(jwe)
 }
 
+/** A key set read back, and the key-encryption key it was encrypted with. */
+export interface DecryptedSigningKeys {
+  readonly keys: StoredSigningKeys
+  readonly kek: KeyEncryptionKey
+}
+
 /**
- * The key set stored as `stored` under `version`, decrypted and checked. Rejects with
- * {@link SigningKeysUnreadableError} when it was encrypted with another key, altered, or moved.
+ * The key set stored as `stored` under `version`, decrypted with the one of `keks` (the current
+ * key first, then its fallbacks) that its header names, and checked. Rejects with
+ * {@link SigningKeysUnreadableError} when it was encrypted with none of them, altered, or moved.
  */
 export async function decryptSigningKeys(
   stored: string,
   version: number,
-  kek: KeyEncryptionKey,
+  keks: readonly [KeyEncryptionKey, ...KeyEncryptionKey[]],
   keyPrefix: string,
-): Promise<StoredSigningKeys> {
+): Promise<DecryptedSigningKeys> {
   let jwe: FlattenedJWE
   try {
     jwe = JSON.parse(stored) as FlattenedJWE
@@ -99,9 +111,11 @@ export async function decryptSigningKeys(
   } catch {
     // Left to the decryption below, which fails on a broken header.
   }
-  if (header.kid !== undefined && header.kid !== kek.id) {
+  // A set without a kid (or with a broken header) is tried with the current key, and fails there.
+  const kek = header.kid === undefined ? keks[0] : keks.find((candidate) => candidate.id === header.kid)
+  if (kek === undefined) {
     throw new SigningKeysUnreadableError(
-      'the signing keys in Redis were encrypted with a different keyEncryptionKey (or altered)',
+      "the signing keys in Redis were encrypted with a different keyEncryptionKey (not this store's nor a fallback), or altered",
     )
   }
   let plaintext: Uint8Array
@@ -132,7 +146,7 @@ export async function decryptSigningKeys(
   if (!isKeySet(keys) || keys.version !== version) {
     throw new SigningKeysUnreadableError('the decrypted signing keys are not a key set of this version')
   }
-  return keys
+  return { keys, kek }
 }
 
 function isKeyEntry(value: unknown): boolean {

@@ -6,7 +6,7 @@ import {
   redisServerStore,
   SigningKeysUnreadableError,
 } from '@oauth-m2m/redis'
-import type { StoredSigningKeys, StoreEvent } from '@oauth-m2m/server'
+import type { StoredClient, StoredSigningKeys, StoreEvent } from '@oauth-m2m/server'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { describeSharedStateContract } from '../../server/test/server-store-contract.js'
@@ -302,6 +302,108 @@ describe('redisServerStore: registrations and opaque tokens behind an integrity 
     await store.saveClient({ client_id: 'a' })
     expect(await raw.get(`${store.prefix}client:a`)).toBe('{"client_id":"a"}')
     expect(await store.findClient('a')).toEqual({ client_id: 'a' })
+  })
+})
+
+describe('redisServerStore: changing the key-encryption key', () => {
+  const oldKey = kek
+  const newKey = randomBytes(32).toString('base64url')
+
+  /** A store on `prefix` (a new one when not given) with `key` and those fallbacks. */
+  function storeWith(key: string, fallbacks: string[], prefix?: string) {
+    return newStore({
+      keyEncryptionKey: key,
+      keyEncryptionKeyFallbacks: fallbacks,
+      ...(prefix === undefined ? {} : { keyPrefix: prefix }),
+    })
+  }
+
+  it('reads signing keys under a fallback key and rewrites them under the current one', async () => {
+    const before = storeWith(oldKey, [])
+    await before.saveSigningKeys(keySet(1, 'k1'))
+    const stored = await raw.hGet(`${before.prefix}signing-keys`, 'keys')
+
+    const rotating = storeWith(newKey, [oldKey], before.prefix)
+    expect(await rotating.loadSigningKeys()).toEqual(keySet(1, 'k1'))
+
+    expect(await raw.hGet(`${before.prefix}signing-keys`, 'keys')).not.toBe(stored)
+    expect(await raw.hGet(`${before.prefix}signing-keys`, 'version')).toBe('1')
+    expect(await storeWith(newKey, [], before.prefix).loadSigningKeys()).toEqual(keySet(1, 'k1'))
+    await expect(before.loadSigningKeys()).rejects.toBeInstanceOf(SigningKeysUnreadableError)
+  })
+
+  it('reads registrations, opaque tokens and events under a fallback key; rewrites registrations when read', async () => {
+    const before = storeWith(oldKey, [])
+    await before.saveClient({ client_id: 'c1', scope: 'a' })
+    const claims = { client_id: 'c1', scope: 'a', exp: 1, iat: 0, aud: 'x', jti: 'j', iss: 'i' }
+    await before.saveOpaqueToken('h', claims, Date.now() + 60_000)
+    const rotating = storeWith(newKey, [oldKey], before.prefix)
+
+    expect(await rotating.findOpaqueToken('h')).toEqual(claims)
+    expect(await rotating.findClient('c1')).toEqual({ client_id: 'c1', scope: 'a' })
+    // Rewritten: an instance that has only the new key reads it now, and an update by
+    // compare-and-set (which compares with what the current key seals) goes through.
+    const onlyNew = storeWith(newKey, [], before.prefix)
+    const read = (await onlyNew.findClient('c1')) as StoredClient
+    expect(await rotating.replaceClient(read, { ...read, scope: 'b' })).toBe(true)
+    await expect(before.findClient('c1')).rejects.toBeInstanceOf(StoreUnavailableError)
+
+    const seen: StoreEvent[] = []
+    const stop = rotating.subscribe((event) => seen.push(event))
+    await publishUntilHeard(
+      () => before.publish({ type: 'client', clientId: 'c1' }),
+      () => seen.length > 0,
+    )
+    expect(seen[0]).toEqual({ type: 'client', clientId: 'c1' })
+    stop()
+  })
+
+  it('lets instances that write with the old key read what one with the new key wrote (the first step)', async () => {
+    const first = storeWith(oldKey, [newKey])
+    const second = storeWith(newKey, [oldKey], first.prefix)
+    await second.saveClient({ client_id: 'c1' })
+    await second.saveSigningKeys(keySet(1, 'k1'))
+    expect(await first.findClient('c1')).toEqual({ client_id: 'c1' })
+    expect(await first.loadSigningKeys()).toEqual(keySet(1, 'k1'))
+  })
+
+  it('rekey() rewrites every registration and the key set under the current key, once', async () => {
+    const before = storeWith(oldKey, [])
+    for (const id of ['a', 'b', 'c']) await before.saveClient({ client_id: id })
+    await before.saveSigningKeys(keySet(1, 'k1'))
+    const rotating = storeWith(newKey, [oldKey], before.prefix)
+    // One registration changed by the new key already: not counted.
+    await rotating.saveClient({ client_id: 'b', scope: 'new' })
+
+    expect(await rotating.rekey()).toEqual({ clients: 2, signingKeys: true })
+    expect(await rotating.rekey()).toEqual({ clients: 0, signingKeys: false })
+
+    const onlyNew = storeWith(newKey, [], before.prefix)
+    for (const id of ['a', 'b', 'c']) expect((await onlyNew.findClient(id))?.client_id).toBe(id)
+    expect(await onlyNew.loadSigningKeys()).toEqual(keySet(1, 'k1'))
+  })
+
+  it('refuses fallbacks without a key, the key itself as a fallback, and a malformed fallback (not echoed)', () => {
+    const make = (options: Partial<RedisServerStoreOptions>) => () =>
+      redisServerStore({ url: redis.url, ...options })
+    expect(make({ keyEncryptionKeyFallbacks: [oldKey] })).toThrow(/needs a keyEncryptionKey/)
+    expect(make({ keyEncryptionKey: oldKey, keyEncryptionKeyFallbacks: [oldKey] })).toThrow(
+      /holds the keyEncryptionKey itself/,
+    )
+    const malformed = 'NOT-A-KEY-but-secret-looking-value'
+    let error: unknown
+    try {
+      make({ keyEncryptionKey: oldKey, keyEncryptionKeyFallbacks: [malformed] })()
+    } catch (caught) {
+      error = caught
+    }
+    expect(error).toBeInstanceOf(ConfigurationError)
+    expect((error as Error).message).toMatch(/keyEncryptionKeyFallbacks\[0\] must be 32 bytes/)
+    expect(JSON.stringify(error) + String(error)).not.toContain(malformed)
+  })
+
+  it('rekey() needs a key-encryption key', async () => {
+    await expect(newStore({ keyEncryptionKey: undefined }).rekey()).rejects.toBeInstanceOf(ConfigurationError)
   })
 })
 

@@ -13,6 +13,8 @@ export const DEFAULT_PORT = 8080
 export const DEFAULT_SHUTDOWN_TIMEOUT_SEC = 10
 /** The environment variable holding the key-encryption key of `--redis`. */
 export const KEY_ENCRYPTION_KEY_ENV = 'M2M_KEY_ENCRYPTION_KEY'
+/** The environment variable holding earlier (or next) key-encryption keys, comma-separated. */
+export const KEY_ENCRYPTION_KEY_FALLBACKS_ENV = 'M2M_KEY_ENCRYPTION_KEY_FALLBACKS'
 
 export const USAGE = `Usage: m2m-server [options]
        m2m-server register --server URL [options]   (registers a client: m2m-server register --help)
@@ -40,7 +42,9 @@ Options:
                   @oauth-m2m/redis installed, and a key-encryption key:
   --key-encryption-key-file FILE
                   the key that encrypts private signing keys in Redis: 32 random bytes, base64url
-                  (default: the ${KEY_ENCRYPTION_KEY_ENV} environment variable)
+                  (default: the ${KEY_ENCRYPTION_KEY_ENV} environment variable);
+                  ${KEY_ENCRYPTION_KEY_FALLBACKS_ENV} (comma-separated) holds keys still read
+                  while the key changes, and what is under them is rewritten after the start
   --log-level L   ${LOG_LEVELS.join(', ')} (default info): one JSON line per request
                   on stdout (health probes at debug, 5xx at error)
   --shutdown-timeout SECONDS

@@ -11,6 +11,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { CliError, EXIT_CODES, fileErrorCode } from './cli-error.js'
+import type { CliLog } from './cli-request-log.js'
 import type { ServerStore } from './server-store.js'
 
 /** The package that holds the Redis store. */
@@ -21,9 +22,18 @@ export interface ClosableStore extends ServerStore {
   close(): Promise<void>
 }
 
+/** A Redis store as the CLI opens it: closed at shutdown, rekeyed after the start. */
+export interface CliRedisStore extends ClosableStore {
+  rekey(): Promise<{ clients: number; signingKeys: boolean }>
+}
+
 /** What the CLI uses of `@oauth-m2m/redis`, typed here: this package does not build against it. */
 interface RedisPackage {
-  redisServerStore(options: { url: string; keyEncryptionKey: string }): ClosableStore
+  redisServerStore(options: {
+    url: string
+    keyEncryptionKey: string
+    keyEncryptionKeyFallbacks: string[]
+  }): CliRedisStore
 }
 
 /** 32 bytes, base64url without padding. */
@@ -71,6 +81,25 @@ export async function readKeyEncryptionKey(
 }
 
 /**
+ * The fallback key-encryption keys in `env[variable]`: comma-separated, each like the key itself.
+ * None when the variable is unset or blank. The values never appear in an error.
+ *
+ * @throws {CliError} naming the position of a value that is not such a key.
+ */
+export function readKeyEncryptionKeyFallbacks(env: NodeJS.ProcessEnv, variable: string): string[] {
+  const listed = (env[variable] ?? '').split(',').map((value) => value.trim())
+  if (listed.every((value) => value === '')) return []
+  listed.forEach((value, index) => {
+    if (!KEY_SYNTAX.test(value)) {
+      throw new CliError(
+        `${variable}: key ${index + 1} is not 32 bytes base64url-encoded (43 characters; keys separated by commas)`,
+      )
+    }
+  })
+  return listed
+}
+
+/**
  * Loads `@oauth-m2m/redis`.
  *
  * @param specifier The package to load; tests name one that is not installed.
@@ -101,7 +130,8 @@ function checkRedisUrl(url: string): void {
 
 /**
  * The Redis store for `--redis URL` (checked and connected to lazily by the store; the server's
- * start reaches it first).
+ * start reaches it first), and whether it has fallback keys (then {@link rekeyInBackground} after
+ * the start).
  *
  * @throws {CliError} for a URL that is not a Redis URL, a missing or bad key-encryption key, or
  *   `@oauth-m2m/redis` not installed.
@@ -110,10 +140,35 @@ export async function redisStore(
   url: string,
   keyEncryptionKeyFile: string | undefined,
   env: NodeJS.ProcessEnv,
-  variable: string,
-): Promise<ClosableStore> {
+  variables: { key: string; fallbacks: string },
+): Promise<{ store: CliRedisStore; hasFallbacks: boolean }> {
   checkRedisUrl(url)
-  const keyEncryptionKey = await readKeyEncryptionKey(keyEncryptionKeyFile, env, variable)
+  const keyEncryptionKey = await readKeyEncryptionKey(keyEncryptionKeyFile, env, variables.key)
+  const keyEncryptionKeyFallbacks = readKeyEncryptionKeyFallbacks(env, variables.fallbacks)
   const { redisServerStore } = await loadRedisPackage()
-  return redisServerStore({ url, keyEncryptionKey })
+  try {
+    const store = redisServerStore({ url, keyEncryptionKey, keyEncryptionKeyFallbacks })
+    return { store, hasFallbacks: keyEncryptionKeyFallbacks.length > 0 }
+  } catch (error) {
+    // Such as a fallback that is the key itself; the store's message names no value.
+    throw new CliError(error instanceof Error ? error.message : String(error))
+  }
+}
+
+/**
+ * Moves what is still under a fallback key to the current key (`rekey`), in the background, and
+ * logs what it did: once it has run on one instance of a fleet, the fallbacks can go (after the
+ * longest opaque-token lifetime, which it leaves alone).
+ */
+export function rekeyInBackground(store: CliRedisStore, log: Pick<CliLog, 'info' | 'warn'>): void {
+  store.rekey().then(
+    (report) => log.info('moved to the current key-encryption key', { ...report }),
+    (error: unknown) =>
+      log.warn(
+        'could not move everything to the current key-encryption key; it is retried at the next start',
+        {
+          error: error instanceof Error ? error.message : String(error),
+        },
+      ),
+  )
 }

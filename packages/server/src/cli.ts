@@ -9,11 +9,17 @@ import { readFile } from 'node:fs/promises'
 import { packageVersion } from '@oauth-m2m/core/internal'
 import type { ListenTlsOptions } from './authorization-server.js'
 import { createAuthorizationServer } from './authorization-server.js'
-import { type CliArguments, KEY_ENCRYPTION_KEY_ENV, parseCliArguments, USAGE } from './cli-arguments.js'
+import {
+  type CliArguments,
+  KEY_ENCRYPTION_KEY_ENV,
+  KEY_ENCRYPTION_KEY_FALLBACKS_ENV,
+  parseCliArguments,
+  USAGE,
+} from './cli-arguments.js'
 import { readConfigFile } from './cli-config-file.js'
 import { CliError, EXIT_CODES, fileErrorCode } from './cli-error.js'
 import { keysFileStore } from './cli-keys-file.js'
-import { type ClosableStore, redisStore } from './cli-redis.js'
+import { type CliRedisStore, type ClosableStore, redisStore, rekeyInBackground } from './cli-redis.js'
 import { createCliLog } from './cli-request-log.js'
 import { stopOnSignals } from './cli-shutdown.js'
 import type { AuthorizationServerConfig } from './config.js'
@@ -81,10 +87,20 @@ async function configuration(args: CliArguments) {
   return { config, banner, redis }
 }
 
-/** The store the flags ask for: Redis, a memory store with its keys in a file, or the default. */
-async function openStore(args: CliArguments, redis: string | undefined): Promise<ServerStore | undefined> {
+/**
+ * The store the flags ask for: Redis, a memory store with its keys in a file, or the default; and
+ * a Redis store to rekey after the start, when fallback keys were given.
+ */
+async function openStore(
+  args: CliArguments,
+  redis: string | undefined,
+): Promise<{ store: ServerStore | undefined; toRekey?: CliRedisStore }> {
   if (redis !== undefined) {
-    return redisStore(redis, args.keyEncryptionKeyFile, process.env, KEY_ENCRYPTION_KEY_ENV)
+    const { store, hasFallbacks } = await redisStore(redis, args.keyEncryptionKeyFile, process.env, {
+      key: KEY_ENCRYPTION_KEY_ENV,
+      fallbacks: KEY_ENCRYPTION_KEY_FALLBACKS_ENV,
+    })
+    return hasFallbacks ? { store, toRekey: store } : { store }
   }
   if (args.keyEncryptionKeyFile !== undefined) {
     throw new CliError(
@@ -92,8 +108,8 @@ async function openStore(args: CliArguments, redis: string | undefined): Promise
       EXIT_CODES.usage,
     )
   }
-  if (args.keysFile !== undefined) return keysFileStore(args.keysFile)
-  return undefined
+  if (args.keysFile !== undefined) return { store: await keysFileStore(args.keysFile) }
+  return { store: undefined }
 }
 
 /** A Redis URL without its user name and password, to show. */
@@ -139,7 +155,7 @@ async function main(argv: string[]): Promise<void> {
   if (tls?.ca !== undefined) config = { ...config, mtls: { ...config.mtls, ca: tls.ca } }
 
   const log = await createCliLog(args.logLevel)
-  const store = await openStore(args, redis)
+  const { store, toRekey } = await openStore(args, redis)
   let server: Awaited<ReturnType<typeof createAuthorizationServer>>
   let url: string
   try {
@@ -159,6 +175,7 @@ async function main(argv: string[]): Promise<void> {
     throw startFailure(error, redis)
   }
   process.stdout.write(`${banner}listening on ${url}\n`)
+  if (toRekey !== undefined) rekeyInBackground(toRekey, log)
   stopOnSignals({
     close: () => server.close(),
     release: async () => (store as Partial<ClosableStore> | undefined)?.close?.(),

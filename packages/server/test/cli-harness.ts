@@ -32,7 +32,7 @@ export interface CliProcess {
 
 /** Options of {@link runCli}. */
 export interface RunOptions {
-  /** The environment; default this process's, without `M2M_KEY_ENCRYPTION_KEY`. */
+  /** The environment; default this process's, without the key-encryption key variables. */
   env?: NodeJS.ProcessEnv
   /** Whether to add `--port 0` when `args` has no `--port`. Default `true`. */
   anyPort?: boolean
@@ -41,7 +41,7 @@ export interface RunOptions {
 /** Starts `m2m-server` with `args`. */
 export function runCli(args: string[], options: RunOptions = {}): CliProcess {
   const port = options.anyPort !== false && !args.includes('--port') ? ['--port', '0'] : []
-  const { M2M_KEY_ENCRYPTION_KEY: _, ...inherited } = process.env
+  const { M2M_KEY_ENCRYPTION_KEY: _, M2M_KEY_ENCRYPTION_KEY_FALLBACKS: __, ...inherited } = process.env
   const child = spawn(
     process.execPath,
     ['--conditions=@oauth-m2m/source', '--import', 'tsx', CLI, ...args, ...port],

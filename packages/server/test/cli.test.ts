@@ -463,6 +463,59 @@ describe('m2m-server --redis', () => {
     for (const proc of [a, b]) expect(proc.stdout() + proc.stderr()).not.toContain(kek)
   })
 
+  it('changes the key-encryption key without losing the signing keys: read under the fallback, then moved', {
+    timeout: 60_000,
+  }, async () => {
+    // An empty Redis (it keeps nothing across a restart): the CLI uses the default key prefix.
+    await redis!.stop()
+    await redis!.start()
+    const oldKek = randomBytes(32).toString('base64url')
+    const newKek = randomBytes(32).toString('base64url')
+    const config = await tempFile({
+      clients: [{ client_id: 'svc', client_secret: SECRET }],
+      redis: redis!.url,
+    })
+    const started = async (env: Record<string, string>) => {
+      const proc = runCli(['--config', config], { env: { ...process.env, ...env } })
+      const url = await listeningUrl(proc)
+      return { proc, jwks: await (await fetch(`${url}/jwks`)).json() }
+    }
+
+    const before = await started({ M2M_KEY_ENCRYPTION_KEY: oldKek })
+    expect(await stop(before.proc)).toBe(0)
+    const rotating = await started({
+      M2M_KEY_ENCRYPTION_KEY: newKek,
+      M2M_KEY_ENCRYPTION_KEY_FALLBACKS: oldKek,
+    })
+    expect(rotating.jwks).toEqual(before.jwks)
+    const moved = await waitForLine(rotating.proc, /"msg":"moved to the current key-encryption key"/)
+    // The start's own read of the key set moved it already; rekey() reports what it moved itself.
+    expect(JSON.parse(moved)).toMatchObject({ clients: 0, signingKeys: false })
+    expect(await stop(rotating.proc)).toBe(0)
+    const after = await started({ M2M_KEY_ENCRYPTION_KEY: newKek })
+    expect(after.jwks).toEqual(before.jwks)
+    expect(await stop(after.proc)).toBe(0)
+
+    for (const { proc } of [before, rotating, after]) {
+      expect(proc.stdout() + proc.stderr()).not.toContain(oldKek)
+      expect(proc.stdout() + proc.stderr()).not.toContain(newKek)
+    }
+  })
+
+  it('exits 1 naming the position of a fallback key-encryption key that is not one, not its value', async () => {
+    const proc = runCli(['--redis', redis!.url], {
+      env: {
+        ...process.env,
+        M2M_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+        M2M_KEY_ENCRYPTION_KEY_FALLBACKS: `${randomBytes(32).toString('base64url')}, not-a-key-value`,
+      },
+    })
+    expect(await proc.exit).toBe(1)
+    expect(proc.stderr()).toBe(
+      'm2m-server: M2M_KEY_ENCRYPTION_KEY_FALLBACKS: key 2 is not 32 bytes base64url-encoded (43 characters; keys separated by commas)\n',
+    )
+  })
+
   it('exits 1 with a one-line error naming Redis, without its password, when Redis cannot be reached at start', async () => {
     const unreachable = `redis://default:a-redis-password@127.0.0.1:${redis!.port}/0`
     await redis!.stop()
