@@ -10,20 +10,18 @@ import {
   redisTokenStore,
 } from '@oauth-m2m/redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RedisServer, startRedisServer, stopRedisServer } from './support/redis-server.js'
+import { useRedisServer } from './support/redis-suite.js'
 
-let redis: RedisServer
+const redis = useRedisServer()
 const unhandled: unknown[] = []
 const onUnhandled = (reason: unknown) => unhandled.push(reason)
 
-beforeAll(async () => {
-  redis = await startRedisServer()
+beforeAll(() => {
   process.on('unhandledRejection', onUnhandled)
 })
 
-afterAll(async () => {
+afterAll(() => {
   process.off('unhandledRejection', onUnhandled)
-  await stopRedisServer(redis)
 })
 
 /** Lets the socket connect and node-redis start its handshake (HELLO, CLIENT SETINFO). */

@@ -10,33 +10,17 @@ import type { StoredClient, StoredSigningKeys, StoreEvent } from '@oauth-m2m/ser
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { describeSharedStateContract } from '../../server/test/server-store-contract.js'
-import { type RedisServer, startRedisServer, stopRedisServer } from './support/redis-server.js'
+import { useRedisServer } from './support/redis-suite.js'
 
-let redis: RedisServer
-/** A connection of the test's own, to look at what the store wrote. */
-let raw: ReturnType<typeof createClient>
+const redis = useRedisServer()
 const kek = randomBytes(32).toString('base64url')
 let prefixes = 0
-const stores: RedisServerStore[] = []
-
-beforeAll(async () => {
-  redis = await startRedisServer()
-  raw = createClient({ url: redis.url })
-  raw.on('error', () => {})
-  await raw.connect()
-})
-
-afterAll(async () => {
-  for (const store of stores) await store.close()
-  raw.destroy()
-  await stopRedisServer(redis)
-})
 
 /** A store on a key prefix of its own, so that every test starts empty. */
 function newStore(options: Partial<RedisServerStoreOptions> = {}): RedisServerStore & { prefix: string } {
   const prefix = `t${++prefixes}:`
   const store = redisServerStore({ url: redis.url, keyPrefix: prefix, keyEncryptionKey: kek, ...options })
-  stores.push(store)
+  redis.closeAfterAll(store)
   return Object.assign(store, { prefix: options.keyPrefix ?? prefix })
 }
 
@@ -124,7 +108,7 @@ describe('redisServerStore: tokens and one-time values', () => {
     const store = newStore()
     expect(await store.useOnce('dpop-proof', 'k', Date.now() + 150)).toBe(true)
     expect(await store.useOnce('dpop-proof', 'k', Date.now() + 150)).toBe(false)
-    await waitUntil(async () => (await raw.exists(`${store.prefix}once:dpop-proof:k`)) === 0)
+    await waitUntil(async () => (await redis.raw.exists(`${store.prefix}once:dpop-proof:k`)) === 0)
     expect(await store.useOnce('dpop-proof', 'k', Date.now() + 60_000)).toBe(true)
   })
 
@@ -133,7 +117,7 @@ describe('redisServerStore: tokens and one-time values', () => {
     const long = 'x'.repeat(1000)
     expect(await store.useOnce('client-assertion', long, Date.now() + 60_000)).toBe(true)
     expect(await store.useOnce('client-assertion', long, Date.now() + 60_000)).toBe(false)
-    const keys = await raw.keys(`${store.prefix}once:*`)
+    const keys = await redis.raw.keys(`${store.prefix}once:*`)
     expect(keys).toHaveLength(1)
     expect(keys[0]?.length).toBe(`${store.prefix}once:client-assertion:`.length + 43)
   })
@@ -144,7 +128,7 @@ describe('redisServerStore: tokens and one-time values', () => {
 
   it('reports an opaque token Redis holds in another shape as unavailable, without its value', async () => {
     const store = newStore()
-    await raw.set(`${store.prefix}opaque:h`, 'not json SECRET-VALUE')
+    await redis.raw.set(`${store.prefix}opaque:h`, 'not json SECRET-VALUE')
     const error = await store.findOpaqueToken('h').catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(StoreUnavailableError)
     expect(String((error as Error).message)).not.toContain('SECRET-VALUE')
@@ -171,7 +155,7 @@ describe('redisServerStore: registrations', () => {
       Array.from({ length: 20 }, (_, i) => (i % 2 ? first : second).saveClient({ client_id: `c${i}` })),
     )
     expect(results.filter((result) => result === undefined)).toHaveLength(5)
-    expect(await raw.sCard(`${first.prefix}clients`)).toBe(5)
+    expect(await redis.raw.sCard(`${first.prefix}clients`)).toBe(5)
   })
 
   it('shares registrations between instances on one prefix, and not across prefixes', async () => {
@@ -188,7 +172,7 @@ describe('redisServerStore: signing keys encrypted at rest', () => {
   it('writes no private key member and no private value to Redis', async () => {
     const store = newStore()
     expect(await store.saveSigningKeys(keySet(1, 'k1'))).toBe(true)
-    const stored = await raw.hGetAll(`${store.prefix}signing-keys`)
+    const stored = await redis.raw.hGetAll(`${store.prefix}signing-keys`)
     expect(Object.keys(stored).sort()).toEqual(['keys', 'version'])
     expect(stored.version).toBe('1')
     const everything = JSON.stringify(stored)
@@ -208,10 +192,10 @@ describe('redisServerStore: signing keys encrypted at rest', () => {
     const store = newStore()
     await store.saveSigningKeys(keySet(1, 'k1'))
     const key = `${store.prefix}signing-keys`
-    const jwe = JSON.parse((await raw.hGet(key, 'keys')) as string) as Record<string, string>
+    const jwe = JSON.parse((await redis.raw.hGet(key, 'keys')) as string) as Record<string, string>
     const bytes = Buffer.from(jwe.ciphertext as string, 'base64url')
     bytes[0] = (bytes[0] as number) ^ 1
-    await raw.hSet(key, 'keys', JSON.stringify({ ...jwe, ciphertext: bytes.toString('base64url') }))
+    await redis.raw.hSet(key, 'keys', JSON.stringify({ ...jwe, ciphertext: bytes.toString('base64url') }))
     const error = await store.loadSigningKeys().catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(SigningKeysUnreadableError)
     expect(error).toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' })
@@ -231,11 +215,11 @@ describe('redisServerStore: signing keys encrypted at rest', () => {
   it('refuses a set moved to another prefix or given another version', async () => {
     const store = newStore()
     await store.saveSigningKeys(keySet(1, 'k1'))
-    const stored = await raw.hGetAll(`${store.prefix}signing-keys`)
+    const stored = await redis.raw.hGetAll(`${store.prefix}signing-keys`)
     const elsewhere = newStore()
-    await raw.hSet(`${elsewhere.prefix}signing-keys`, stored)
+    await redis.raw.hSet(`${elsewhere.prefix}signing-keys`, stored)
     await expect(elsewhere.loadSigningKeys()).rejects.toBeInstanceOf(SigningKeysUnreadableError)
-    await raw.hSet(`${store.prefix}signing-keys`, 'version', '7')
+    await redis.raw.hSet(`${store.prefix}signing-keys`, 'version', '7')
     await expect(store.loadSigningKeys()).rejects.toBeInstanceOf(SigningKeysUnreadableError)
   })
 
@@ -272,11 +256,11 @@ describe('redisServerStore: registrations and opaque tokens behind an integrity 
   it('refuses a client or an opaque token written without the key-encryption key', async () => {
     const store = newStore()
     // What someone with write access to Redis, but not the key, would add.
-    await raw.set(
+    await redis.raw.set(
       `${store.prefix}client:intruder`,
       JSON.stringify({ client_id: 'intruder', secret_hash: 'h' }),
     )
-    await raw.set(`${store.prefix}opaque:h`, JSON.stringify({ client_id: 'intruder', scope: 'admin' }))
+    await redis.raw.set(`${store.prefix}opaque:h`, JSON.stringify({ client_id: 'intruder', scope: 'admin' }))
     await expect(store.findClient('intruder')).rejects.toBeInstanceOf(StoreUnavailableError)
     await expect(store.findOpaqueToken('h')).rejects.toBeInstanceOf(StoreUnavailableError)
   })
@@ -285,14 +269,17 @@ describe('redisServerStore: registrations and opaque tokens behind an integrity 
     const store = newStore()
     await store.saveClient({ client_id: 'a', scope: 'read' })
     await store.saveClient({ client_id: 'b', scope: 'read' })
-    const stored = (await raw.get(`${store.prefix}client:a`)) as string
-    await raw.set(`${store.prefix}client:a`, stored.replace('"read"', '"admin"'))
+    const stored = (await redis.raw.get(`${store.prefix}client:a`)) as string
+    await redis.raw.set(`${store.prefix}client:a`, stored.replace('"read"', '"admin"'))
     await expect(store.findClient('a')).rejects.toBeInstanceOf(StoreUnavailableError)
     // Moved under another client_id (the id inside differs too): refused.
-    await raw.set(`${store.prefix}client:b`, stored)
+    await redis.raw.set(`${store.prefix}client:b`, stored)
     await expect(store.findClient('b')).rejects.toBeInstanceOf(StoreUnavailableError)
     await store.saveOpaqueToken('h1', { scope: 'read' }, Date.now() + 60_000)
-    await raw.set(`${store.prefix}opaque:h2`, (await raw.get(`${store.prefix}opaque:h1`)) as string)
+    await redis.raw.set(
+      `${store.prefix}opaque:h2`,
+      (await redis.raw.get(`${store.prefix}opaque:h1`)) as string,
+    )
     await expect(store.findOpaqueToken('h2')).rejects.toBeInstanceOf(StoreUnavailableError)
     expect(await store.findOpaqueToken('h1')).toEqual({ scope: 'read' })
   })
@@ -300,7 +287,7 @@ describe('redisServerStore: registrations and opaque tokens behind an integrity 
   it('stores plain JSON without a key-encryption key', async () => {
     const store = newStore({ keyEncryptionKey: undefined })
     await store.saveClient({ client_id: 'a' })
-    expect(await raw.get(`${store.prefix}client:a`)).toBe('{"client_id":"a"}')
+    expect(await redis.raw.get(`${store.prefix}client:a`)).toBe('{"client_id":"a"}')
     expect(await store.findClient('a')).toEqual({ client_id: 'a' })
   })
 })
@@ -321,13 +308,13 @@ describe('redisServerStore: changing the key-encryption key', () => {
   it('reads signing keys under a fallback key and rewrites them under the current one', async () => {
     const before = storeWith(oldKey, [])
     await before.saveSigningKeys(keySet(1, 'k1'))
-    const stored = await raw.hGet(`${before.prefix}signing-keys`, 'keys')
+    const stored = await redis.raw.hGet(`${before.prefix}signing-keys`, 'keys')
 
     const rotating = storeWith(newKey, [oldKey], before.prefix)
     expect(await rotating.loadSigningKeys()).toEqual(keySet(1, 'k1'))
 
-    expect(await raw.hGet(`${before.prefix}signing-keys`, 'keys')).not.toBe(stored)
-    expect(await raw.hGet(`${before.prefix}signing-keys`, 'version')).toBe('1')
+    expect(await redis.raw.hGet(`${before.prefix}signing-keys`, 'keys')).not.toBe(stored)
+    expect(await redis.raw.hGet(`${before.prefix}signing-keys`, 'version')).toBe('1')
     expect(await storeWith(newKey, [], before.prefix).loadSigningKeys()).toEqual(keySet(1, 'k1'))
     await expect(before.loadSigningKeys()).rejects.toBeInstanceOf(SigningKeysUnreadableError)
   })
@@ -419,8 +406,8 @@ describe('redisServerStore: nothing grows without bound', () => {
     await store.saveClient({ client_id: 'c' })
     await store.saveSigningKeys(keySet(1, 'k1'))
     const ttls: Record<string, number> = {}
-    for (const key of await raw.keys(`${store.prefix}*`)) {
-      ttls[key.slice(store.prefix.length)] = await raw.pTTL(key)
+    for (const key of await redis.raw.keys(`${store.prefix}*`)) {
+      ttls[key.slice(store.prefix.length)] = await redis.raw.pTTL(key)
     }
     const withoutTtl = Object.keys(ttls)
       .filter((key) => (ttls[key] as number) < 0)
@@ -467,9 +454,9 @@ describe('redisServerStore: events', () => {
       '{"type":"client"}',
       '{"type":"auth-lock","key":"k","untilMs":"x"}',
     ]) {
-      await raw.publish(channel, junk)
+      await redis.raw.publish(channel, junk)
     }
-    await raw.publish(channel, JSON.stringify({ type: 'client', clientId: 'c1', extra: 'dropped' }))
+    await redis.raw.publish(channel, JSON.stringify({ type: 'client', clientId: 'c1', extra: 'dropped' }))
     await waitUntil(() => seen.length > 0)
     expect(seen).toEqual([{ type: 'client', clientId: 'c1' }])
     stop()
@@ -482,10 +469,10 @@ describe('redisServerStore: events', () => {
     // What someone who can publish on Redis, but has not the key, can send: a well-formed event,
     // one under a tag of their own, and one sealed for another channel (copied from it).
     const lockOut = { type: 'auth-lock', key: 'k', untilMs: Date.now() + 3_600_000 }
-    await raw.publish(channel, JSON.stringify(lockOut))
-    await raw.publish(channel, `${'A'.repeat(43)}.${JSON.stringify(lockOut)}`)
+    await redis.raw.publish(channel, JSON.stringify(lockOut))
+    await redis.raw.publish(channel, `${'A'.repeat(43)}.${JSON.stringify(lockOut)}`)
     const copied: string[] = []
-    const listener = await raw
+    const listener = await redis.raw
       .duplicate()
       .on('error', () => {})
       .connect()
@@ -499,7 +486,7 @@ describe('redisServerStore: events', () => {
     await listener.close()
     // On the wire, an event is its tag, a dot, then its JSON.
     expect(copied[0]).toMatch(/^[A-Za-z0-9_-]{43}\.\{"type":"auth-lock"/)
-    await raw.publish(channel, copied[0] as string)
+    await redis.raw.publish(channel, copied[0] as string)
     // Then an event of an instance with the key, which arrives after the others.
     await a.publish({ type: 'client', clientId: 'c1' })
     await waitUntil(() => seen.length > 0)
@@ -535,7 +522,7 @@ describe('redisServerStore: a client the application owns', () => {
   it('takes exactly one of url and client', () => {
     expect(() => redisServerStore({ keyEncryptionKey: kek })).toThrow(ConfigurationError)
     expect(() =>
-      redisServerStore({ url: 'redis://user:PASSWORD@127.0.0.1:1', client: raw as never }),
+      redisServerStore({ url: 'redis://user:PASSWORD@127.0.0.1:1', client: redis.raw as never }),
     ).toThrow(ConfigurationError)
   })
 

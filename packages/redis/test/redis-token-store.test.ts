@@ -9,28 +9,11 @@ import { CLIENT_CHANNELS, clientSecretBasic, createTokenClient, type TokenSet } 
 import { StoreUnavailableError } from '@oauth-m2m/core'
 import { type RedisTokenStore, redisTokenStore } from '@oauth-m2m/redis'
 import { type AuthorizationServer, createAuthorizationServer } from '@oauth-m2m/server'
-import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RedisServer, startRedisServer, stopRedisServer } from './support/redis-server.js'
+import { useRedisServer } from './support/redis-suite.js'
 
-let redis: RedisServer
-/** A connection of the test's own, to look at what the stores wrote. */
-let raw: ReturnType<typeof createClient>
+const redis = useRedisServer()
 let prefixes = 0
-const stores: RedisTokenStore[] = []
-
-beforeAll(async () => {
-  redis = await startRedisServer()
-  raw = createClient({ url: redis.url })
-  raw.on('error', () => {})
-  await raw.connect()
-})
-
-afterAll(async () => {
-  for (const store of stores) await store.close()
-  raw.destroy()
-  await stopRedisServer(redis)
-})
 
 /**
  * `count` stores (each with its own connections, as processes have) on a key prefix of their own,
@@ -40,7 +23,7 @@ afterAll(async () => {
 async function newStores(count: number): Promise<RedisTokenStore[]> {
   const keyPrefix = `ts${++prefixes}:`
   const made = Array.from({ length: count }, () => redisTokenStore({ url: redis.url, keyPrefix }))
-  stores.push(...made)
+  for (const store of made) redis.closeAfterAll(store)
   for (const store of made) await store.get('connected')
   return made
 }
@@ -65,10 +48,10 @@ describe('redisTokenStore: get, set, delete', () => {
     const token = tokenSet('at-1')
     await store!.set(KEY, token, 60_000)
     expect(await store!.get(KEY)).toEqual(token)
-    const keys = await raw.keys(`ts${prefixes}:*`)
+    const keys = await redis.raw.keys(`ts${prefixes}:*`)
     expect(keys).toHaveLength(1)
     expect(keys[0]).toMatch(new RegExp(`^ts${prefixes}:token:[A-Za-z0-9_-]{43}$`))
-    const ttl = await raw.pTTL(keys[0]!)
+    const ttl = await redis.raw.pTTL(keys[0]!)
     expect(ttl).toBeGreaterThan(59_000)
     expect(ttl).toBeLessThanOrEqual(60_000)
     await store!.delete(KEY)
@@ -86,8 +69,8 @@ describe('redisTokenStore: get, set, delete', () => {
   it('rejects what is not JSON with StoreUnavailableError, without the value in the message', async () => {
     const [store] = await newStores(1)
     await store!.set(KEY, tokenSet('at-x'), 60_000)
-    const [key] = await raw.keys(`ts${prefixes}:token:*`)
-    await raw.set(key!, 'secret-garbage{')
+    const [key] = await redis.raw.keys(`ts${prefixes}:token:*`)
+    await redis.raw.set(key!, 'secret-garbage{')
     const error = await store!.get(KEY).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(StoreUnavailableError)
     expect((error as Error).message).not.toContain('secret-garbage')
@@ -158,7 +141,7 @@ describe('redisTokenStore: waitForToken', () => {
     const waiting = waiter!.waitForToken(KEY, 60_000)
     // Deleted behind the store's back: no message is published.
     await new Promise((resolve) => setTimeout(resolve, 50))
-    for (const key of await raw.keys(`ts${prefixes}:token-lock:*`)) await raw.del(key)
+    for (const key of await redis.raw.keys(`ts${prefixes}:token-lock:*`)) await redis.raw.del(key)
     expect((await waiting)?.accessToken).toBe('at-old')
 
     await holder!.lock(KEY, 200)

@@ -16,30 +16,15 @@ import {
 } from '@oauth-m2m/redis'
 import { createVerifier, TemporarilyUnavailableError, type Verifier } from '@oauth-m2m/verifier'
 import { base64url, calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose'
-import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RedisServer, startRedisServer, stopRedisServer } from './support/redis-server.js'
+import { useRedisServer } from './support/redis-suite.js'
 
 const ISSUER = 'https://as.example.test'
 const AUDIENCE = 'https://api.example.test'
 const URL_ = `${AUDIENCE}/things`
 
-let redis: RedisServer
-let raw: ReturnType<typeof createClient>
+const redis = useRedisServer()
 let prefixes = 0
-const closing: { close(): Promise<void> | void }[] = []
-
-beforeAll(async () => {
-  redis = await startRedisServer()
-  raw = createClient({ url: redis.url })
-  raw.on('error', () => {})
-  await raw.connect()
-})
-afterAll(async () => {
-  for (const c of closing) await c.close()
-  raw.destroy()
-  await stopRedisServer(redis)
-})
 
 /**
  * `count` stores on a key prefix of their own, each connected (one command answered) before the
@@ -49,7 +34,7 @@ afterAll(async () => {
 async function replayStores(count: number): Promise<RedisDpopReplayStore[]> {
   const keyPrefix = `vs${++prefixes}:`
   const made = Array.from({ length: count }, () => redisDpopReplayStore({ url: redis.url, keyPrefix }))
-  closing.push(...made)
+  for (const store of made) redis.closeAfterAll(store)
   for (const store of made) await store.recordIfNew('connected', 1)
   return made
 }
@@ -57,7 +42,7 @@ async function replayStores(count: number): Promise<RedisDpopReplayStore[]> {
 async function introspectionCaches(count: number): Promise<RedisIntrospectionCache[]> {
   const keyPrefix = `vs${++prefixes}:`
   const made = Array.from({ length: count }, () => redisIntrospectionCache({ url: redis.url, keyPrefix }))
-  closing.push(...made)
+  for (const store of made) redis.closeAfterAll(store)
   for (const cache of made) await cache.get('connected')
   return made
 }
@@ -71,8 +56,8 @@ describe('redisDpopReplayStore', () => {
     )
     expect(answers.filter(Boolean)).toHaveLength(1)
     const stored = `vs${prefixes}:dpop-proof:${createHash('sha256').update(key).digest('base64url')}`
-    expect(await raw.get(stored)).toBe('1')
-    expect(await raw.pTTL(stored)).toBeGreaterThan(59_000)
+    expect(await redis.raw.get(stored)).toBe('1')
+    expect(await redis.raw.pTTL(stored)).toBeGreaterThan(59_000)
     expect(await a!.recordIfNew('another', 60_000)).toBe(true)
   })
 
@@ -196,13 +181,13 @@ describe('redisIntrospectionCache', () => {
     try {
       const [first, ...others] = instances
       const principal = await first!.verify(opaque)
-      await expect.poll(() => raw.keys(`vs${prefixes}:introspection:*`).then((k) => k.length)).toBe(1)
+      await expect.poll(() => redis.raw.keys(`vs${prefixes}:introspection:*`).then((k) => k.length)).toBe(1)
       for (const verifier of others) await expect(verifier.verify(opaque)).resolves.toEqual(principal)
       expect(calls).toBe(1)
-      const [key] = await raw.keys(`vs${prefixes}:introspection:*`)
+      const [key] = await redis.raw.keys(`vs${prefixes}:introspection:*`)
       expect(key).not.toContain(opaque)
-      expect(await raw.get(key!)).not.toContain(opaque)
-      expect(await raw.pTTL(key!)).toBeGreaterThan(59_000)
+      expect(await redis.raw.get(key!)).not.toContain(opaque)
+      expect(await redis.raw.pTTL(key!)).toBeGreaterThan(59_000)
     } finally {
       await Promise.all(instances.map((v) => v.close()))
     }
