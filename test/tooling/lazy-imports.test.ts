@@ -74,3 +74,12 @@ describe.each(BUILDS)('what importing an entry point loads, from its %s', (_buil
     expect(loadsUndici(await packageFilesLoadedBy('@oauth-m2m/core/internal/tls', nodeOptions))).toBe(true)
   })
 })
+
+// On the sources, where modules have names (a bundle's chunks have hashes).
+describe('what importing an entry point leaves for later, by module', () => {
+  it('@oauth-m2m/verifier loads its introspection path with the first token introspected, not at import', async () => {
+    const loaded = await packageFilesLoadedBy('@oauth-m2m/verifier', BUILDS[0][1])
+    expect(loaded).toContain('@oauth-m2m/verifier/src/issuer-entry.ts')
+    expect(loaded).not.toContain('@oauth-m2m/verifier/src/introspection.ts')
+  })
+})

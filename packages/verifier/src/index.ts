@@ -39,14 +39,14 @@ export {
   MemoryDpopReplayStore,
   type MemoryDpopReplayStoreOptions,
 } from './dpop-replay-store.js'
+export type { IntrospectionCache, IntrospectionCacheEntry } from './introspection-cache.js'
 export {
   DEFAULT_INTROSPECTION_FAILURE_COOLDOWN_MS,
   DEFAULT_INTROSPECTION_INACTIVE_TTL_MS,
   DEFAULT_INTROSPECTION_MAX_ENTRIES,
   DEFAULT_INTROSPECTION_MAX_TTL_MS,
   type IntrospectionOptions,
-} from './introspection.js'
-export type { IntrospectionCache, IntrospectionCacheEntry } from './introspection-cache.js'
+} from './introspection-options.js'
 export type { TypPolicy } from './jwt-header.js'
 export { type Auth0PresetOptions, auth0 } from './presets/auth0.js'
 export { type CognitoPresetOptions, cognito } from './presets/cognito.js'

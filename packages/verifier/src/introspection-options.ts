@@ -1,17 +1,59 @@
 /**
- * The `introspection` option of `createVerifier`: its defaults and its validation.
+ * The `introspection` option of `createVerifier`: its shape, defaults and validation. Apart from
+ * the introspector itself, which is loaded with the first token introspected.
  *
  * @module introspection-options
  */
-import {
-  DEFAULT_INTROSPECTION_FAILURE_COOLDOWN_MS,
-  DEFAULT_INTROSPECTION_INACTIVE_TTL_MS,
-  DEFAULT_INTROSPECTION_MAX_ENTRIES,
-  DEFAULT_INTROSPECTION_MAX_TTL_MS,
-  type IntrospectionOptions,
-} from './introspection.js'
+import type { ClientAuthStrategy } from '@oauth-m2m/core'
 import type { IntrospectionCache } from './introspection-cache.js'
 import { invalid, nonNegativeMs, positive, url } from './option-checks.js'
+
+/** Options of introspection (`createVerifier({ introspection })`). */
+export interface IntrospectionOptions {
+  /** The introspection endpoint. Default: `introspection_endpoint` from the (first) issuer's metadata. */
+  endpoint?: string | URL
+  /** This resource server's client id at the authorization server. */
+  clientId: string
+  /** How this resource server authenticates, e.g. `clientSecretBasic(secret)` from `@oauth-m2m/core`. */
+  auth: ClientAuthStrategy
+  /**
+   * Which tokens are introspected.
+   * - `opaque` (default): tokens that are not JWTs; JWTs are verified locally only.
+   * - `all`: JWTs too, after they pass the local check, so that a revoked JWT is refused within
+   *   `maxTtlMs`. The principal then comes from the introspection answer.
+   */
+  mode?: 'opaque' | 'all'
+  /** Longest time an active answer is reused, in milliseconds (never past the token's `exp`). Default 60 000. */
+  maxTtlMs?: number
+  /** How long a negative answer (inactive, or not acceptable here) is reused, in milliseconds. Default 5 000. */
+  inactiveTtlMs?: number
+  /** Most answers cached; the least recently used is dropped first. Default 10 000. */
+  maxEntries?: number
+  /**
+   * After a failed call (unreachable, timeout, an answer other than a well-formed 200, or failed
+   * discovery of the endpoint), how long further lookups of uncached tokens fail at once with
+   * `TemporarilyUnavailableError` instead of each calling the endpoint, in milliseconds. Then one
+   * call is let through (lookups arriving meanwhile wait for it) and its success ends the cooldown.
+   * Cached answers are served throughout. 0 disables: every uncached lookup calls. Default 2 000.
+   */
+  failureCooldownMs?: number
+  /**
+   * Answers shared with the other instances of this API (e.g. `redisIntrospectionCache` of
+   * `@oauth-m2m/redis`), asked when this verifier's memory has no answer and written after each
+   * call; a cached answer is reused only for what is left of `maxTtlMs` (or `inactiveTtlMs`) since
+   * it was fetched. A failing cache is bypassed. Default: none (memory only).
+   */
+  cache?: IntrospectionCache
+}
+
+/** Default of {@link IntrospectionOptions.maxTtlMs}. */
+export const DEFAULT_INTROSPECTION_MAX_TTL_MS = 60_000
+/** Default of {@link IntrospectionOptions.inactiveTtlMs}. */
+export const DEFAULT_INTROSPECTION_INACTIVE_TTL_MS = 5_000
+/** Default of {@link IntrospectionOptions.maxEntries}. */
+export const DEFAULT_INTROSPECTION_MAX_ENTRIES = 10_000
+/** Default of {@link IntrospectionOptions.failureCooldownMs}. */
+export const DEFAULT_INTROSPECTION_FAILURE_COOLDOWN_MS = 2_000
 
 /** The introspection option, checked, with defaults filled in. */
 export type ResolvedIntrospectionOptions = Required<Omit<IntrospectionOptions, 'endpoint' | 'cache'>> & {

@@ -12,7 +12,7 @@ import { runApplicationCheck } from './application-check.js'
 import type { CompactJws } from './compact-jws.js'
 import { checkDpopBinding } from './dpop-binding.js'
 import type { DpopSettings } from './dpop-options.js'
-import { Introspector } from './introspection.js'
+import type { Introspector } from './introspection.js'
 import { IssuerKeys } from './issuer-keys.js'
 import { IssuerMetadata } from './issuer-metadata.js'
 import { type JwtPolicy, verifyJwt } from './jwt-verification.js'
@@ -20,6 +20,7 @@ import { StaticKeySet } from './static-key-set.js'
 import { hashToken } from './token-hash.js'
 import type { DpopRequest, Principal } from './types.js'
 import { VerifiedTokenCache } from './verified-token-cache.js'
+import { VerifierClosedError } from './verifier-closed-error.js'
 import type { ResolvedVerifierOptions } from './verifier-options.js'
 
 // Reads the global Date on each call, not once, so that whoever replaces it (a test's fake timers)
@@ -133,17 +134,11 @@ export function createIssuerEntry(config: ResolvedVerifierOptions): IssuerEntry 
     typ: config.typ,
     now,
   }
-  const introspector =
-    config.introspection &&
-    new Introspector({
-      ...config.introspection,
-      timeoutMs: config.timeoutMs,
-      dispatcher: config.dispatcher,
-      rules,
-      check: config.check,
-      metadata: metadataByIssuer.get(firstIssuer)!,
-      now: config.now,
-    })
+  const introspection = config.introspection
+  // Made with the first token introspected: its module (and the call path) is loaded then, so that
+  // a verifier of JWTs only never loads it.
+  let introspector: Promise<Introspector> | undefined
+  let closed = false
   const introspectJwts = config.introspection?.mode === 'all'
   const check = config.check
   // JWTs that are introspected too must not outlive the introspection cache bound here.
@@ -152,11 +147,25 @@ export function createIssuerEntry(config: ResolvedVerifierOptions): IssuerEntry 
       ? new VerifiedTokenCache(config.tokenCache, config.clockToleranceSec)
       : undefined
 
-  function introspect(token: string, tokenHash: string | undefined, signal: AbortSignal | undefined) {
-    if (!introspector) {
+  async function introspect(token: string, tokenHash: string | undefined, signal: AbortSignal | undefined) {
+    if (!introspection) {
       throw new InvalidTokenError('the token is not a JWT and no introspection endpoint is configured')
     }
-    return introspector.introspect(token, tokenHash ?? hashToken(token), signal)
+    introspector ??= import('./introspection.js').then(
+      ({ Introspector }) =>
+        new Introspector({
+          ...introspection,
+          timeoutMs: config.timeoutMs,
+          dispatcher: config.dispatcher,
+          rules,
+          check: config.check,
+          metadata: metadataByIssuer.get(firstIssuer)!,
+          now: config.now,
+        }),
+    )
+    const loaded = await introspector
+    if (closed) throw new VerifierClosedError()
+    return loaded.introspect(token, tokenHash ?? hashToken(token), signal)
   }
 
   return {
@@ -164,7 +173,7 @@ export function createIssuerEntry(config: ResolvedVerifierOptions): IssuerEntry 
     maxTokenLength: config.maxTokenLength,
     now,
     tokenCache,
-    introspects: introspector !== undefined,
+    introspects: introspection !== undefined,
     dpop: config.dpop,
     checkBinding(principal, token, request) {
       // The common case, an unbound token sent as a bearer token where that is allowed, costs no call.
@@ -185,8 +194,13 @@ export function createIssuerEntry(config: ResolvedVerifierOptions): IssuerEntry 
       return introspect(token, tokenHash, signal)
     },
     close() {
+      closed = true
       tokenCache?.clear()
-      introspector?.close()
+      // A failed load has nothing to close (its callers got the failure).
+      introspector?.then(
+        (loaded) => loaded.close(),
+        () => {},
+      )
     },
   }
 }

@@ -13,8 +13,11 @@ import type { JwsAlgorithm } from './algorithms.js'
 import type { ApplicationCheck } from './application-check.js'
 import { type ClaimNames, resolveAudienceOptions, resolveClaimRules } from './claim-options.js'
 import { type DpopMode, type DpopOptions, type DpopSettings, resolveDpopOptions } from './dpop-options.js'
-import type { IntrospectionOptions } from './introspection.js'
-import { type ResolvedIntrospectionOptions, resolveIntrospectionOptions } from './introspection-options.js'
+import {
+  type IntrospectionOptions,
+  type ResolvedIntrospectionOptions,
+  resolveIntrospectionOptions,
+} from './introspection-options.js'
 import type { TypPolicy } from './jwt-header.js'
 import { resolveAlgorithms, resolveKeySource } from './key-options.js'
 import { invalid, nonEmptyStrings, nonNegativeMs, positive } from './option-checks.js'
