@@ -293,7 +293,10 @@ describe('packed, and installed into a new project', () => {
           expect(files).toEqual(
             expect.arrayContaining(['package.json', 'LICENSE', 'README.md', 'CHANGELOG.md']),
           )
-          expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toContain('MIT License')
+          // The LICENSE installed from the tarball is the repository's.
+          const license = readFileSync(join(root, 'LICENSE'), 'utf8')
+          expect(license).toContain('MIT License')
+          expect(readFileSync(join(project, 'node_modules', manifest.name, 'LICENSE'), 'utf8')).toBe(license)
           for (const conditions of Object.values(manifest.exports)) {
             for (const target of Object.values(conditions))
               expect(files).toContain(target.replace(/^\.\//, ''))

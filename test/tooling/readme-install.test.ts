@@ -19,9 +19,20 @@ function installed(readme: string): string[] | undefined {
   return line?.split(/\s+/).filter((word) => !word.startsWith('-'))
 }
 
+/** The package names of every `npm install` line of a README. */
+function installedAnywhere(readme: string): string[] {
+  return [...readme.matchAll(/^npm install (.+)$/gm)].flatMap((match) =>
+    (match[1] as string).split(/\s+/).filter((word) => !word.startsWith('-')),
+  )
+}
+
 /** The npm packages the README's first TypeScript example imports. */
 function importedByFirstExample(readme: string): string[] {
-  const block = /^```(?:ts|typescript)\n([\s\S]*?)^```/m.exec(readme)?.[1] ?? ''
+  return importedBy(/^```(?:ts|typescript)\n([\s\S]*?)^```/m.exec(readme)?.[1] ?? '')
+}
+
+/** The npm packages a TypeScript block imports. */
+function importedBy(block: string): string[] {
   const specifiers = [...block.matchAll(/\bfrom '([^']+)'/g)].map((match) => match[1] as string)
   return specifiers
     .filter((specifier) => !specifier.startsWith('.') && !specifier.startsWith('node:'))
@@ -47,5 +58,17 @@ describe.each(packages)('packages/%s/README.md', (folder) => {
   it('installs every package its first example imports', () => {
     const line = installed(readme) ?? []
     for (const imported of importedByFirstExample(readme)) expect(line, imported).toContain(imported)
+  })
+})
+
+describe('packages/testing/README.md, whose examples are test files to copy', () => {
+  it('installs, in one of its install lines, every package any of its examples imports', () => {
+    const readme = readFileSync(join(root, 'packages', 'testing', 'README.md'), 'utf8')
+    const blocks = [...readme.matchAll(/^```(?:ts|typescript)\n([\s\S]*?)^```/gm)].map(
+      (match) => match[1] as string,
+    )
+    expect(blocks.length).toBeGreaterThan(1)
+    const lines = installedAnywhere(readme)
+    for (const imported of blocks.flatMap(importedBy)) expect(lines, imported).toContain(imported)
   })
 })

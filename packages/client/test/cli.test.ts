@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { type AuthorizationServer, createAuthorizationServer } from '@oauth-m2m/server'
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { OPTIONS } from '../src/cli/arguments.js'
 import { CHILD_PROCESS_TEST_TIMEOUT_MS, runCli as run, withEndpoint } from './cli-harness.js'
 
 let as: AuthorizationServer
@@ -78,6 +79,9 @@ describe('m2m-token --help and --version', { timeout: CHILD_PROCESS_TEST_TIMEOUT
     ]) {
       expect(stdout).toContain(`  ${flag}`)
     }
+    // And every option the parser takes, should the list above fall behind.
+    for (const name of Object.keys(OPTIONS))
+      expect(stdout).toMatch(new RegExp(`\\n {2}(-\\w, )?--${name}\\b`))
     expect(stdout).toMatch(/--decode [^\n]*\n[^\n]*WITHOUT verifying its\s+signature/)
     const statuses = stdout.slice(stdout.indexOf('Exit status:'))
     for (let status = 0; status <= 8; status++) expect(statuses).toMatch(new RegExp(`\\n  ${status}  \\S`))

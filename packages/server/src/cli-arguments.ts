@@ -3,7 +3,7 @@
  *
  * @module cli-arguments
  */
-import { parseArgs } from 'node:util'
+import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { CliError, EXIT_CODES } from './cli-error.js'
 import { LOG_LEVELS, type LogLevel, parseLogLevel } from './cli-request-log.js'
 
@@ -116,6 +116,25 @@ function parseShutdownTimeoutMs(value: string | undefined): number {
   return Math.max(1, Math.round(seconds * 1000))
 }
 
+/** The options `m2m-server` takes, as `parseArgs` reads them (each one listed in {@link USAGE}). */
+export const OPTIONS = {
+  config: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  issuer: { type: 'string' },
+  profile: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'keys-file': { type: 'string' },
+  redis: { type: 'string' },
+  'key-encryption-key-file': { type: 'string' },
+  'log-level': { type: 'string' },
+  'shutdown-timeout': { type: 'string' },
+  version: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options']
+
 /**
  * Parses the command line (without the node and script paths).
  *
@@ -131,23 +150,7 @@ export function parseCliArguments(argv: string[]): CliArguments {
   try {
     ;({ values } = parseArgs({
       args: argv,
-      options: {
-        config: { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        issuer: { type: 'string' },
-        profile: { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        'tls-ca': { type: 'string' },
-        'keys-file': { type: 'string' },
-        redis: { type: 'string' },
-        'key-encryption-key-file': { type: 'string' },
-        'log-level': { type: 'string' },
-        'shutdown-timeout': { type: 'string' },
-        version: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: OPTIONS,
       strict: true,
       allowPositionals: false,
     }))

@@ -6,6 +6,7 @@ import { encodeBasicCredentials } from '@oauth-m2m/core/internal'
 import { createLocalJWKSet, exportJWK, generateKeyPair, type JSONWebKeySet, jwtVerify } from 'jose'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type RedisServer, startRedisServer, stopRedisServer } from '../../redis/test/support/redis-server.js'
+import { OPTIONS } from '../src/cli-arguments.js'
 import {
   type CliProcess,
   listeningUrl,
@@ -80,6 +81,9 @@ describe('m2m-server CLI', () => {
     for (const option of ['--config FILE', '--keys-file', '--log-level', '--redis URL', '--version']) {
       expect(proc.stdout()).toContain(option)
     }
+    // Every option the parser takes, each at the start of a line of its own.
+    for (const name of Object.keys(OPTIONS))
+      expect(proc.stdout()).toMatch(new RegExp(`\\n {2}(-\\w, )?--${name}\\b`))
     expect(proc.stdout()).toMatch(/--port N\s+TCP port \(default 8080\); 0 for any free port/)
     expect(proc.stdout()).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n(.*\n)? {2}2 /)
   })

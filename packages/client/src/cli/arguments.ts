@@ -99,7 +99,7 @@ export interface CliArguments {
   help: boolean
 }
 
-const OPTIONS = {
+export const OPTIONS = {
   issuer: { type: 'string' },
   'token-endpoint': { type: 'string' },
   'allow-insecure-http': { type: 'boolean' },
