@@ -4,7 +4,7 @@
 // page found here was written by this run.
 //
 // Usage: node scripts/assert-api-reference.mjs [folder]   (default: docs/api)
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -21,6 +21,30 @@ if (missing.length > 0) {
 const blank = readdirSync(join(out, 'modules')).filter((page) => page.endsWith('..html'))
 if (blank.length > 0) {
   console.error(`docs: entry points without a name (add @module to their index): ${blank.join(', ')}`)
+  process.exit(1)
+}
+// Every public entry point has a page: `<package>.html` (or `<package>.<package>.html` when the
+// package has several) for `.`, and `<package>.<name>.html` for `./<name>`. The internal ones are
+// left out on purpose (`@internal`).
+const slug = (name) => name.replace(/^@/, '_').replace('/', '_')
+const pages = new Set(readdirSync(join(out, 'modules')))
+const packagesDir = fileURLToPath(new URL('../packages/', import.meta.url))
+const withoutPage = []
+for (const folder of readdirSync(packagesDir)) {
+  const manifestPath = join(packagesDir, folder, 'package.json')
+  if (!existsSync(manifestPath)) continue
+  const { name, exports } = JSON.parse(readFileSync(manifestPath, 'utf8'))
+  for (const subpath of Object.keys(exports ?? {})) {
+    if (subpath.startsWith('./internal') || subpath === './package.json') continue
+    const expected =
+      subpath === '.'
+        ? [`${slug(name)}.html`, `${slug(name)}.${slug(name)}.html`]
+        : [`${slug(name)}.${subpath.slice(2).replaceAll('/', '.')}.html`]
+    if (!expected.some((page) => pages.has(page))) withoutPage.push(`${name}${subpath.slice(1)}`)
+  }
+}
+if (withoutPage.length > 0) {
+  console.error(`docs: public entry points without a page: ${withoutPage.join(', ')}`)
   process.exit(1)
 }
 // The examples' READMEs render as pages (typedoc.json projectDocuments).
