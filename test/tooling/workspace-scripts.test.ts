@@ -19,6 +19,27 @@ const root = new URL('../../', import.meta.url)
 const exampleReadmes = readdirSync(new URL('examples/', root), { withFileTypes: true })
   .filter((entry) => entry.isDirectory() && existsSync(new URL(`examples/${entry.name}/README.md`, root)))
   .map((entry) => entry.name)
+/**
+ * The module page TypeDoc writes for each public entry point of the packages, as the API reference
+ * of this repository names them (`./internal…` entry points are left out on purpose).
+ */
+const entryPointPages = readdirSync(new URL('packages/', root)).flatMap((folder) => {
+  const manifest = new URL(`packages/${folder}/package.json`, root)
+  if (!existsSync(manifest)) return []
+  const { name, exports } = JSON.parse(readFileSync(manifest, 'utf8')) as {
+    name: string
+    exports: Record<string, unknown>
+  }
+  const slug = name.replace('@', '_').replace('/', '_')
+  const subpaths = Object.keys(exports).filter((subpath) => !subpath.startsWith('./internal'))
+  return subpaths.map((subpath) =>
+    subpath !== '.'
+      ? `${slug}.${subpath.slice(2)}.html`
+      : subpaths.length > 1
+        ? `${slug}.${slug}.html`
+        : `${slug}.html`,
+  )
+})
 const { scripts } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
   scripts: Record<string, string>
 }
@@ -84,13 +105,13 @@ describe('scripts/assert-api-reference.mjs', () => {
     expect(result.stderr).toContain('modules/*.html')
   })
 
-  /** A reference with one module page and a page for every example README of the repository. */
+  /** A reference with a page for every public entry point and every example README of the repository. */
   function generatedReference(): string {
     const folder = mkdtempSync(join(tmpdir(), 'api-ref-'))
     writeFileSync(join(folder, 'index.html'), '<html></html>')
     writeFileSync(join(folder, 'modules.html'), '<html></html>')
     mkdirSync(join(folder, 'modules'))
-    writeFileSync(join(folder, 'modules', '_oauth-m2m_core.html'), '<html></html>')
+    for (const page of entryPointPages) writeFileSync(join(folder, 'modules', page), '<html></html>')
     mkdirSync(join(folder, 'documents'))
     for (const example of exampleReadmes) {
       writeFileSync(join(folder, 'documents', `${example}_README.html`), '<html></html>')
@@ -101,7 +122,18 @@ describe('scripts/assert-api-reference.mjs', () => {
   it('passes on a generated reference', () => {
     const result = run(generatedReference())
     expect(result.status).toBe(0)
-    expect(result.stdout).toContain(`1 module pages, ${exampleReadmes.length} example pages`)
+    expect(result.stdout).toContain(
+      `${entryPointPages.length} module pages, ${exampleReadmes.length} example pages`,
+    )
+  })
+
+  it('fails when a public entry point has no page', () => {
+    const folder = generatedReference()
+    expect(entryPointPages).toContain('_oauth-m2m_verifier.hono.html')
+    rmSync(join(folder, 'modules', '_oauth-m2m_verifier.hono.html'))
+    const result = run(folder)
+    expect(result.status).toBe(1)
+    expect(result.stderr).toContain('public entry points without a page: @oauth-m2m/verifier/hono')
   })
 
   it('fails on an entry point without a name (a blank row in the sidebar)', () => {
