@@ -50,6 +50,7 @@ describe.each(BUILDS)('what importing an entry point loads, from its %s', (_buil
     ['@oauth-m2m/verifier'],
     ['@oauth-m2m/server'],
     ['@oauth-m2m/testing'],
+    ['@oauth-m2m/redis'],
   ])('%s loads neither undici nor the whole of jose', async (specifier) => {
     const loaded = await packageFilesLoadedBy(specifier, nodeOptions)
     expect(loadsUndici(loaded)).toBe(false)

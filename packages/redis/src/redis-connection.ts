@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto'
 import { ConfigurationError, StoreUnavailableError } from '@oauth-m2m/core'
-import { createClient } from 'redis'
+import { createClient } from '@redis/client'
 
 /** Default of {@link RedisStoreOptions.keyPrefix}. */
 export const DEFAULT_KEY_PREFIX = 'oauth-m2m:'
@@ -41,9 +41,9 @@ export interface RedisSubscriberClient {
 }
 
 /**
- * A node-redis client (`createClient()` of `redis` 5 or 6, any RESP version) as the stores use
- * it: commands through `sendCommand`, pub/sub through a `duplicate()`. Its type mapping must be
- * the default one (strings as strings).
+ * A node-redis client (`createClient()` of `redis` or `@redis/client`, 5 or 6, any RESP version)
+ * as the stores use it: commands through `sendCommand`, pub/sub through a `duplicate()`. Its type
+ * mapping must be the default one (strings as strings).
  */
 export interface RedisClient {
   /** Whether the client was connected and not closed since. */

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto'
 import { ConfigurationError, StoreUnavailableError } from '@oauth-m2m/core'
 import type { StoredSigningKeys } from '@oauth-m2m/server'
-import { base64url, FlattenedEncrypt, type FlattenedJWE, flattenedDecrypt } from 'jose'
+import type { FlattenedJWE } from 'jose'
 
 /** Length of a key-encryption key: AES-256. */
 const KEK_BYTES = 32
@@ -47,7 +47,7 @@ export function keyEncryptionKey(
           "`node -e \"console.log(require('node:crypto').randomBytes(32).toString('base64url'))\"`)",
       )
     }
-    key = base64url.decode(value)
+    key = new Uint8Array(Buffer.from(value, 'base64url'))
   } else if (value instanceof Uint8Array) {
     key = Uint8Array.from(value)
   } else {
@@ -61,7 +61,7 @@ export function keyEncryptionKey(
     .update(key)
     .digest()
     .subarray(0, 16)
-  return { key, id: base64url.encode(id) }
+  return { key, id: id.toString('base64url') }
 }
 
 /** What binds a ciphertext to its place: this deployment's prefix and this version of the set. */
@@ -75,6 +75,8 @@ export async function encryptSigningKeys(
   kek: KeyEncryptionKey,
   keyPrefix: string,
 ): Promise<string> {
+  // jose loads with the first key set written or read, not when the package is imported.
+  const { FlattenedEncrypt } = await import('jose')
   const jwe = await new FlattenedEncrypt(new TextEncoder().encode(JSON.stringify(keys)))
     .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: kek.id })
     .setAdditionalAuthenticatedData(additionalData(keyPrefix, keys.version))
@@ -107,7 +109,7 @@ export async function decryptSigningKeys(
   }
   let header: { kid?: unknown } = {}
   try {
-    header = JSON.parse(new TextDecoder().decode(base64url.decode(jwe.protected ?? ''))) as { kid?: unknown }
+    header = JSON.parse(Buffer.from(jwe.protected ?? '', 'base64url').toString('utf8')) as { kid?: unknown }
   } catch {
     // Left to the decryption below, which fails on a broken header.
   }
@@ -121,6 +123,7 @@ export async function decryptSigningKeys(
   let plaintext: Uint8Array
   try {
     const expected = additionalData(keyPrefix, version)
+    const { flattenedDecrypt } = await import('jose')
     const result = await flattenedDecrypt(jwe, kek.key, {
       keyManagementAlgorithms: ['dir'],
       contentEncryptionAlgorithms: ['A256GCM'],
