@@ -1,6 +1,7 @@
 /**
  * Issue 15 (docs): every package README starts with an install line, and that line installs what
- * the README's first example imports, so a newcomer who copies both has a project that runs.
+ * the README's first example imports, so a newcomer who copies both has a project that runs; and
+ * the README, which npm shows, has no link that only works inside the repository.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { builtinModules } from 'node:module'
@@ -53,6 +54,10 @@ describe.each(packages)('packages/%s/README.md', (folder) => {
 
   it('has an install line for the package', () => {
     expect(installed(readme)).toContain(name)
+  })
+
+  it('links to nothing outside the package, which its npm tarball would not hold', () => {
+    expect(readme).not.toMatch(/\]\(\.\.\//)
   })
 
   it('installs every package its first example imports', () => {
