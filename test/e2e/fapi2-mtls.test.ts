@@ -118,10 +118,13 @@ async function callApi(token: string, certificate: TestCertificate | undefined) 
 }
 
 describe('FAPI 2.0 profile with mutual TLS, end to end', () => {
-  it('advertises certificate-bound tokens and the mutual-TLS client authentication methods only', () => {
+  it('advertises certificate-bound tokens and only the FAPI 2.0 client authentication methods', () => {
     expect(as.metadata.tls_client_certificate_bound_access_tokens).toBe(true)
-    expect(as.metadata.token_endpoint_auth_methods_supported).toContain('tls_client_auth')
-    expect(as.metadata.token_endpoint_auth_methods_supported).not.toContain('client_secret_basic')
+    expect(as.metadata.token_endpoint_auth_methods_supported).toEqual([
+      'private_key_jwt',
+      'tls_client_auth',
+      'self_signed_tls_client_auth',
+    ])
   })
 
   it('issues a Bearer token bound to the certificate the client presented, without DPoP', async () => {

@@ -13,7 +13,7 @@ interface Closable {
 }
 
 /** What {@link useRedisServer} gives a test file; usable from its tests and hooks on. */
-export interface RedisSuite extends Pick<RedisServer, 'url' | 'port' | 'stop' | 'start' | 'kill'> {
+export interface RedisSuite extends Pick<RedisServer, 'url' | 'stop' | 'start'> {
   /** A connection of the test's own, to look at what the stores wrote. */
   readonly raw: ReturnType<typeof createClient>
   /** Closes `closable` after the file's tests, before the server stops; returns it. */
@@ -45,15 +45,11 @@ export function useRedisServer(): RedisSuite {
     get url() {
       return started(server).url
     },
-    get port() {
-      return started(server).port
-    },
     get raw() {
       return started(raw)
     },
     stop: () => started(server).stop(),
     start: () => started(server).start(),
-    kill: () => started(server).kill(),
     closeAfterAll(closable) {
       closing.push(closable)
       return closable
